@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * buf.h - a growable byte buffer that is reused across scrapes.
+ *
+ * Buffers only ever grow; ns_buf_reset() keeps the allocation so that a
+ * warm daemon does not allocate per scrape.
+ */
+#ifndef NS_BUF_H
+#define NS_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ns_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+};
+
+#define NS_BUF_INIT {NULL, 0, 0}
+
+/* Make room for at least @extra more bytes (plus a NUL). 0 or -ENOMEM. */
+int ns_buf_reserve(struct ns_buf *b, size_t extra);
+int ns_buf_append(struct ns_buf *b, const void *p, size_t n);
+int ns_buf_puts(struct ns_buf *b, const char *s);
+int ns_buf_putc(struct ns_buf *b, char c);
+int ns_buf_printf(struct ns_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Exact decimal representation of an unsigned / signed 64-bit integer. */
+int ns_buf_put_u64(struct ns_buf *b, uint64_t v);
+int ns_buf_put_i64(struct ns_buf *b, int64_t v);
+static inline void ns_buf_reset(struct ns_buf *b)
+{
+	b->len = 0;
+	if (b->data)
+		b->data[0] = '\0';
+}
+void ns_buf_free(struct ns_buf *b);
+
+#endif

@@ -1,0 +1,515 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * config.c - command line and YAML config file, merged and validated.
+ *
+ * Precedence: built-in defaults < config file < command line flags.
+ * Every error is one line in ns_err and -EINVAL; main() prints it and
+ * exits 2, so the daemon never starts half-configured.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
+#include "build_config.h"
+#include "collector.h"
+#include "config.h"
+#include "opts.h"
+#include "procfs.h"
+
+/* A collector setting given on the command line, applied after the file. */
+struct cli_coll {
+	size_t idx;
+	const char *opt; /* NULL: enable/disable */
+	const char *value;
+	int enable;
+};
+
+static int set_str(char **dst, const char *v, struct ns_err *e)
+{
+	free(*dst);
+	*dst = strdup(v);
+	return *dst ? 0 : ns_err_set(e, -ENOMEM, "out of memory");
+}
+
+static int add_listen(struct ns_config *cfg, const char *v, struct ns_err *e)
+{
+	char **l = realloc(cfg->listen, (cfg->nlisten + 1) * sizeof(char *));
+
+	if (!l)
+		return ns_err_set(e, -ENOMEM, "out of memory");
+	cfg->listen = l;
+	l[cfg->nlisten] = strdup(v);
+	if (!l[cfg->nlisten])
+		return ns_err_set(e, -ENOMEM, "out of memory");
+	cfg->nlisten++;
+	return 0;
+}
+
+static int parse_uint(const char *flag, const char *v, uint64_t max, uint64_t *out,
+		      struct ns_err *e)
+{
+	if (ns_parse_u64(v, out) || *out > max)
+		return ns_err_set(e, -EINVAL, "flag %s: '%s' is not a number in 0..%llu", flag, v,
+				  (unsigned long long)max);
+	return 0;
+}
+
+static long collector_index(const char *name, size_t len)
+{
+	for (size_t i = 0; i < ns_ncollectors; i++)
+		if (strlen(ns_collectors[i]->name) == len &&
+		    strncmp(ns_collectors[i]->name, name, len) == 0)
+			return (long)i;
+	return -1;
+}
+
+void ns_config_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: netstack_exporter [flags]\n"
+		"\n"
+		"Prometheus/OpenMetrics exporter for Linux network stack internals.\n"
+		"\n"
+		"Flags:\n"
+		"  -h, --help                     Show this help and exit.\n"
+		"      --version                  Show version and exit.\n"
+		"      --web.listen-address=ADDR  Address to listen on; repeatable. ADDR is\n"
+		"                                 host:port, :port or [v6addr]:port.\n"
+		"                                 Default \"%s\".\n"
+		"      --web.telemetry-path=PATH  Path under which to expose metrics.\n"
+		"                                 Default \"/metrics\".\n"
+		"      --web.max-requests=N       Maximum concurrent scrapes; more get HTTP 503.\n"
+		"                                 0 means no limit. Default 40.\n"
+		"      --web.connection-timeout=SECONDS\n"
+		"                                 Close connections idle or slow for this long.\n"
+		"                                 Default 30.\n"
+		"      --web.max-header-bytes=N   Per-connection memory for the request (headers);\n"
+		"                                 larger requests are refused. Default 32768.\n"
+		"      --config.file=FILE         YAML configuration file (see\n"
+		"                                 config/netstack_exporter.yml).\n"
+		"      --check-config             Validate flags and config file, then exit.\n"
+		"      --once                     Collect once, print the exposition (text\n"
+		"                                 format) to stdout and exit; exit status 1 if\n"
+		"                                 any collector failed.\n"
+		"      --once.format=FMT          Format for --once: text or openmetrics.\n"
+		"      --path.procfs=DIR          procfs mount point. Default \"/proc\".\n"
+		"      --path.sysfs=DIR           sysfs mount point. Default \"/sys\".\n"
+		"      --log.level=LEVEL          debug, info, warn or error. Default info.\n"
+		"      --log.format=FMT           logfmt or json. Default logfmt.\n"
+		"      --collector.disable-defaults\n"
+		"                                 Disable all collectors not enabled explicitly.\n"
+		"      --collector.NAME           Enable collector NAME.\n"
+		"      --no-collector.NAME        Disable collector NAME.\n"
+		"      --collector.NAME.OPTION=V  Set a collector option (list options are\n"
+		"                                 repeatable).\n"
+		"      --debug.netlink-replay=DIR Testing only: read netlink replies from\n"
+		"                                 recorded files in DIR instead of the kernel.\n"
+		"\n"
+		"Collectors (default state) and their options:\n",
+		NS_DEFAULT_LISTEN);
+	for (size_t i = 0; i < ns_ncollectors; i++) {
+		const struct ns_collector *c = ns_collectors[i];
+
+		fprintf(out, "  %-10s [%s] %s\n", c->name, c->default_enabled ? "enabled" : "disabled",
+			c->help);
+		for (const struct ns_option *o = c->options; o && o->name; o++)
+			fprintf(out, "      --collector.%s.%s=%s\n          %s%s%s\n", c->name, o->name,
+				o->type == NS_OPT_LIST	    ? "VALUE (repeatable)"
+				: o->type == NS_OPT_REGEX ? "REGEX"
+				: o->type == NS_OPT_UINT  ? "N"
+				: o->type == NS_OPT_BOOL  ? "true|false"
+							  : "VALUE",
+				o->help, o->defval ? " Default: " : "", o->defval ? o->defval : "");
+	}
+}
+
+/* ---- YAML config file ---- */
+
+static const char *scalar(yaml_document_t *doc, yaml_node_t *n)
+{
+	(void)doc;
+	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static int yaml_collector(struct ns_config *cfg, const char *file, size_t idx,
+			  yaml_document_t *doc, yaml_node_t *map, struct ns_err *e)
+{
+	const struct ns_collector *c = ns_collectors[idx];
+	int rc;
+
+	if (map->type != YAML_MAPPING_NODE)
+		return ns_err_set(e, -EINVAL, "%s: collectors.%s must be a mapping", file, c->name);
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *kn = yaml_document_get_node(doc, p->key);
+		yaml_node_t *vn = yaml_document_get_node(doc, p->value);
+		const char *k = scalar(doc, kn), *v = scalar(doc, vn);
+
+		if (!k)
+			return ns_err_set(e, -EINVAL, "%s: collectors.%s: keys must be strings", file,
+					  c->name);
+		if (strcmp(k, "enabled") == 0) {
+			if (!v || (strcmp(v, "true") && strcmp(v, "false")))
+				return ns_err_set(e, -EINVAL,
+						  "%s: collectors.%s.enabled must be true or false",
+						  file, c->name);
+			cfg->coll[idx].enabled = strcmp(v, "true") == 0;
+			continue;
+		}
+		if (vn && vn->type == YAML_SEQUENCE_NODE) {
+			for (yaml_node_item_t *it = vn->data.sequence.items.start;
+			     it < vn->data.sequence.items.top; it++) {
+				const char *iv = scalar(doc, yaml_document_get_node(doc, *it));
+
+				if (!iv)
+					return ns_err_set(e, -EINVAL,
+							  "%s: collectors.%s.%s: items must be strings",
+							  file, c->name, k);
+				rc = ns_opts_set(cfg->coll[idx].opts, k, iv, e);
+				if (rc)
+					goto opt_err;
+			}
+			continue;
+		}
+		if (!v)
+			return ns_err_set(e, -EINVAL, "%s: collectors.%s.%s must be a value or a list",
+					  file, c->name, k);
+		rc = ns_opts_set(cfg->coll[idx].opts, k, v, e);
+		if (rc)
+			goto opt_err;
+	}
+	return 0;
+opt_err: {
+	char why[sizeof(e->msg)];
+
+	snprintf(why, sizeof(why), "%s", e->msg);
+	return ns_err_set(e, -EINVAL, "%s: %s", file, why);
+}
+}
+
+static int load_yaml(struct ns_config *cfg, const char *file, struct ns_err *e)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	yaml_node_t *root;
+	FILE *f = fopen(file, "r");
+	int rc = 0;
+
+	if (!f)
+		return ns_err_set(e, -EINVAL, "config file %s: %s", file, strerror(errno));
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_file(&parser, f);
+	if (!yaml_parser_load(&parser, &doc)) {
+		rc = ns_err_set(e, -EINVAL, "config file %s:%zu:%zu: %s", file,
+				parser.problem_mark.line + 1, parser.problem_mark.column + 1,
+				parser.problem ? parser.problem : "YAML syntax error");
+		yaml_parser_delete(&parser);
+		fclose(f);
+		return rc;
+	}
+	root = yaml_document_get_root_node(&doc);
+	if (!root) /* empty file: all defaults */
+		goto out;
+	if (root->type != YAML_MAPPING_NODE) {
+		rc = ns_err_set(e, -EINVAL, "config file %s: top level must be a mapping", file);
+		goto out;
+	}
+	for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
+	     p < root->data.mapping.pairs.top && !rc; p++) {
+		const char *k = scalar(&doc, yaml_document_get_node(&doc, p->key));
+		yaml_node_t *v = yaml_document_get_node(&doc, p->value);
+
+		if (!k || strcmp(k, "collectors") != 0) {
+			rc = ns_err_set(e, -EINVAL, "config file %s: unknown key '%s'", file,
+					k ? k : "?");
+			break;
+		}
+		if (v->type == YAML_SCALAR_NODE && !*v->data.scalar.value)
+			continue; /* "collectors:" with nothing under it */
+		if (v->type != YAML_MAPPING_NODE) {
+			rc = ns_err_set(e, -EINVAL, "config file %s: collectors must be a mapping",
+					file);
+			break;
+		}
+		for (yaml_node_pair_t *cp = v->data.mapping.pairs.start;
+		     cp < v->data.mapping.pairs.top && !rc; cp++) {
+			const char *name = scalar(&doc, yaml_document_get_node(&doc, cp->key));
+			yaml_node_t *cv = yaml_document_get_node(&doc, cp->value);
+			long idx = name ? collector_index(name, strlen(name)) : -1;
+
+			if (idx < 0) {
+				rc = ns_err_set(e, -EINVAL,
+						"config file %s: unknown collector '%s'", file,
+						name ? name : "?");
+				break;
+			}
+			if (cv->type == YAML_SCALAR_NODE && !*cv->data.scalar.value)
+				continue;
+			rc = yaml_collector(cfg, file, (size_t)idx, &doc, cv, e);
+		}
+	}
+out:
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	fclose(f);
+	return rc;
+}
+
+/* ---- command line ---- */
+
+/* Flags that take a value. */
+static const char *const value_flags[] = {
+	"web.listen-address", "web.telemetry-path", "web.max-requests", "web.connection-timeout",
+	"web.max-header-bytes", "config.file", "path.procfs", "path.sysfs", "log.level",
+	"log.format", "debug.netlink-replay", "once.format", NULL,
+};
+
+static int takes_value(const char *name, size_t len)
+{
+	for (const char *const *f = value_flags; *f; f++)
+		if (strlen(*f) == len && strncmp(*f, name, len) == 0)
+			return 1;
+	/* --collector.NAME.OPTION */
+	if (len > 10 && strncmp(name, "collector.", 10) == 0 && memchr(name + 10, '.', len - 10))
+		return 1;
+	return 0;
+}
+
+static int apply_flag(struct ns_config *cfg, const char *name, const char *v,
+		      struct cli_coll *cc, size_t *ncc, int *disable_defaults, struct ns_err *e)
+{
+	uint64_t u;
+	int rc;
+
+	if (strcmp(name, "web.listen-address") == 0)
+		return add_listen(cfg, v, e);
+	if (strcmp(name, "web.telemetry-path") == 0) {
+		if (v[0] != '/' || strcmp(v, "/") == 0 || strcmp(v, "/-/healthy") == 0)
+			return ns_err_set(e, -EINVAL,
+					  "flag --web.telemetry-path: '%s' must start with '/' and "
+					  "not be '/' or '/-/healthy'",
+					  v);
+		return set_str(&cfg->telemetry_path, v, e);
+	}
+	if (strcmp(name, "web.max-requests") == 0) {
+		rc = parse_uint("--web.max-requests", v, 100000, &u, e);
+		cfg->max_requests = (unsigned)u;
+		return rc;
+	}
+	if (strcmp(name, "web.connection-timeout") == 0) {
+		rc = parse_uint("--web.connection-timeout", v, 86400, &u, e);
+		if (!rc && u == 0)
+			return ns_err_set(e, -EINVAL, "flag --web.connection-timeout must be > 0");
+		cfg->conn_timeout_s = (unsigned)u;
+		return rc;
+	}
+	if (strcmp(name, "web.max-header-bytes") == 0) {
+		rc = parse_uint("--web.max-header-bytes", v, 1 << 24, &u, e);
+		if (!rc && u < 4096)
+			return ns_err_set(e, -EINVAL, "flag --web.max-header-bytes must be >= 4096");
+		cfg->conn_memory_limit = (size_t)u;
+		return rc;
+	}
+	if (strcmp(name, "config.file") == 0)
+		return set_str(&cfg->config_file, v, e);
+	if (strcmp(name, "path.procfs") == 0)
+		return set_str(&cfg->procfs, v, e);
+	if (strcmp(name, "path.sysfs") == 0)
+		return set_str(&cfg->sysfs, v, e);
+	if (strcmp(name, "debug.netlink-replay") == 0)
+		return set_str(&cfg->nl_replay_dir, v, e);
+	if (strcmp(name, "log.level") == 0) {
+		if (ns_log_parse_level(v, &cfg->log_level))
+			return ns_err_set(e, -EINVAL,
+					  "flag --log.level: '%s' is not debug, info, warn or error", v);
+		return 0;
+	}
+	if (strcmp(name, "log.format") == 0) {
+		if (ns_log_parse_format(v, &cfg->log_format))
+			return ns_err_set(e, -EINVAL, "flag --log.format: '%s' is not logfmt or json",
+					  v);
+		return 0;
+	}
+	if (strcmp(name, "once.format") == 0) {
+		if (strcmp(v, "text") == 0)
+			cfg->once_openmetrics = false;
+		else if (strcmp(v, "openmetrics") == 0)
+			cfg->once_openmetrics = true;
+		else
+			return ns_err_set(e, -EINVAL,
+					  "flag --once.format: '%s' is not text or openmetrics", v);
+		return 0;
+	}
+	if (!v && strcmp(name, "once") == 0) {
+		cfg->once = true;
+		return 0;
+	}
+	if (!v && strcmp(name, "check-config") == 0) {
+		cfg->check_config = true;
+		return 0;
+	}
+	if (!v && strcmp(name, "collector.disable-defaults") == 0) {
+		*disable_defaults = 1;
+		return 0;
+	}
+	if (strncmp(name, "collector.", 10) == 0 || strncmp(name, "no-collector.", 13) == 0) {
+		int neg = name[0] == 'n';
+		const char *cn = name + (neg ? 13 : 10);
+		const char *dot = strchr(cn, '.');
+		long idx = collector_index(cn, dot ? (size_t)(dot - cn) : strlen(cn));
+
+		if (idx < 0)
+			return ns_err_set(e, -EINVAL, "unknown collector in flag --%s", name);
+		if (dot && neg)
+			return ns_err_set(e, -EINVAL, "unknown flag --%s", name);
+		cc[*ncc].idx = (size_t)idx;
+		cc[*ncc].opt = dot ? dot + 1 : NULL;
+		cc[*ncc].value = v;
+		cc[*ncc].enable = !neg;
+		(*ncc)++;
+		return 0;
+	}
+	return ns_err_set(e, -EINVAL, "unknown flag --%s%s", name, v ? "=..." : "");
+}
+
+int ns_config_load(struct ns_config *cfg, int argc, char **argv, struct ns_err *e)
+{
+	struct cli_coll *cc = calloc((size_t)argc + 1, sizeof(*cc));
+	int disable_defaults = 0, rc = 0;
+	size_t ncc = 0;
+	char namebuf[256];
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (!cc)
+		return ns_err_set(e, -ENOMEM, "out of memory");
+	cfg->max_requests = 40;
+	cfg->conn_timeout_s = 30;
+	cfg->conn_memory_limit = 32 * 1024;
+	cfg->log_level = NS_LOG_INFO;
+	cfg->log_format = NS_LOG_LOGFMT;
+	if (ns_ncollectors > NS_MAX_COLLECTORS) {
+		rc = ns_err_set(e, -EINVAL, "too many collectors compiled in");
+		goto out;
+	}
+	for (size_t i = 0; i < ns_ncollectors; i++) {
+		cfg->coll[i].opts = ns_opts_new(ns_collectors[i]->name, ns_collectors[i]->options);
+		if (!cfg->coll[i].opts) {
+			rc = ns_err_set(e, -ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+
+	for (int i = 1; i < argc && !rc; i++) {
+		const char *a = argv[i], *eq, *v = NULL;
+		size_t len;
+
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			ns_config_usage(stdout);
+			rc = 1;
+			goto out;
+		}
+		if (strcmp(a, "--version") == 0) {
+			printf("netstack_exporter version %s (revision %s, %s)\n", NS_VERSION,
+			       NS_REVISION, NS_COMPILER);
+			rc = 1;
+			goto out;
+		}
+		if (strncmp(a, "--", 2) != 0 || !a[2]) {
+			rc = ns_err_set(e, -EINVAL, "unexpected argument '%s' (flags start with --)",
+					a);
+			break;
+		}
+		a += 2;
+		eq = strchr(a, '=');
+		len = eq ? (size_t)(eq - a) : strlen(a);
+		if (len >= sizeof(namebuf)) {
+			rc = ns_err_set(e, -EINVAL, "flag too long");
+			break;
+		}
+		memcpy(namebuf, a, len);
+		namebuf[len] = '\0';
+		if (takes_value(namebuf, len)) {
+			if (eq)
+				v = eq + 1;
+			else if (i + 1 < argc)
+				v = argv[++i];
+			else {
+				rc = ns_err_set(e, -EINVAL, "flag --%s needs a value", namebuf);
+				break;
+			}
+		} else if (eq) {
+			if (strncmp(namebuf, "collector.", 10) == 0 ||
+			    strncmp(namebuf, "no-collector.", 13) == 0 ||
+			    strcmp(namebuf, "once") == 0 || strcmp(namebuf, "check-config") == 0) {
+				rc = ns_err_set(e, -EINVAL, "flag --%s takes no value", namebuf);
+				break;
+			}
+			v = eq + 1;
+		}
+		rc = apply_flag(cfg, namebuf, v, cc, &ncc, &disable_defaults, e);
+		/* values for collector flags point into argv, which outlives the config */
+	}
+	if (rc)
+		goto out;
+
+	for (size_t i = 0; i < ns_ncollectors; i++)
+		cfg->coll[i].enabled = !disable_defaults && ns_collectors[i]->default_enabled;
+	if (cfg->config_file) {
+		rc = load_yaml(cfg, cfg->config_file, e);
+		if (rc)
+			goto out;
+	}
+	/* Command line last. A list option given on the command line replaces the file's. */
+	for (size_t k = 0; k < ncc && !rc; k++) {
+		struct ns_collector_config *c = &cfg->coll[cc[k].idx];
+
+		if (!cc[k].opt) {
+			c->enabled = cc[k].enable;
+			continue;
+		}
+		for (size_t j = 0; j < k; j++)
+			if (cc[j].idx == cc[k].idx && cc[j].opt && strcmp(cc[j].opt, cc[k].opt) == 0)
+				goto set;
+		ns_opts_clear(c->opts, cc[k].opt);
+set:
+		rc = ns_opts_set(c->opts, cc[k].opt, cc[k].value, e);
+		if (rc == -ENOENT)
+			rc = ns_err_set(e, -EINVAL, "unknown flag --collector.%s.%s",
+					ns_collectors[cc[k].idx]->name, cc[k].opt);
+		else if (rc)
+			rc = -EINVAL;
+	}
+	if (rc)
+		goto out;
+	if (!cfg->nlisten)
+		rc = add_listen(cfg, NS_DEFAULT_LISTEN, e);
+	if (!rc && !cfg->telemetry_path)
+		rc = set_str(&cfg->telemetry_path, "/metrics", e);
+	if (!rc && !cfg->procfs)
+		rc = set_str(&cfg->procfs, "/proc", e);
+	if (!rc && !cfg->sysfs)
+		rc = set_str(&cfg->sysfs, "/sys", e);
+out:
+	free(cc);
+	if (rc < 0)
+		ns_config_free(cfg);
+	return rc;
+}
+
+void ns_config_free(struct ns_config *cfg)
+{
+	for (size_t i = 0; i < cfg->nlisten; i++)
+		free(cfg->listen[i]);
+	free(cfg->listen);
+	free(cfg->telemetry_path);
+	free(cfg->config_file);
+	free(cfg->procfs);
+	free(cfg->sysfs);
+	free(cfg->nl_replay_dir);
+	for (size_t i = 0; i < NS_MAX_COLLECTORS; i++)
+		ns_opts_free(cfg->coll[i].opts);
+	memset(cfg, 0, sizeof(*cfg));
+}

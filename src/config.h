@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * config.h - the daemon's whole configuration: command line flags merged
+ * over the YAML config file merged over built-in defaults.
+ *
+ * ns_config_load() either returns a complete, validated configuration or
+ * fails with one line of explanation; nothing starts half-configured.
+ */
+#ifndef NS_CONFIG_H
+#define NS_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "err.h"
+#include "log.h"
+
+#define NS_DEFAULT_PORT 9868
+#define NS_DEFAULT_LISTEN ":9868"
+#define NS_MAX_COLLECTORS 64
+
+struct ns_opts;
+
+struct ns_collector_config {
+	bool enabled;
+	struct ns_opts *opts; /* never NULL after load */
+};
+
+struct ns_config {
+	char **listen; /* --web.listen-address, repeatable */
+	size_t nlisten;
+	char *telemetry_path; /* default /metrics */
+	unsigned max_requests; /* concurrent scrapes, 0 = unlimited; default 40 */
+	unsigned conn_timeout_s; /* idle/slow connection timeout; default 30 */
+	size_t conn_memory_limit; /* per-connection header memory; default 32 KiB */
+	char *config_file; /* may be NULL */
+	char *procfs; /* default /proc */
+	char *sysfs; /* default /sys */
+	char *nl_replay_dir; /* testing only: replay netlink from files */
+	enum ns_log_level log_level;
+	enum ns_log_format log_format;
+	bool once;
+	bool once_openmetrics; /* --once.format=openmetrics */
+	bool check_config;
+	/* indexed like ns_collectors[] */
+	struct ns_collector_config coll[NS_MAX_COLLECTORS];
+};
+
+/*
+ * Parse argv (and the config file it names). Returns 0, or 1 when the
+ * program should exit 0 right away (--help, --version printed), or -EINVAL
+ * with one line in @e (exit status 2).
+ */
+int ns_config_load(struct ns_config *cfg, int argc, char **argv, struct ns_err *e);
+void ns_config_free(struct ns_config *cfg);
+void ns_config_usage(FILE *out);
+#endif

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* log.c - logfmt/JSON records on stderr, journald priority prefixes. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static enum ns_log_level log_min = NS_LOG_INFO;
+static enum ns_log_format log_fmt = NS_LOG_LOGFMT;
+static int log_journal = -1; /* -1: not decided yet */
+
+static const char *const level_names[] = {"debug", "info", "warn", "error"};
+static const int level_prio[] = {7, 6, 4, 3}; /* syslog priorities */
+
+void ns_log_setup(enum ns_log_level min, enum ns_log_format fmt)
+{
+	log_min = min;
+	log_fmt = fmt;
+	log_journal = getenv("JOURNAL_STREAM") != NULL;
+}
+
+int ns_log_parse_level(const char *s, enum ns_log_level *out)
+{
+	for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
+		if (strcmp(s, level_names[i]) == 0) {
+			*out = (enum ns_log_level)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int ns_log_parse_format(const char *s, enum ns_log_format *out)
+{
+	if (strcmp(s, "logfmt") == 0)
+		*out = NS_LOG_LOGFMT;
+	else if (strcmp(s, "json") == 0)
+		*out = NS_LOG_JSON;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* Append @s quoted for logfmt or JSON; both escape \ " and control bytes. */
+static size_t put_quoted(char *o, size_t n, size_t pos, const char *s)
+{
+	if (pos < n)
+		o[pos] = '"';
+	pos++;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		char esc[8];
+		const char *p = esc;
+
+		if (c == '"' || c == '\\')
+			snprintf(esc, sizeof(esc), "\\%c", c);
+		else if (c == '\n')
+			snprintf(esc, sizeof(esc), "\\n");
+		else if (c < 0x20)
+			snprintf(esc, sizeof(esc), "\\u%04x", c);
+		else
+			esc[0] = (char)c, esc[1] = '\0';
+		for (; *p; p++, pos++)
+			if (pos < n)
+				o[pos] = *p;
+	}
+	if (pos < n)
+		o[pos] = '"';
+	return pos + 1;
+}
+
+void ns_log(enum ns_log_level lvl, const char *component, const char *fmt, ...)
+{
+	char msg[1024], line[2048], ts[96];
+	struct timespec now;
+	struct tm tm;
+	size_t pos = 0, n = sizeof(line) - 2;
+	va_list ap;
+
+	if (lvl < log_min)
+		return;
+	if (log_journal < 0)
+		log_journal = getenv("JOURNAL_STREAM") != NULL;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 now.tv_nsec / 1000000);
+
+	if (log_journal)
+		pos += (size_t)snprintf(line, n, "<%d>", level_prio[lvl]);
+	if (log_fmt == NS_LOG_JSON) {
+		pos += (size_t)snprintf(line + pos, n - pos, "{\"ts\":\"%s\",\"level\":\"%s\"", ts,
+					level_names[lvl]);
+		if (component) {
+			pos += (size_t)snprintf(line + pos, n > pos ? n - pos : 0, ",\"component\":");
+			pos = put_quoted(line, n, pos, component);
+		}
+		pos += (size_t)snprintf(line + pos, n > pos ? n - pos : 0, ",\"msg\":");
+		pos = put_quoted(line, n, pos, msg);
+		if (pos < n)
+			line[pos] = '}';
+		pos++;
+	} else {
+		if (!log_journal)
+			pos += (size_t)snprintf(line + pos, n - pos, "ts=%s ", ts);
+		pos += (size_t)snprintf(line + pos, n - pos, "level=%s", level_names[lvl]);
+		if (component)
+			pos += (size_t)snprintf(line + pos, n > pos ? n - pos : 0, " component=%s",
+						component);
+		pos += (size_t)snprintf(line + pos, n > pos ? n - pos : 0, " msg=");
+		pos = put_quoted(line, n, pos, msg);
+	}
+	if (pos > n)
+		pos = n;
+	line[pos++] = '\n';
+	if (write(STDERR_FILENO, line, pos) < 0) {
+		/* nowhere left to report it */
+	}
+}
+
+int ns_ratelimit_ok(struct ns_ratelimit *rl, unsigned interval_s, unsigned *suppressed)
+{
+	struct timespec now;
+	int64_t t;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	t = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+	if (rl->last_ns && t - rl->last_ns < (int64_t)interval_s * 1000000000) {
+		rl->suppressed++;
+		return 0;
+	}
+	rl->last_ns = t;
+	if (suppressed)
+		*suppressed = rl->suppressed;
+	rl->suppressed = 0;
+	return 1;
+}

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * nl.h - the shared netlink layer on libmnl.
+ *
+ * One struct ns_nl per (namespace, netlink protocol), opened once by the
+ * context and reused for every scrape. A dump streams: each message is
+ * handed to the callback as it is received, never the whole dump at once,
+ * through one receive buffer that is grown (and kept) when the kernel says
+ * a message did not fit.
+ *
+ * The layer turns NLMSG_ERROR (with extended ACK text when the kernel sends
+ * it) into -errno plus a message, restarts a dump that the kernel flagged
+ * NLM_F_DUMP_INTR (calling @reset first so the consumer can drop partial
+ * results), and gives the attribute helpers below that tolerate payloads
+ * shorter or longer than the struct compiled in.
+ *
+ * Replay: a context can point the layer at a directory of recorded or
+ * generated messages instead of a socket (ns_nl_open_replay()); a dump of
+ * message type T on protocol P then reads "<dir>/<P>-<T>.nl", a file of
+ * concatenated netlink messages, and runs them through the same code.
+ */
+#ifndef NS_NL_H
+#define NS_NL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libmnl/libmnl.h>
+
+#include "err.h"
+
+struct ns_nl;
+
+/* Per-message callback: MNL_CB_OK to continue, MNL_CB_ERROR (-1) to abort. */
+typedef int (*ns_nl_msg_cb)(const struct nlmsghdr *nlh, void *data);
+/* Called before a dump is restarted after NLM_F_DUMP_INTR. */
+typedef void (*ns_nl_reset_cb)(void *data);
+
+int ns_nl_open(struct ns_nl **out, int protocol, struct ns_err *e);
+int ns_nl_open_replay(struct ns_nl **out, int protocol, const char *dir, struct ns_err *e);
+void ns_nl_close(struct ns_nl *nl);
+int ns_nl_protocol(const struct ns_nl *nl);
+
+/*
+ * Start a request: returns a zeroed message header in the layer's send
+ * buffer with type @type and flags NLM_F_REQUEST | @flags; the caller adds
+ * its family header with mnl_nlmsg_put_extra_header() and attributes.
+ */
+struct nlmsghdr *ns_nl_request(struct ns_nl *nl, uint16_t type, uint16_t flags);
+
+/*
+ * Send the request built with ns_nl_request() and stream the reply to @cb
+ * until NLMSG_DONE (dumps) or the ACK/answer (non-dump requests). Returns 0,
+ * or -errno with @e filled ("RTM_GETLINK dump: Operation not permitted:
+ * <extack text>"). -EINTR is returned only if the dump stayed interrupted
+ * after the retry limit.
+ */
+int ns_nl_run(struct ns_nl *nl, ns_nl_msg_cb cb, ns_nl_reset_cb reset, void *data,
+	      struct ns_err *e);
+
+/* Number of NLM_F_DUMP_INTR restarts so far (for tests and self-metrics). */
+unsigned ns_nl_restarts(const struct ns_nl *nl);
+
+/*
+ * Copy an attribute payload into @dst of @len bytes: a shorter payload is
+ * zero-extended, a longer one truncated. Returns the payload length.
+ */
+size_t ns_nl_attr_copy(const struct nlattr *a, void *dst, size_t len);
+
+/*
+ * Parse nested/top-level attributes into tb[0..max] (NULL where absent),
+ * skipping unknown types > max and attributes that fail validation.
+ */
+void ns_nl_parse(const struct nlmsghdr *nlh, size_t hdrlen, const struct nlattr **tb,
+		 unsigned max);
+void ns_nl_parse_nested(const struct nlattr *nest, const struct nlattr **tb, unsigned max);
+
+#endif
