@@ -1,1 +1,532 @@
-/* placeholder */
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * nl.c - the shared netlink layer on libmnl (see nl.h for the contract).
+ *
+ * A request lives in a fixed send buffer inside struct ns_nl; replies are
+ * read into one receive buffer that starts at 32 KiB and only grows: before
+ * each recvmsg() the layer peeks (MSG_PEEK|MSG_TRUNC, zero-length buffer)
+ * to learn the size of the next datagram, so a message larger than the
+ * buffer is never truncated.
+ *
+ * Messages are walked by hand rather than with mnl_cb_run() because the
+ * layer needs to keep reading after an interrupted or aborted dump (the
+ * kernel refuses a new dump with -EBUSY while one is still running on the
+ * socket), to read the error inside NLMSG_DONE and the extended ACK text,
+ * and to treat a truncated message as an error instead of silently
+ * stopping.
+ *
+ * Replay: the "socket" is a file "<dir>/<protocol>-<type>.nl" of
+ * concatenated messages, processed as one datagram through the same code.
+ * End of file ends the reply (an NLMSG_DONE is allowed but not required).
+ * Sequence numbers and port ids are not checked in replay mode. When a
+ * replayed dump is flagged NLM_F_DUMP_INTR, restart number N (1-based)
+ * reads "<dir>/<protocol>-<type>.<N+1>.nl" if it exists, else the first
+ * file again; so "0-18.nl" with DUMP_INTR plus a clean "0-18.2.nl" is one
+ * successful restart, and a single flagged file is a dump that stays
+ * interrupted.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <linux/netlink.h>
+
+#include "nl.h"
+
+#define NL_RBUF_START (32 * 1024)
+#define NL_SBUF_SIZE 4096
+#define NL_MAX_RESTARTS 5
+#define NL_RECV_TIMEOUT_S 10
+
+#ifndef NETLINK_EXT_ACK
+#define NETLINK_EXT_ACK 11
+#endif
+#ifndef NETLINK_GET_STRICT_CHK
+#define NETLINK_GET_STRICT_CHK 12
+#endif
+#ifndef NETLINK_CAP_ACK
+#define NETLINK_CAP_ACK 10
+#endif
+
+struct ns_nl {
+	struct mnl_socket *sock; /* NULL in replay mode */
+	char *replay_dir;	 /* NULL for a live socket */
+	int protocol;
+	uint32_t portid;
+	uint32_t seq;
+	unsigned restarts;
+	char *rbuf;
+	size_t rcap;
+	union {
+		struct nlmsghdr hdr; /* alignment */
+		char bytes[NL_SBUF_SIZE];
+	} sbuf;
+};
+
+/* What one pass over a request's reply found. */
+struct nl_pass {
+	const struct nlmsghdr *req;
+	bool dump;
+	bool done;    /* NLMSG_DONE, NLMSG_ERROR or end of replay seen */
+	bool stopped; /* no more messages to the callback */
+	bool intr;    /* NLM_F_DUMP_INTR seen */
+	int rc;
+	ns_nl_msg_cb cb;
+	void *data;
+	struct ns_err *e;
+};
+
+static int nl_grow(struct ns_nl *nl, size_t need)
+{
+	size_t cap = nl->rcap ? nl->rcap : NL_RBUF_START;
+	char *p;
+
+	while (cap < need)
+		cap *= 2;
+	if (cap == nl->rcap)
+		return 0;
+	p = realloc(nl->rbuf, cap);
+	if (!p)
+		return -ENOMEM;
+	nl->rbuf = p;
+	nl->rcap = cap;
+	return 0;
+}
+
+static struct ns_nl *nl_alloc(int protocol)
+{
+	struct ns_nl *nl = calloc(1, sizeof(*nl));
+
+	if (!nl)
+		return NULL;
+	nl->protocol = protocol;
+	if (nl_grow(nl, NL_RBUF_START)) {
+		free(nl);
+		return NULL;
+	}
+	return nl;
+}
+
+int ns_nl_open(struct ns_nl **out, int protocol, struct ns_err *e)
+{
+	struct timeval tv = {.tv_sec = NL_RECV_TIMEOUT_S};
+	struct ns_nl *nl = nl_alloc(protocol);
+	int one = 1, rc;
+
+	*out = NULL;
+	if (!nl)
+		return ns_err_set(e, -ENOMEM, "netlink protocol %d: out of memory", protocol);
+	nl->sock = mnl_socket_open2(protocol, SOCK_CLOEXEC);
+	if (!nl->sock) {
+		rc = -errno;
+		ns_nl_close(nl);
+		return ns_err_set(e, rc, "netlink protocol %d: socket: %s", protocol,
+				  strerror(-rc));
+	}
+	if (mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) < 0) {
+		rc = -errno;
+		ns_nl_close(nl);
+		return ns_err_set(e, rc, "netlink protocol %d: bind: %s", protocol, strerror(-rc));
+	}
+	nl->portid = mnl_socket_get_portid(nl->sock);
+	/* Optional features: older kernels simply do without them. */
+	mnl_socket_setsockopt(nl->sock, NETLINK_EXT_ACK, &one, sizeof(one));
+	mnl_socket_setsockopt(nl->sock, NETLINK_GET_STRICT_CHK, &one, sizeof(one));
+	mnl_socket_setsockopt(nl->sock, NETLINK_CAP_ACK, &one, sizeof(one));
+	setsockopt(mnl_socket_get_fd(nl->sock), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	*out = nl;
+	return 0;
+}
+
+int ns_nl_open_replay(struct ns_nl **out, int protocol, const char *dir, struct ns_err *e)
+{
+	struct ns_nl *nl = nl_alloc(protocol);
+
+	*out = NULL;
+	if (!nl || !(nl->replay_dir = strdup(dir))) {
+		ns_nl_close(nl);
+		return ns_err_set(e, -ENOMEM, "netlink protocol %d: out of memory", protocol);
+	}
+	*out = nl;
+	return 0;
+}
+
+void ns_nl_close(struct ns_nl *nl)
+{
+	if (!nl)
+		return;
+	if (nl->sock)
+		mnl_socket_close(nl->sock);
+	free(nl->replay_dir);
+	free(nl->rbuf);
+	free(nl);
+}
+
+int ns_nl_protocol(const struct ns_nl *nl)
+{
+	return nl->protocol;
+}
+
+unsigned ns_nl_restarts(const struct ns_nl *nl)
+{
+	return nl->restarts;
+}
+
+struct nlmsghdr *ns_nl_request(struct ns_nl *nl, uint16_t type, uint16_t flags)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(nl->sbuf.bytes);
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	return nlh;
+}
+
+/* "netlink dump type 18" (the protocol is named unless it is NETLINK_ROUTE). */
+static int nl_err(struct ns_nl *nl, const struct nl_pass *p, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int nl_err(struct ns_nl *nl, const struct nl_pass *p, int rc, const char *fmt, ...)
+{
+	char what[192];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (nl->protocol == NETLINK_ROUTE)
+		return ns_err_set(p->e, rc, "netlink %s type %u: %s", p->dump ? "dump" : "request",
+				  p->req->nlmsg_type, what);
+	return ns_err_set(p->e, rc, "netlink %s type %u (protocol %d): %s",
+			  p->dump ? "dump" : "request", p->req->nlmsg_type, nl->protocol, what);
+}
+
+/* The extended ACK text (NLMSGERR_ATTR_MSG) after @off payload bytes, or NULL. */
+static const char *nl_extack_msg(const struct nlmsghdr *nlh, size_t off)
+{
+	const struct nlattr *a;
+
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) || off > mnl_nlmsg_get_payload_len(nlh))
+		return NULL;
+	mnl_attr_for_each(a, nlh, off)
+	{
+		if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
+		    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) >= 0)
+			return mnl_attr_get_str(a);
+	}
+	return NULL;
+}
+
+/* Record the first error of a pass: "<strerror>[: <extack>]". */
+static void nl_pass_fail(struct ns_nl *nl, struct nl_pass *p, int err, const char *extack)
+{
+	if (p->rc)
+		return;
+	if (extack && *extack)
+		p->rc = nl_err(nl, p, err, "%s: %s", strerror(-err), extack);
+	else
+		p->rc = nl_err(nl, p, err, "%s", strerror(-err));
+}
+
+static void nl_handle_error(struct ns_nl *nl, struct nl_pass *p, const struct nlmsghdr *nlh)
+{
+	const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
+	size_t off;
+
+	p->done = true;
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*err)) {
+		if (!p->rc)
+			p->rc = nl_err(nl, p, -EBADMSG, "NLMSG_ERROR too short (%u bytes)",
+				       nlh->nlmsg_len);
+		return;
+	}
+	if (err->error == 0)
+		return; /* ACK */
+	off = sizeof(*err);
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED) && err->msg.nlmsg_len >= sizeof(struct nlmsghdr))
+		off += err->msg.nlmsg_len - sizeof(struct nlmsghdr);
+	/* Some kernels/protocols send a positive errno. */
+	nl_pass_fail(nl, p, err->error < 0 ? err->error : -err->error, nl_extack_msg(nlh, off));
+}
+
+static void nl_handle_done(struct ns_nl *nl, struct nl_pass *p, const struct nlmsghdr *nlh)
+{
+	int err;
+
+	p->done = true;
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(int))
+		return;
+	memcpy(&err, mnl_nlmsg_get_payload(nlh), sizeof(err));
+	if (err)
+		nl_pass_fail(nl, p, err < 0 ? err : -err, nl_extack_msg(nlh, sizeof(int)));
+}
+
+static void nl_deliver(struct ns_nl *nl, struct nl_pass *p, const struct nlmsghdr *nlh)
+{
+	int r;
+
+	if (p->stopped || p->intr || p->rc)
+		return;
+	r = p->cb ? p->cb(nlh, p->data) : MNL_CB_OK;
+	if (r == MNL_CB_STOP) {
+		p->stopped = true;
+	} else if (r < 0) {
+		p->stopped = true;
+		/* MNL_CB_ERROR (-1) says nothing more; a lower value is an -errno. */
+		if (r < MNL_CB_ERROR)
+			p->rc = nl_err(nl, p, r, "message callback: %s", strerror(-r));
+		else
+			p->rc = nl_err(nl, p, -ECANCELED, "aborted by the message callback");
+	}
+}
+
+/* Walk one datagram (or one replay file). */
+static void nl_process(struct ns_nl *nl, struct nl_pass *p, const char *buf, size_t len)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+
+	while (len > 0 && !p->done) {
+		if (len < sizeof(*nlh) || nlh->nlmsg_len < sizeof(*nlh) || nlh->nlmsg_len > len) {
+			if (!p->rc)
+				p->rc = nl_err(nl, p, -EBADMSG,
+					       "truncated message (nlmsg_len %u, %zu bytes left)",
+					       len >= sizeof(*nlh) ? nlh->nlmsg_len : 0, len);
+			p->done = true;
+			return;
+		}
+		/* Left over from an earlier, abandoned request on this socket. */
+		if (nl->sock && (nlh->nlmsg_seq != p->req->nlmsg_seq ||
+				 (nlh->nlmsg_pid && nlh->nlmsg_pid != nl->portid)))
+			goto next;
+		if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+			p->intr = true;
+		switch (nlh->nlmsg_type) {
+		case NLMSG_ERROR:
+			nl_handle_error(nl, p, nlh);
+			break;
+		case NLMSG_DONE:
+			nl_handle_done(nl, p, nlh);
+			break;
+		case NLMSG_OVERRUN:
+			if (!p->rc)
+				p->rc = nl_err(nl, p, -EOVERFLOW, "NLMSG_OVERRUN");
+			break;
+		default:
+			if (nlh->nlmsg_type >= NLMSG_MIN_TYPE)
+				nl_deliver(nl, p, nlh);
+			break; /* NLMSG_NOOP and reserved types */
+		}
+	next:
+		if (len < NLMSG_ALIGN(nlh->nlmsg_len))
+			break;
+		len -= NLMSG_ALIGN(nlh->nlmsg_len);
+		nlh = (const struct nlmsghdr *)((const char *)nlh + NLMSG_ALIGN(nlh->nlmsg_len));
+	}
+}
+
+/* Receive one datagram from the kernel into rbuf (grown to fit). */
+static ssize_t nl_recv(struct ns_nl *nl, struct nl_pass *p)
+{
+	int fd = mnl_socket_get_fd(nl->sock);
+
+	for (;;) {
+		struct sockaddr_nl sa;
+		struct iovec iov = {.iov_base = nl->rbuf, .iov_len = 0};
+		struct msghdr msg = {
+		    .msg_name = &sa,
+		    .msg_namelen = sizeof(sa),
+		    .msg_iov = &iov,
+		    .msg_iovlen = 1,
+		};
+		ssize_t n;
+
+		n = recvmsg(fd, &msg, MSG_PEEK | MSG_TRUNC);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto fail;
+		if ((size_t)n > nl->rcap && nl_grow(nl, n))
+			return nl_err(nl, p, -ENOMEM, "receive buffer of %zd bytes", n);
+		iov.iov_base = nl->rbuf;
+		iov.iov_len = nl->rcap;
+		msg.msg_namelen = sizeof(sa);
+		msg.msg_flags = 0;
+		n = recvmsg(fd, &msg, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto fail;
+		if (msg.msg_flags & MSG_TRUNC)
+			return nl_err(nl, p, -EMSGSIZE, "datagram truncated");
+		if (msg.msg_namelen != sizeof(sa) || sa.nl_pid != 0)
+			continue; /* not from the kernel */
+		return n;
+	fail:
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return nl_err(nl, p, -ETIMEDOUT, "no answer within %d s",
+				      NL_RECV_TIMEOUT_S);
+		return nl_err(nl, p, -errno, "recvmsg: %s", strerror(errno));
+	}
+}
+
+/* Load the replay file for pass @attempt (0 = first) into rbuf. */
+static ssize_t nl_replay_load(struct ns_nl *nl, struct nl_pass *p, unsigned attempt)
+{
+	char path[4096];
+	struct stat st;
+	size_t got = 0;
+	int fd = -1, rc;
+
+	if (attempt > 0) {
+		snprintf(path, sizeof(path), "%s/%d-%u.%u.nl", nl->replay_dir, nl->protocol,
+			 p->req->nlmsg_type, attempt + 1);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd < 0) {
+		snprintf(path, sizeof(path), "%s/%d-%u.nl", nl->replay_dir, nl->protocol,
+			 p->req->nlmsg_type);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd < 0) {
+		rc = -errno;
+		if (rc == -ENOENT)
+			return nl_err(nl, p, rc, "no replay file %s", path);
+		return nl_err(nl, p, rc, "replay file %s: %s", path, strerror(-rc));
+	}
+	if (fstat(fd, &st) < 0) {
+		rc = nl_err(nl, p, -errno, "replay file %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (nl_grow(nl, (size_t)st.st_size + 1)) {
+		rc = nl_err(nl, p, -ENOMEM, "replay file %s: out of memory", path);
+		goto out;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, nl->rbuf + got, (size_t)st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = nl_err(nl, p, -errno, "replay file %s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		got += n;
+	}
+	rc = (int)got;
+out:
+	close(fd);
+	return rc;
+}
+
+static int nl_pass(struct ns_nl *nl, struct nl_pass *p, unsigned attempt)
+{
+	struct nlmsghdr *req = &nl->sbuf.hdr;
+	ssize_t n;
+
+	if (!nl->replay_dir) {
+		if (++nl->seq == 0)
+			nl->seq = 1;
+		req->nlmsg_seq = nl->seq;
+		req->nlmsg_pid = 0;
+		n = mnl_socket_sendto(nl->sock, req, req->nlmsg_len);
+		if (n < 0)
+			return nl_err(nl, p, -errno, "send: %s", strerror(errno));
+		if ((size_t)n != req->nlmsg_len)
+			return nl_err(nl, p, -EIO, "short send (%zd of %u bytes)", n,
+				      req->nlmsg_len);
+		while (!p->done) {
+			n = nl_recv(nl, p);
+			if (n < 0)
+				return (int)n;
+			nl_process(nl, p, nl->rbuf, (size_t)n);
+		}
+	} else {
+		n = nl_replay_load(nl, p, attempt);
+		if (n < 0)
+			return (int)n;
+		nl_process(nl, p, nl->rbuf, (size_t)n);
+		p->done = true; /* end of file ends the reply */
+	}
+	return p->rc;
+}
+
+int ns_nl_run(struct ns_nl *nl, ns_nl_msg_cb cb, ns_nl_reset_cb reset, void *data, struct ns_err *e)
+{
+	struct nlmsghdr *req = &nl->sbuf.hdr;
+	bool dump = (req->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
+	unsigned attempt;
+	int rc;
+
+	if (req->nlmsg_len < sizeof(*req))
+		return ns_err_set(e, -EINVAL, "netlink: ns_nl_run() without ns_nl_request()");
+	if (!dump)
+		req->nlmsg_flags |= NLM_F_ACK; /* so the reply has a definite end */
+	for (attempt = 0;; attempt++) {
+		struct nl_pass p = {.req = req, .dump = dump, .cb = cb, .data = data, .e = e};
+
+		rc = nl_pass(nl, &p, attempt);
+		if (rc || !p.intr)
+			return rc;
+		if (attempt == NL_MAX_RESTARTS)
+			return nl_err(nl, &p, -EINTR, "dump still interrupted after %d restarts",
+				      NL_MAX_RESTARTS);
+		nl->restarts++;
+		if (reset)
+			reset(data);
+	}
+}
+
+size_t ns_nl_attr_copy(const struct nlattr *a, void *dst, size_t len)
+{
+	size_t plen = mnl_attr_get_payload_len(a);
+
+	if (plen >= len) {
+		memcpy(dst, mnl_attr_get_payload(a), len);
+	} else {
+		memcpy(dst, mnl_attr_get_payload(a), plen);
+		memset((char *)dst + plen, 0, len - plen);
+	}
+	return plen;
+}
+
+struct nl_parse_ctx {
+	const struct nlattr **tb;
+	unsigned max;
+};
+
+static int nl_parse_cb(const struct nlattr *a, void *data)
+{
+	struct nl_parse_ctx *c = data;
+	unsigned type = mnl_attr_get_type(a);
+
+	if (type > c->max || mnl_attr_type_valid(a, c->max) < 0)
+		return MNL_CB_OK;
+	c->tb[type] = a;
+	return MNL_CB_OK;
+}
+
+void ns_nl_parse(const struct nlmsghdr *nlh, size_t hdrlen, const struct nlattr **tb, unsigned max)
+{
+	struct nl_parse_ctx c = {tb, max};
+
+	memset(tb, 0, (max + 1) * sizeof(*tb));
+	if (mnl_nlmsg_get_payload_len(nlh) < hdrlen)
+		return;
+	mnl_attr_parse(nlh, hdrlen, nl_parse_cb, &c);
+}
+
+void ns_nl_parse_nested(const struct nlattr *nest, const struct nlattr **tb, unsigned max)
+{
+	struct nl_parse_ctx c = {tb, max};
+
+	memset(tb, 0, (max + 1) * sizeof(*tb));
+	mnl_attr_parse_nested(nest, nl_parse_cb, &c);
+}

@@ -18,6 +18,11 @@
  * generated messages instead of a socket (ns_nl_open_replay()); a dump of
  * message type T on protocol P then reads "<dir>/<P>-<T>.nl", a file of
  * concatenated netlink messages, and runs them through the same code.
+ * End of file ends the reply (an NLMSG_DONE is allowed, not required);
+ * sequence numbers and port ids are not checked in replay. When a replayed
+ * dump is flagged NLM_F_DUMP_INTR, restart N (1-based) reads
+ * "<dir>/<P>-<T>.<N+1>.nl" if it exists, else "<dir>/<P>-<T>.nl" again.
+ * A missing file is -ENOENT ("netlink dump type T: no replay file <path>").
  */
 #ifndef NS_NL_H
 #define NS_NL_H
@@ -31,7 +36,12 @@
 
 struct ns_nl;
 
-/* Per-message callback: MNL_CB_OK to continue, MNL_CB_ERROR (-1) to abort. */
+/*
+ * Per-message callback: MNL_CB_OK to continue; MNL_CB_STOP to stop delivery
+ * (the rest of the reply is still read and discarded); MNL_CB_ERROR (-1) to
+ * abort, ns_nl_run() then returns -ECANCELED; a negative errno below -1 to
+ * abort with that errno. Messages flagged NLM_F_DUMP_INTR are not delivered.
+ */
 typedef int (*ns_nl_msg_cb)(const struct nlmsghdr *nlh, void *data);
 /* Called before a dump is restarted after NLM_F_DUMP_INTR. */
 typedef void (*ns_nl_reset_cb)(void *data);
@@ -51,9 +61,11 @@ struct nlmsghdr *ns_nl_request(struct ns_nl *nl, uint16_t type, uint16_t flags);
 /*
  * Send the request built with ns_nl_request() and stream the reply to @cb
  * until NLMSG_DONE (dumps) or the ACK/answer (non-dump requests). Returns 0,
- * or -errno with @e filled ("RTM_GETLINK dump: Operation not permitted:
- * <extack text>"). -EINTR is returned only if the dump stayed interrupted
- * after the retry limit.
+ * or -errno with @e filled. -EINTR is returned only if the dump stayed
+ * interrupted after the retry limit.
+ * NLM_F_ACK is added to non-dump requests. Error text names the request:
+ * "netlink dump type 18: <strerror>[: <extack>]" (" (protocol P)" is added
+ * after the type for protocols other than NETLINK_ROUTE).
  */
 int ns_nl_run(struct ns_nl *nl, ns_nl_msg_cb cb, ns_nl_reset_cb reset, void *data,
 	      struct ns_err *e);
