@@ -185,8 +185,13 @@ void ns_snake_case(const char *in, char *out, size_t len)
 				out[o++] = '_';
 			continue;
 		}
+		/* A one-letter word joins the capitalised word after it: HMac -> hmac. */
+		unsigned char prev2 = i > 1 ? (unsigned char)in[i - 2] : 0;
+		int one_letter = isupper(prev) && (!prev2 || !isupper(prev2));
+
 		if (isupper(c) && o && out[o - 1] != '_' &&
-		    (islower(prev) || isdigit(prev) || (isupper(prev) && islower(next)))) {
+		    (islower(prev) || isdigit(prev) ||
+		     (isupper(prev) && islower(next) && !one_letter))) {
 			out[o++] = '_';
 			if (o + 1 >= len)
 				break;

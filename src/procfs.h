@@ -57,7 +57,9 @@ int ns_parse_hex_u64(const char *s, uint64_t *v);
  * "Ip6InReceives") to snake_case ("in_csum_errors", "tcp_lost_retransmit",
  * "ip6_in_receives"). Rule: an upper-case letter starts a new word when it
  * follows a lower-case letter or digit, or when it is followed by a
- * lower-case letter and preceded by an upper-case one; non-alphanumerics
+ * lower-case letter and preceded by an upper-case one that is not itself a
+ * one-letter word (so "AckHMac" -> "ack_hmac", not "ack_h_mac", which
+ * promtool reads as an abbreviated unit); non-alphanumerics
  * become '_'; runs of '_' collapse. Writes at most @len bytes incl. NUL.
  */
 void ns_snake_case(const char *in, char *out, size_t len);

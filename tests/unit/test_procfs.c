@@ -170,6 +170,10 @@ static void test_snake(void **st)
 		{"IPReversePathFilter", "ip_reverse_path_filter"},
 		{"net.core.somaxconn", "net_core_somaxconn"},
 		{"a--b", "a_b"},
+		{"MPJoinAckHMacFailure", "mp_join_ack_hmac_failure"},
+		{"HMacFoo", "hmac_foo"},
+		{"TCPAOGood", "tcpao_good"},
+		{"InNoECTPkts", "in_no_ect_pkts"},
 	};
 	char out[64];
 
