@@ -1,1 +1,809 @@
-/* placeholder */
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * http.c - the HTTP front end on libmicrohttpd.
+ *
+ * Every listen address gets a socket created here (so that the error names
+ * the address) and its own MHD daemon running one thread per connection:
+ * a slow or idle client holds only its own thread, until the connection
+ * timeout. Scrape bodies are rendered into buffers from a small pool and
+ * handed to MHD without a copy; the free callback returns them to the pool,
+ * so a warm daemon does not allocate body or gzip memory per scrape.
+ *
+ * Headers on every response: X-Content-Type-Options: nosniff,
+ * X-Frame-Options: DENY, Content-Security-Policy: default-src 'none';
+ * style-src 'unsafe-inline', Referrer-Policy: no-referrer and
+ * Cache-Control: no-store. Error bodies are one line of text that says
+ * nothing about the host.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+#include <zlib.h>
+
+#include "build_config.h"
+#include "buf.h"
+#include "collector.h"
+#include "http.h"
+#include "log.h"
+#include "scrape.h"
+
+#define HTTP_BACKLOG 128
+#define HTTP_POOL_MAX 8		  /* idle bodies kept for reuse */
+#define HTTP_MAX_PARAMS 64	  /* collect[] or exclude[] values per request */
+#define HTTP_UNLIMITED_CONNS 1024 /* connection limit when max_requests is 0 */
+#define HTTP_ADDRSTR (INET6_ADDRSTRLEN + 16)
+
+#define CT_TEXT "text/plain; version=0.0.4; charset=utf-8"
+#define CT_OPENMETRICS "application/openmetrics-text; version=1.0.0; charset=utf-8"
+#define CT_PLAIN "text/plain; charset=utf-8"
+#define CT_HTML "text/html; charset=utf-8"
+
+/* A response body: the exposition, its gzip form, and the deflate state. */
+struct http_body {
+	struct http_body *next;
+	struct ns_http *h;
+	struct ns_buf text;
+	struct ns_buf gz;
+	z_stream zs;
+	bool zs_ready;
+};
+
+struct ns_http {
+	struct ns_engine *eng;
+	char *telemetry_path;
+	unsigned max_requests;
+	atomic_uint inflight;
+	struct MHD_Daemon **daemons;
+	size_t ndaemons;
+	struct ns_buf landing; /* built once, served as a persistent buffer */
+
+	pthread_mutex_t pool_lock;
+	struct http_body *pool;
+	unsigned npool;
+
+	pthread_mutex_t log_lock;
+	struct ns_ratelimit log_rl;
+};
+
+/* ---- body pool ---- */
+
+static void body_destroy(struct http_body *b)
+{
+	if (b->zs_ready)
+		deflateEnd(&b->zs);
+	ns_buf_free(&b->text);
+	ns_buf_free(&b->gz);
+	free(b);
+}
+
+static struct http_body *body_get(struct ns_http *h)
+{
+	struct http_body *b;
+
+	pthread_mutex_lock(&h->pool_lock);
+	b = h->pool;
+	if (b) {
+		h->pool = b->next;
+		h->npool--;
+	}
+	pthread_mutex_unlock(&h->pool_lock);
+	if (!b) {
+		b = calloc(1, sizeof(*b));
+		if (!b)
+			return NULL;
+		b->h = h;
+	}
+	b->next = NULL;
+	ns_buf_reset(&b->text);
+	ns_buf_reset(&b->gz);
+	return b;
+}
+
+static void body_put(struct http_body *b)
+{
+	struct ns_http *h = b->h;
+
+	pthread_mutex_lock(&h->pool_lock);
+	if (h->npool < HTTP_POOL_MAX) {
+		b->next = h->pool;
+		h->pool = b;
+		h->npool++;
+		b = NULL;
+	}
+	pthread_mutex_unlock(&h->pool_lock);
+	if (b)
+		body_destroy(b);
+}
+
+/* MHD calls this when the last response referencing the body is destroyed. */
+static void body_release(void *cls)
+{
+	body_put(cls);
+}
+
+/* gzip b->text into b->gz in one pass, reusing the deflate state. */
+static int body_gzip(struct http_body *b)
+{
+	uLong bound;
+	int rc;
+
+	if (b->text.len > UINT_MAX / 2)
+		return -E2BIG;
+	if (!b->zs_ready) {
+		memset(&b->zs, 0, sizeof(b->zs));
+		if (deflateInit2(&b->zs, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8,
+				 Z_DEFAULT_STRATEGY) != Z_OK)
+			return -ENOMEM;
+		b->zs_ready = true;
+	} else if (deflateReset(&b->zs) != Z_OK) {
+		return -EIO;
+	}
+	bound = deflateBound(&b->zs, (uLong)b->text.len);
+	rc = ns_buf_reserve(&b->gz, bound);
+	if (rc)
+		return rc;
+	b->zs.next_in = (Bytef *)b->text.data;
+	b->zs.avail_in = (uInt)b->text.len;
+	b->zs.next_out = (Bytef *)b->gz.data;
+	b->zs.avail_out = (uInt)bound;
+	if (deflate(&b->zs, Z_FINISH) != Z_STREAM_END)
+		return -EIO;
+	b->gz.len = bound - b->zs.avail_out;
+	return 0;
+}
+
+/* ---- request helpers ---- */
+
+static void add_common_headers(struct MHD_Response *r)
+{
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	MHD_add_response_header(r, "Content-Security-Policy",
+				"default-src 'none'; style-src 'unsafe-inline'");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+}
+
+static enum MHD_Result queue(struct MHD_Connection *c, unsigned status, struct MHD_Response *r)
+{
+	enum MHD_Result ret;
+
+	if (!r)
+		return MHD_NO;
+	add_common_headers(r);
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* A one-line text/plain reply; @msg is copied. */
+static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned status, const char *msg,
+				  const char *hname, const char *hval)
+{
+	char line[320];
+	struct MHD_Response *r;
+	size_t n;
+
+	/* One line, printable: the message may echo request input. */
+	snprintf(line, sizeof(line), "%s", msg);
+	for (n = 0; line[n]; n++)
+		if ((unsigned char)line[n] < 0x20 || line[n] == 0x7f)
+			line[n] = '?';
+	line[n++] = '\n';
+	r = MHD_create_response_from_buffer(n, line, MHD_RESPMEM_MUST_COPY);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, CT_PLAIN);
+	if (hname)
+		MHD_add_response_header(r, hname, hval);
+	return queue(c, status, r);
+}
+
+static enum MHD_Result reply_405(struct MHD_Connection *c)
+{
+	return reply_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed",
+			  MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+}
+
+struct sel_args {
+	const char *collect[HTTP_MAX_PARAMS];
+	const char *exclude[HTTP_MAX_PARAMS];
+	size_t ncollect, nexclude;
+	bool overflow;
+};
+
+static enum MHD_Result sel_iter(void *cls, enum MHD_ValueKind kind, const char *key,
+				const char *value)
+{
+	struct sel_args *a = cls;
+	const char *v = value ? value : "";
+
+	(void)kind;
+	if (!key)
+		return MHD_YES;
+	if (strcmp(key, "collect[]") == 0) {
+		if (a->ncollect == HTTP_MAX_PARAMS)
+			goto overflow;
+		a->collect[a->ncollect++] = v;
+	} else if (strcmp(key, "exclude[]") == 0) {
+		if (a->nexclude == HTTP_MAX_PARAMS)
+			goto overflow;
+		a->exclude[a->nexclude++] = v;
+	}
+	return MHD_YES;
+overflow:
+	a->overflow = true;
+	return MHD_NO;
+}
+
+/*
+ * Does Accept-Encoding allow gzip? Tokens are comma-separated, each
+ * "coding *(; param)"; "gzip;q=0" (or q=0.0...) refuses it.
+ */
+static bool accepts_gzip(const char *ae)
+{
+	const char *p = ae;
+
+	while (p && *p) {
+		const char *end = strchr(p, ',');
+		const char *tok_end = end ? end : p + strlen(p);
+		const char *s = p, *e;
+		bool zero = false;
+
+		while (s < tok_end && (*s == ' ' || *s == '\t'))
+			s++;
+		e = s;
+		while (e < tok_end && *e != ';' && *e != ' ' && *e != '\t')
+			e++;
+		if (e - s == 4 && strncasecmp(s, "gzip", 4) == 0) {
+			/* look for q=0[.000] among the parameters */
+			const char *q = e;
+
+			while (q < tok_end) {
+				while (q < tok_end && (*q == ';' || *q == ' ' || *q == '\t'))
+					q++;
+				if (tok_end - q >= 2 && (q[0] == 'q' || q[0] == 'Q') &&
+				    q[1] == '=') {
+					const char *v = q + 2;
+
+					if (v < tok_end && *v == '0') {
+						v++;
+						if (v < tok_end && *v == '.')
+							v++;
+						while (v < tok_end && *v == '0')
+							v++;
+						while (v < tok_end && (*v == ' ' || *v == '\t'))
+							v++;
+						zero = v == tok_end || *v == ';';
+					}
+				}
+				while (q < tok_end && *q != ';')
+					q++;
+			}
+			return !zero;
+		}
+		p = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
+static enum MHD_Result serve_metrics(struct ns_http *h, struct MHD_Connection *c)
+{
+	struct sel_args args = {.ncollect = 0};
+	const char *accept, *ae;
+	enum ns_format fmt = NS_FMT_TEXT;
+	struct http_body *b;
+	struct MHD_Response *r;
+	struct ns_err e;
+	ns_mask_t mask;
+	unsigned prev, failed = 0;
+	bool gz = false;
+	const char *data;
+	size_t len;
+	int rc;
+
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, sel_iter, &args);
+	if (args.overflow)
+		return reply_text(c, MHD_HTTP_BAD_REQUEST,
+				  "too many collect[]/exclude[] parameters", NULL, NULL);
+	ns_err_clear(&e);
+	rc = ns_engine_select(h->eng, args.collect, args.ncollect, args.exclude, args.nexclude,
+			      &mask, &e);
+	if (rc < 0)
+		return reply_text(c, MHD_HTTP_BAD_REQUEST,
+				  e.msg[0] ? e.msg : "invalid collector selection", NULL, NULL);
+
+	accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+	if (accept && strcasestr(accept, "application/openmetrics-text"))
+		fmt = NS_FMT_OPENMETRICS;
+	ae = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	if (ae && accepts_gzip(ae))
+		gz = true;
+
+	prev = atomic_fetch_add(&h->inflight, 1);
+	if (h->max_requests && prev >= h->max_requests) {
+		atomic_fetch_sub(&h->inflight, 1);
+		return reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "too many concurrent scrapes",
+				  MHD_HTTP_HEADER_RETRY_AFTER, "1");
+	}
+	b = body_get(h);
+	rc = b ? ns_engine_scrape(h->eng, mask, fmt, &b->text, &failed) : -ENOMEM;
+	atomic_fetch_sub(&h->inflight, 1);
+	if (rc < 0) {
+		ns_log(NS_LOG_ERROR, "http", "scrape failed: %s", strerror(-rc));
+		if (b)
+			body_put(b);
+		return reply_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "scrape failed", NULL, NULL);
+	}
+
+	data = b->text.data ? b->text.data : "";
+	len = b->text.len;
+	if (gz) {
+		rc = body_gzip(b);
+		if (rc == 0) {
+			data = b->gz.data;
+			len = b->gz.len;
+		} else {
+			ns_log(NS_LOG_WARN, "http", "gzip failed, sending identity: %s",
+			       strerror(-rc));
+			gz = false;
+		}
+	}
+#if MHD_VERSION >= 0x00097302
+	r = MHD_create_response_from_buffer_with_free_callback_cls(len, (void *)data, body_release,
+								   b);
+	if (!r) {
+		body_put(b);
+		return MHD_NO;
+	}
+#else
+	r = MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
+	body_release(b);
+	if (!r)
+		return MHD_NO;
+#endif
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				fmt == NS_FMT_OPENMETRICS ? CT_OPENMETRICS : CT_TEXT);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	if (gz)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+	return queue(c, MHD_HTTP_OK, r);
+}
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
+			       const char *method, const char *version, const char *upload_data,
+			       size_t *upload_data_size, void **con_cls)
+{
+	struct ns_http *h = cls;
+	bool get_or_head;
+	struct MHD_Response *r;
+
+	(void)version;
+	(void)upload_data;
+
+	get_or_head =
+	    strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+	/*
+	 * GET/HEAD are answered on the second call, once the whole request
+	 * has been read: a reply queued earlier makes MHD close the
+	 * connection instead of keeping it alive. Anything else is refused
+	 * right away (with a 405 or 404) without reading its body.
+	 */
+	if (get_or_head && !*con_cls) {
+		*con_cls = h;
+		return MHD_YES;
+	}
+	if (get_or_head && *upload_data_size) {
+		*upload_data_size = 0; /* ignore a body sent with GET */
+		return MHD_YES;
+	}
+	if (strcmp(url, h->telemetry_path) == 0) {
+		if (!get_or_head)
+			return reply_405(c);
+		return serve_metrics(h, c);
+	}
+	if (strcmp(url, "/") == 0) {
+		if (!get_or_head)
+			return reply_405(c);
+		r = MHD_create_response_from_buffer(h->landing.len, h->landing.data,
+						    MHD_RESPMEM_PERSISTENT);
+		if (!r)
+			return MHD_NO;
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, CT_HTML);
+		return queue(c, MHD_HTTP_OK, r);
+	}
+	if (strcmp(url, "/-/healthy") == 0) {
+		if (!get_or_head)
+			return reply_405(c);
+		return reply_text(c, MHD_HTTP_OK, "OK", NULL, NULL);
+	}
+	return reply_text(c, MHD_HTTP_NOT_FOUND, "not found", NULL, NULL);
+}
+
+/* MHD's error log, through ours (rate-limited: MHD logs per connection). */
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+	struct ns_http *h = cls;
+	char msg[512];
+	unsigned suppressed = 0;
+	size_t n;
+	int ok;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+		msg[--n] = '\0';
+	pthread_mutex_lock(&h->log_lock);
+	ok = ns_ratelimit_ok(&h->log_rl, 1, &suppressed);
+	pthread_mutex_unlock(&h->log_lock);
+	if (!ok)
+		return;
+	if (suppressed)
+		ns_log(NS_LOG_WARN, "http", "%s (%u similar messages suppressed)", msg, suppressed);
+	else
+		ns_log(NS_LOG_WARN, "http", "%s", msg);
+}
+
+/* ---- landing page ---- */
+
+static int put_html(struct ns_buf *b, const char *s)
+{
+	int rc = 0;
+
+	for (; *s && !rc; s++) {
+		switch (*s) {
+		case '&':
+			rc = ns_buf_puts(b, "&amp;");
+			break;
+		case '<':
+			rc = ns_buf_puts(b, "&lt;");
+			break;
+		case '>':
+			rc = ns_buf_puts(b, "&gt;");
+			break;
+		case '"':
+			rc = ns_buf_puts(b, "&quot;");
+			break;
+		case '\'':
+			rc = ns_buf_puts(b, "&#39;");
+			break;
+		default:
+			rc = ns_buf_putc(b, *s);
+		}
+	}
+	return rc;
+}
+
+static int build_landing(struct ns_http *h)
+{
+	struct ns_buf *b = &h->landing;
+	size_t i, n = ns_engine_count(h->eng);
+	int rc = 0;
+
+	rc |= ns_buf_puts(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
+			     "<meta charset=\"utf-8\">\n<title>netstack_exporter</title>\n"
+			     "<style>body{font-family:sans-serif;margin:2em;max-width:50em}"
+			     "td{padding:0 1em 0 0}</style>\n</head>\n<body>\n"
+			     "<h1>netstack_exporter</h1>\n<p>Version " NS_VERSION
+			     "</p>\n<p><a href=\"");
+	rc |= put_html(b, h->telemetry_path);
+	rc |= ns_buf_puts(b, "\">Metrics</a> &middot; <a href=\"/-/healthy\">Health</a></p>\n"
+			     "<h2>Enabled collectors</h2>\n<table>\n");
+	for (i = 0; i < n; i++) {
+		const char *name = ns_engine_name(h->eng, i);
+		const struct ns_collector *col = ns_collector_find(name);
+
+		rc |= ns_buf_puts(b, "<tr><td>");
+		rc |= put_html(b, name);
+		rc |= ns_buf_puts(b, "</td><td>");
+		if (col && col->help)
+			rc |= put_html(b, col->help);
+		rc |= ns_buf_puts(b, "</td></tr>\n");
+	}
+	rc |= ns_buf_puts(b, "</table>\n</body>\n</html>\n");
+	return rc ? -ENOMEM : 0;
+}
+
+/* ---- listening ---- */
+
+static void fmt_sockaddr(const struct sockaddr *sa, char *out, size_t len)
+{
+	char host[INET6_ADDRSTRLEN];
+	unsigned port;
+
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
+		port = ntohs(s6->sin6_port);
+		snprintf(out, len, "[%s]:%u", host, port);
+	} else {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+
+		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
+		port = ntohs(s4->sin_port);
+		snprintf(out, len, "%s:%u", host, port);
+	}
+}
+
+/*
+ * Create a listening socket. @v6only: -1 leaves the kernel default, else
+ * sets IPV6_V6ONLY (AF_INET6 only). Returns the fd or -errno.
+ */
+static int listen_socket(const struct sockaddr *sa, socklen_t salen, int v6only)
+{
+	int one = 1, fd, rc;
+
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+		goto fail;
+	if (sa->sa_family == AF_INET6 && v6only >= 0 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only)) < 0)
+		goto fail;
+	if (bind(fd, sa, salen) < 0)
+		goto fail;
+	if (listen(fd, HTTP_BACKLOG) < 0)
+		goto fail;
+	return fd;
+fail:
+	rc = -errno;
+	close(fd);
+	return rc;
+}
+
+static int add_daemon(struct ns_http *h, const struct ns_config *cfg, int fd, const char *what,
+		      struct ns_err *e)
+{
+	unsigned limit = cfg->max_requests ? cfg->max_requests + 64 : HTTP_UNLIMITED_CONNS;
+	struct MHD_Daemon **nd, *d;
+	union {
+		struct sockaddr sa;
+		struct sockaddr_storage ss;
+	} addr;
+	socklen_t alen = sizeof(addr);
+	char buf[HTTP_ADDRSTR];
+
+	nd = realloc(h->daemons, (h->ndaemons + 1) * sizeof(*nd));
+	if (!nd) {
+		close(fd);
+		return ns_err_set(e, -ENOMEM, "listen on %s: out of memory", what);
+	}
+	h->daemons = nd;
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+				 MHD_USE_POLL | MHD_USE_ERROR_LOG,
+			     0, NULL, NULL, handler, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, h,
+			     MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->conn_timeout_s,
+			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->conn_memory_limit,
+			     MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_END);
+	if (!d) {
+		/* MHD may or may not have closed it on failure. */
+		if (fcntl(fd, F_GETFD) >= 0)
+			close(fd);
+		return ns_err_set(e, -EIO, "listen on %s: cannot start HTTP server", what);
+	}
+	h->daemons[h->ndaemons++] = d;
+	if (getsockname(fd, &addr.sa, &alen) == 0) {
+		fmt_sockaddr(&addr.sa, buf, sizeof(buf));
+		ns_log(NS_LOG_INFO, "http", "listening on %s", buf);
+	}
+	return 0;
+}
+
+/* ":PORT": dual-stack [::], or 0.0.0.0 when IPv6 is unavailable. */
+static int listen_any(struct ns_http *h, const struct ns_config *cfg, const char *entry,
+		      unsigned port, struct ns_err *e)
+{
+	struct sockaddr_in6 s6 = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
+	struct sockaddr_in s4 = {.sin_family = AF_INET, .sin_port = htons(port)};
+	int fd;
+
+	s6.sin6_addr = in6addr_any;
+	fd = listen_socket((struct sockaddr *)&s6, sizeof(s6), 0);
+	if (fd == -EAFNOSUPPORT || fd == -EADDRNOTAVAIL || fd == -EPROTONOSUPPORT) {
+		s4.sin_addr.s_addr = htonl(INADDR_ANY);
+		fd = listen_socket((struct sockaddr *)&s4, sizeof(s4), -1);
+	}
+	if (fd < 0)
+		return ns_err_set(e, fd, "listen on %s: %s", entry, strerror(-fd));
+	return add_daemon(h, cfg, fd, entry, e);
+}
+
+/* "host:PORT" or "[v6]:PORT": every address the host resolves to. */
+static int listen_host(struct ns_http *h, const struct ns_config *cfg, const char *entry,
+		       const char *host, bool literal6, const char *port, struct ns_err *e)
+{
+	struct addrinfo hints = {
+	    .ai_family = literal6 ? AF_INET6 : AF_UNSPEC,
+	    .ai_socktype = SOCK_STREAM,
+	    .ai_protocol = IPPROTO_TCP,
+	    .ai_flags = AI_NUMERICSERV | (literal6 ? AI_NUMERICHOST : 0),
+	};
+	struct addrinfo *res, *ai, *prev;
+	char buf[HTTP_ADDRSTR], what[HTTP_ADDRSTR + 300];
+	unsigned bound = 0;
+	int rc, fd, first_err = 0;
+
+	rc = getaddrinfo(host, port, &hints, &res);
+	if (rc) {
+		if (rc == EAI_SYSTEM)
+			return ns_err_set(e, -errno, "listen on %s: %s", entry, strerror(errno));
+		return ns_err_set(e, -EADDRNOTAVAIL, "listen on %s: %s", entry, gai_strerror(rc));
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		bool dup = false;
+
+		if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
+			continue;
+		for (prev = res; prev != ai; prev = prev->ai_next)
+			if (prev->ai_addrlen == ai->ai_addrlen &&
+			    memcmp(prev->ai_addr, ai->ai_addr, ai->ai_addrlen) == 0)
+				dup = true;
+		if (dup)
+			continue;
+		fmt_sockaddr(ai->ai_addr, buf, sizeof(buf));
+		if (strcmp(buf, entry) == 0)
+			snprintf(what, sizeof(what), "%s", entry);
+		else
+			snprintf(what, sizeof(what), "%s (%s)", entry, buf);
+		fd = listen_socket(ai->ai_addr, ai->ai_addrlen, 1);
+		if (fd == -EAFNOSUPPORT && ai->ai_family == AF_INET6 && !literal6) {
+			/* a name resolved to IPv6 on a host without IPv6 */
+			ns_log(NS_LOG_WARN, "http", "listen on %s: %s (skipped)", what,
+			       strerror(-fd));
+			if (!first_err)
+				first_err =
+				    ns_err_set(e, fd, "listen on %s: %s", what, strerror(-fd));
+			continue;
+		}
+		if (fd < 0) {
+			rc = ns_err_set(e, fd, "listen on %s: %s", what, strerror(-fd));
+			goto out;
+		}
+		rc = add_daemon(h, cfg, fd, what, e);
+		if (rc)
+			goto out;
+		bound++;
+	}
+	rc = 0;
+	if (!bound)
+		rc = first_err
+			 ? first_err
+			 : ns_err_set(e, -EADDRNOTAVAIL, "listen on %s: no usable address", entry);
+out:
+	freeaddrinfo(res);
+	return rc;
+}
+
+static int parse_port(const char *s, unsigned *port)
+{
+	unsigned long v;
+	char *end;
+
+	if (!*s || strlen(s) > 5 || strspn(s, "0123456789") != strlen(s))
+		return -EINVAL;
+	v = strtoul(s, &end, 10);
+	if (*end || v > 65535)
+		return -EINVAL;
+	*port = (unsigned)v;
+	return 0;
+}
+
+static int listen_entry(struct ns_http *h, const struct ns_config *cfg, const char *entry,
+			struct ns_err *e)
+{
+	char host[256];
+	const char *colon, *port_s;
+	unsigned port;
+	bool literal6 = false;
+	size_t hl;
+
+	if (entry[0] == '[') {
+		const char *rb = strchr(entry, ']');
+
+		if (!rb || rb[1] != ':')
+			goto bad;
+		hl = (size_t)(rb - entry - 1);
+		if (hl == 0 || hl >= sizeof(host))
+			goto bad;
+		memcpy(host, entry + 1, hl);
+		host[hl] = '\0';
+		port_s = rb + 2;
+		literal6 = true;
+	} else {
+		colon = strrchr(entry, ':');
+		if (!colon || memchr(entry, ':', (size_t)(colon - entry)))
+			goto bad; /* none, or an IPv6 address without brackets */
+		hl = (size_t)(colon - entry);
+		if (hl >= sizeof(host))
+			goto bad;
+		memcpy(host, entry, hl);
+		host[hl] = '\0';
+		port_s = colon + 1;
+	}
+	if (parse_port(port_s, &port))
+		goto bad;
+	if (!host[0])
+		return listen_any(h, cfg, entry, port, e);
+	return listen_host(h, cfg, entry, host, literal6, port_s, e);
+bad:
+	return ns_err_set(e, -EINVAL,
+			  "listen on %s: invalid address (want host:port, :port or [v6]:port)",
+			  entry);
+}
+
+/* ---- public ---- */
+
+int ns_http_start(struct ns_http **out, const struct ns_config *cfg, struct ns_engine *eng,
+		  struct ns_err *e)
+{
+	struct ns_http *h;
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	if (!cfg->nlisten)
+		return ns_err_set(e, -EINVAL, "no listen address");
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return ns_err_set(e, -ENOMEM, "out of memory");
+	h->eng = eng;
+	h->max_requests = cfg->max_requests;
+	atomic_init(&h->inflight, 0);
+	pthread_mutex_init(&h->pool_lock, NULL);
+	pthread_mutex_init(&h->log_lock, NULL);
+	h->telemetry_path = strdup(cfg->telemetry_path ? cfg->telemetry_path : "/metrics");
+	if (!h->telemetry_path || build_landing(h)) {
+		rc = ns_err_set(e, -ENOMEM, "out of memory");
+		goto fail;
+	}
+	for (i = 0; i < cfg->nlisten; i++) {
+		rc = listen_entry(h, cfg, cfg->listen[i], e);
+		if (rc)
+			goto fail;
+	}
+	*out = h;
+	return 0;
+fail:
+	ns_http_stop(h);
+	return rc;
+}
+
+void ns_http_stop(struct ns_http *h)
+{
+	struct http_body *b;
+	size_t i;
+
+	if (!h)
+		return;
+	/* Stopping a daemon joins its connection threads and drops their responses. */
+	for (i = 0; i < h->ndaemons; i++)
+		MHD_stop_daemon(h->daemons[i]);
+	free(h->daemons);
+	while ((b = h->pool)) {
+		h->pool = b->next;
+		body_destroy(b);
+	}
+	ns_buf_free(&h->landing);
+	free(h->telemetry_path);
+	pthread_mutex_destroy(&h->pool_lock);
+	pthread_mutex_destroy(&h->log_lock);
+	free(h);
+}
