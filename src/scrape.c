@@ -238,8 +238,10 @@ static int render_self(struct ns_engine *eng, ns_mask_t mask, const double *dur,
 				      {"compiler", NS_COMPILER}),
 			    1);
 	ns_process_collect(&eng->process, w);
-	if (rc == 0)
-		rc = ns_writer_render(w, fmt, out);
+	/* A refused self-sample is a bug worth a log line, not an empty scrape. */
+	if (rc)
+		ns_log(NS_LOG_ERROR, "scrape", "self-metrics: a sample was refused by the writer");
+	rc = ns_writer_render(w, fmt, out);
 	pthread_mutex_unlock(&eng->self_mu);
 	return rc;
 }

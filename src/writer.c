@@ -1,1 +1,885 @@
-/* placeholder */
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * writer.c - the exposition writer: families, samples, escaping, numbers.
+ *
+ * Every family keeps its sample lines pre-formatted in its own buffer (the
+ * sample lines are the same in text 0.0.4 and OpenMetrics 1.0.0; only the
+ * HELP/TYPE/UNIT lines differ, and those are written at render time). A
+ * per-family open-addressing index of formatted label sets detects repeated
+ * series. Families are found through an open-addressing table of every name
+ * a family reserves (its sample names and its OpenMetrics family name), so
+ * families that would clash in either format are refused.
+ *
+ * Nothing is freed on reset: a warm writer does not allocate.
+ */
+#include <errno.h>
+#include <float.h>
+#include <locale.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "writer.h"
+
+/* One series of a family: its formatted label set, in f->lines. */
+struct series_ent {
+	uint64_t hash;
+	size_t off;
+	size_t len1; /* length + 1; 0 = empty slot */
+};
+
+/* One reserved name; the family's own name when key == f->name. */
+struct name_ent {
+	uint64_t hash;
+	const char *key; /* NULL = empty slot */
+	struct ns_family *f;
+};
+
+#define MAX_RESERVED 5
+
+struct ns_family {
+	const struct ns_writer *owner;
+	enum ns_mtype type;
+	const char *name; /* as declared; sample name (histograms: prefix) */
+	const char *base; /* OpenMetrics family name */
+	const char *help; /* NULL: no HELP line */
+	const char *unit; /* NULL: no unit */
+	const char *reserved[MAX_RESERVED];
+	size_t nreserved;
+	struct ns_buf lines; /* pre-formatted sample lines */
+	size_t nseries;
+	size_t nsamples; /* sample lines */
+	struct series_ent *idx;
+	size_t idx_cap; /* power of two */
+	char strings[];
+};
+
+struct ns_writer {
+	struct ns_family **fams; /* in order of declaration */
+	size_t nfams, fams_cap;
+	struct name_ent *names;
+	size_t nnames, names_cap; /* power of two */
+	const struct ns_label *cl;
+	size_t ncl;
+	struct ns_buf lbuf; /* scratch: the label set being added */
+	unsigned dups;
+	size_t samples;
+};
+
+static uint64_t fnv1a(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= s[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* ---- names ---------------------------------------------------------- */
+
+static int is_alpha_(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+static int is_digit(int c)
+{
+	return c >= '0' && c <= '9';
+}
+
+int ns_valid_metric_name(const char *s)
+{
+	if (!s || !(is_alpha_(*s) || *s == ':'))
+		return 0;
+	for (s++; *s; s++)
+		if (!(is_alpha_(*s) || is_digit(*s) || *s == ':'))
+			return 0;
+	return 1;
+}
+
+int ns_valid_label_name(const char *s)
+{
+	if (!s || !is_alpha_(*s))
+		return 0;
+	for (s++; *s; s++)
+		if (!(is_alpha_(*s) || is_digit(*s)))
+			return 0;
+	return 1;
+}
+
+static int ends_with(const char *s, size_t n, const char *suffix)
+{
+	size_t k = strlen(suffix);
+
+	return n >= k && memcmp(s + n - k, suffix, k) == 0;
+}
+
+/* ---- escaping ------------------------------------------------------- */
+
+/*
+ * Length of the UTF-8 sequence at @s; *ok tells whether it is valid. For an
+ * invalid one, the length is that of its maximal valid prefix (at least 1),
+ * so one U+FFFD replaces each maximal subpart (as Unicode recommends and
+ * Python's errors="replace" does).
+ */
+static size_t utf8_seq(const unsigned char *s, bool *ok)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t need;
+
+	if (c >= 0xc2 && c <= 0xdf) {
+		need = 1;
+	} else if (c == 0xe0) {
+		need = 2;
+		lo = 0xa0;
+	} else if ((c >= 0xe1 && c <= 0xec) || c == 0xee || c == 0xef) {
+		need = 2;
+	} else if (c == 0xed) {
+		need = 2;
+		hi = 0x9f;
+	} else if (c == 0xf0) {
+		need = 3;
+		lo = 0x90;
+	} else if (c >= 0xf1 && c <= 0xf3) {
+		need = 3;
+	} else if (c == 0xf4) {
+		need = 3;
+		hi = 0x8f;
+	} else {
+		*ok = false;
+		return 1;
+	}
+	for (size_t k = 1; k <= need; k++) {
+		if (s[k] < lo || s[k] > hi) {
+			*ok = false;
+			return k;
+		}
+		lo = 0x80;
+		hi = 0xbf;
+	}
+	*ok = true;
+	return need + 1;
+}
+
+/* Escape backslash, newline and (if @quote) double quote; fix UTF-8. */
+static int put_escaped(struct ns_buf *b, const char *str, bool quote)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t run = 0, i = 0;
+	int rc = 0;
+
+	while (s[i]) {
+		unsigned char c = s[i];
+		const char *rep = NULL;
+		size_t skip = 1;
+
+		if (c < 0x80) {
+			if (c == '\\')
+				rep = "\\\\";
+			else if (c == '\n')
+				rep = "\\n";
+			else if (c == '"' && quote)
+				rep = "\\\"";
+		} else {
+			bool ok;
+
+			skip = utf8_seq(s + i, &ok);
+			if (!ok)
+				rep = "\xef\xbf\xbd";
+		}
+		if (!rep) {
+			i += skip;
+			continue;
+		}
+		if (i > run)
+			rc = ns_buf_append(b, s + run, i - run);
+		if (!rc)
+			rc = ns_buf_puts(b, rep);
+		if (rc)
+			return rc;
+		i += skip;
+		run = i;
+	}
+	if (i > run)
+		rc = ns_buf_append(b, s + run, i - run);
+	return rc;
+}
+
+int ns_fmt_label_value(struct ns_buf *b, const char *s)
+{
+	return put_escaped(b, s, true);
+}
+
+int ns_fmt_help(struct ns_buf *b, const char *s, enum ns_format fmt)
+{
+	return put_escaped(b, s, fmt == NS_FMT_OPENMETRICS);
+}
+
+/* ---- numbers -------------------------------------------------------- */
+
+static pthread_once_t c_once = PTHREAD_ONCE_INIT;
+static locale_t c_loc;
+
+static void c_loc_init(void)
+{
+	c_loc = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+}
+
+/* Significant digits in the mantissa of "%e" output, trailing zeros dropped. */
+static int mantissa_digits(const char *e)
+{
+	int n = 0, last = 1;
+
+	for (const char *p = e; *p && *p != 'e'; p++) {
+		if (!is_digit(*p))
+			continue;
+		n++;
+		if (*p != '0')
+			last = n;
+	}
+	return last;
+}
+
+static bool round_trips(const char *s, double v)
+{
+	return strtod_l(s, NULL, c_loc) == v;
+}
+
+/*
+ * Shortest round-trip: the fewest significant digits P for which the
+ * correctly rounded decimal parses back to @v. Laid out like Python's repr()
+ * (without a trailing ".0"): positional if the decimal exponent is in
+ * [-4, 16), otherwise d[.ddd]e±XX.
+ */
+static int fmt_double(char out[64], double v)
+{
+	char e[40];
+	locale_t old;
+	int p, x;
+
+	if (isnan(v)) {
+		strcpy(out, "NaN");
+		return 0;
+	}
+	if (isinf(v)) {
+		strcpy(out, v > 0 ? "+Inf" : "-Inf");
+		return 0;
+	}
+	pthread_once(&c_once, c_loc_init);
+	if (c_loc == (locale_t)0)
+		return -ENOMEM;
+	old = uselocale(c_loc);
+	if (v == 0 || fabs(v) >= DBL_MIN) {
+		/*
+		 * Any decimal of <= 15 digits survives a trip through a normal
+		 * double (DBL_DIG), so if %.15 round-trips, its digits without
+		 * trailing zeros are the shortest; otherwise it is 16 or 17.
+		 */
+		snprintf(e, sizeof(e), "%.14e", v);
+		if (round_trips(e, v)) {
+			p = mantissa_digits(e);
+		} else {
+			snprintf(e, sizeof(e), "%.15e", v);
+			p = round_trips(e, v) ? 16 : 17;
+		}
+	} else {
+		/* subnormal: fewer digits are significant, search */
+		for (p = 1; p < 17; p++) {
+			snprintf(e, sizeof(e), "%.*e", p - 1, v);
+			if (round_trips(e, v))
+				break;
+		}
+	}
+	snprintf(e, sizeof(e), "%.*e", p - 1, v);
+	x = atoi(strchr(e, 'e') + 1);
+	if (x >= -4 && x < 16)
+		snprintf(out, 64, "%.*f", p - 1 - x > 0 ? p - 1 - x : 0, v);
+	else
+		strcpy(out, e);
+	uselocale(old);
+	return 0;
+}
+
+int ns_fmt_double(struct ns_buf *b, double v)
+{
+	char tmp[64];
+	int rc = fmt_double(tmp, v);
+
+	return rc ? rc : ns_buf_puts(b, tmp);
+}
+
+/* ---- writer --------------------------------------------------------- */
+
+struct ns_writer *ns_writer_new(void)
+{
+	return calloc(1, sizeof(struct ns_writer));
+}
+
+static void family_free(struct ns_family *f)
+{
+	ns_buf_free(&f->lines);
+	free(f->idx);
+	free(f);
+}
+
+void ns_writer_free(struct ns_writer *w)
+{
+	if (!w)
+		return;
+	for (size_t i = 0; i < w->nfams; i++)
+		family_free(w->fams[i]);
+	free(w->fams);
+	free(w->names);
+	ns_buf_free(&w->lbuf);
+	free(w);
+}
+
+void ns_writer_reset(struct ns_writer *w)
+{
+	for (size_t i = 0; i < w->nfams; i++) {
+		struct ns_family *f = w->fams[i];
+
+		ns_buf_reset(&f->lines);
+		if (f->nseries)
+			memset(f->idx, 0, f->idx_cap * sizeof(*f->idx));
+		f->nseries = 0;
+		f->nsamples = 0;
+	}
+	w->dups = 0;
+	w->samples = 0;
+}
+
+void ns_writer_set_const_labels(struct ns_writer *w, const struct ns_label *l, size_t n)
+{
+	w->cl = n ? l : NULL;
+	w->ncl = n;
+}
+
+unsigned ns_writer_duplicates(const struct ns_writer *w)
+{
+	return w->dups;
+}
+
+size_t ns_writer_samples(const struct ns_writer *w)
+{
+	return w->samples;
+}
+
+static struct name_ent *name_find(const struct ns_writer *w, const char *key, uint64_t h)
+{
+	size_t mask = w->names_cap - 1;
+
+	if (!w->names_cap)
+		return NULL;
+	for (size_t i = h & mask;; i = (i + 1) & mask) {
+		struct name_ent *e = &w->names[i];
+
+		if (!e->key)
+			return NULL;
+		if (e->hash == h && strcmp(e->key, key) == 0)
+			return e;
+	}
+}
+
+static void name_put(struct name_ent *tab, size_t cap, const struct name_ent *ne)
+{
+	size_t mask = cap - 1, i = ne->hash & mask;
+
+	while (tab[i].key)
+		i = (i + 1) & mask;
+	tab[i] = *ne;
+}
+
+static int names_reserve(struct ns_writer *w, size_t extra)
+{
+	size_t cap = w->names_cap ? w->names_cap : 64;
+	struct name_ent *tab;
+
+	while ((w->nnames + extra) * 2 > cap)
+		cap *= 2;
+	if (cap == w->names_cap)
+		return 0;
+	tab = calloc(cap, sizeof(*tab));
+	if (!tab)
+		return -ENOMEM;
+	for (size_t i = 0; i < w->names_cap; i++)
+		if (w->names[i].key)
+			name_put(tab, cap, &w->names[i]);
+	free(w->names);
+	w->names = tab;
+	w->names_cap = cap;
+	return 0;
+}
+
+static bool same_unit(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+static char *stash(char **p, const char *s, size_t n)
+{
+	char *r = *p;
+
+	memcpy(r, s, n);
+	r[n] = '\0';
+	*p += n + 1;
+	return r;
+}
+
+struct ns_family *ns_family(struct ns_writer *w, const char *name, const char *help,
+			    enum ns_mtype type, const char *unit)
+{
+	static const char *const suffixes[][MAX_RESERVED] = {
+	    [NS_GAUGE] = {""},
+	    [NS_UNTYPED] = {""},
+	    [NS_COUNTER] = {"", "_total", "_created"},
+	    [NS_INFO] = {"", "_info"},
+	    [NS_HISTOGRAM] = {"", "_bucket", "_sum", "_count", "_created"},
+	};
+	size_t len, blen, ulen, hlen, size, nres = 0;
+	struct name_ent *e;
+	struct ns_family *f;
+	char *p;
+
+	if (!w || !name || (unsigned)type > NS_UNTYPED)
+		return NULL;
+	if (unit && !*unit)
+		unit = NULL;
+	e = name_find(w, name, fnv1a(name, strlen(name)));
+	if (e) {
+		f = e->f;
+		/* a name reserved by another family, or a redeclaration */
+		if (e->key != f->name || f->type != type || !same_unit(f->unit, unit))
+			return NULL;
+		return f;
+	}
+
+	if (!ns_valid_metric_name(name))
+		return NULL;
+	len = blen = strlen(name);
+	if (type == NS_COUNTER) {
+		if (!ends_with(name, len, "_total"))
+			return NULL;
+		blen -= strlen("_total");
+	} else if (type == NS_INFO) {
+		if (!ends_with(name, len, "_info") || unit)
+			return NULL;
+		blen -= strlen("_info");
+	}
+	if (blen == 0)
+		return NULL;
+	if (unit) {
+		ulen = strlen(unit);
+		for (const char *u = unit; *u; u++)
+			if (!(is_alpha_(*u) || is_digit(*u) || *u == ':'))
+				return NULL;
+		if (blen < ulen + 1 || name[blen - ulen - 1] != '_' ||
+		    memcmp(name + blen - ulen, unit, ulen) != 0)
+			return NULL;
+	}
+
+	/* every name this family reserves must be free */
+	for (size_t i = 0; i < MAX_RESERVED && suffixes[type][i]; i++) {
+		char tmp[512];
+		int n = snprintf(tmp, sizeof(tmp), "%.*s%s", (int)blen, name, suffixes[type][i]);
+
+		if (n < 0 || (size_t)n >= sizeof(tmp))
+			return NULL;
+		if (name_find(w, tmp, fnv1a(tmp, (size_t)n)))
+			return NULL;
+		nres++;
+	}
+
+	hlen = help ? strlen(help) : 0;
+	size = sizeof(*f) + len + 1 + (help ? hlen + 1 : 0) + (unit ? strlen(unit) + 1 : 0);
+	for (size_t i = 0; i < nres; i++)
+		size += blen + strlen(suffixes[type][i]) + 1;
+	if (names_reserve(w, nres))
+		return NULL;
+	if (w->nfams == w->fams_cap) {
+		size_t cap = w->fams_cap ? 2 * w->fams_cap : 32;
+		struct ns_family **fams = realloc(w->fams, cap * sizeof(*fams));
+
+		if (!fams)
+			return NULL;
+		w->fams = fams;
+		w->fams_cap = cap;
+	}
+	f = calloc(1, size);
+	if (!f)
+		return NULL;
+	f->owner = w;
+	f->type = type;
+	p = f->strings;
+	f->name = stash(&p, name, len);
+	f->help = help ? stash(&p, help, hlen) : NULL;
+	f->unit = unit ? stash(&p, unit, strlen(unit)) : NULL;
+	for (size_t i = 0; i < nres; i++) {
+		const char *suf = suffixes[type][i];
+		char *r = p;
+
+		memcpy(p, name, blen);
+		p += blen;
+		stash(&p, suf, strlen(suf));
+		f->reserved[i] = r;
+		if (strcmp(r, name) == 0)
+			f->reserved[i] = f->name; /* the primary entry */
+	}
+	f->nreserved = nres;
+	f->base = f->reserved[0];
+	for (size_t i = 0; i < nres; i++) {
+		struct name_ent ne = {fnv1a(f->reserved[i], strlen(f->reserved[i])), f->reserved[i],
+				      f};
+
+		name_put(w->names, w->names_cap, &ne);
+		w->nnames++;
+	}
+	w->fams[w->nfams++] = f;
+	return f;
+}
+
+/* ---- samples -------------------------------------------------------- */
+
+static int put_label(struct ns_buf *b, const struct ns_label *l, bool first)
+{
+	int rc = first ? 0 : ns_buf_putc(b, ',');
+
+	if (!rc)
+		rc = ns_buf_puts(b, l->name);
+	if (!rc)
+		rc = ns_buf_append(b, "=\"", 2);
+	if (!rc)
+		rc = ns_fmt_label_value(b, l->value);
+	if (!rc)
+		rc = ns_buf_putc(b, '"');
+	return rc;
+}
+
+static const struct ns_label *label_at(const struct ns_writer *w, const struct ns_label *l,
+				       size_t i)
+{
+	return i < w->ncl ? &w->cl[i] : &l[i - w->ncl];
+}
+
+/* Format "{const..., labels...}" (or nothing) into w->lbuf. */
+static int fmt_labels(struct ns_writer *w, const struct ns_family *f, const struct ns_label *l,
+		      size_t n)
+{
+	size_t total = w->ncl + n;
+	int rc = 0;
+
+	ns_buf_reset(&w->lbuf);
+	if (!total)
+		return 0;
+	if (n && !l)
+		return -EINVAL;
+	for (size_t i = 0; i < total; i++) {
+		const struct ns_label *li = label_at(w, l, i);
+
+		if (!ns_valid_label_name(li->name) || !li->value ||
+		    (li->name[0] == '_' && li->name[1] == '_'))
+			return -EINVAL;
+		if (f->type == NS_HISTOGRAM && strcmp(li->name, "le") == 0)
+			return -EINVAL;
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(label_at(w, l, j)->name, li->name) == 0)
+				return -EINVAL;
+	}
+	rc = ns_buf_putc(&w->lbuf, '{');
+	for (size_t i = 0; i < total && !rc; i++)
+		rc = put_label(&w->lbuf, label_at(w, l, i), i == 0);
+	if (!rc)
+		rc = ns_buf_putc(&w->lbuf, '}');
+	return rc;
+}
+
+static int idx_reserve(struct ns_family *f)
+{
+	size_t cap = f->idx_cap ? f->idx_cap : 8;
+	struct series_ent *tab;
+
+	while ((f->nseries + 1) * 2 > cap)
+		cap *= 2;
+	if (cap == f->idx_cap)
+		return 0;
+	tab = calloc(cap, sizeof(*tab));
+	if (!tab)
+		return -ENOMEM;
+	for (size_t i = 0; i < f->idx_cap; i++) {
+		size_t j;
+
+		if (!f->idx[i].len1)
+			continue;
+		for (j = f->idx[i].hash & (cap - 1); tab[j].len1; j = (j + 1) & (cap - 1))
+			;
+		tab[j] = f->idx[i];
+	}
+	free(f->idx);
+	f->idx = tab;
+	f->idx_cap = cap;
+	return 0;
+}
+
+/*
+ * Validate and format the label set, and find its slot in the family's
+ * series index. -EEXIST (counted) if the family already has this series.
+ */
+static int series_begin(struct ns_writer *w, struct ns_family *f, const struct ns_label *l,
+			size_t n, uint64_t *hash, size_t *slot)
+{
+	const struct ns_buf *lb;
+	size_t mask, i;
+	uint64_t h;
+	int rc;
+
+	if (!w || !f || f->owner != w)
+		return -EINVAL;
+	lb = &w->lbuf;
+	rc = fmt_labels(w, f, l, n);
+	if (!rc)
+		rc = idx_reserve(f);
+	if (rc)
+		return rc;
+	h = fnv1a(lb->data, lb->len);
+	mask = f->idx_cap - 1;
+	for (i = h & mask; f->idx[i].len1; i = (i + 1) & mask) {
+		const struct series_ent *e = &f->idx[i];
+
+		if (e->hash == h && e->len1 - 1 == lb->len &&
+		    (!lb->len || memcmp(f->lines.data + e->off, lb->data, lb->len) == 0)) {
+			w->dups++;
+			return -EEXIST;
+		}
+	}
+	*hash = h;
+	*slot = i;
+	return 0;
+}
+
+/* Record the series (label text at @off in f->lines), or undo on error. */
+static int series_end(struct ns_writer *w, struct ns_family *f, int rc, size_t start, size_t off,
+		      uint64_t h, size_t slot, size_t nlines)
+{
+	if (rc) {
+		f->lines.len = start;
+		if (f->lines.data)
+			f->lines.data[start] = '\0';
+		return rc;
+	}
+	f->idx[slot].hash = h;
+	f->idx[slot].off = off;
+	f->idx[slot].len1 = w->lbuf.len + 1;
+	f->nseries++;
+	f->nsamples += nlines;
+	w->samples += nlines;
+	return 0;
+}
+
+static int put_labels(struct ns_buf *b, const struct ns_buf *lb)
+{
+	return lb->len ? ns_buf_append(b, lb->data, lb->len) : 0;
+}
+
+enum vkind {
+	VK_U64,
+	VK_I64,
+	VK_F64,
+};
+
+static int sample(struct ns_writer *w, struct ns_family *f, const struct ns_label *l, size_t n,
+		  enum vkind k, uint64_t u, int64_t i, double d)
+{
+	struct ns_buf *b;
+	size_t start, off = 0, slot = 0;
+	uint64_t h = 0;
+	int rc;
+
+	if (f && f->type == NS_HISTOGRAM)
+		return -EINVAL;
+	rc = series_begin(w, f, l, n, &h, &slot);
+	if (rc)
+		return rc;
+	b = &f->lines;
+	start = b->len;
+	rc = ns_buf_puts(b, f->name);
+	off = b->len;
+	if (!rc)
+		rc = put_labels(b, &w->lbuf);
+	if (!rc)
+		rc = ns_buf_putc(b, ' ');
+	if (!rc) {
+		if (f->type == NS_INFO)
+			rc = ns_buf_putc(b, '1');
+		else if (k == VK_U64)
+			rc = ns_buf_put_u64(b, u);
+		else if (k == VK_I64)
+			rc = ns_buf_put_i64(b, i);
+		else
+			rc = ns_fmt_double(b, d);
+	}
+	if (!rc)
+		rc = ns_buf_putc(b, '\n');
+	return series_end(w, f, rc, start, off, h, slot, 1);
+}
+
+int ns_sample_u64(struct ns_writer *w, struct ns_family *f, const struct ns_label *l, size_t n,
+		  uint64_t v)
+{
+	return sample(w, f, l, n, VK_U64, v, 0, 0);
+}
+
+int ns_sample_i64(struct ns_writer *w, struct ns_family *f, const struct ns_label *l, size_t n,
+		  int64_t v)
+{
+	return sample(w, f, l, n, VK_I64, 0, v, 0);
+}
+
+int ns_sample_f64(struct ns_writer *w, struct ns_family *f, const struct ns_label *l, size_t n,
+		  double v)
+{
+	return sample(w, f, l, n, VK_F64, 0, 0, v);
+}
+
+/* name_bucket{labels...,le="<le>"} <v> */
+static int put_bucket(struct ns_buf *b, const struct ns_family *f, const struct ns_buf *lb,
+		      double le, uint64_t v)
+{
+	int rc = ns_buf_puts(b, f->name);
+
+	if (!rc)
+		rc = ns_buf_puts(b, "_bucket");
+	if (!rc && lb->len)
+		rc = ns_buf_append(b, lb->data, lb->len - 1);
+	if (!rc)
+		rc = ns_buf_puts(b, lb->len ? ",le=\"" : "{le=\"");
+	if (!rc)
+		rc = ns_fmt_double(b, le);
+	if (!rc)
+		rc = ns_buf_append(b, "\"} ", 3);
+	if (!rc)
+		rc = ns_buf_put_u64(b, v);
+	if (!rc)
+		rc = ns_buf_putc(b, '\n');
+	return rc;
+}
+
+int ns_sample_histogram(struct ns_writer *w, struct ns_family *f, const struct ns_label *l,
+			size_t n, const double *le, const uint64_t *buckets, size_t nb,
+			uint64_t count, double sum)
+{
+	struct ns_buf *b;
+	size_t start, off = 0, slot = 0;
+	uint64_t h = 0;
+	int rc;
+
+	if (!f || f->type != NS_HISTOGRAM || (nb && (!le || !buckets)))
+		return -EINVAL;
+	for (size_t i = 0; i < nb; i++) {
+		if (isnan(le[i]) || (isinf(le[i]) && le[i] > 0))
+			return -EINVAL;
+		if (i && (le[i] <= le[i - 1] || buckets[i] < buckets[i - 1]))
+			return -EINVAL;
+	}
+	if (nb && buckets[nb - 1] > count)
+		return -EINVAL;
+	rc = series_begin(w, f, l, n, &h, &slot);
+	if (rc)
+		return rc;
+	b = &f->lines;
+	start = b->len;
+	for (size_t i = 0; i < nb && !rc; i++)
+		rc = put_bucket(b, f, &w->lbuf, le[i], buckets[i]);
+	if (!rc)
+		rc = put_bucket(b, f, &w->lbuf, INFINITY, count);
+	if (!rc)
+		rc = ns_buf_puts(b, f->name);
+	if (!rc)
+		rc = ns_buf_puts(b, "_sum");
+	off = b->len;
+	if (!rc)
+		rc = put_labels(b, &w->lbuf);
+	if (!rc)
+		rc = ns_buf_putc(b, ' ');
+	if (!rc)
+		rc = ns_fmt_double(b, sum);
+	if (!rc)
+		rc = ns_buf_putc(b, '\n');
+	if (!rc)
+		rc = ns_buf_puts(b, f->name);
+	if (!rc)
+		rc = ns_buf_puts(b, "_count");
+	if (!rc)
+		rc = put_labels(b, &w->lbuf);
+	if (!rc)
+		rc = ns_buf_putc(b, ' ');
+	if (!rc)
+		rc = ns_buf_put_u64(b, count);
+	if (!rc)
+		rc = ns_buf_putc(b, '\n');
+	return series_end(w, f, rc, start, off, h, slot, nb + 3);
+}
+
+/* ---- rendering ------------------------------------------------------ */
+
+static const char *type_name(enum ns_mtype t, enum ns_format fmt)
+{
+	bool om = fmt == NS_FMT_OPENMETRICS;
+
+	switch (t) {
+	case NS_COUNTER:
+		return "counter";
+	case NS_INFO:
+		return om ? "info" : "gauge";
+	case NS_HISTOGRAM:
+		return "histogram";
+	case NS_UNTYPED:
+		return om ? "unknown" : "untyped";
+	case NS_GAUGE:
+	default:
+		return "gauge";
+	}
+}
+
+static int render_family(const struct ns_family *f, enum ns_format fmt, struct ns_buf *out)
+{
+	const char *hn = fmt == NS_FMT_OPENMETRICS ? f->base : f->name;
+	int rc = 0;
+
+	if (f->help && *f->help) {
+		rc = ns_buf_printf(out, "# HELP %s ", hn);
+		if (!rc)
+			rc = ns_fmt_help(out, f->help, fmt);
+		if (!rc)
+			rc = ns_buf_putc(out, '\n');
+	}
+	if (!rc)
+		rc = ns_buf_printf(out, "# TYPE %s %s\n", hn, type_name(f->type, fmt));
+	if (!rc && f->unit && fmt == NS_FMT_OPENMETRICS)
+		rc = ns_buf_printf(out, "# UNIT %s %s\n", hn, f->unit);
+	if (!rc)
+		rc = ns_buf_append(out, f->lines.data, f->lines.len);
+	return rc;
+}
+
+int ns_writer_render(const struct ns_writer *w, enum ns_format fmt, struct ns_buf *out)
+{
+	for (size_t i = 0; i < w->nfams; i++) {
+		const struct ns_family *f = w->fams[i];
+		int rc;
+
+		if (!f->nsamples)
+			continue;
+		rc = render_family(f, fmt, out);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
