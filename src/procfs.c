@@ -20,6 +20,8 @@ static int read_all(int fd, struct ns_buf *b)
 		if (rc)
 			return rc;
 		n = pread(fd, b->data + b->len, b->cap - b->len - 1, (off_t)b->len);
+		if (n < 0 && errno == ESPIPE) /* a pipe standing in for a file (tests) */
+			n = read(fd, b->data + b->len, b->cap - b->len - 1);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

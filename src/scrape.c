@@ -24,6 +24,7 @@ struct slot {
 	struct ns_writer *w; /* last result */
 	int64_t done_ns; /* CLOCK_MONOTONIC when the last collection finished */
 	double duration;
+	uint64_t runs; /* collections actually made (shared results not counted) */
 	bool success;
 	struct ns_err err;
 	struct ns_ratelimit rl;
@@ -201,6 +202,7 @@ static void collect_slot(struct ns_engine *eng, struct slot *s)
 done:
 	t1 = now_ns();
 	pthread_mutex_unlock(&eng->collect_mu);
+	s->runs++;
 	s->done_ns = t1;
 	s->duration = (double)(t1 - t0) / 1e9;
 	s->success = rc == 0;
@@ -280,6 +282,18 @@ int ns_engine_scrape(struct ns_engine *eng, ns_mask_t mask, enum ns_format fmt,
 	if (failed)
 		*failed = nfailed;
 	return rc;
+}
+
+uint64_t ns_engine_collections(struct ns_engine *eng, size_t i)
+{
+	uint64_t n;
+
+	if (i >= eng->n)
+		return 0;
+	pthread_mutex_lock(&eng->slots[i].mu);
+	n = eng->slots[i].runs;
+	pthread_mutex_unlock(&eng->slots[i].mu);
+	return n;
 }
 
 double ns_engine_last_duration(const struct ns_engine *eng)

@@ -63,6 +63,9 @@ int ns_engine_select(const struct ns_engine *eng, const char *const *collect, si
 int ns_engine_scrape(struct ns_engine *eng, ns_mask_t mask, enum ns_format fmt,
 		     struct ns_buf *out, unsigned *failed);
 
+/* How many times collector @i really collected (reused results not counted). */
+uint64_t ns_engine_collections(struct ns_engine *eng, size_t i);
+
 /* Duration of the last complete scrape in seconds (for systemd STATUS=). */
 double ns_engine_last_duration(const struct ns_engine *eng);
 
