@@ -40,6 +40,7 @@
 #include <linux/rtnetlink.h>
 
 #include "collector.h"
+#include "namefilter.h"
 #include "nl.h"
 
 #ifndef IFALIASZ
@@ -156,10 +157,7 @@ struct nd_dev {
 };
 
 struct nd_state {
-	regex_t include;
-	regex_t exclude;
-	bool has_include;
-	bool has_exclude;
+	struct ns_namefilter filter;
 	struct nd_dev *devs;
 	size_t ndevs;
 	size_t cap;
@@ -244,11 +242,7 @@ static void nd_stats_from(struct nd_dev *d, const struct nlattr *s64, const stru
 
 static bool nd_wanted(const struct nd_state *st, const char *name)
 {
-	if (st->has_include && regexec(&st->include, name, 0, NULL, 0) != 0)
-		return false;
-	if (st->has_exclude && regexec(&st->exclude, name, 0, NULL, 0) == 0)
-		return false;
-	return true;
+	return ns_namefilter_wanted(&st->filter, name);
 }
 
 static int nd_link_cb(const struct nlmsghdr *nlh, void *data)
@@ -431,35 +425,13 @@ static int nd_emit_all(const struct nd_state *st, struct ns_writer *w, struct ns
 	return 0;
 }
 
-static int nd_compile(regex_t *re, bool *has, const struct ns_opts *opts, const char *name,
-		      struct ns_err *e)
-{
-	const char *s = opts ? ns_opt_str(opts, name) : NULL;
-	char msg[128];
-	int r;
-
-	*has = false;
-	if (!s || !*s)
-		return 0;
-	r = regcomp(re, s, REG_EXTENDED | REG_NOSUB);
-	if (r) {
-		regerror(r, re, msg, sizeof(msg));
-		return ns_err_set(e, -EINVAL, "netdev: %s '%s': %s", name, s, msg);
-	}
-	*has = true;
-	return 0;
-}
-
 static void nd_fini(void *state)
 {
 	struct nd_state *st = state;
 
 	if (!st)
 		return;
-	if (st->has_include)
-		regfree(&st->include);
-	if (st->has_exclude)
-		regfree(&st->exclude);
+	ns_namefilter_fini(&st->filter);
 	free(st->devs);
 	free(st);
 }
@@ -472,9 +444,7 @@ static int nd_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state,
 	*state = NULL;
 	if (!st)
 		return ns_err_set(e, -ENOMEM, "netdev: out of memory");
-	rc = nd_compile(&st->include, &st->has_include, opts, "device-include", e);
-	if (!rc)
-		rc = nd_compile(&st->exclude, &st->has_exclude, opts, "device-exclude", e);
+	rc = ns_namefilter_init(&st->filter, opts, "device-include", "device-exclude", "netdev", e);
 	if (rc) {
 		nd_fini(st);
 		return rc;
