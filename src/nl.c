@@ -115,25 +115,24 @@ static struct ns_nl *nl_alloc(int protocol)
 	return nl;
 }
 
-int ns_nl_open(struct ns_nl **out, int protocol, struct ns_err *e)
+/* Open and bind nl->sock (closing any previous one). */
+static int nl_socket(struct ns_nl *nl, struct ns_err *e)
 {
 	struct timeval tv = {.tv_sec = NL_RECV_TIMEOUT_S};
-	struct ns_nl *nl = nl_alloc(protocol);
-	int one = 1, rc;
+	int one = 1, rc, protocol = nl->protocol;
 
-	*out = NULL;
-	if (!nl)
-		return ns_err_set(e, -ENOMEM, "netlink protocol %d: out of memory", protocol);
+	if (nl->sock)
+		mnl_socket_close(nl->sock);
 	nl->sock = mnl_socket_open2(protocol, SOCK_CLOEXEC);
 	if (!nl->sock) {
 		rc = -errno;
-		ns_nl_close(nl);
 		return ns_err_set(e, rc, "netlink protocol %d: socket: %s", protocol,
 				  strerror(-rc));
 	}
 	if (mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) < 0) {
 		rc = -errno;
-		ns_nl_close(nl);
+		mnl_socket_close(nl->sock);
+		nl->sock = NULL;
 		return ns_err_set(e, rc, "netlink protocol %d: bind: %s", protocol, strerror(-rc));
 	}
 	nl->portid = mnl_socket_get_portid(nl->sock);
@@ -142,6 +141,22 @@ int ns_nl_open(struct ns_nl **out, int protocol, struct ns_err *e)
 	mnl_socket_setsockopt(nl->sock, NETLINK_GET_STRICT_CHK, &one, sizeof(one));
 	mnl_socket_setsockopt(nl->sock, NETLINK_CAP_ACK, &one, sizeof(one));
 	setsockopt(mnl_socket_get_fd(nl->sock), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return 0;
+}
+
+int ns_nl_open(struct ns_nl **out, int protocol, struct ns_err *e)
+{
+	struct ns_nl *nl = nl_alloc(protocol);
+	int rc;
+
+	*out = NULL;
+	if (!nl)
+		return ns_err_set(e, -ENOMEM, "netlink protocol %d: out of memory", protocol);
+	rc = nl_socket(nl, e);
+	if (rc) {
+		ns_nl_close(nl);
+		return rc;
+	}
 	*out = nl;
 	return 0;
 }
@@ -443,6 +458,20 @@ static int nl_pass(struct ns_nl *nl, struct nl_pass *p, unsigned attempt)
 			return nl_err(nl, p, -EIO, "short send (%zd of %u bytes)", n,
 				      req->nlmsg_len);
 		while (!p->done) {
+			if (p->stopped && p->dump) {
+				/*
+				 * The consumer wants no more. Reading the rest would
+				 * let the kernel walk its whole table (conntrack:
+				 * ~1 us an entry); a fresh socket abandons the dump.
+				 */
+				struct ns_err tmp;
+				int rc = nl_socket(nl, &tmp);
+
+				if (rc)
+					return p->rc ? p->rc
+						     : nl_err(nl, p, rc, "reopen: %s", tmp.msg);
+				break;
+			}
 			n = nl_recv(nl, p);
 			if (n < 0)
 				return (int)n;
