@@ -2,8 +2,7 @@
 """End-to-end exposition tests of the real daemon (--once).
 
   test_golden.py golden DAEMON FIXTURES GOLDEN_DIR [--update]
-      Run the daemon on the fixture tree (procfs and sysfs; the netlink-only
-      netdev collector is off) in
+      Run the daemon's file-reading collectors on the fixture tree in
       both formats and diff against GOLDEN_DIR/expected.{prom,om}, after
       removing the series whose values change from run to run (process_*,
       collector durations, build info). Both outputs must also pass the real
@@ -127,8 +126,10 @@ def crosscheck(procfs, text):
 def golden(daemon, fixtures, gdir, update):
     args = ["--path.procfs=" + os.path.join(fixtures, "proc", "golden"),
             "--path.sysfs=" + os.path.join(fixtures, "sys", "golden"),
-            # netdev reads rtnetlink only: covered by its replay and live tests
-            "--no-collector.netdev"]
+            # the collectors that read files; netdev and conntrack read netlink
+            # and are covered by their replay and live tests
+            "--collector.disable-defaults", "--collector.snmp", "--collector.sockstat",
+            "--collector.softnet", "--collector.sysctl"]
     for fmt, ext in (("text", "prom"), ("openmetrics", "om")):
         rc, out, err = run_once(daemon, args, fmt)
         check(rc == 0, "golden %s: daemon --once exit 0" % fmt, err)

@@ -1,0 +1,1537 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * conntrack.c - connection tracking: table fill, per-CPU statistics and a
+ * rate-limited breakdown of the table.
+ *
+ * Every scrape (cheap, O(CPUs), never a table walk):
+ *
+ *   1. IPCTNL_MSG_CT_GET_STATS (a plain request, one answer) on the context's
+ *      NETLINK_NETFILTER socket: CTA_STATS_GLOBAL_ENTRIES and
+ *      CTA_STATS_GLOBAL_MAX_ENTRIES -> netstack_conntrack_entries and
+ *      netstack_conntrack_entries_limit.
+ *   2. IPCTNL_MSG_CT_GET_STATS_CPU and IPCTNL_MSG_EXP_GET_STATS_CPU dumps: one
+ *      message per possible CPU (nfgenmsg.res_id = CPU), every CTA_STATS_* /
+ *      CTA_STATS_EXP_* attribute the kernel sends -> one counter each, with a
+ *      cpu label (or summed over CPUs when per-cpu is false). Attributes this
+ *      file does not know are skipped; a 4-byte or 8-byte big-endian payload
+ *      is accepted, anything else is skipped rather than guessed.
+ *
+ * nfnetlink refuses every message without CAP_NET_ADMIN (EPERM). Then, and
+ * when ctnetlink is not available at all (EINVAL: no such nfnetlink
+ * subsystem; EPROTONOSUPPORT: no nfnetlink), the same numbers come from
+ * /proc: sys/net/netfilter/nf_conntrack_count and nf_conntrack_max, and
+ * net/stat/nf_conntrack (CONFIG_NF_CONNTRACK_PROCFS, often off since 5.15),
+ * whose columns are found by the names in its header line, never by
+ * position. Columns whose counters the kernel no longer maintains (searched,
+ * new, ignore, delete, delete_list) are printed as literal zeros by every
+ * kernel whose header says "clashres" (>= 5.10), so they are exposed only
+ * from the older layout. Rows are CPUs in cpu_possible order, mapped to CPU
+ * ids with devices/system/cpu/possible below the sysfs root.
+ * netstack_conntrack_source_info{source="netlink"|"procfs"} says which path
+ * answered.
+ *
+ * Conntrack not loaded: there is no sys/net/netfilter/nf_conntrack_count
+ * (it exists in every namespace once nf_conntrack is loaded). The collector
+ * then exposes only netstack_conntrack_enabled 0 and succeeds: no error, no
+ * fake zeros, and no ctnetlink request (which would make the kernel load
+ * nf_conntrack_netlink and nf_conntrack with it).
+ *
+ * Breakdown (optional, netlink only): an IPCTNL_MSG_CT_GET dump of the whole
+ * table, each message parsed with libnetfilter_conntrack (nfct_nlmsg_parse)
+ * inside the ns_nl_run callback, counting entries by layer-3/layer-4
+ * protocol, TCP state, original source address, and original destination
+ * (address, layer-4 protocol, port). It runs at most once per
+ * breakdown-interval seconds; between runs the cached result is exposed with
+ * its timestamp, duration, entry count and truncation flag. It stops
+ * parsing after breakdown-max-entries entries (truncated = 1); the netlink
+ * layer still reads the rest of the dump (see docs/PERFORMANCE.md). One
+ * nf_conntrack object is reused for every message (the attributes read are
+ * unset before each parse); an entry carrying malloc'd attributes (security
+ * context, helper info, labels) has its object replaced, so nothing leaks.
+ *
+ * Top-K sources and destinations use the space-saving algorithm (Metwally,
+ * Agrawal, El Abbadi 2005) over a fixed table of top-tracked keys: a key
+ * not in a full table replaces the key with the smallest count and inherits
+ * that count + 1. With m tracked keys and n entries, every key with more
+ * than n/m entries is in the table, and a reported count overestimates the
+ * true count by at most the evicted count it inherited. When no key was ever
+ * evicted (fewer distinct keys than top-tracked) the counts are exact:
+ * netstack_conntrack_top_exact{table} says which. Lookups go through an
+ * open-addressing hash index, the minimum through a binary heap: O(log m)
+ * per entry, no allocation after init.
+ *
+ * Nothing in the per-scrape path allocates once warm: the per-CPU array
+ * only grows, files keep their fds and buffers.
+ */
+#include <arpa/inet.h>
+#include <endian.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <libmnl/libmnl.h>
+#include <libnetfilter_conntrack/libnetfilter_conntrack.h>
+#include <libnetfilter_conntrack/libnetfilter_conntrack_tcp.h>
+
+#include "collector.h"
+#include "nl.h"
+#include "procfs.h"
+
+#ifndef NETLINK_NETFILTER
+#define NETLINK_NETFILTER 12
+#endif
+
+#define CT_MSG(sub, msg) ((uint16_t)(((sub) << 8) | (msg)))
+#define CT_TYPE_STATS CT_MSG(NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_GET_STATS)
+#define CT_TYPE_STATS_CPU CT_MSG(NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_GET_STATS_CPU)
+#define CT_TYPE_EXP_STATS_CPU CT_MSG(NFNL_SUBSYS_CTNETLINK_EXP, IPCTNL_MSG_EXP_GET_STATS_CPU)
+#define CT_TYPE_GET CT_MSG(NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_GET)
+#define CT_TYPE_NEW CT_MSG(NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_NEW)
+
+#define CT_TOPK_MAX 100
+#define CT_TRACKED_MAX (1u << 20)
+
+#define REL_COUNT "sys/net/netfilter/nf_conntrack_count"
+#define REL_MAX "sys/net/netfilter/nf_conntrack_max"
+#define REL_EXP_MAX "sys/net/netfilter/nf_conntrack_expect_max"
+#define REL_STAT "net/stat/nf_conntrack"
+#define REL_POSSIBLE "devices/system/cpu/possible"
+
+/* Per-CPU statistics: netlink attribute, /proc column, exposed name. */
+enum {
+	CT_ST_NONE = 0,	  /* an attribute still maintained */
+	CT_ST_LEGACY = 1, /* "no longer used": literal 0 in /proc since 5.10 */
+	CT_ST_EXP = 2,	  /* expectation table (IPCTNL_MSG_EXP_GET_STATS_CPU) */
+};
+
+struct ct_stat {
+	const char *name;
+	const char *help;
+	unsigned attr;	    /* CTA_STATS_* or CTA_STATS_EXP_* */
+	const char *column; /* header name in /proc/net/stat/nf_conntrack */
+	unsigned flags;
+};
+
+static const struct ct_stat ct_stats[] = {
+    {"netstack_conntrack_found_total", "Lookups that found an existing entry (CTA_STATS_FOUND).",
+     CTA_STATS_FOUND, "found", 0},
+    {"netstack_conntrack_invalid_total", "Packets that could not be tracked (CTA_STATS_INVALID).",
+     CTA_STATS_INVALID, "invalid", 0},
+    {"netstack_conntrack_insert_total", "Entries inserted into the table (CTA_STATS_INSERT).",
+     CTA_STATS_INSERT, "insert", 0},
+    {"netstack_conntrack_insert_failed_total",
+     "Entries that could not be inserted, e.g. a clash that was not resolved "
+     "(CTA_STATS_INSERT_FAILED).",
+     CTA_STATS_INSERT_FAILED, "insert_failed", 0},
+    {"netstack_conntrack_drop_total",
+     "Packets dropped because no entry could be allocated: table full and nothing could be "
+     "evicted (CTA_STATS_DROP).",
+     CTA_STATS_DROP, "drop", 0},
+    {"netstack_conntrack_early_drop_total",
+     "Unassured entries evicted to make room in a full table (CTA_STATS_EARLY_DROP).",
+     CTA_STATS_EARLY_DROP, "early_drop", 0},
+    {"netstack_conntrack_error_total",
+     "ICMP errors that could not be matched to an entry (CTA_STATS_ERROR, icmp_error).",
+     CTA_STATS_ERROR, "icmp_error", 0},
+    {"netstack_conntrack_search_restart_total",
+     "Table lookups restarted because of a concurrent resize (CTA_STATS_SEARCH_RESTART).",
+     CTA_STATS_SEARCH_RESTART, "search_restart", 0},
+    {"netstack_conntrack_clash_resolve_total",
+     "Insertion clashes that were resolved (CTA_STATS_CLASH_RESOLVE).", CTA_STATS_CLASH_RESOLVE,
+     "clashres", 0},
+    {"netstack_conntrack_chaintoolong_total",
+     "Insertions refused because a hash chain was too long (CTA_STATS_CHAIN_TOOLONG).",
+     CTA_STATS_CHAIN_TOOLONG, "chainlength", 0},
+    {"netstack_conntrack_searched_total", "Table lookups (CTA_STATS_SEARCHED; old kernels only).",
+     CTA_STATS_SEARCHED, "searched", CT_ST_LEGACY},
+    {"netstack_conntrack_new_total", "Entries created (CTA_STATS_NEW; old kernels only).",
+     CTA_STATS_NEW, "new", CT_ST_LEGACY},
+    {"netstack_conntrack_ignore_total",
+     "Packets already tracked or not trackable (CTA_STATS_IGNORE; old kernels only).",
+     CTA_STATS_IGNORE, "ignore", CT_ST_LEGACY},
+    {"netstack_conntrack_delete_total", "Entries deleted (CTA_STATS_DELETE; old kernels only).",
+     CTA_STATS_DELETE, "delete", CT_ST_LEGACY},
+    {"netstack_conntrack_delete_list_total",
+     "Entries removed from the hash (CTA_STATS_DELETE_LIST; old kernels only).",
+     CTA_STATS_DELETE_LIST, "delete_list", CT_ST_LEGACY},
+    {"netstack_conntrack_expect_new_total", "Expectations added (CTA_STATS_EXP_NEW, expect_new).",
+     CTA_STATS_EXP_NEW, "expect_new", CT_ST_EXP},
+    {"netstack_conntrack_expect_create_total",
+     "Expectations created (CTA_STATS_EXP_CREATE, expect_create).", CTA_STATS_EXP_CREATE,
+     "expect_create", CT_ST_EXP},
+    {"netstack_conntrack_expect_delete_total",
+     "Expectations deleted (CTA_STATS_EXP_DELETE, expect_delete).", CTA_STATS_EXP_DELETE,
+     "expect_delete", CT_ST_EXP},
+};
+#define CT_NSTATS (sizeof(ct_stats) / sizeof(ct_stats[0]))
+_Static_assert(CT_NSTATS <= 32, "stat presence is a 32-bit mask");
+
+/* Attribute number -> index in ct_stats, per message family (-1: unknown). */
+static int ct_stat_index(unsigned attr, bool exp)
+{
+	for (size_t i = 0; i < CT_NSTATS; i++)
+		if (ct_stats[i].attr == attr && !!(ct_stats[i].flags & CT_ST_EXP) == exp)
+			return (int)i;
+	return -1;
+}
+
+struct ct_cpu {
+	unsigned cpu;
+	uint32_t have; /* bit i: ct_stats[i] present */
+	uint64_t v[CT_NSTATS];
+};
+
+/* Layer-4 protocols of the breakdown; anything else is "other". */
+static const struct {
+	uint8_t num;
+	const char *name;
+	uint8_t family; /* 0: both */
+} ct_protos[] = {
+    {IPPROTO_TCP, "tcp", 0},	     {IPPROTO_UDP, "udp", 0},
+    {IPPROTO_ICMP, "icmp", AF_INET}, {IPPROTO_ICMPV6, "icmpv6", AF_INET6},
+    {IPPROTO_SCTP, "sctp", 0},	     {IPPROTO_DCCP, "dccp", 0},
+    {IPPROTO_UDPLITE, "udplite", 0}, {IPPROTO_GRE, "gre", 0},
+};
+#define CT_NPROTO (sizeof(ct_protos) / sizeof(ct_protos[0]) + 1) /* + other */
+
+enum { CT_FAM_V4, CT_FAM_V6, CT_FAM_OTHER, CT_NFAM };
+static const char *const ct_fam_names[CT_NFAM] = {"ipv4", "ipv6", "other"};
+
+/* enum tcp_conntrack order (TCP_CONNTRACK_NONE .. TCP_CONNTRACK_SYN_SENT2). */
+static const char *const ct_tcp_states[] = {
+    "none",	  "syn_sent", "syn_recv",  "established", "fin_wait",
+    "close_wait", "last_ack", "time_wait", "close",	  "syn_sent2",
+};
+#define CT_NTCP (sizeof(ct_tcp_states) / sizeof(ct_tcp_states[0]))
+
+/* A top-K key: 20 bytes, no padding, compared with memcmp. */
+struct ct_key {
+	uint8_t family; /* AF_INET / AF_INET6 */
+	uint8_t proto;	/* destination table only */
+	uint16_t port;	/* destination table only, host order */
+	uint8_t addr[16];
+};
+_Static_assert(sizeof(struct ct_key) == 20, "ct_key has no padding");
+
+/* Space-saving heavy hitters over at most cap keys. */
+struct ct_ss {
+	size_t cap, n;
+	size_t hmask; /* hash index size - 1 */
+	struct ct_key *keys;
+	uint32_t *hv; /* hash of keys[i] */
+	uint64_t *count;
+	uint64_t *err;
+	uint32_t *hpos; /* position of slot i in heap */
+	uint32_t *heap; /* min-heap of slots by count */
+	int32_t *index; /* hash -> slot, -1 empty */
+	uint64_t evictions;
+};
+
+struct ct_top {
+	struct ct_key key;
+	uint64_t count;
+	uint64_t err;
+};
+
+/* One finished breakdown, exposed until the next one succeeds. */
+struct ct_result {
+	bool valid;
+	uint64_t proto[CT_NFAM][CT_NPROTO];
+	uint64_t tcp[CT_NTCP];
+	uint64_t scanned;
+	uint64_t unparsed;
+	bool truncated;
+	double duration;
+	double timestamp;
+	size_t nsrc, ndst;
+	struct ct_top *src, *dst; /* top_k each */
+	bool src_exact, dst_exact;
+};
+
+/* The breakdown being accumulated by the dump callback. */
+struct ct_scan {
+	uint64_t proto[CT_NFAM][CT_NPROTO];
+	uint64_t tcp[CT_NTCP];
+	uint64_t scanned;
+	uint64_t unparsed;
+	bool truncated;
+	struct ct_ss src, dst;
+	struct nf_conntrack *ct;
+	uint64_t max_entries; /* 0: no cap */
+	int rc;		      /* -ENOMEM from the parser object */
+};
+
+enum ct_source { CT_SRC_NONE, CT_SRC_NETLINK, CT_SRC_PROCFS };
+
+struct ct_state {
+	/* options */
+	bool per_cpu;
+	bool breakdown;
+	uint64_t interval_ns;
+	uint64_t max_entries;
+	size_t top_k;
+	size_t tracked;
+
+	/* per scrape */
+	enum ct_source source;
+	bool have_entries, have_limit, have_exp_limit;
+	uint64_t entries, limit, exp_limit;
+	struct ct_cpu *cpus;
+	size_t ncpus, cpus_cap;
+	unsigned *possible; /* CPU ids from devices/system/cpu/possible */
+	size_t npossible, possible_cap;
+
+	struct ns_file f_count, f_max, f_exp_max, f_stat, f_possible;
+
+	/* breakdown */
+	struct ct_scan scan;
+	struct ct_result res;
+	bool ran;
+	uint64_t last_run_ns; /* CLOCK_MONOTONIC start of the last attempt */
+	uint64_t runs;
+};
+
+static uint64_t ct_now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- space-saving table ---- */
+
+static uint32_t ct_key_hash(const struct ct_key *k)
+{
+	const unsigned char *p = (const unsigned char *)k;
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < sizeof(*k); i++) {
+		h ^= p[i];
+		h *= 16777619u;
+	}
+	return h ^ (h >> 15);
+}
+
+static void ct_ss_free(struct ct_ss *s)
+{
+	free(s->keys);
+	free(s->hv);
+	free(s->count);
+	free(s->err);
+	free(s->hpos);
+	free(s->heap);
+	free(s->index);
+	memset(s, 0, sizeof(*s));
+}
+
+static int ct_ss_init(struct ct_ss *s, size_t cap)
+{
+	size_t hsize = 16;
+
+	while (hsize < cap * 2)
+		hsize <<= 1;
+	s->cap = cap;
+	s->hmask = hsize - 1;
+	s->keys = calloc(cap, sizeof(*s->keys));
+	s->hv = calloc(cap, sizeof(*s->hv));
+	s->count = calloc(cap, sizeof(*s->count));
+	s->err = calloc(cap, sizeof(*s->err));
+	s->hpos = calloc(cap, sizeof(*s->hpos));
+	s->heap = calloc(cap, sizeof(*s->heap));
+	s->index = malloc(hsize * sizeof(*s->index));
+	if (!s->keys || !s->hv || !s->count || !s->err || !s->hpos || !s->heap || !s->index) {
+		ct_ss_free(s);
+		return -ENOMEM;
+	}
+	memset(s->index, 0xff, hsize * sizeof(*s->index));
+	return 0;
+}
+
+static void ct_ss_clear(struct ct_ss *s)
+{
+	if (!s->index)
+		return;
+	memset(s->index, 0xff, (s->hmask + 1) * sizeof(*s->index));
+	s->n = 0;
+	s->evictions = 0;
+}
+
+static void ct_ss_swap(struct ct_ss *s, size_t a, size_t b)
+{
+	uint32_t t = s->heap[a];
+
+	s->heap[a] = s->heap[b];
+	s->heap[b] = t;
+	s->hpos[s->heap[a]] = (uint32_t)a;
+	s->hpos[s->heap[b]] = (uint32_t)b;
+}
+
+static void ct_ss_down(struct ct_ss *s, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+
+		if (l < s->n && s->count[s->heap[l]] < s->count[s->heap[m]])
+			m = l;
+		if (r < s->n && s->count[s->heap[r]] < s->count[s->heap[m]])
+			m = r;
+		if (m == i)
+			return;
+		ct_ss_swap(s, i, m);
+		i = m;
+	}
+}
+
+static void ct_ss_up(struct ct_ss *s, size_t i)
+{
+	while (i > 0) {
+		size_t p = (i - 1) / 2;
+
+		if (s->count[s->heap[p]] <= s->count[s->heap[i]])
+			return;
+		ct_ss_swap(s, i, p);
+		i = p;
+	}
+}
+
+/* Hash index position holding slot @slot (it must be there). */
+static size_t ct_ss_find_pos(const struct ct_ss *s, uint32_t slot)
+{
+	size_t i = s->hv[slot] & s->hmask;
+
+	while (s->index[i] != (int32_t)slot)
+		i = (i + 1) & s->hmask;
+	return i;
+}
+
+/* Remove index position @i with backward-shift deletion (linear probing). */
+static void ct_ss_index_del(struct ct_ss *s, size_t i)
+{
+	size_t j = i;
+
+	for (;;) {
+		size_t k;
+
+		s->index[i] = -1;
+		for (;;) {
+			j = (j + 1) & s->hmask;
+			if (s->index[j] < 0)
+				return;
+			k = s->hv[s->index[j]] & s->hmask;
+			/* stays if its home k lies cyclically in (i, j] */
+			if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+				continue;
+			break;
+		}
+		s->index[i] = s->index[j];
+		i = j;
+	}
+}
+
+static void ct_ss_add(struct ct_ss *s, const struct ct_key *k)
+{
+	uint32_t h = ct_key_hash(k), slot;
+	size_t i = h & s->hmask;
+
+	while (s->index[i] >= 0) {
+		slot = (uint32_t)s->index[i];
+		if (s->hv[slot] == h && memcmp(&s->keys[slot], k, sizeof(*k)) == 0) {
+			s->count[slot]++;
+			ct_ss_down(s, s->hpos[slot]);
+			return;
+		}
+		i = (i + 1) & s->hmask;
+	}
+	if (s->n < s->cap) {
+		slot = (uint32_t)s->n++;
+		s->keys[slot] = *k;
+		s->hv[slot] = h;
+		s->count[slot] = 1;
+		s->err[slot] = 0;
+		s->index[i] = (int32_t)slot;
+		s->heap[s->n - 1] = slot;
+		s->hpos[slot] = (uint32_t)(s->n - 1);
+		ct_ss_up(s, s->n - 1);
+		return;
+	}
+	/* Full: the key with the smallest count makes room. */
+	slot = s->heap[0];
+	ct_ss_index_del(s, ct_ss_find_pos(s, slot));
+	s->err[slot] = s->count[slot];
+	s->count[slot]++;
+	s->keys[slot] = *k;
+	s->hv[slot] = h;
+	i = h & s->hmask;
+	while (s->index[i] >= 0)
+		i = (i + 1) & s->hmask;
+	s->index[i] = (int32_t)slot;
+	ct_ss_down(s, 0);
+	s->evictions++;
+}
+
+/* Does a rank before b? Larger count first, then the smaller key. */
+static bool ct_top_before(const struct ct_top *a, const struct ct_top *b)
+{
+	if (a->count != b->count)
+		return a->count > b->count;
+	return memcmp(&a->key, &b->key, sizeof(a->key)) < 0;
+}
+
+/* The k largest of @s into @out, best first. Returns how many. */
+static size_t ct_ss_top(const struct ct_ss *s, struct ct_top *out, size_t k)
+{
+	size_t n = 0;
+
+	if (k == 0)
+		return 0;
+	for (size_t i = 0; i < s->n; i++) {
+		struct ct_top t = {s->keys[i], s->count[i], s->err[i]};
+		size_t j;
+
+		if (n == k && !ct_top_before(&t, &out[n - 1]))
+			continue;
+		j = n < k ? n++ : n - 1;
+		while (j > 0 && ct_top_before(&t, &out[j - 1])) {
+			out[j] = out[j - 1];
+			j--;
+		}
+		out[j] = t;
+	}
+	return n;
+}
+
+/* ---- emission helpers ---- */
+
+struct ct_emit {
+	struct ns_writer *w;
+	int rc;
+	const char *bad;
+};
+
+static struct ns_family *ct_family(struct ct_emit *em, const char *name, const char *help,
+				   enum ns_mtype type, const char *unit)
+{
+	struct ns_family *f = ns_family(em->w, name, help, type, unit);
+
+	if (!f && !em->rc) {
+		em->rc = -EINVAL;
+		em->bad = name;
+	}
+	return f;
+}
+
+static void ct_put(struct ct_emit *em, struct ns_family *f, const struct ns_label *l, size_t n,
+		   uint64_t v)
+{
+	int rc;
+
+	if (!f)
+		return;
+	rc = ns_sample_u64(em->w, f, l, n, v);
+	if (rc && rc != -EEXIST && !em->rc)
+		em->rc = rc;
+}
+
+static void ct_put_f64(struct ct_emit *em, struct ns_family *f, double v)
+{
+	int rc;
+
+	if (!f)
+		return;
+	rc = ns_sample_f64(em->w, f, NS_NOLABELS, v);
+	if (rc && rc != -EEXIST && !em->rc)
+		em->rc = rc;
+}
+
+/* One gauge without labels. */
+static void ct_gauge(struct ct_emit *em, const char *name, const char *help, uint64_t v)
+{
+	ct_put(em, ct_family(em, name, help, NS_GAUGE, NULL), NS_NOLABELS, v);
+}
+
+static int ct_emit_done(struct ct_emit *em, struct ns_err *e)
+{
+	if (em->rc && em->bad)
+		return ns_err_set(e, em->rc, "conntrack: metric family %s rejected by the writer",
+				  em->bad);
+	if (em->rc)
+		return ns_err_set(e, em->rc, "conntrack: adding a sample: %s", strerror(-em->rc));
+	return 0;
+}
+
+/* ---- netlink: global and per-CPU statistics ---- */
+
+/* A big-endian 32- or 64-bit counter; false for any other payload length. */
+static bool ct_attr_be(const struct nlattr *a, uint64_t *v)
+{
+	uint32_t v32;
+	uint64_t v64;
+
+	if (!a)
+		return false;
+	switch (mnl_attr_get_payload_len(a)) {
+	case sizeof(v32):
+		memcpy(&v32, mnl_attr_get_payload(a), sizeof(v32));
+		*v = ntohl(v32);
+		return true;
+	case sizeof(v64):
+		memcpy(&v64, mnl_attr_get_payload(a), sizeof(v64));
+		*v = be64toh(v64);
+		return true;
+	default:
+		return false;
+	}
+}
+
+static struct nlmsghdr *ct_request(struct ns_nl *nl, uint16_t type, uint16_t flags, uint8_t family)
+{
+	struct nlmsghdr *nlh = ns_nl_request(nl, type, flags);
+	struct nfgenmsg *nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+
+	nfg->nfgen_family = family;
+	nfg->version = NFNETLINK_V0;
+	nfg->res_id = 0;
+	return nlh;
+}
+
+static int ct_global_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[CTA_STATS_GLOBAL_MAX + 1];
+	struct ct_state *st = data;
+
+	if (nlh->nlmsg_type != CT_TYPE_STATS ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(struct nfgenmsg))
+		return MNL_CB_OK;
+	ns_nl_parse(nlh, sizeof(struct nfgenmsg), tb, CTA_STATS_GLOBAL_MAX);
+	if (ct_attr_be(tb[CTA_STATS_GLOBAL_ENTRIES], &st->entries))
+		st->have_entries = true;
+	if (ct_attr_be(tb[CTA_STATS_GLOBAL_MAX_ENTRIES], &st->limit))
+		st->have_limit = true;
+	return MNL_CB_OK;
+}
+
+/* The record for @cpu, created (zeroed) if new; NULL on ENOMEM. */
+static struct ct_cpu *ct_cpu_get(struct ct_state *st, unsigned cpu)
+{
+	struct ct_cpu *c;
+
+	for (size_t i = 0; i < st->ncpus; i++)
+		if (st->cpus[i].cpu == cpu)
+			return &st->cpus[i];
+	if (st->ncpus == st->cpus_cap) {
+		size_t cap = st->cpus_cap ? st->cpus_cap * 2 : 16;
+		struct ct_cpu *p = realloc(st->cpus, cap * sizeof(*p));
+
+		if (!p)
+			return NULL;
+		st->cpus = p;
+		st->cpus_cap = cap;
+	}
+	c = &st->cpus[st->ncpus++];
+	memset(c, 0, sizeof(*c));
+	c->cpu = cpu;
+	return c;
+}
+
+struct ct_cpu_dump {
+	struct ct_state *st;
+	uint16_t type;
+	bool exp;
+};
+
+static int ct_cpu_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[CTA_STATS_MAX + 1];
+	struct ct_cpu_dump *d = data;
+	const struct nfgenmsg *nfg;
+	struct ct_cpu *c;
+	unsigned max = d->exp ? CTA_STATS_EXP_MAX : CTA_STATS_MAX;
+
+	/*
+	 * The kernel answers IPCTNL_MSG_EXP_GET_STATS_CPU with the
+	 * NFNL_SUBSYS_CTNETLINK subsystem in the type (ctnetlink_exp_stat_fill_info()),
+	 * so accept either subsystem there.
+	 */
+	if (d->exp ? (nlh->nlmsg_type & 0xff) != IPCTNL_MSG_EXP_GET_STATS_CPU ||
+			 (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_CTNETLINK &&
+			  NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_CTNETLINK_EXP)
+		   : nlh->nlmsg_type != d->type)
+		return MNL_CB_OK;
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*nfg))
+		return MNL_CB_OK;
+	nfg = mnl_nlmsg_get_payload(nlh);
+	c = ct_cpu_get(d->st, ntohs(nfg->res_id));
+	if (!c)
+		return -ENOMEM;
+	ns_nl_parse(nlh, sizeof(*nfg), tb, max);
+	for (unsigned a = 1; a <= max; a++) {
+		int i = ct_stat_index(a, d->exp);
+		uint64_t v;
+
+		if (i >= 0 && ct_attr_be(tb[a], &v)) {
+			c->v[i] = v;
+			c->have |= 1u << i;
+		}
+	}
+	return MNL_CB_OK;
+}
+
+/* DUMP_INTR: forget what this dump delivered so far. */
+static void ct_cpu_reset(void *data)
+{
+	struct ct_cpu_dump *d = data;
+
+	for (size_t i = 0; i < d->st->ncpus; i++)
+		for (size_t s = 0; s < CT_NSTATS; s++)
+			if (!!(ct_stats[s].flags & CT_ST_EXP) == d->exp)
+				d->st->cpus[i].have &= ~(1u << s);
+}
+
+static int ct_nl_cpu(struct ns_nl *nl, struct ct_state *st, bool exp, struct ns_err *e)
+{
+	struct ct_cpu_dump d = {st, exp ? CT_TYPE_EXP_STATS_CPU : CT_TYPE_STATS_CPU, exp};
+
+	ct_request(nl, d.type, NLM_F_DUMP, AF_UNSPEC);
+	return ns_nl_run(nl, ct_cpu_cb, ct_cpu_reset, &d, e);
+}
+
+/* ---- procfs fallback ---- */
+
+static int ct_read_u64(struct ns_file *f, int rootfd, const char *rel, uint64_t *v)
+{
+	char *s;
+	size_t n;
+	int rc = ns_file_read(f, rootfd, rel);
+
+	if (rc)
+		return rc;
+	s = f->buf.data;
+	n = strlen(s);
+	while (n && (s[n - 1] == '\n' || s[n - 1] == ' '))
+		s[--n] = '\0';
+	return ns_parse_u64(s, v);
+}
+
+/* Parse "0-3,5\n" into st->possible. 0 or -EINVAL / -ENOMEM. */
+static int ct_parse_cpulist(struct ct_state *st, const char *s)
+{
+	st->npossible = 0;
+	while (*s && *s != '\n') {
+		unsigned long lo, hi;
+		char *end;
+
+		lo = strtoul(s, &end, 10);
+		if (end == s)
+			return -EINVAL;
+		hi = lo;
+		s = end;
+		if (*s == '-') {
+			hi = strtoul(s + 1, &end, 10);
+			if (end == s + 1 || hi < lo || hi - lo > 65536)
+				return -EINVAL;
+			s = end;
+		}
+		for (unsigned long c = lo; c <= hi; c++) {
+			if (st->npossible == st->possible_cap) {
+				size_t cap = st->possible_cap ? st->possible_cap * 2 : 64;
+				unsigned *p = realloc(st->possible, cap * sizeof(*p));
+
+				if (!p)
+					return -ENOMEM;
+				st->possible = p;
+				st->possible_cap = cap;
+			}
+			st->possible[st->npossible++] = (unsigned)c;
+		}
+		if (*s == ',')
+			s++;
+		else if (*s && *s != '\n')
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * /proc/net/stat/nf_conntrack: a header line of column names, then one row
+ * of hexadecimal values per possible CPU. Returns 0, -ENOENT (no file) or
+ * -EBADMSG with @e filled.
+ */
+static int ct_proc_cpu(struct ns_ctx *ctx, struct ct_state *st, struct ns_err *e)
+{
+	int colidx[64];
+	size_t ncols = 0, row = 0;
+	bool clashres = false, by_possible;
+	char *cur, *line, *tok;
+	int rc;
+
+	rc = ns_file_read(&st->f_stat, ctx->procfs_fd, REL_STAT);
+	if (rc)
+		return rc;
+	cur = st->f_stat.buf.data;
+	line = ns_next_line(&cur);
+	if (!line)
+		return ns_err_set(e, -EBADMSG, "conntrack: %s: empty", REL_STAT);
+	while ((tok = ns_next_token(&line))) {
+		int idx = -1;
+
+		if (ncols == sizeof(colidx) / sizeof(colidx[0]))
+			return ns_err_set(e, -EBADMSG, "conntrack: %s: more than %zu columns",
+					  REL_STAT, ncols);
+		if (strcmp(tok, "clashres") == 0)
+			clashres = true;
+		for (size_t i = 0; i < CT_NSTATS; i++)
+			if (strcmp(tok, ct_stats[i].column) == 0)
+				idx = (int)i;
+		colidx[ncols++] = idx;
+	}
+	if (clashres)
+		for (size_t c = 0; c < ncols; c++)
+			if (colidx[c] >= 0 && (ct_stats[colidx[c]].flags & CT_ST_LEGACY))
+				colidx[c] = -1;
+
+	by_possible = ns_file_read(&st->f_possible, ctx->sysfs_fd, REL_POSSIBLE) == 0 &&
+		      ct_parse_cpulist(st, st->f_possible.buf.data) == 0;
+	while ((line = ns_next_line(&cur))) {
+		uint64_t vals[64];
+		size_t n = 0;
+		struct ct_cpu *c;
+
+		while ((tok = ns_next_token(&line))) {
+			if (n == ncols || ns_parse_hex_u64(tok, &vals[n]))
+				return ns_err_set(
+				    e, -EBADMSG, "conntrack: %s: row %zu does not match the header",
+				    REL_STAT, row + 1);
+			n++;
+		}
+		if (n == 0)
+			continue;
+		if (n != ncols)
+			return ns_err_set(e, -EBADMSG,
+					  "conntrack: %s: row %zu has %zu of %zu columns", REL_STAT,
+					  row + 1, n, ncols);
+		c = ct_cpu_get(st, by_possible && row < st->npossible ? st->possible[row]
+								      : (unsigned)row);
+		if (!c)
+			return ns_err_set(e, -ENOMEM, "conntrack: out of memory");
+		for (size_t k = 0; k < ncols; k++)
+			if (colidx[k] >= 0) {
+				c->v[colidx[k]] = vals[k];
+				c->have |= 1u << colidx[k];
+			}
+		row++;
+	}
+	/* Rows do not line up with the possible CPUs: label by row instead. */
+	if (by_possible && row != st->npossible)
+		for (size_t i = 0; i < st->ncpus; i++)
+			st->cpus[i].cpu = (unsigned)i;
+	return 0;
+}
+
+/* ---- breakdown: one table dump ---- */
+
+static void ct_scan_reset(void *data)
+{
+	struct ct_scan *sc = data;
+
+	memset(sc->proto, 0, sizeof(sc->proto));
+	memset(sc->tcp, 0, sizeof(sc->tcp));
+	sc->scanned = sc->unparsed = 0;
+	sc->truncated = false;
+	ct_ss_clear(&sc->src);
+	ct_ss_clear(&sc->dst);
+}
+
+/*
+ * libnetfilter_conntrack calls exit() ("ctnetlink kernel ABI is broken") when
+ * an attribute it knows has the wrong size. A daemon must not die on its
+ * input, so each message is first checked against the same rules
+ * (nfct_parse_*_attr_cb() in its parse_mnl.c, libmnl's exact-length
+ * validation); a message that fails is counted as unparsed and never handed
+ * to the library.
+ */
+enum { CT_V_ANY, CT_V_LEN, CT_V_STR, CT_V_NEST };
+enum {
+	CT_VC_TOP,
+	CT_VC_TUPLE,
+	CT_VC_IP,
+	CT_VC_PROTO,
+	CT_VC_PINFO,
+	CT_VC_TCP,
+	CT_VC_DCCP,
+	CT_VC_SCTP,
+	CT_VC_COUNTERS,
+	CT_VC_NATSEQ,
+	CT_VC_NAME,
+	CT_VC_TSTAMP,
+	CT_NVC
+};
+
+struct ct_vrule {
+	uint8_t kind;
+	uint8_t arg; /* CT_V_LEN: payload length; CT_V_NEST: context */
+};
+
+#define CT_LEN(n)                                                                                  \
+	{                                                                                          \
+		CT_V_LEN, n                                                                        \
+	}
+#define CT_NEST(c)                                                                                 \
+	{                                                                                          \
+		CT_V_NEST, c                                                                       \
+	}
+
+static const struct ct_vrule ct_v_top[] = {
+    [CTA_TUPLE_ORIG] = CT_NEST(CT_VC_TUPLE),
+    [CTA_TUPLE_REPLY] = CT_NEST(CT_VC_TUPLE),
+    [CTA_STATUS] = CT_LEN(4),
+    [CTA_PROTOINFO] = CT_NEST(CT_VC_PINFO),
+    [CTA_HELP] = CT_NEST(CT_VC_NAME),
+    [CTA_TIMEOUT] = CT_LEN(4),
+    [CTA_MARK] = CT_LEN(4),
+    [CTA_COUNTERS_ORIG] = CT_NEST(CT_VC_COUNTERS),
+    [CTA_COUNTERS_REPLY] = CT_NEST(CT_VC_COUNTERS),
+    [CTA_USE] = CT_LEN(4),
+    [CTA_ID] = CT_LEN(4),
+    [CTA_TUPLE_MASTER] = CT_NEST(CT_VC_TUPLE),
+    [CTA_NAT_SEQ_ADJ_ORIG] = CT_NEST(CT_VC_NATSEQ),
+    [CTA_NAT_SEQ_ADJ_REPLY] = CT_NEST(CT_VC_NATSEQ),
+    [CTA_SECMARK] = CT_LEN(4),
+    [CTA_ZONE] = CT_LEN(2),
+    [CTA_SECCTX] = CT_NEST(CT_VC_NAME),
+    [CTA_TIMESTAMP] = CT_NEST(CT_VC_TSTAMP),
+};
+static const struct ct_vrule ct_v_tuple[] = {
+    [CTA_TUPLE_IP] = CT_NEST(CT_VC_IP),
+    [CTA_TUPLE_PROTO] = CT_NEST(CT_VC_PROTO),
+    [CTA_TUPLE_ZONE] = CT_LEN(2),
+};
+static const struct ct_vrule ct_v_ip[] = {
+    [CTA_IP_V4_SRC] = CT_LEN(4),
+    [CTA_IP_V4_DST] = CT_LEN(4),
+    [CTA_IP_V6_SRC] = CT_LEN(16),
+    [CTA_IP_V6_DST] = CT_LEN(16),
+};
+static const struct ct_vrule ct_v_proto[] = {
+    [CTA_PROTO_NUM] = CT_LEN(1),	 [CTA_PROTO_SRC_PORT] = CT_LEN(2),
+    [CTA_PROTO_DST_PORT] = CT_LEN(2),	 [CTA_PROTO_ICMP_ID] = CT_LEN(2),
+    [CTA_PROTO_ICMP_TYPE] = CT_LEN(1),	 [CTA_PROTO_ICMP_CODE] = CT_LEN(1),
+    [CTA_PROTO_ICMPV6_ID] = CT_LEN(2),	 [CTA_PROTO_ICMPV6_TYPE] = CT_LEN(1),
+    [CTA_PROTO_ICMPV6_CODE] = CT_LEN(1),
+};
+static const struct ct_vrule ct_v_pinfo[] = {
+    [CTA_PROTOINFO_TCP] = CT_NEST(CT_VC_TCP),
+    [CTA_PROTOINFO_DCCP] = CT_NEST(CT_VC_DCCP),
+    [CTA_PROTOINFO_SCTP] = CT_NEST(CT_VC_SCTP),
+};
+static const struct ct_vrule ct_v_tcp[] = {
+    [CTA_PROTOINFO_TCP_STATE] = CT_LEN(1),	  [CTA_PROTOINFO_TCP_WSCALE_ORIGINAL] = CT_LEN(1),
+    [CTA_PROTOINFO_TCP_WSCALE_REPLY] = CT_LEN(1), [CTA_PROTOINFO_TCP_FLAGS_ORIGINAL] = CT_LEN(2),
+    [CTA_PROTOINFO_TCP_FLAGS_REPLY] = CT_LEN(2),
+};
+static const struct ct_vrule ct_v_dccp[] = {
+    [CTA_PROTOINFO_DCCP_STATE] = CT_LEN(1),
+    [CTA_PROTOINFO_DCCP_ROLE] = CT_LEN(1),
+    [CTA_PROTOINFO_DCCP_HANDSHAKE_SEQ] = CT_LEN(8),
+};
+static const struct ct_vrule ct_v_sctp[] = {
+    [CTA_PROTOINFO_SCTP_STATE] = CT_LEN(1),
+    [CTA_PROTOINFO_SCTP_VTAG_ORIGINAL] = CT_LEN(4),
+    [CTA_PROTOINFO_SCTP_VTAG_REPLY] = CT_LEN(4),
+};
+static const struct ct_vrule ct_v_counters[] = {
+    [CTA_COUNTERS_PACKETS] = CT_LEN(8),
+    [CTA_COUNTERS_BYTES] = CT_LEN(8),
+    [CTA_COUNTERS32_PACKETS] = CT_LEN(4),
+    [CTA_COUNTERS32_BYTES] = CT_LEN(4),
+};
+static const struct ct_vrule ct_v_natseq[] = {
+    [CTA_NAT_SEQ_CORRECTION_POS] = CT_LEN(4),
+    [CTA_NAT_SEQ_OFFSET_BEFORE] = CT_LEN(4),
+    [CTA_NAT_SEQ_OFFSET_AFTER] = CT_LEN(4),
+};
+static const struct ct_vrule ct_v_name[] = {
+    [1] = {CT_V_STR, 0}, /* CTA_HELP_NAME, CTA_SECCTX_NAME */
+};
+static const struct ct_vrule ct_v_tstamp[] = {
+    [CTA_TIMESTAMP_START] = CT_LEN(8),
+    [CTA_TIMESTAMP_STOP] = CT_LEN(8),
+};
+
+#define CT_VCTX(t)                                                                                 \
+	{                                                                                          \
+		t, sizeof(t) / sizeof(t[0])                                                        \
+	}
+static const struct {
+	const struct ct_vrule *r;
+	size_t n;
+} ct_vctx[CT_NVC] = {
+    [CT_VC_TOP] = CT_VCTX(ct_v_top),
+    [CT_VC_TUPLE] = CT_VCTX(ct_v_tuple),
+    [CT_VC_IP] = CT_VCTX(ct_v_ip),
+    [CT_VC_PROTO] = CT_VCTX(ct_v_proto),
+    [CT_VC_PINFO] = CT_VCTX(ct_v_pinfo),
+    [CT_VC_TCP] = CT_VCTX(ct_v_tcp),
+    [CT_VC_DCCP] = CT_VCTX(ct_v_dccp),
+    [CT_VC_SCTP] = CT_VCTX(ct_v_sctp),
+    [CT_VC_COUNTERS] = CT_VCTX(ct_v_counters),
+    [CT_VC_NATSEQ] = CT_VCTX(ct_v_natseq),
+    [CT_VC_NAME] = CT_VCTX(ct_v_name),
+    [CT_VC_TSTAMP] = CT_VCTX(ct_v_tstamp),
+};
+
+static bool ct_valid_attrs(const void *p, size_t len, unsigned vc);
+
+static bool ct_valid_attr(const struct nlattr *a, unsigned vc)
+{
+	uint16_t type = mnl_attr_get_type(a), plen = mnl_attr_get_payload_len(a);
+	const struct ct_vrule *r;
+
+	if (type >= ct_vctx[vc].n)
+		return true; /* not validated by the library either */
+	r = &ct_vctx[vc].r[type];
+	switch (r->kind) {
+	case CT_V_LEN:
+		return plen == r->arg;
+	case CT_V_STR:
+		return plen > 0;
+	case CT_V_NEST:
+		if (plen == 0)
+			return true;
+		return plen >= MNL_ATTR_HDRLEN &&
+		       ct_valid_attrs(mnl_attr_get_payload(a), plen, r->arg);
+	default:
+		return true;
+	}
+}
+
+/* Attributes that do not fit end the walk silently, as in libmnl. */
+static bool ct_valid_attrs(const void *p, size_t len, unsigned vc)
+{
+	const struct nlattr *a = p;
+	const char *end = (const char *)p + len;
+
+	while (mnl_attr_ok(a, (int)(end - (const char *)a))) {
+		if (!ct_valid_attr(a, vc))
+			return false;
+		a = mnl_attr_next(a);
+	}
+	return true;
+}
+
+static const enum nf_conntrack_attr ct_used_attrs[] = {
+    ATTR_ORIG_L3PROTO,	ATTR_ORIG_L4PROTO,  ATTR_ORIG_IPV4_SRC, ATTR_ORIG_IPV4_DST,
+    ATTR_ORIG_IPV6_SRC, ATTR_ORIG_IPV6_DST, ATTR_ORIG_PORT_DST, ATTR_TCP_STATE,
+};
+
+static size_t ct_proto_bucket(uint8_t num)
+{
+	for (size_t i = 0; i < CT_NPROTO - 1; i++)
+		if (ct_protos[i].num == num)
+			return i;
+	return CT_NPROTO - 1;
+}
+
+static int ct_dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct ct_scan *sc = data;
+	struct nf_conntrack *ct = sc->ct;
+	struct ct_key src = {0}, dst = {0};
+	uint8_t l3 = 0, l4 = 0;
+	size_t fam, pb;
+	bool have_l4;
+
+	if (nlh->nlmsg_type != CT_TYPE_NEW ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(struct nfgenmsg))
+		return MNL_CB_OK;
+	if (sc->max_entries && sc->scanned >= sc->max_entries) {
+		sc->truncated = true;
+		return MNL_CB_STOP;
+	}
+	sc->scanned++;
+	for (size_t i = 0; i < sizeof(ct_used_attrs) / sizeof(ct_used_attrs[0]); i++)
+		nfct_attr_unset(ct, ct_used_attrs[i]);
+	if (!ct_valid_attrs((const char *)mnl_nlmsg_get_payload(nlh) + sizeof(struct nfgenmsg),
+			    mnl_nlmsg_get_payload_len(nlh) - sizeof(struct nfgenmsg), CT_VC_TOP))
+		sc->unparsed++; /* the library would exit(); count it by family only */
+	else if (nfct_nlmsg_parse(nlh, ct) < 0)
+		sc->unparsed++;
+
+	if (nfct_attr_is_set(ct, ATTR_ORIG_L3PROTO) > 0)
+		l3 = nfct_get_attr_u8(ct, ATTR_ORIG_L3PROTO);
+	else
+		l3 = ((const struct nfgenmsg *)mnl_nlmsg_get_payload(nlh))->nfgen_family;
+	have_l4 = nfct_attr_is_set(ct, ATTR_ORIG_L4PROTO) > 0;
+	if (have_l4)
+		l4 = nfct_get_attr_u8(ct, ATTR_ORIG_L4PROTO);
+	fam = l3 == AF_INET ? CT_FAM_V4 : l3 == AF_INET6 ? CT_FAM_V6 : CT_FAM_OTHER;
+	pb = have_l4 ? ct_proto_bucket(l4) : CT_NPROTO - 1;
+	sc->proto[fam][pb]++;
+	if (have_l4 && l4 == IPPROTO_TCP && nfct_attr_is_set(ct, ATTR_TCP_STATE) > 0) {
+		uint8_t s = nfct_get_attr_u8(ct, ATTR_TCP_STATE);
+
+		if (s < CT_NTCP)
+			sc->tcp[s]++;
+	}
+
+	src.family = dst.family = l3;
+	if (l3 == AF_INET && nfct_attr_is_set(ct, ATTR_ORIG_IPV4_SRC) > 0) {
+		uint32_t a = nfct_get_attr_u32(ct, ATTR_ORIG_IPV4_SRC);
+
+		memcpy(src.addr, &a, sizeof(a));
+		ct_ss_add(&sc->src, &src);
+	} else if (l3 == AF_INET6 && nfct_attr_is_set(ct, ATTR_ORIG_IPV6_SRC) > 0) {
+		memcpy(src.addr, nfct_get_attr(ct, ATTR_ORIG_IPV6_SRC), 16);
+		ct_ss_add(&sc->src, &src);
+	}
+	if (have_l4) {
+		bool ok = false;
+
+		dst.proto = l4;
+		if (nfct_attr_is_set(ct, ATTR_ORIG_PORT_DST) > 0)
+			dst.port = ntohs(nfct_get_attr_u16(ct, ATTR_ORIG_PORT_DST));
+		if (l3 == AF_INET && nfct_attr_is_set(ct, ATTR_ORIG_IPV4_DST) > 0) {
+			uint32_t a = nfct_get_attr_u32(ct, ATTR_ORIG_IPV4_DST);
+
+			memcpy(dst.addr, &a, sizeof(a));
+			ok = true;
+		} else if (l3 == AF_INET6 && nfct_attr_is_set(ct, ATTR_ORIG_IPV6_DST) > 0) {
+			memcpy(dst.addr, nfct_get_attr(ct, ATTR_ORIG_IPV6_DST), 16);
+			ok = true;
+		}
+		if (ok)
+			ct_ss_add(&sc->dst, &dst);
+	}
+
+	/* Attributes the parser allocates would leak on the next parse. */
+	if (nfct_attr_is_set(ct, ATTR_SECCTX) > 0 || nfct_attr_is_set(ct, ATTR_HELPER_INFO) > 0 ||
+	    nfct_attr_is_set(ct, ATTR_CONNLABELS) > 0) {
+		nfct_destroy(ct);
+		sc->ct = nfct_new();
+		if (!sc->ct) {
+			sc->rc = -ENOMEM;
+			return MNL_CB_ERROR;
+		}
+	}
+	return MNL_CB_OK;
+}
+
+static int ct_breakdown(struct ns_ctx *ctx, struct ct_state *st, struct ns_err *e)
+{
+	struct ct_scan *sc = &st->scan;
+	struct ct_result *r = &st->res;
+	uint64_t t0 = ct_now_ns(CLOCK_MONOTONIC), t1;
+	struct ns_nl *nl;
+	int rc;
+
+	st->ran = true;
+	st->last_run_ns = t0;
+	rc = ns_ctx_nl(ctx, NETLINK_NETFILTER, &nl, e);
+	if (rc)
+		return rc;
+	if (!sc->ct && !(sc->ct = nfct_new()))
+		return ns_err_set(e, -ENOMEM, "conntrack: out of memory");
+	ct_scan_reset(sc);
+	sc->max_entries = st->max_entries;
+	sc->rc = 0;
+	ct_request(nl, CT_TYPE_GET, NLM_F_DUMP, AF_UNSPEC);
+	rc = ns_nl_run(nl, ct_dump_cb, ct_scan_reset, sc, e);
+	if (sc->rc)
+		return ns_err_set(e, sc->rc, "conntrack: table dump: out of memory");
+	if (rc)
+		return rc;
+	t1 = ct_now_ns(CLOCK_MONOTONIC);
+	st->runs++;
+
+	memcpy(r->proto, sc->proto, sizeof(r->proto));
+	memcpy(r->tcp, sc->tcp, sizeof(r->tcp));
+	r->scanned = sc->scanned;
+	r->unparsed = sc->unparsed;
+	r->truncated = sc->truncated;
+	r->duration = (double)(t1 - t0) / 1e9;
+	r->timestamp = (double)ct_now_ns(CLOCK_REALTIME) / 1e9;
+	r->nsrc = ct_ss_top(&sc->src, r->src, st->top_k);
+	r->ndst = ct_ss_top(&sc->dst, r->dst, st->top_k);
+	r->src_exact = sc->src.evictions == 0;
+	r->dst_exact = sc->dst.evictions == 0;
+	r->valid = true;
+	return 0;
+}
+
+/* ---- emission ---- */
+
+static void ct_emit_stats(struct ct_emit *em, const struct ct_state *st)
+{
+	for (size_t s = 0; s < CT_NSTATS; s++) {
+		struct ns_family *f = NULL;
+		uint64_t sum = 0;
+		bool any = false;
+
+		for (size_t i = 0; i < st->ncpus; i++) {
+			const struct ct_cpu *c = &st->cpus[i];
+			char cpu[16];
+
+			if (!(c->have & (1u << s)))
+				continue;
+			if (!f)
+				f = ct_family(em, ct_stats[s].name, ct_stats[s].help, NS_COUNTER,
+					      NULL);
+			any = true;
+			sum += c->v[s];
+			if (st->per_cpu) {
+				snprintf(cpu, sizeof(cpu), "%u", c->cpu);
+				ct_put(em, f, NS_LABELS({"cpu", cpu}), c->v[s]);
+			}
+		}
+		if (any && !st->per_cpu)
+			ct_put(em, f, NS_NOLABELS, sum);
+	}
+}
+
+static void ct_fmt_addr(const struct ct_key *k, char *buf, size_t len)
+{
+	if (!inet_ntop(k->family, k->addr, buf, (socklen_t)len))
+		snprintf(buf, len, "?");
+}
+
+static void ct_emit_breakdown(struct ct_emit *em, const struct ct_state *st)
+{
+	const struct ct_result *r = &st->res;
+	struct ns_family *f;
+
+	if (st->breakdown && (st->source == CT_SRC_NETLINK || st->runs))
+		ct_put(em,
+		       ct_family(em, "netstack_conntrack_breakdown_runs_total",
+				 "Table dumps completed for the breakdown.", NS_COUNTER, NULL),
+		       NS_NOLABELS, st->runs);
+	if (!r->valid)
+		return;
+	ct_put_f64(em,
+		   ct_family(em, "netstack_conntrack_breakdown_duration_seconds",
+			     "Wall time of the last breakdown table dump.", NS_GAUGE, "seconds"),
+		   r->duration);
+	ct_put_f64(em,
+		   ct_family(em, "netstack_conntrack_breakdown_timestamp_seconds",
+			     "Unix time at which the last breakdown finished; its numbers are "
+			     "cached until the next one.",
+			     NS_GAUGE, "seconds"),
+		   r->timestamp);
+	ct_gauge(em, "netstack_conntrack_breakdown_scanned_entries",
+		 "Entries counted by the last breakdown.", r->scanned);
+	ct_gauge(em, "netstack_conntrack_breakdown_unparsed_entries",
+		 "Entries of the last breakdown that libnetfilter_conntrack could not fully "
+		 "parse (counted, possibly as protocol other).",
+		 r->unparsed);
+	ct_gauge(em, "netstack_conntrack_breakdown_truncated",
+		 "1 if the last breakdown stopped at breakdown-max-entries before the end of the "
+		 "table, else 0.",
+		 r->truncated);
+
+	f = ct_family(em, "netstack_conntrack_table_entries",
+		      "Entries of the last breakdown by layer-3 family and layer-4 protocol.",
+		      NS_GAUGE, NULL);
+	for (size_t fam = 0; fam < CT_NFAM; fam++) {
+		uint64_t famtotal = 0;
+
+		for (size_t p = 0; p < CT_NPROTO; p++)
+			famtotal += r->proto[fam][p];
+		if (fam == CT_FAM_OTHER && !famtotal)
+			continue;
+		for (size_t p = 0; p < CT_NPROTO; p++) {
+			const char *pname = p < CT_NPROTO - 1 ? ct_protos[p].name : "other";
+
+			if (p < CT_NPROTO - 1 && ct_protos[p].family &&
+			    ct_protos[p].family != (fam == CT_FAM_V4 ? AF_INET : AF_INET6) &&
+			    !r->proto[fam][p])
+				continue;
+			if (fam == CT_FAM_OTHER && !r->proto[fam][p])
+				continue;
+			ct_put(em, f, NS_LABELS({"family", ct_fam_names[fam]}, {"protocol", pname}),
+			       r->proto[fam][p]);
+		}
+	}
+	f = ct_family(em, "netstack_conntrack_table_tcp_entries",
+		      "TCP entries of the last breakdown by conntrack TCP state.", NS_GAUGE, NULL);
+	for (size_t s = 0; s < CT_NTCP; s++)
+		ct_put(em, f, NS_LABELS({"state", ct_tcp_states[s]}), r->tcp[s]);
+
+	f = ct_family(em, "netstack_conntrack_top_source_entries",
+		      "Entries per original source address, the top-k of the last breakdown "
+		      "(space-saving upper bound; exact when top_exact is 1).",
+		      NS_GAUGE, NULL);
+	for (size_t i = 0; i < r->nsrc; i++) {
+		char addr[INET6_ADDRSTRLEN];
+
+		ct_fmt_addr(&r->src[i].key, addr, sizeof(addr));
+		ct_put(em, f,
+		       NS_LABELS({"family", r->src[i].key.family == AF_INET ? "ipv4" : "ipv6"},
+				 {"address", addr}),
+		       r->src[i].count);
+	}
+	f = ct_family(em, "netstack_conntrack_top_destination_entries",
+		      "Entries per original destination address, layer-4 protocol and port, the "
+		      "top-k of the last breakdown (space-saving upper bound; exact when "
+		      "top_exact is 1).",
+		      NS_GAUGE, NULL);
+	for (size_t i = 0; i < r->ndst; i++) {
+		const struct ct_key *k = &r->dst[i].key;
+		size_t pb = ct_proto_bucket(k->proto);
+		char addr[INET6_ADDRSTRLEN], port[8], pnum[8];
+		const char *pname = pnum;
+
+		if (pb < CT_NPROTO - 1)
+			pname = ct_protos[pb].name;
+		else
+			snprintf(pnum, sizeof(pnum), "%u", k->proto);
+		ct_fmt_addr(k, addr, sizeof(addr));
+		snprintf(port, sizeof(port), "%u", k->port);
+		ct_put(em, f,
+		       NS_LABELS({"family", k->family == AF_INET ? "ipv4" : "ipv6"},
+				 {"protocol", pname}, {"address", addr}, {"port", port}),
+		       r->dst[i].count);
+	}
+	f = ct_family(em, "netstack_conntrack_top_exact",
+		      "1 if the top-k counts of the last breakdown are exact (no tracked key was "
+		      "ever evicted), 0 if they are space-saving upper bounds.",
+		      NS_GAUGE, NULL);
+	ct_put(em, f, NS_LABELS({"table", "source"}), r->src_exact);
+	ct_put(em, f, NS_LABELS({"table", "destination"}), r->dst_exact);
+}
+
+static int ct_emit_all(const struct ct_state *st, struct ns_writer *w, struct ns_err *e)
+{
+	struct ct_emit em = {.w = w};
+
+	ct_gauge(&em, "netstack_conntrack_enabled",
+		 "1 if connection tracking is loaded in this network namespace, else 0.",
+		 st->source != CT_SRC_NONE);
+	if (st->source == CT_SRC_NONE)
+		return ct_emit_done(&em, e);
+	ct_put(&em,
+	       ct_family(&em, "netstack_conntrack_source_info",
+			 "Where the conntrack numbers were read: netlink (ctnetlink) or procfs "
+			 "(fallback without CAP_NET_ADMIN or without ctnetlink).",
+			 NS_INFO, NULL),
+	       NS_LABELS({"source", st->source == CT_SRC_NETLINK ? "netlink" : "procfs"}), 1);
+	if (st->have_entries)
+		ct_gauge(&em, "netstack_conntrack_entries",
+			 "Entries in the connection tracking table of this network namespace.",
+			 st->entries);
+	if (st->have_limit)
+		ct_gauge(&em, "netstack_conntrack_entries_limit",
+			 "Maximum number of entries (nf_conntrack_max); new connections are "
+			 "dropped when entries reach it and nothing can be evicted.",
+			 st->limit);
+	if (st->have_exp_limit)
+		ct_gauge(&em, "netstack_conntrack_expect_entries_limit",
+			 "Maximum number of expectations (nf_conntrack_expect_max).",
+			 st->exp_limit);
+	ct_emit_stats(&em, st);
+	ct_emit_breakdown(&em, st);
+	return ct_emit_done(&em, e);
+}
+
+/* ---- collector ---- */
+
+/* Errors after which the numbers are read from /proc instead. */
+static bool ct_nl_fallback(int rc)
+{
+	switch (rc) {
+	case -EPERM:
+	case -EACCES:
+	case -EINVAL: /* no such nfnetlink subsystem: ctnetlink not loaded */
+	case -EOPNOTSUPP:
+	case -EPROTONOSUPPORT: /* no nfnetlink at all */
+	case -EAFNOSUPPORT:
+	case -ENOENT: /* replay: no recording */
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int ct_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, struct ns_err *e)
+{
+	struct ct_state *st = state;
+	struct ns_err nlerr = {{0}};
+	struct ns_nl *nl = NULL;
+	uint64_t count = 0;
+	int rc, nlrc, countrc, rc2 = 0;
+
+	st->source = CT_SRC_NONE;
+	st->have_entries = st->have_limit = st->have_exp_limit = false;
+	st->ncpus = 0;
+
+	/*
+	 * The sysctl exists in every namespace once nf_conntrack is loaded.
+	 * Without it, do not send a ctnetlink request: that would make the
+	 * kernel load nf_conntrack_netlink, and nf_conntrack with it.
+	 */
+	countrc = ct_read_u64(&st->f_count, ctx->procfs_fd, REL_COUNT, &count);
+	if (countrc == -ENOENT)
+		return ct_emit_all(st, w, e);
+
+	nlrc = ns_ctx_nl(ctx, NETLINK_NETFILTER, &nl, &nlerr);
+	if (!nlrc) {
+		ct_request(nl, CT_TYPE_STATS, 0, AF_UNSPEC);
+		nlrc = ns_nl_run(nl, ct_global_cb, NULL, st, &nlerr);
+	}
+	if (!nlrc) {
+		st->source = CT_SRC_NETLINK;
+		if (!st->have_entries && !countrc) {
+			st->entries = count;
+			st->have_entries = true;
+		}
+		rc = ct_nl_cpu(nl, st, false, e);
+		if (!rc)
+			rc = ct_nl_cpu(nl, st, true, e);
+		if (rc)
+			st->ncpus = 0; /* never half a snapshot */
+		rc2 = rc;
+	} else {
+		st->source = CT_SRC_PROCFS;
+		st->have_entries = st->have_limit = false;
+		if (!countrc) {
+			st->entries = count;
+			st->have_entries = true;
+		} else {
+			rc2 = ns_err_set(e, countrc, "conntrack: %s: %s", REL_COUNT,
+					 strerror(-countrc));
+		}
+		rc = ct_proc_cpu(ctx, st, rc2 ? NULL : e);
+		if (rc && rc != -ENOENT) {
+			st->ncpus = 0;
+			if (!rc2)
+				rc2 = rc;
+		}
+		/* An unexpected netlink failure is reported even though /proc answered. */
+		if (!ct_nl_fallback(nlrc) && !rc2)
+			rc2 = ns_err_set(e, nlrc, "conntrack: %s", nlerr.msg);
+	}
+	if (!st->have_limit) {
+		rc = ct_read_u64(&st->f_max, ctx->procfs_fd, REL_MAX, &st->limit);
+		st->have_limit = rc == 0;
+	}
+	st->have_exp_limit =
+	    ct_read_u64(&st->f_exp_max, ctx->procfs_fd, REL_EXP_MAX, &st->exp_limit) == 0;
+
+	if (st->breakdown && st->source == CT_SRC_NETLINK &&
+	    (!st->ran || ct_now_ns(CLOCK_MONOTONIC) - st->last_run_ns >= st->interval_ns)) {
+		rc = ct_breakdown(ctx, st, rc2 ? NULL : e);
+		if (rc && !rc2)
+			rc2 = rc;
+	}
+	rc = ct_emit_all(st, w, rc2 ? NULL : e);
+	return rc2 ? rc2 : rc;
+}
+
+static void ct_fini(void *state)
+{
+	struct ct_state *st = state;
+
+	if (!st)
+		return;
+	ns_file_close(&st->f_count);
+	ns_file_close(&st->f_max);
+	ns_file_close(&st->f_exp_max);
+	ns_file_close(&st->f_stat);
+	ns_file_close(&st->f_possible);
+	ct_ss_free(&st->scan.src);
+	ct_ss_free(&st->scan.dst);
+	if (st->scan.ct)
+		nfct_destroy(st->scan.ct);
+	free(st->res.src);
+	free(st->res.dst);
+	free(st->cpus);
+	free(st->possible);
+	free(st);
+}
+
+static int ct_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state, struct ns_err *e)
+{
+	struct ct_state *st = calloc(1, sizeof(*st));
+	uint64_t k = 5, tracked = 1024, interval = 60;
+	int rc = 0;
+
+	*state = NULL;
+	if (!st)
+		return ns_err_set(e, -ENOMEM, "conntrack: out of memory");
+	st->f_count = (struct ns_file)NS_FILE_INIT;
+	st->f_max = (struct ns_file)NS_FILE_INIT;
+	st->f_exp_max = (struct ns_file)NS_FILE_INIT;
+	st->f_stat = (struct ns_file)NS_FILE_INIT;
+	st->f_possible = (struct ns_file)NS_FILE_INIT;
+	st->per_cpu = true;
+	st->breakdown = true;
+	st->max_entries = 1000000;
+	if (opts) {
+		st->per_cpu = ns_opt_bool(opts, "per-cpu");
+		st->breakdown = ns_opt_bool(opts, "breakdown");
+		interval = ns_opt_uint(opts, "breakdown-interval");
+		st->max_entries = ns_opt_uint(opts, "breakdown-max-entries");
+		k = ns_opt_uint(opts, "top-k");
+		tracked = ns_opt_uint(opts, "top-tracked");
+	}
+	if (interval > UINT64_MAX / 1000000000ull)
+		interval = UINT64_MAX / 1000000000ull;
+	st->interval_ns = interval * 1000000000ull;
+	if (k > CT_TOPK_MAX)
+		rc = ns_err_set(e, -EINVAL, "conntrack: top-k %llu is more than %d",
+				(unsigned long long)k, CT_TOPK_MAX);
+	else if (tracked < k || tracked < 1 || tracked > CT_TRACKED_MAX)
+		rc = ns_err_set(e, -EINVAL,
+				"conntrack: top-tracked %llu must be between max(1, top-k) and %u",
+				(unsigned long long)tracked, CT_TRACKED_MAX);
+	if (rc) {
+		ct_fini(st);
+		return rc;
+	}
+	st->top_k = (size_t)k;
+	st->tracked = (size_t)tracked;
+	if (st->breakdown) {
+		st->res.src = calloc(st->top_k ? st->top_k : 1, sizeof(*st->res.src));
+		st->res.dst = calloc(st->top_k ? st->top_k : 1, sizeof(*st->res.dst));
+		if (!st->res.src || !st->res.dst || ct_ss_init(&st->scan.src, st->tracked) ||
+		    ct_ss_init(&st->scan.dst, st->tracked)) {
+			ct_fini(st);
+			return ns_err_set(e, -ENOMEM, "conntrack: out of memory");
+		}
+	}
+	*state = st;
+	return 0;
+}
+
+static const struct ns_option ct_options[] = {
+    {"per-cpu", NS_OPT_BOOL, "true",
+     "Expose the per-CPU statistics with a cpu label (false: one series, summed over CPUs)."},
+    {"breakdown", NS_OPT_BOOL, "true",
+     "Dump the whole table (ctnetlink only) at most once per breakdown-interval to count "
+     "entries by protocol, TCP state, top sources and top destinations."},
+    {"breakdown-interval", NS_OPT_UINT, "60",
+     "Minimum seconds between two breakdown table dumps; results are cached in between (0: "
+     "every scrape)."},
+    {"breakdown-max-entries", NS_OPT_UINT, "1000000",
+     "Stop counting a breakdown after this many entries and flag it truncated (0: no cap)."},
+    {"top-k", NS_OPT_UINT, "5", "Top sources and top destinations exposed (at most 100)."},
+    {"top-tracked", NS_OPT_UINT, "1024",
+     "Distinct keys tracked per top-k table (space-saving); counts are exact while a "
+     "dump sees no more distinct keys than this."},
+    {NULL},
+};
+
+const struct ns_collector ns_collector_conntrack = {
+    .name = "conntrack",
+    .help = "Connection tracking: table fill, per-CPU statistics and a breakdown of the "
+	    "table (ctnetlink, /proc fallback).",
+    .default_enabled = true,
+    .options = ct_options,
+    .init = ct_init,
+    .collect = ct_collect,
+    .fini = ct_fini,
+};
