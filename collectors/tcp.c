@@ -1,0 +1,859 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * tcp.c - TCP sockets by state, listener accept queues, per-port
+ * attribution and ephemeral port pressure, from one inet_diag dump.
+ *
+ * Every scrape sends one legacy TCPDIAG_GETSOCK dump (family AF_UNSPEC: the
+ * kernel walks its TCP hash tables once for IPv4 and IPv6; two
+ * SOCK_DIAG_BY_FAMILY dumps walk them twice, see docs/PERFORMANCE.md) and
+ * folds every socket into fixed-size aggregates as its message streams in.
+ * Nothing is kept per socket; all tables are allocated by init() and
+ * cleared per scrape (and again if the dump is restarted after
+ * NLM_F_DUMP_INTR). No extension is requested unless the tcp-info option
+ * asks for INET_DIAG_INFO.
+ *
+ * The kernel sends the listening hash table before the established one, so
+ * listeners are known before the connections that belong to them: a
+ * connection whose local port is a listening port is counted for that port
+ * (server side). The first max-ports listening ports in dump order are
+ * tracked one by one, the others share the port="overflow" bucket.
+ *
+ * Listeners (idiag_rqueue = accept queue length, idiag_wqueue = backlog as
+ * capped by somaxconn) are aggregated per (family, address, port): SO_REUSEPORT
+ * groups are summed. Their queue values never enter the queue-bytes sums.
+ *
+ * Ephemeral ports: sockets (any state but listen, TIME_WAIT included) whose
+ * local port is in net.ipv4.ip_local_port_range and is not a listening port
+ * are counted per destination (family, remote address, remote port) in a
+ * space-saving table (Metwally et al.) of max(256, 16 * K) entries: exact
+ * while there are no more distinct destinations than entries. Beyond that,
+ * every destination holding more than 1/entries of those sockets is still
+ * in the table, and the value exposed (count minus the count it inherited
+ * when it took an evicted entry's place) is a lower bound, exact for a
+ * destination that was not itself evicted after it entered the table.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <linux/inet_diag.h>
+
+#include "collector.h"
+#include "procfs.h"
+#include "sockdiag.h"
+
+#define TCP_NSTATES 12 /* index = TCP_* state, 1..11 used */
+#define TCP_PORT_NONE 0
+#define TCP_PORT_OVERFLOW 0xffff
+#define TCP_MAX_PORTS 65534
+#define TCP_MAX_REMOTE 255
+#define TCP_MAX_TOPK 1000
+#define TCP_NRTT 15
+
+static const char *const tcp_states[TCP_NSTATES] = {
+    [TCP_ESTABLISHED] = "established",
+    [TCP_SYN_SENT] = "syn_sent",
+    [TCP_SYN_RECV] = "syn_recv",
+    [TCP_FIN_WAIT1] = "fin_wait1",
+    [TCP_FIN_WAIT2] = "fin_wait2",
+    [TCP_TIME_WAIT] = "time_wait",
+    [TCP_CLOSE] = "close",
+    [TCP_CLOSE_WAIT] = "close_wait",
+    [TCP_LAST_ACK] = "last_ack",
+    [TCP_LISTEN] = "listen",
+    [TCP_CLOSING] = "closing",
+};
+
+/* Smoothed RTT histogram bounds, in microseconds (tcpi_rtt) and seconds. */
+static const uint32_t tcp_rtt_us[TCP_NRTT] = {100,    250,    500,     1000,	2500,
+					      5000,   10000,  25000,   50000,	100000,
+					      250000, 500000, 1000000, 2500000, 5000000};
+static const double tcp_rtt_le[TCP_NRTT] = {
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+
+/* tcp_info summed over established sockets (tcp-info option). */
+struct tcp_infosum {
+	uint64_t rtt[TCP_NRTT + 1]; /* per bucket, last = above the largest bound */
+	uint64_t count;
+	uint64_t sum_us;
+	uint64_t retrans;
+	uint64_t lost;
+};
+
+struct tcp_port {
+	uint16_t port;
+	uint32_t conn[TCP_NSTATES];
+	struct tcp_infosum info;
+};
+
+struct tcp_dest {
+	struct ns_sd_ep key;
+	uint32_t hash;
+	uint32_t count;
+	uint32_t err;
+	uint32_t heap;
+};
+
+/* Fixed-capacity space-saving table: hash index + min-heap on count. */
+struct tcp_dtab {
+	size_t cap, n, mask;
+	uint32_t *slots; /* entry + 1, 0 = empty (linear probing) */
+	struct tcp_dest *e;
+	uint32_t *heap;
+	bool *picked; /* scratch for the top-k selection */
+};
+
+struct tcp_state {
+	struct ns_sd sd;
+	struct ns_file range_file;
+	/* options */
+	size_t max_ports;
+	size_t top_k;
+	bool tcp_info;
+	size_t nremote;
+	uint16_t remote_port[TCP_MAX_REMOTE];
+	uint8_t *remote_idx; /* [65536]: index + 1 into remote_port */
+	/* per scrape */
+	uint32_t lo, hi;
+	bool have_range;
+	uint64_t conn[2][TCP_NSTATES];
+	uint64_t rq[2][TCP_NSTATES];
+	uint64_t wq[2][TCP_NSTATES];
+	uint64_t cw_unread[2], cw_unread_bytes[2];
+	uint16_t *port_slot; /* [65536]: TCP_PORT_NONE, TCP_PORT_OVERFLOW or slot + 1 */
+	struct tcp_port *ports;
+	size_t nports;
+	struct tcp_port overflow;
+	bool overflow_used;
+	uint64_t listening_ports;
+	struct ns_sd_eptab listeners; /* vals: [0] queue length, [1] queue max */
+	uint64_t lovf[2][2];	      /* listeners in the overflow bucket, per family */
+	bool lovf_used[2];
+	uint32_t (*remote_conn)[TCP_NSTATES];
+	struct tcp_dtab dests;
+	struct tcp_infosum info;
+};
+
+/* ---- space-saving destination table ---- */
+
+static uint32_t dt_hash(const struct ns_sd_ep *k)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	const uint8_t *p = (const uint8_t *)k;
+
+	for (size_t i = 0; i < sizeof(*k); i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ull;
+	}
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+static int dt_init(struct tcp_dtab *t, size_t cap)
+{
+	size_t slots = 8;
+
+	while (slots < cap * 2)
+		slots *= 2;
+	t->cap = cap;
+	t->n = 0;
+	t->mask = slots - 1;
+	t->slots = calloc(slots, sizeof(*t->slots));
+	t->e = calloc(cap, sizeof(*t->e));
+	t->heap = calloc(cap, sizeof(*t->heap));
+	t->picked = calloc(cap, sizeof(*t->picked));
+	return t->slots && t->e && t->heap && t->picked ? 0 : -ENOMEM;
+}
+
+static void dt_free(struct tcp_dtab *t)
+{
+	free(t->slots);
+	free(t->e);
+	free(t->heap);
+	free(t->picked);
+}
+
+static void dt_clear(struct tcp_dtab *t)
+{
+	if (t->n)
+		memset(t->slots, 0, (t->mask + 1) * sizeof(*t->slots));
+	t->n = 0;
+}
+
+static void dt_swap(struct tcp_dtab *t, uint32_t a, uint32_t b)
+{
+	uint32_t x = t->heap[a];
+
+	t->heap[a] = t->heap[b];
+	t->heap[b] = x;
+	t->e[t->heap[a]].heap = a;
+	t->e[t->heap[b]].heap = b;
+}
+
+static void dt_sift_down(struct tcp_dtab *t, uint32_t i)
+{
+	for (;;) {
+		uint32_t l = 2 * i + 1, r = l + 1, m = i;
+
+		if (l < t->n && t->e[t->heap[l]].count < t->e[t->heap[m]].count)
+			m = l;
+		if (r < t->n && t->e[t->heap[r]].count < t->e[t->heap[m]].count)
+			m = r;
+		if (m == i)
+			return;
+		dt_swap(t, i, m);
+		i = m;
+	}
+}
+
+static void dt_sift_up(struct tcp_dtab *t, uint32_t i)
+{
+	while (i > 0) {
+		uint32_t p = (i - 1) / 2;
+
+		if (t->e[t->heap[p]].count <= t->e[t->heap[i]].count)
+			return;
+		dt_swap(t, i, p);
+		i = p;
+	}
+}
+
+/* Remove the slot at @i (linear probing, backward shift). */
+static void dt_unslot(struct tcp_dtab *t, size_t i)
+{
+	size_t j = i;
+
+	for (;;) {
+		t->slots[i] = 0;
+		for (;;) {
+			size_t k;
+
+			j = (j + 1) & t->mask;
+			if (!t->slots[j])
+				return;
+			k = t->e[t->slots[j] - 1].hash & t->mask;
+			if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+				continue;
+			break;
+		}
+		t->slots[i] = t->slots[j];
+		i = j;
+	}
+}
+
+static void dt_add(struct tcp_dtab *t, const struct ns_sd_ep *k)
+{
+	uint32_t h = dt_hash(k), idx;
+	size_t i = h & t->mask;
+	struct tcp_dest *d;
+
+	for (; t->slots[i]; i = (i + 1) & t->mask) {
+		d = &t->e[t->slots[i] - 1];
+		if (d->hash == h && memcmp(&d->key, k, sizeof(*k)) == 0) {
+			d->count++;
+			dt_sift_down(t, d->heap);
+			return;
+		}
+	}
+	if (t->n < t->cap) {
+		idx = (uint32_t)t->n++;
+		d = &t->e[idx];
+		d->key = *k;
+		d->hash = h;
+		d->count = 1;
+		d->err = 0;
+		d->heap = idx;
+		t->heap[idx] = idx;
+		t->slots[i] = idx + 1;
+		dt_sift_up(t, idx);
+		return;
+	}
+	/* Full: the least counted destination makes room (space-saving). */
+	idx = t->heap[0];
+	d = &t->e[idx];
+	for (i = d->hash & t->mask; t->slots[i] != idx + 1; i = (i + 1) & t->mask)
+		;
+	dt_unslot(t, i);
+	for (i = h & t->mask; t->slots[i]; i = (i + 1) & t->mask)
+		;
+	t->slots[i] = idx + 1;
+	d->key = *k;
+	d->hash = h;
+	d->err = d->count;
+	d->count++;
+	dt_sift_down(t, 0);
+}
+
+/* ---- streaming ---- */
+
+static void tcp_reset(void *data)
+{
+	struct tcp_state *st = data;
+
+	memset(st->conn, 0, sizeof(st->conn));
+	memset(st->rq, 0, sizeof(st->rq));
+	memset(st->wq, 0, sizeof(st->wq));
+	memset(st->cw_unread, 0, sizeof(st->cw_unread));
+	memset(st->cw_unread_bytes, 0, sizeof(st->cw_unread_bytes));
+	if (st->listening_ports)
+		memset(st->port_slot, 0, 65536 * sizeof(*st->port_slot));
+	st->listening_ports = 0;
+	st->nports = 0;
+	memset(&st->overflow, 0, sizeof(st->overflow));
+	st->overflow_used = false;
+	ns_sd_eptab_clear(&st->listeners);
+	memset(st->lovf, 0, sizeof(st->lovf));
+	memset(st->lovf_used, 0, sizeof(st->lovf_used));
+	if (st->nremote)
+		memset(st->remote_conn, 0, st->nremote * sizeof(*st->remote_conn));
+	dt_clear(&st->dests);
+	memset(&st->info, 0, sizeof(st->info));
+}
+
+static struct tcp_port *tcp_port_of(struct tcp_state *st, uint16_t slot)
+{
+	if (slot == TCP_PORT_NONE)
+		return NULL;
+	if (slot == TCP_PORT_OVERFLOW)
+		return &st->overflow;
+	return &st->ports[slot - 1];
+}
+
+static void tcp_listener(struct tcp_state *st, const struct ns_sd_sock *s, unsigned fi)
+{
+	const struct nlattr *tb[INET_DIAG_MAX + 1];
+	uint16_t *slot = &st->port_slot[s->sport];
+	struct ns_sd_ep ep;
+	uint64_t *v = NULL;
+
+	if (*slot == TCP_PORT_NONE) {
+		st->listening_ports++;
+		if (st->nports < st->max_ports) {
+			struct tcp_port *p = &st->ports[st->nports++];
+
+			memset(p, 0, sizeof(*p));
+			p->port = s->sport;
+			*slot = (uint16_t)st->nports;
+		} else {
+			*slot = TCP_PORT_OVERFLOW;
+			st->overflow_used = true;
+		}
+	}
+	if (*slot != TCP_PORT_OVERFLOW) {
+		ns_sd_attrs(s, tb);
+		ns_sd_ep_of(s, false, ns_sd_v6only(tb), &ep);
+		v = ns_sd_eptab_get(&st->listeners, &ep);
+	}
+	if (!v) {
+		v = st->lovf[fi];
+		st->lovf_used[fi] = true;
+	}
+	v[0] += s->rqueue;
+	v[1] += s->wqueue;
+}
+
+static void tcp_info_add(struct tcp_infosum *sum, uint32_t rtt_us, uint32_t retrans, uint32_t lost)
+{
+	unsigned b = 0;
+
+	while (b < TCP_NRTT && rtt_us > tcp_rtt_us[b])
+		b++;
+	sum->rtt[b]++;
+	sum->count++;
+	sum->sum_us += rtt_us;
+	sum->retrans += retrans;
+	sum->lost += lost;
+}
+
+static void tcp_info_sock(struct tcp_state *st, const struct ns_sd_sock *s, struct tcp_port *p)
+{
+	const struct nlattr *tb[INET_DIAG_MAX + 1];
+	struct tcp_info ti;
+	size_t len;
+
+	ns_sd_attrs(s, tb);
+	if (!tb[INET_DIAG_INFO])
+		return;
+	len = ns_nl_attr_copy(tb[INET_DIAG_INFO], &ti, sizeof(ti));
+	if (len < offsetof(struct tcp_info, tcpi_total_retrans) + sizeof(ti.tcpi_total_retrans))
+		return;
+	tcp_info_add(&st->info, ti.tcpi_rtt, ti.tcpi_total_retrans, ti.tcpi_lost);
+	if (p)
+		tcp_info_add(&p->info, ti.tcpi_rtt, ti.tcpi_total_retrans, ti.tcpi_lost);
+}
+
+static int tcp_sock_cb(const struct ns_sd_sock *s, void *data)
+{
+	struct tcp_state *st = data;
+	unsigned fi = s->family == AF_INET6;
+	unsigned state = s->state == TCP_NEW_SYN_RECV ? TCP_SYN_RECV : s->state;
+	struct tcp_port *p;
+	uint16_t slot;
+	uint8_t r;
+
+	if (state < 1 || state >= TCP_NSTATES)
+		return MNL_CB_OK;
+	st->conn[fi][state]++;
+	if (state == TCP_LISTEN) {
+		tcp_listener(st, s, fi);
+		return MNL_CB_OK;
+	}
+	st->rq[fi][state] += s->rqueue;
+	st->wq[fi][state] += s->wqueue;
+	if (state == TCP_CLOSE_WAIT && s->rqueue) {
+		/* The peer's FIN is in rqueue (one sequence number) until read. */
+		st->cw_unread[fi]++;
+		st->cw_unread_bytes[fi] += s->rqueue - 1;
+	}
+	slot = st->port_slot[s->sport];
+	p = tcp_port_of(st, slot);
+	if (p)
+		p->conn[state]++;
+	r = st->remote_idx[s->dport];
+	if (r)
+		st->remote_conn[r - 1][state]++;
+	if (st->have_range && slot == TCP_PORT_NONE && s->sport >= st->lo && s->sport <= st->hi) {
+		struct ns_sd_ep ep;
+
+		ns_sd_ep_of(s, true, 1, &ep);
+		dt_add(&st->dests, &ep);
+	}
+	if (st->tcp_info && state == TCP_ESTABLISHED)
+		tcp_info_sock(st, s, p);
+	return MNL_CB_OK;
+}
+
+/* ---- emitting ---- */
+
+struct tcp_emit {
+	struct ns_writer *w;
+	int rc;
+	const char *bad;
+};
+
+static struct ns_family *tcp_family(struct tcp_emit *em, const char *name, const char *help,
+				    enum ns_mtype type, const char *unit)
+{
+	struct ns_family *f = ns_family(em->w, name, help, type, unit);
+
+	if (!f && !em->rc) {
+		em->rc = -EINVAL;
+		em->bad = name;
+	}
+	return f;
+}
+
+static void tcp_put(struct tcp_emit *em, struct ns_family *f, const struct ns_label *l, size_t n,
+		    uint64_t v)
+{
+	int rc;
+
+	if (!f)
+		return;
+	rc = ns_sample_u64(em->w, f, l, n, v);
+	if (rc && rc != -EEXIST && !em->rc)
+		em->rc = rc;
+}
+
+static void tcp_put_hist(struct tcp_emit *em, struct ns_family *f, const struct ns_label *l,
+			 size_t n, const struct tcp_infosum *s)
+{
+	uint64_t cum[TCP_NRTT], c = 0;
+	int rc;
+
+	if (!f)
+		return;
+	for (unsigned i = 0; i < TCP_NRTT; i++) {
+		c += s->rtt[i];
+		cum[i] = c;
+	}
+	rc = ns_sample_histogram(em->w, f, l, n, tcp_rtt_le, cum, TCP_NRTT, s->count,
+				 (double)s->sum_us / 1e6);
+	if (rc && rc != -EEXIST && !em->rc)
+		em->rc = rc;
+}
+
+static const char *const tcp_fams[2] = {"ipv4", "ipv6"};
+
+static void tcp_emit_ports(struct tcp_state *st, struct tcp_emit *em)
+{
+	struct ns_family *f, *fh = NULL, *fr = NULL, *fl = NULL;
+	char port[16];
+
+	f = tcp_family(em, "netstack_tcp_local_port_connections",
+		       "TCP sockets per local listening port (server side) and state; "
+		       "port=\"overflow\" sums the listening ports beyond max-ports. "
+		       "established is always present, other states when non-zero.",
+		       NS_GAUGE, NULL);
+	if (st->tcp_info) {
+		fh = tcp_family(em, "netstack_tcp_local_port_established_rtt_seconds",
+				"Smoothed RTT (tcpi_rtt) of established sockets per local "
+				"listening port.",
+				NS_HISTOGRAM, "seconds");
+		fr = tcp_family(em, "netstack_tcp_local_port_established_retransmitted_segments",
+				"Retransmitted segments (tcpi_total_retrans) summed over the "
+				"established sockets of a local listening port.",
+				NS_GAUGE, NULL);
+		fl = tcp_family(em, "netstack_tcp_local_port_established_lost_segments",
+				"Segments currently presumed lost (tcpi_lost) summed over the "
+				"established sockets of a local listening port.",
+				NS_GAUGE, NULL);
+	}
+	for (size_t i = 0; i <= st->nports; i++) {
+		const struct tcp_port *p = i < st->nports ? &st->ports[i] : &st->overflow;
+
+		if (i == st->nports && !st->overflow_used)
+			break;
+		if (i < st->nports)
+			snprintf(port, sizeof(port), "%u", p->port);
+		else
+			snprintf(port, sizeof(port), "overflow");
+		for (unsigned s = 1; s < TCP_NSTATES; s++) {
+			if (s == TCP_LISTEN || (s != TCP_ESTABLISHED && !p->conn[s]))
+				continue;
+			tcp_put(em, f, NS_LABELS({"port", port}, {"state", tcp_states[s]}),
+				p->conn[s]);
+		}
+		if (st->tcp_info) {
+			tcp_put_hist(em, fh, NS_LABELS({"port", port}), &p->info);
+			tcp_put(em, fr, NS_LABELS({"port", port}), p->info.retrans);
+			tcp_put(em, fl, NS_LABELS({"port", port}), p->info.lost);
+		}
+	}
+}
+
+static void tcp_emit_listeners(struct tcp_state *st, struct tcp_emit *em)
+{
+	struct ns_family *fq, *fm;
+	char addr[NS_SD_ADDRSTRLEN], port[16];
+
+	fq = tcp_family(em, "netstack_tcp_listener_queue_length",
+			"Connections waiting in a listener's accept queue (sk_ack_backlog), "
+			"summed over the sockets sharing the address and port.",
+			NS_GAUGE, NULL);
+	fm = tcp_family(em, "netstack_tcp_listener_queue_max",
+			"Accept queue capacity of a listener (listen() backlog capped by "
+			"net.core.somaxconn; the queue holds one more), summed over the "
+			"sockets sharing the address and port.",
+			NS_GAUGE, NULL);
+	for (size_t i = 0; i < st->listeners.n; i++) {
+		const struct ns_sd_ep *ep = &st->listeners.keys[i];
+		const uint64_t *v = st->listeners.vals[i];
+		const char *fam = ns_sd_family_name(ep->family);
+
+		ns_sd_format_addr(ep, addr, sizeof(addr));
+		snprintf(port, sizeof(port), "%u", ep->port);
+		tcp_put(em, fq, NS_LABELS({"family", fam}, {"address", addr}, {"port", port}),
+			v[0]);
+		tcp_put(em, fm, NS_LABELS({"family", fam}, {"address", addr}, {"port", port}),
+			v[1]);
+	}
+	for (unsigned fi = 0; fi < 2; fi++) {
+		if (!st->lovf_used[fi])
+			continue;
+		tcp_put(em, fq,
+			NS_LABELS({"family", tcp_fams[fi]}, {"address", "overflow"},
+				  {"port", "overflow"}),
+			st->lovf[fi][0]);
+		tcp_put(em, fm,
+			NS_LABELS({"family", tcp_fams[fi]}, {"address", "overflow"},
+				  {"port", "overflow"}),
+			st->lovf[fi][1]);
+	}
+}
+
+static void tcp_emit_ephemeral(struct tcp_state *st, struct tcp_emit *em)
+{
+	struct tcp_dtab *t = &st->dests;
+	struct ns_family *f, *fr;
+	char addr[NS_SD_ADDRSTRLEN], port[16];
+
+	fr = tcp_family(em, "netstack_tcp_ephemeral_port_range_size",
+			"Ports in net.ipv4.ip_local_port_range (also used by IPv6).", NS_GAUGE,
+			NULL);
+	tcp_put(em, fr, NS_NOLABELS, st->hi >= st->lo ? st->hi - st->lo + 1 : 0);
+	f = tcp_family(em, "netstack_tcp_ephemeral_ports_in_use",
+		       "Sockets with a local port in ip_local_port_range toward one destination "
+		       "(remote address and port), for the ephemeral-top-k busiest destinations.",
+		       NS_GAUGE, NULL);
+	memset(t->picked, 0, t->n * sizeof(*t->picked));
+	for (size_t k = 0; k < st->top_k && k < t->n; k++) {
+		size_t best = t->n;
+
+		for (size_t i = 0; i < t->n; i++) {
+			uint32_t c = t->e[i].count - t->e[i].err, cb;
+
+			if (t->picked[i])
+				continue;
+			cb = best < t->n ? t->e[best].count - t->e[best].err : 0;
+			if (best == t->n || c > cb ||
+			    (c == cb &&
+			     memcmp(&t->e[i].key, &t->e[best].key, sizeof(t->e[i].key)) < 0))
+				best = i;
+		}
+		t->picked[best] = true;
+		ns_sd_format_addr(&t->e[best].key, addr, sizeof(addr));
+		snprintf(port, sizeof(port), "%u", t->e[best].key.port);
+		tcp_put(em, f,
+			NS_LABELS({"family", ns_sd_family_name(t->e[best].key.family)},
+				  {"destination", addr}, {"port", port}),
+			t->e[best].count - t->e[best].err);
+	}
+}
+
+static int tcp_emit_all(struct tcp_state *st, struct ns_writer *w, struct ns_err *e)
+{
+	struct ns_family *fc, *frq, *fwq, *fcw, *fcwb, *flp, *frp;
+	struct tcp_emit em = {.w = w};
+	char port[16];
+
+	fc = tcp_family(&em, "netstack_tcp_connections",
+			"TCP sockets by address family and state (new_syn_recv requests "
+			"counted as syn_recv).",
+			NS_GAUGE, NULL);
+	frq = tcp_family(&em, "netstack_tcp_receive_queue_bytes",
+			 "Received and not yet read (ss Recv-Q: a received FIN not yet read "
+			 "counts one), summed per family and state (listeners excluded).",
+			 NS_GAUGE, "bytes");
+	fwq = tcp_family(&em, "netstack_tcp_send_queue_bytes",
+			 "Bytes sent and not yet acknowledged (or not yet sent), summed per "
+			 "family and state (listeners excluded).",
+			 NS_GAUGE, "bytes");
+	fcw = tcp_family(&em, "netstack_tcp_close_wait_unread_sockets",
+			 "CLOSE_WAIT sockets whose application has not read up to the peer's FIN "
+			 "(Recv-Q > 0): the peer closed, the application stopped reading.",
+			 NS_GAUGE, NULL);
+	fcwb =
+	    tcp_family(&em, "netstack_tcp_close_wait_unread_bytes",
+		       "Data bytes never read in those CLOSE_WAIT sockets (Recv-Q minus the FIN).",
+		       NS_GAUGE, "bytes");
+	for (unsigned fi = 0; fi < 2; fi++) {
+		for (unsigned s = 1; s < TCP_NSTATES; s++) {
+			tcp_put(&em, fc,
+				NS_LABELS({"family", tcp_fams[fi]}, {"state", tcp_states[s]}),
+				st->conn[fi][s]);
+			if (s == TCP_LISTEN)
+				continue;
+			tcp_put(&em, frq,
+				NS_LABELS({"family", tcp_fams[fi]}, {"state", tcp_states[s]}),
+				st->rq[fi][s]);
+			tcp_put(&em, fwq,
+				NS_LABELS({"family", tcp_fams[fi]}, {"state", tcp_states[s]}),
+				st->wq[fi][s]);
+		}
+		tcp_put(&em, fcw, NS_LABELS({"family", tcp_fams[fi]}), st->cw_unread[fi]);
+		tcp_put(&em, fcwb, NS_LABELS({"family", tcp_fams[fi]}), st->cw_unread_bytes[fi]);
+	}
+	flp = tcp_family(&em, "netstack_tcp_listening_ports",
+			 "Distinct local ports with a TCP listener (tracked or not).", NS_GAUGE,
+			 NULL);
+	tcp_put(&em, flp, NS_NOLABELS, st->listening_ports);
+	tcp_emit_listeners(st, &em);
+	tcp_emit_ports(st, &em);
+	if (st->nremote) {
+		frp = tcp_family(&em, "netstack_tcp_remote_port_connections",
+				 "TCP sockets per configured remote port (client side) and state; "
+				 "established is always present, other states when non-zero.",
+				 NS_GAUGE, NULL);
+		for (size_t i = 0; i < st->nremote; i++) {
+			snprintf(port, sizeof(port), "%u", st->remote_port[i]);
+			for (unsigned s = 1; s < TCP_NSTATES; s++) {
+				if (s == TCP_LISTEN ||
+				    (s != TCP_ESTABLISHED && !st->remote_conn[i][s]))
+					continue;
+				tcp_put(&em, frp,
+					NS_LABELS({"port", port}, {"state", tcp_states[s]}),
+					st->remote_conn[i][s]);
+			}
+		}
+	}
+	if (st->have_range)
+		tcp_emit_ephemeral(st, &em);
+	if (st->tcp_info) {
+		struct ns_family *fh, *fr, *fl;
+
+		fh = tcp_family(&em, "netstack_tcp_established_rtt_seconds",
+				"Smoothed RTT (tcpi_rtt) of established sockets.", NS_HISTOGRAM,
+				"seconds");
+		fr = tcp_family(&em, "netstack_tcp_established_retransmitted_segments",
+				"Retransmitted segments (tcpi_total_retrans) summed over the "
+				"established sockets.",
+				NS_GAUGE, NULL);
+		fl = tcp_family(&em, "netstack_tcp_established_lost_segments",
+				"Segments currently presumed lost (tcpi_lost) summed over the "
+				"established sockets.",
+				NS_GAUGE, NULL);
+		tcp_put_hist(&em, fh, NS_NOLABELS, &st->info);
+		tcp_put(&em, fr, NS_NOLABELS, st->info.retrans);
+		tcp_put(&em, fl, NS_NOLABELS, st->info.lost);
+	}
+	if (em.rc && em.bad)
+		return ns_err_set(e, em.rc, "tcp: metric family %s rejected by the writer", em.bad);
+	if (em.rc)
+		return ns_err_set(e, em.rc, "tcp: adding a sample: %s", strerror(-em.rc));
+	return 0;
+}
+
+/* ---- lifecycle ---- */
+
+static int tcp_read_range(struct tcp_state *st, struct ns_ctx *ctx, struct ns_err *e)
+{
+	uint64_t lo, hi;
+	char *cur, *a, *b;
+	int rc;
+
+	st->have_range = false;
+	rc = ns_file_read(&st->range_file, ctx->procfs_fd, "sys/net/ipv4/ip_local_port_range");
+	if (rc)
+		return ns_err_set(e, rc, "tcp: sys/net/ipv4/ip_local_port_range: %s",
+				  strerror(-rc));
+	cur = st->range_file.buf.data;
+	a = ns_next_token(&cur);
+	b = ns_next_token(&cur);
+	if (!a || !b || ns_parse_u64(a, &lo) || ns_parse_u64(b, &hi) || lo > 65535 || hi > 65535)
+		return ns_err_set(e, -EINVAL, "tcp: ip_local_port_range: cannot parse");
+	st->lo = (uint32_t)lo;
+	st->hi = (uint32_t)hi;
+	st->have_range = true;
+	return 0;
+}
+
+static void tcp_fini(void *state)
+{
+	struct tcp_state *st = state;
+
+	if (!st)
+		return;
+	ns_sd_fini(&st->sd);
+	ns_file_close(&st->range_file);
+	free(st->remote_idx);
+	free(st->port_slot);
+	free(st->ports);
+	free(st->remote_conn);
+	ns_sd_eptab_free(&st->listeners);
+	dt_free(&st->dests);
+	free(st);
+}
+
+static int tcp_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state, struct ns_err *e)
+{
+	struct tcp_state *st = calloc(1, sizeof(*st));
+	const char *const *items;
+	size_t n, dcap;
+	int rc = -ENOMEM;
+
+	*state = NULL;
+	if (!st)
+		return ns_err_set(e, -ENOMEM, "tcp: out of memory");
+	st->range_file = (struct ns_file)NS_FILE_INIT;
+	st->max_ports = ns_opt_uint(opts, "max-ports");
+	st->top_k = ns_opt_uint(opts, "ephemeral-top-k");
+	st->tcp_info = ns_opt_bool(opts, "tcp-info");
+	if (st->max_ports > TCP_MAX_PORTS) {
+		rc = ns_err_set(e, -EINVAL, "tcp: max-ports %zu is above %d", st->max_ports,
+				TCP_MAX_PORTS);
+		goto fail;
+	}
+	if (st->top_k > TCP_MAX_TOPK) {
+		rc = ns_err_set(e, -EINVAL, "tcp: ephemeral-top-k %zu is above %d", st->top_k,
+				TCP_MAX_TOPK);
+		goto fail;
+	}
+	st->remote_idx = calloc(65536, sizeof(*st->remote_idx));
+	st->port_slot = calloc(65536, sizeof(*st->port_slot));
+	st->ports = calloc(st->max_ports ? st->max_ports : 1, sizeof(*st->ports));
+	st->remote_conn = calloc(TCP_MAX_REMOTE, sizeof(*st->remote_conn));
+	if (!st->remote_idx || !st->port_slot || !st->ports || !st->remote_conn)
+		goto nomem;
+	items = ns_opt_list(opts, "remote-ports", &n);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t p;
+
+		if (ns_parse_u64(items[i], &p) || p < 1 || p > 65535) {
+			rc = ns_err_set(e, -EINVAL, "tcp: remote-ports: '%s' is not a port",
+					items[i]);
+			goto fail;
+		}
+		if (st->remote_idx[p])
+			continue;
+		if (st->nremote == TCP_MAX_REMOTE) {
+			rc = ns_err_set(e, -EINVAL, "tcp: remote-ports: more than %d ports",
+					TCP_MAX_REMOTE);
+			goto fail;
+		}
+		st->remote_port[st->nremote++] = (uint16_t)p;
+		st->remote_idx[p] = (uint8_t)st->nremote;
+	}
+	if (ns_sd_eptab_init(&st->listeners, 4 * (st->max_ports ? st->max_ports : 1)))
+		goto nomem;
+	dcap = 16 * st->top_k > 256 ? 16 * st->top_k : 256;
+	if (dt_init(&st->dests, dcap))
+		goto nomem;
+	*state = st;
+	return 0;
+nomem:
+	rc = ns_err_set(e, -ENOMEM, "tcp: out of memory");
+fail:
+	tcp_fini(st);
+	return rc;
+}
+
+static int tcp_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, struct ns_err *e)
+{
+	struct tcp_state *st = state;
+	struct ns_sd_req req = {
+	    .family = AF_UNSPEC,
+	    .protocol = IPPROTO_TCP,
+	    .ext = st->tcp_info ? NS_SD_EXT(INET_DIAG_INFO) : 0,
+	    .states = NS_SD_ALL_STATES,
+	};
+	struct ns_err range_err = {{0}};
+	int rc, rc_range, rc_emit;
+
+	rc_range = tcp_read_range(st, ctx, &range_err);
+	tcp_reset(st);
+	rc = ns_sd_dump(&st->sd, ctx, &req, tcp_sock_cb, tcp_reset, st, e);
+	if (!rc && st->sd.bad)
+		rc =
+		    ns_err_set(e, -EBADMSG, "tcp: %" PRIu64 " malformed sock_diag messages skipped",
+			       st->sd.bad);
+	/* Emit what was read even if the dump failed part way. */
+	rc_emit = tcp_emit_all(st, w, rc ? NULL : e);
+	if (rc)
+		return rc;
+	if (rc_emit)
+		return rc_emit;
+	if (rc_range && e)
+		*e = range_err;
+	return rc_range;
+}
+
+static const struct ns_option tcp_options[] = {
+    {"max-ports", NS_OPT_UINT, "64",
+     "Listening ports whose connections are counted one by one; the others share "
+     "port=\"overflow\"."},
+    {"remote-ports", NS_OPT_LIST, NULL,
+     "Remote ports (e.g. 5432, 6379, 443) whose connections are counted per state."},
+    {"ephemeral-top-k", NS_OPT_UINT, "5",
+     "Destinations exposed by netstack_tcp_ephemeral_ports_in_use (busiest first)."},
+    {"tcp-info", NS_OPT_BOOL, "false",
+     "Ask the kernel for tcp_info of every socket: RTT histogram, retransmitted and lost "
+     "segments of established sockets (costs about 200 bytes and a socket lock per socket)."},
+    {NULL, 0, NULL, NULL},
+};
+
+const struct ns_collector ns_collector_tcp = {
+    .name = "tcp",
+    .help = "TCP sockets by state, listener accept queues, per-port connections and "
+	    "ephemeral port use (sock_diag).",
+    .default_enabled = true,
+    .options = tcp_options,
+    .init = tcp_init,
+    .collect = tcp_collect,
+    .fini = tcp_fini,
+};
