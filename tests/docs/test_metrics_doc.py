@@ -7,7 +7,9 @@ Runs the daemon once on this machine with every compiled-in collector and
 checks that each exposed family name appears in docs/METRICS.md. The snmp
 collector derives its names from the kernel's field names by one documented
 rule, so a field a newer kernel adds cannot be listed in advance: for
-netstack_snmp_* it is enough that the rule's section is documented.
+netstack_snmp_* it is enough that the rule's section is documented. The
+same holds for ethtool driver statistics (the driver names them) and for
+sysctls named in the config.
 """
 import re
 import subprocess
@@ -37,8 +39,13 @@ p = subprocess.run([daemon] + args, capture_output=True, text=True, timeout=120)
 names = sorted(set(re.findall(r"^# TYPE (\S+) ", p.stdout, re.M)))
 check(len(names) > 50, "daemon exposed %d families with collectors %s" % (len(names), ",".join(collectors)),
       p.stderr)
+# Families whose names the kernel or the driver supplies, by a documented rule.
+DERIVED = ("netstack_snmp_", "netstack_sysctl_net_", "netstack_ethtool_driver_",
+           "netstack_ethtool_queue_")
+for prefix in DERIVED:
+    check(prefix in doc, "the naming rule for %s* is documented" % prefix)
 missing = [n for n in names if "`%s`" % n not in doc and n not in doc
-           and not (n.startswith("netstack_snmp_") or n.startswith("netstack_sysctl_net_"))]
+           and not n.startswith(DERIVED)]
 check(not missing, "every exposed family is listed in docs/METRICS.md", "\n".join(missing))
 for sect in sorted({n.split("_")[2] for n in names if n.startswith("netstack_snmp_")}):
     check("netstack_snmp_%s_" % sect in doc, "snmp section %s documented" % sect)

@@ -1,0 +1,1635 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * ethtool.c - driver statistics (SIOCETHTOOL) and standard link data
+ * (ethtool generic netlink) for every device of the namespace.
+ *
+ * Per scrape:
+ *   1. one RTM_GETLINK dump (IFLA_EXT_MASK = RTEXT_FILTER_SKIP_STATS) for
+ *      the device list, filtered by device-include / device-exclude;
+ *   2. per device, on a datagram socket kept in the state: ETHTOOL_GDRVINFO
+ *      (driver, versions, bus, number of statistics) and ETHTOOL_GSTATS
+ *      into a buffer that is reused; ETHTOOL_GSTRINGS only when the device
+ *      is new, or its driver or statistics count changed. The names are
+ *      turned into metric names once, then (see below). A device that is
+ *      gone by the time of the ioctl (ENODEV) is skipped; a driver without
+ *      statistics (EOPNOTSUPP) is normal;
+ *   3. one dump per ethtool netlink message for all devices:
+ *      LINKMODES (speed, duplex, autonegotiation, supported / advertised /
+ *      peer link modes, any bit number), RINGS, CHANNELS, PAUSE and FEC
+ *      (with ETHTOOL_FLAG_STATS) and, unless standard-stats=false, STATS
+ *      (groups eth-phy, eth-mac, eth-ctrl, rmon). The kernel leaves
+ *      devices whose driver does not implement a request out of a dump.
+ *      The family id is resolved once per state (CTRL_CMD_GETFAMILY); a
+ *      kernel without ethtool netlink simply yields no such series.
+ *
+ * The ioctl socket belongs to the network namespace the collector was
+ * initialised in (the context's namespace when the engine opens contexts
+ * from inside them).
+ *
+ * Driver statistic names. Per-queue statistics are recognised from these
+ * patterns (N = queue number, S = statistic, d = rx or tx):
+ *     d_queue_N_S   (virtio_net, veth, ixgbe, ice)   queue_N_d_S  (ena)
+ *     d-N.S         (i40e)                            dN_S         (mlx4, mlx5)
+ *     dqN_S         (hns3)                            [N]: S       (bnxt)
+ *     chN_S         (mlx5 channels)
+ * A leading "d_" in S that repeats the direction is dropped (i40e
+ * "rx-0.rx_packets" is "packets"). They become
+ *     netstack_ethtool_queue_<snake(S)>{device,queue="N",direction="d"}
+ * (direction "" for [N]: / chN_ names without rx_/tx_). Every other
+ * statistic becomes netstack_ethtool_driver_<snake(name)>{device}. All are
+ * untyped: the driver does not say which are counters.
+ * Collisions: statistics are named in the driver's order; when a name and
+ * label set is already taken by an earlier statistic of the same device, the
+ * later one is exposed as <name>_<i> (i = its 0-based index in ethtool -S),
+ * repeated until free. Nothing is dropped.
+ * stat-include / stat-exclude match the driver's own name (as ethtool -S
+ * prints it), unanchored.
+ *
+ * Test seam: with a netlink replay directory, the ioctls are served from
+ * the text file "<dir>/ethtool-ioctl-<device>" (no file = ENODEV): lines
+ * "driver\tX", "version\tX", "firmware_version\tX", "bus_info\tX",
+ * "errno\tN" (every ioctl fails with N), "stat\tNAME\tVALUE".
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <regex.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <net/if.h>
+
+#include <linux/ethtool.h>
+#include <linux/ethtool_netlink.h>
+#include <linux/genetlink.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <linux/sockios.h>
+
+#include "collector.h"
+#include "nl.h"
+#include "procfs.h"
+
+#ifndef RTEXT_FILTER_SKIP_STATS
+#define RTEXT_FILTER_SKIP_STATS (1 << 3)
+#endif
+
+#define ET_MODE_BITS 256 /* link mode bits kept (the kernel has ~120) */
+#define ET_MODE_WORDS (ET_MODE_BITS / 64)
+#define ET_STD_MAX 64  /* statistic ids kept per standard group */
+#define ET_HIST_MAX 16 /* RMON histogram buckets per direction */
+#define ET_NAME_MAX 160
+
+/* ---- netlink results per device ---- */
+
+enum { ET_RING_RX, ET_RING_RX_MINI, ET_RING_RX_JUMBO, ET_RING_TX, ET_NRING };
+static const char *const et_ring_names[ET_NRING] = {"rx", "rx_mini", "rx_jumbo", "tx"};
+enum { ET_CH_RX, ET_CH_TX, ET_CH_OTHER, ET_CH_COMBINED, ET_NCH };
+static const char *const et_ch_names[ET_NCH] = {"rx", "tx", "other", "combined"};
+
+enum {
+	EH_SPEED = 1 << 0,
+	EH_DUPLEX = 1 << 1,
+	EH_AUTONEG = 1 << 2,
+	EH_MODES = 1 << 3,
+	EH_PEER = 1 << 4,
+	EH_PAUSE_AN = 1 << 5,
+	EH_PAUSE_RX = 1 << 6,
+	EH_PAUSE_TX = 1 << 7,
+	EH_PAUSE_TXF = 1 << 8,
+	EH_PAUSE_RXF = 1 << 9,
+	EH_FEC_CORR = 1 << 10,
+	EH_FEC_UNCORR = 1 << 11,
+	EH_FEC_BITS = 1 << 12,
+};
+#define EH_LINKMODES (EH_SPEED | EH_DUPLEX | EH_AUTONEG | EH_MODES | EH_PEER)
+#define EH_PAUSE (EH_PAUSE_AN | EH_PAUSE_RX | EH_PAUSE_TX | EH_PAUSE_TXF | EH_PAUSE_RXF)
+#define EH_FEC (EH_FEC_CORR | EH_FEC_UNCORR | EH_FEC_BITS)
+
+struct et_hist {
+	uint32_t low, high;
+	bool has_high;
+	uint64_t val;
+};
+
+struct et_nlres {
+	unsigned have;
+	uint32_t speed;
+	uint8_t duplex, autoneg, pause_an, pause_rx, pause_tx;
+	uint64_t sup[ET_MODE_WORDS], adv[ET_MODE_WORDS], peer[ET_MODE_WORDS];
+	unsigned ring_have, ringmax_have, ch_have, chmax_have;
+	uint32_t ring[ET_NRING], ringmax[ET_NRING], ch[ET_NCH], chmax[ET_NCH];
+	uint64_t pause_frames[2]; /* tx, rx */
+	uint64_t fec[3];
+	uint64_t std_have[ETHTOOL_STATS_RMON + 1];
+	uint64_t std[ETHTOOL_STATS_RMON + 1][ET_STD_MAX];
+	unsigned nhist[2];
+	struct et_hist hist[2][ET_HIST_MAX];
+};
+
+/* ---- driver statistics ---- */
+
+enum { ET_DIR_NONE, ET_DIR_RX, ET_DIR_TX };
+static const char *const et_dir_names[] = {"", "rx", "tx"};
+
+struct et_stat {
+	uint32_t name_off; /* metric name in dev->names */
+	char queue[8];	   /* "" for a device-wide statistic */
+	uint8_t dir;
+	bool wanted;
+};
+
+struct et_dev {
+	int ifindex;
+	char name[IFNAMSIZ];
+	unsigned gen;
+	bool gone;
+	bool have_info;
+	bool have_stats;
+	struct ethtool_drvinfo info;
+	/* GSTRINGS cache, valid for (cdriver, nstr) */
+	char cdriver[32];
+	uint32_t nstr;
+	struct et_stat *map;
+	struct ns_buf names;
+	/* GSTATS buffer */
+	struct ethtool_stats *sbuf;
+	size_t scap; /* u64 slots in sbuf->data */
+	struct et_nlres nl;
+};
+
+struct et_state {
+	regex_t dinc, dexc, sinc, sexc;
+	bool has_dinc, has_dexc, has_sinc, has_sexc;
+	bool std_stats;
+	bool replay;
+	char *replay_dir;
+	int fd;	    /* SIOCETHTOOL socket, -1 in replay mode */
+	int family; /* ethtool genl family id, 0 = unresolved, -1 = unavailable */
+	unsigned gen;
+	struct et_dev *devs;
+	size_t ndevs, capd;
+	int *hash;
+	size_t hcap;
+	/* link dump scratch */
+	struct {
+		int ifindex;
+		char name[IFNAMSIZ];
+	} * seen;
+	size_t nseen, caps;
+	/* link mode names by bit, filled from verbose bitsets */
+	char (*mode_names)[ETH_GSTRING_LEN];
+	uint8_t cur_cmd; /* reply cmd expected by the running genl dump */
+	int replay_errno;
+	struct ns_buf scratch;
+};
+
+/* ---- small helpers ---- */
+
+static void et_copy_str(const struct nlattr *a, char *dst, size_t size)
+{
+	size_t n = mnl_attr_get_payload_len(a);
+	const char *s = mnl_attr_get_payload(a);
+
+	n = strnlen(s, n);
+	if (n >= size)
+		n = size - 1;
+	memcpy(dst, s, n);
+	dst[n] = '\0';
+}
+
+static bool et_match(const regex_t *re, bool has, const char *s, bool dflt)
+{
+	if (!has)
+		return dflt;
+	return regexec(re, s, 0, NULL, 0) == 0;
+}
+
+static bool et_dev_wanted(const struct et_state *st, const char *name)
+{
+	return et_match(&st->dinc, st->has_dinc, name, true) &&
+	       !et_match(&st->dexc, st->has_dexc, name, false);
+}
+
+static bool et_stat_wanted(const struct et_state *st, const char *name)
+{
+	return et_match(&st->sinc, st->has_sinc, name, true) &&
+	       !et_match(&st->sexc, st->has_sexc, name, false);
+}
+
+static size_t et_hslot(int ifindex, size_t cap)
+{
+	return ((uint32_t)ifindex * 2654435761u) & (cap - 1);
+}
+
+static struct et_dev *et_find(const struct et_state *st, int ifindex)
+{
+	if (!st->hcap)
+		return NULL;
+	for (size_t s = et_hslot(ifindex, st->hcap); st->hash[s]; s = (s + 1) & (st->hcap - 1))
+		if (st->devs[st->hash[s] - 1].ifindex == ifindex)
+			return &st->devs[st->hash[s] - 1];
+	return NULL;
+}
+
+static int et_rehash(struct et_state *st)
+{
+	size_t cap = st->hcap ? st->hcap : 64;
+
+	while (cap < st->ndevs * 2 + 2)
+		cap *= 2;
+	if (cap != st->hcap) {
+		int *h = realloc(st->hash, cap * sizeof(*h));
+
+		if (!h)
+			return -ENOMEM;
+		st->hash = h;
+		st->hcap = cap;
+	}
+	memset(st->hash, 0, st->hcap * sizeof(*st->hash));
+	for (size_t i = 0; i < st->ndevs; i++) {
+		size_t s = et_hslot(st->devs[i].ifindex, st->hcap);
+
+		while (st->hash[s])
+			s = (s + 1) & (st->hcap - 1);
+		st->hash[s] = (int)i + 1;
+	}
+	return 0;
+}
+
+static void et_dev_free(struct et_dev *d)
+{
+	free(d->map);
+	ns_buf_free(&d->names);
+	free(d->sbuf);
+}
+
+/* ---- per-queue name recognition ---- */
+
+static int et_dir_prefix(const char *s, size_t *len)
+{
+	if (strncmp(s, "rx", 2) == 0) {
+		*len = 2;
+		return ET_DIR_RX;
+	}
+	if (strncmp(s, "tx", 2) == 0) {
+		*len = 2;
+		return ET_DIR_TX;
+	}
+	return ET_DIR_NONE;
+}
+
+/* Up to 5 decimal digits at *s; advances *s. */
+static bool et_number(const char **s, char *out, size_t size)
+{
+	size_t n = 0;
+
+	while ((*s)[n] >= '0' && (*s)[n] <= '9' && n < 5)
+		n++;
+	if (n == 0 || ((*s)[n] >= '0' && (*s)[n] <= '9') || n >= size)
+		return false;
+	memcpy(out, *s, n);
+	out[n] = '\0';
+	*s += n;
+	return true;
+}
+
+/*
+ * Split a per-queue statistic name. On success *stat points into @name at
+ * the statistic part, queue and direction are set.
+ */
+static bool et_split_queue(const char *name, const char **stat, char *queue, size_t qsize, int *dir)
+{
+	const char *p = name;
+	size_t dl;
+	int d;
+
+	*dir = ET_DIR_NONE;
+	if (strncmp(p, "queue_", 6) == 0) { /* queue_N_d_S */
+		p += 6;
+		if (!et_number(&p, queue, qsize) || *p++ != '_')
+			return false;
+		d = et_dir_prefix(p, &dl);
+		if (d == ET_DIR_NONE || p[dl] != '_')
+			return false;
+		*dir = d;
+		p += dl + 1;
+	} else if (p[0] == '[') { /* [N]: S */
+		p++;
+		if (!et_number(&p, queue, qsize) || strncmp(p, "]: ", 3) != 0)
+			return false;
+		p += 3;
+		d = et_dir_prefix(p, &dl);
+		if (d != ET_DIR_NONE && p[dl] == '_') {
+			*dir = d;
+			p += dl + 1;
+		}
+	} else if (strncmp(p, "ch", 2) == 0 && p[2] >= '0' && p[2] <= '9') { /* chN_S */
+		p += 2;
+		if (!et_number(&p, queue, qsize) || *p++ != '_')
+			return false;
+	} else {
+		d = et_dir_prefix(p, &dl);
+		if (d == ET_DIR_NONE)
+			return false;
+		p += dl;
+		if (strncmp(p, "_queue_", 7) == 0) { /* d_queue_N_S */
+			p += 7;
+			if (!et_number(&p, queue, qsize) || *p++ != '_')
+				return false;
+		} else if (*p == '-') { /* d-N.S */
+			p++;
+			if (!et_number(&p, queue, qsize) || *p++ != '.')
+				return false;
+		} else if (*p == 'q' && p[1] >= '0' && p[1] <= '9') { /* dqN_S */
+			p++;
+			if (!et_number(&p, queue, qsize) || *p++ != '_')
+				return false;
+		} else if (*p >= '0' && *p <= '9') { /* dN_S */
+			if (!et_number(&p, queue, qsize) || *p++ != '_')
+				return false;
+		} else {
+			return false;
+		}
+		*dir = d;
+		/* "rx-0.rx_packets": the direction again */
+		if (et_dir_prefix(p, &dl) == d && p[dl] == '_' && p[dl + 1])
+			p += dl + 1;
+	}
+	if (!*p)
+		return false;
+	*stat = p;
+	return true;
+}
+
+/* ---- building the name map (only when the strings change) ---- */
+
+struct et_keyset {
+	uint64_t *h;
+	size_t cap;
+};
+
+static uint64_t et_fnv(const char *a, const char *b, uint8_t dir)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *a; a++)
+		h = (h ^ (uint8_t)*a) * 1099511628211ULL;
+	h = (h ^ 1) * 1099511628211ULL;
+	for (; *b; b++)
+		h = (h ^ (uint8_t)*b) * 1099511628211ULL;
+	h = (h ^ (2 + dir)) * 1099511628211ULL;
+	return h ? h : 1;
+}
+
+/* Is (name, queue, dir) taken by an earlier statistic? Exact check over the map. */
+static bool et_taken(const struct et_dev *d, uint32_t upto, const struct et_keyset *ks,
+		     const char *name, const char *queue, uint8_t dir)
+{
+	uint64_t h = et_fnv(name, queue, dir);
+	size_t s = h & (ks->cap - 1);
+
+	for (; ks->h[s]; s = (s + 1) & (ks->cap - 1)) {
+		if (ks->h[s] != h)
+			continue;
+		for (uint32_t i = 0; i < upto; i++) {
+			const struct et_stat *o = &d->map[i];
+
+			if (o->dir == dir && strcmp(o->queue, queue) == 0 &&
+			    strcmp(d->names.data + o->name_off, name) == 0)
+				return true;
+		}
+		return false;
+	}
+	return false;
+}
+
+static void et_key_add(struct et_keyset *ks, const char *name, const char *queue, uint8_t dir)
+{
+	uint64_t h = et_fnv(name, queue, dir);
+	size_t s = h & (ks->cap - 1);
+
+	while (ks->h[s] && ks->h[s] != h)
+		s = (s + 1) & (ks->cap - 1);
+	ks->h[s] = h;
+}
+
+static int et_build_map(struct et_state *st, struct et_dev *d, const char *strings, uint32_t n)
+{
+	struct et_keyset ks = {NULL, 64};
+	struct et_stat *map;
+	char raw[ETH_GSTRING_LEN + 1], snake[ET_NAME_MAX], cand[ET_NAME_MAX + 96];
+	int rc = 0;
+
+	while (ks.cap < (size_t)n * 2 + 2)
+		ks.cap *= 2;
+	ks.h = calloc(ks.cap, sizeof(*ks.h));
+	map = realloc(d->map, (n ? n : 1) * sizeof(*map));
+	if (!ks.h || !map) {
+		free(ks.h);
+		if (map)
+			d->map = map;
+		d->nstr = 0;
+		return -ENOMEM;
+	}
+	d->map = map;
+	ns_buf_reset(&d->names);
+	for (uint32_t i = 0; i < n; i++) {
+		struct et_stat *s = &map[i];
+		const char *stat;
+		int dir;
+
+		memcpy(raw, strings + (size_t)i * ETH_GSTRING_LEN, ETH_GSTRING_LEN);
+		raw[ETH_GSTRING_LEN] = '\0';
+		s->wanted = et_stat_wanted(st, raw);
+		s->queue[0] = '\0';
+		if (et_split_queue(raw, &stat, s->queue, sizeof(s->queue), &dir)) {
+			s->dir = (uint8_t)dir;
+			ns_snake_case(stat, snake, sizeof(snake));
+			snprintf(cand, sizeof(cand), "netstack_ethtool_queue_%s",
+				 snake[0] ? snake : "unnamed");
+		} else {
+			s->dir = ET_DIR_NONE;
+			s->queue[0] = '\0';
+			ns_snake_case(raw, snake, sizeof(snake));
+			snprintf(cand, sizeof(cand), "netstack_ethtool_driver_%s",
+				 snake[0] ? snake : "unnamed");
+		}
+		/* Collision: append _<index> until free (bounded: each round grows the name). */
+		for (int guard = 0; et_taken(d, i, &ks, cand, s->queue, s->dir) && guard < 8;
+		     guard++) {
+			size_t l = strlen(cand);
+
+			snprintf(cand + l, sizeof(cand) - l, "_%u", i);
+		}
+		s->name_off = (uint32_t)d->names.len;
+		if (ns_buf_append(&d->names, cand, strlen(cand) + 1)) {
+			rc = -ENOMEM;
+			break;
+		}
+		et_key_add(&ks, cand, s->queue, s->dir);
+	}
+	free(ks.h);
+	d->nstr = rc ? 0 : n;
+	return rc;
+}
+
+/* ---- ioctls (live) and their replay ---- */
+
+static int et_replay_ioctl(struct et_state *st, struct et_dev *d, uint32_t cmd, void *arg)
+{
+	char path[4096], *cur, *line;
+	uint32_t n = 0;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/ethtool-ioctl-%s", st->replay_dir, d->name);
+	rc = ns_read_file_at(AT_FDCWD, path, &st->scratch);
+	if (rc == -ENOENT)
+		return -ENODEV;
+	if (rc)
+		return rc;
+	cur = st->scratch.data;
+	rc = 0;
+	while ((line = ns_next_line(&cur))) {
+		char *key = line, *v = strchr(line, '\t');
+
+		if (!v)
+			continue;
+		*v++ = '\0';
+		if (strcmp(key, "errno") == 0)
+			return -atoi(v);
+		if (cmd == ETHTOOL_GDRVINFO) {
+			struct ethtool_drvinfo *di = arg;
+
+			if (strcmp(key, "driver") == 0)
+				snprintf(di->driver, sizeof(di->driver), "%s", v);
+			else if (strcmp(key, "version") == 0)
+				snprintf(di->version, sizeof(di->version), "%s", v);
+			else if (strcmp(key, "firmware_version") == 0)
+				snprintf(di->fw_version, sizeof(di->fw_version), "%s", v);
+			else if (strcmp(key, "bus_info") == 0)
+				snprintf(di->bus_info, sizeof(di->bus_info), "%s", v);
+			else if (strcmp(key, "stat") == 0)
+				di->n_stats = ++n;
+		} else if (strcmp(key, "stat") == 0) {
+			char *val = strchr(v, '\t');
+
+			if (!val)
+				continue;
+			*val++ = '\0';
+			if (cmd == ETHTOOL_GSTRINGS) {
+				struct ethtool_gstrings *gs = arg;
+
+				if (n < gs->len)
+					strncpy((char *)gs->data + (size_t)n * ETH_GSTRING_LEN, v,
+						ETH_GSTRING_LEN);
+			} else if (cmd == ETHTOOL_GSTATS) {
+				struct ethtool_stats *sb = arg;
+				uint64_t x = 0;
+
+				ns_parse_u64(val, &x);
+				if (n < sb->n_stats)
+					sb->data[n] = x;
+			}
+			n++;
+		}
+	}
+	if (cmd == ETHTOOL_GSTRINGS)
+		((struct ethtool_gstrings *)arg)->len = n;
+	else if (cmd == ETHTOOL_GSTATS)
+		((struct ethtool_stats *)arg)->n_stats = n;
+	return rc;
+}
+
+static int et_ioctl(struct et_state *st, struct et_dev *d, void *arg)
+{
+	struct ifreq ifr;
+
+	if (st->replay)
+		return et_replay_ioctl(st, d, *(uint32_t *)arg, arg);
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, d->name, sizeof(ifr.ifr_name));
+	ifr.ifr_data = arg;
+	if (ioctl(st->fd, SIOCETHTOOL, &ifr) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Device gone or no such ioctl: not an error of the collector. */
+static bool et_benign(int rc)
+{
+	return rc == -ENODEV || rc == -EOPNOTSUPP || rc == -ENOTSUP || rc == -ENXIO ||
+	       rc == -EINVAL || rc == -EPERM || rc == -EACCES;
+}
+
+static int et_driver_stats(struct et_state *st, struct et_dev *d)
+{
+	uint32_t n;
+	int rc;
+
+	d->have_info = d->have_stats = d->gone = false;
+	memset(&d->info, 0, sizeof(d->info));
+	d->info.cmd = ETHTOOL_GDRVINFO;
+	rc = et_ioctl(st, d, &d->info);
+	if (rc == -ENODEV) {
+		d->gone = true;
+		return 0;
+	}
+	if (rc)
+		return et_benign(rc) ? 0 : rc;
+	d->have_info = true;
+	n = d->info.n_stats;
+	if (n == 0)
+		return 0;
+	if (n > (1u << 20))
+		return -E2BIG;
+	/* GSTATS writes as many values as the driver has now: keep slack. */
+	if (d->scap < (size_t)n + 64) {
+		size_t cap = (size_t)n * 2 + 64;
+		struct ethtool_stats *p = realloc(d->sbuf, sizeof(*p) + cap * sizeof(uint64_t));
+
+		if (!p)
+			return -ENOMEM;
+		d->sbuf = p;
+		d->scap = cap;
+	}
+	if (d->nstr != n || strncmp(d->cdriver, d->info.driver, sizeof(d->cdriver)) != 0) {
+		struct ethtool_gstrings *gs;
+
+		gs = calloc(1, sizeof(*gs) + ((size_t)n + 64) * ETH_GSTRING_LEN);
+		if (!gs)
+			return -ENOMEM;
+		gs->cmd = ETHTOOL_GSTRINGS;
+		gs->string_set = ETH_SS_STATS;
+		gs->len = n;
+		rc = et_ioctl(st, d, gs);
+		if (rc == 0 && gs->len != n)
+			rc = -EAGAIN; /* changed under us: try again next scrape */
+		if (rc == 0)
+			rc = et_build_map(st, d, (const char *)gs->data, n);
+		free(gs);
+		if (rc) {
+			d->nstr = 0;
+			if (rc == -ENODEV)
+				d->gone = true;
+			return et_benign(rc) || rc == -EAGAIN || rc == -ENODEV ? 0 : rc;
+		}
+		memcpy(d->cdriver, d->info.driver, sizeof(d->cdriver));
+	}
+	memset(d->sbuf, 0, sizeof(*d->sbuf));
+	d->sbuf->cmd = ETHTOOL_GSTATS;
+	d->sbuf->n_stats = n;
+	rc = et_ioctl(st, d, d->sbuf);
+	if (rc == -ENODEV) {
+		d->gone = true;
+		return 0;
+	}
+	if (rc)
+		return et_benign(rc) ? 0 : rc;
+	if (d->sbuf->n_stats != d->nstr) {
+		d->nstr = 0; /* names are stale: fetch them again next scrape */
+		return 0;
+	}
+	d->have_stats = true;
+	return 0;
+}
+
+/* ---- link dump ---- */
+
+static int et_link_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[IFLA_IFNAME + 1];
+	struct et_state *st = data;
+	const struct ifinfomsg *ifm;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifm))
+		return MNL_CB_OK;
+	ifm = mnl_nlmsg_get_payload(nlh);
+	ns_nl_parse(nlh, sizeof(*ifm), tb, IFLA_IFNAME);
+	if (!tb[IFLA_IFNAME])
+		return MNL_CB_OK;
+	if (st->nseen == st->caps) {
+		size_t cap = st->caps ? st->caps * 2 : 32;
+		void *p = realloc(st->seen, cap * sizeof(*st->seen));
+
+		if (!p)
+			return -ENOMEM;
+		st->seen = p;
+		st->caps = cap;
+	}
+	et_copy_str(tb[IFLA_IFNAME], st->seen[st->nseen].name, IFNAMSIZ);
+	if (!st->seen[st->nseen].name[0] || !et_dev_wanted(st, st->seen[st->nseen].name))
+		return MNL_CB_OK;
+	st->seen[st->nseen].ifindex = ifm->ifi_index;
+	st->nseen++;
+	return MNL_CB_OK;
+}
+
+static void et_link_reset(void *data)
+{
+	((struct et_state *)data)->nseen = 0;
+}
+
+/* Make st->devs the devices just seen (in dump order), keeping caches by ifindex. */
+static int et_reconcile(struct et_state *st)
+{
+	size_t keep = 0;
+
+	st->gen++;
+	for (size_t i = 0; i < st->nseen; i++) {
+		struct et_dev *d = et_find(st, st->seen[i].ifindex);
+
+		if (!d) {
+			if (st->ndevs == st->capd) {
+				size_t cap = st->capd ? st->capd * 2 : 32;
+				struct et_dev *p = realloc(st->devs, cap * sizeof(*p));
+
+				if (!p)
+					return -ENOMEM;
+				st->devs = p;
+				st->capd = cap;
+			}
+			d = &st->devs[st->ndevs++];
+			memset(d, 0, sizeof(*d));
+			d->ifindex = st->seen[i].ifindex;
+		}
+		memcpy(d->name, st->seen[i].name, IFNAMSIZ);
+		d->gen = st->gen;
+	}
+	for (size_t i = 0; i < st->ndevs; i++) {
+		if (st->devs[i].gen != st->gen) {
+			et_dev_free(&st->devs[i]);
+			continue;
+		}
+		if (keep != i)
+			st->devs[keep] = st->devs[i];
+		keep++;
+	}
+	st->ndevs = keep;
+	return et_rehash(st);
+}
+
+/* ---- ethtool generic netlink ---- */
+
+static int et_family_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[CTRL_ATTR_FAMILY_NAME + 1];
+	struct et_state *st = data;
+
+	if (mnl_nlmsg_get_payload_len(nlh) < GENL_HDRLEN)
+		return MNL_CB_OK;
+	ns_nl_parse(nlh, GENL_HDRLEN, tb, CTRL_ATTR_FAMILY_NAME);
+	if (!tb[CTRL_ATTR_FAMILY_ID] || mnl_attr_get_payload_len(tb[CTRL_ATTR_FAMILY_ID]) < 2)
+		return MNL_CB_OK;
+	if (tb[CTRL_ATTR_FAMILY_NAME] &&
+	    strncmp(mnl_attr_get_payload(tb[CTRL_ATTR_FAMILY_NAME]), ETHTOOL_GENL_NAME,
+		    mnl_attr_get_payload_len(tb[CTRL_ATTR_FAMILY_NAME])) != 0)
+		return MNL_CB_OK;
+	st->family = mnl_attr_get_u16(tb[CTRL_ATTR_FAMILY_ID]);
+	return MNL_CB_OK;
+}
+
+static int et_resolve_family(struct et_state *st, struct ns_nl *nl, struct ns_err *e)
+{
+	struct nlmsghdr *nlh = ns_nl_request(nl, GENL_ID_CTRL, 0);
+	struct genlmsghdr *g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	int rc;
+
+	g->cmd = CTRL_CMD_GETFAMILY;
+	g->version = 1;
+	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, ETHTOOL_GENL_NAME);
+	st->family = 0;
+	rc = ns_nl_run(nl, et_family_cb, NULL, st, e);
+	if (rc == -ENOENT || (!rc && st->family == 0)) {
+		/* No ethtool netlink in this kernel: only the ioctl data. */
+		ns_err_clear(e);
+		st->family = -1;
+		return 0;
+	}
+	return rc;
+}
+
+/* The device a reply is about, from its header nest. */
+static struct et_dev *et_reply_dev(struct et_state *st, const struct nlattr *hdr)
+{
+	const struct nlattr *tb[ETHTOOL_A_HEADER_MAX + 1];
+
+	if (!hdr)
+		return NULL;
+	ns_nl_parse_nested(hdr, tb, ETHTOOL_A_HEADER_MAX);
+	if (!tb[ETHTOOL_A_HEADER_DEV_INDEX] ||
+	    mnl_attr_get_payload_len(tb[ETHTOOL_A_HEADER_DEV_INDEX]) < 4)
+		return NULL;
+	return et_find(st, (int)mnl_attr_get_u32(tb[ETHTOOL_A_HEADER_DEV_INDEX]));
+}
+
+static bool et_u32(const struct nlattr *a, uint32_t *v)
+{
+	if (!a || mnl_attr_get_payload_len(a) < 4)
+		return false;
+	*v = mnl_attr_get_u32(a);
+	return true;
+}
+
+static bool et_u8(const struct nlattr *a, uint8_t *v)
+{
+	if (!a || mnl_attr_get_payload_len(a) < 1)
+		return false;
+	*v = mnl_attr_get_u8(a);
+	return true;
+}
+
+static bool et_u64(const struct nlattr *a, uint64_t *v)
+{
+	if (!a || mnl_attr_get_payload_len(a) < 8)
+		return false;
+	memcpy(v, mnl_attr_get_payload(a), 8);
+	return true;
+}
+
+static void et_bit_set(uint64_t *bm, uint32_t bit)
+{
+	bm[bit / 64] |= 1ULL << (bit % 64);
+}
+
+static bool et_bit_test(const uint64_t *bm, uint32_t bit)
+{
+	return bm[bit / 64] & (1ULL << (bit % 64));
+}
+
+/*
+ * A bitset, verbose (bit nests with names) or compact (value/mask words).
+ * With a mask, @val gets the value bits and @mask the mask bits; without
+ * (NOMASK), the listed bits go to @val and @mask is left alone.
+ */
+static void et_bitset(struct et_state *st, const struct nlattr *nest, uint64_t *val, uint64_t *mask)
+{
+	const struct nlattr *tb[ETHTOOL_A_BITSET_MAX + 1], *a;
+	bool nomask;
+
+	ns_nl_parse_nested(nest, tb, ETHTOOL_A_BITSET_MAX);
+	nomask = tb[ETHTOOL_A_BITSET_NOMASK] != NULL;
+	if (tb[ETHTOOL_A_BITSET_BITS]) {
+		mnl_attr_for_each_nested(a, tb[ETHTOOL_A_BITSET_BITS])
+		{
+			const struct nlattr *bt[ETHTOOL_A_BITSET_BIT_MAX + 1];
+			uint32_t idx;
+
+			if (mnl_attr_get_type(a) != ETHTOOL_A_BITSET_BITS_BIT)
+				continue;
+			ns_nl_parse_nested(a, bt, ETHTOOL_A_BITSET_BIT_MAX);
+			if (!et_u32(bt[ETHTOOL_A_BITSET_BIT_INDEX], &idx) || idx >= ET_MODE_BITS)
+				continue;
+			if (bt[ETHTOOL_A_BITSET_BIT_NAME] && st->mode_names)
+				et_copy_str(bt[ETHTOOL_A_BITSET_BIT_NAME], st->mode_names[idx],
+					    ETH_GSTRING_LEN);
+			if (nomask) {
+				et_bit_set(val, idx);
+			} else {
+				et_bit_set(mask, idx);
+				if (bt[ETHTOOL_A_BITSET_BIT_VALUE])
+					et_bit_set(val, idx);
+			}
+		}
+		return;
+	}
+	/* compact: u32 words */
+	for (int which = 0; which < 2; which++) {
+		const struct nlattr *w = tb[which ? ETHTOOL_A_BITSET_MASK : ETHTOOL_A_BITSET_VALUE];
+		uint64_t *dst = which ? mask : val;
+		size_t words;
+
+		if (!w || (which && nomask))
+			continue;
+		if (nomask)
+			dst = val;
+		words = mnl_attr_get_payload_len(w) / 4;
+		for (size_t i = 0; i < words && i * 32 < ET_MODE_BITS; i++) {
+			uint32_t x;
+
+			memcpy(&x, (const char *)mnl_attr_get_payload(w) + i * 4, 4);
+			for (unsigned b = 0; b < 32; b++)
+				if (x & (1u << b))
+					et_bit_set(dst, (uint32_t)(i * 32 + b));
+		}
+	}
+}
+
+static void et_parse_linkmodes(struct et_state *st, const struct nlmsghdr *nlh)
+{
+	const struct nlattr *tb[ETHTOOL_A_LINKMODES_MAX + 1];
+	struct et_dev *d;
+	struct et_nlres *r;
+
+	ns_nl_parse(nlh, GENL_HDRLEN, tb, ETHTOOL_A_LINKMODES_MAX);
+	d = et_reply_dev(st, tb[ETHTOOL_A_LINKMODES_HEADER]);
+	if (!d)
+		return;
+	r = &d->nl;
+	if (et_u32(tb[ETHTOOL_A_LINKMODES_SPEED], &r->speed))
+		r->have |= EH_SPEED;
+	if (et_u8(tb[ETHTOOL_A_LINKMODES_DUPLEX], &r->duplex))
+		r->have |= EH_DUPLEX;
+	if (et_u8(tb[ETHTOOL_A_LINKMODES_AUTONEG], &r->autoneg))
+		r->have |= EH_AUTONEG;
+	if (tb[ETHTOOL_A_LINKMODES_OURS]) {
+		et_bitset(st, tb[ETHTOOL_A_LINKMODES_OURS], r->adv, r->sup);
+		r->have |= EH_MODES;
+	}
+	if (tb[ETHTOOL_A_LINKMODES_PEER]) {
+		uint64_t dummy[ET_MODE_WORDS] = {0};
+
+		et_bitset(st, tb[ETHTOOL_A_LINKMODES_PEER], r->peer, dummy);
+		r->have |= EH_PEER;
+	}
+}
+
+static void et_parse_rings(struct et_state *st, const struct nlmsghdr *nlh)
+{
+	const struct nlattr *tb[ETHTOOL_A_RINGS_TX + 1];
+	static const int cur[ET_NRING] = {ETHTOOL_A_RINGS_RX, ETHTOOL_A_RINGS_RX_MINI,
+					  ETHTOOL_A_RINGS_RX_JUMBO, ETHTOOL_A_RINGS_TX};
+	static const int max[ET_NRING] = {ETHTOOL_A_RINGS_RX_MAX, ETHTOOL_A_RINGS_RX_MINI_MAX,
+					  ETHTOOL_A_RINGS_RX_JUMBO_MAX, ETHTOOL_A_RINGS_TX_MAX};
+	struct et_dev *d;
+
+	ns_nl_parse(nlh, GENL_HDRLEN, tb, ETHTOOL_A_RINGS_TX);
+	d = et_reply_dev(st, tb[ETHTOOL_A_RINGS_HEADER]);
+	if (!d)
+		return;
+	for (int i = 0; i < ET_NRING; i++) {
+		if (et_u32(tb[cur[i]], &d->nl.ring[i]))
+			d->nl.ring_have |= 1u << i;
+		if (et_u32(tb[max[i]], &d->nl.ringmax[i]))
+			d->nl.ringmax_have |= 1u << i;
+	}
+}
+
+static void et_parse_channels(struct et_state *st, const struct nlmsghdr *nlh)
+{
+	const struct nlattr *tb[ETHTOOL_A_CHANNELS_MAX + 1];
+	static const int cur[ET_NCH] = {ETHTOOL_A_CHANNELS_RX_COUNT, ETHTOOL_A_CHANNELS_TX_COUNT,
+					ETHTOOL_A_CHANNELS_OTHER_COUNT,
+					ETHTOOL_A_CHANNELS_COMBINED_COUNT};
+	static const int max[ET_NCH] = {ETHTOOL_A_CHANNELS_RX_MAX, ETHTOOL_A_CHANNELS_TX_MAX,
+					ETHTOOL_A_CHANNELS_OTHER_MAX,
+					ETHTOOL_A_CHANNELS_COMBINED_MAX};
+	struct et_dev *d;
+
+	ns_nl_parse(nlh, GENL_HDRLEN, tb, ETHTOOL_A_CHANNELS_MAX);
+	d = et_reply_dev(st, tb[ETHTOOL_A_CHANNELS_HEADER]);
+	if (!d)
+		return;
+	for (int i = 0; i < ET_NCH; i++) {
+		if (et_u32(tb[cur[i]], &d->nl.ch[i]))
+			d->nl.ch_have |= 1u << i;
+		if (et_u32(tb[max[i]], &d->nl.chmax[i]))
+			d->nl.chmax_have |= 1u << i;
+	}
+}
+
+static void et_parse_pause(struct et_state *st, const struct nlmsghdr *nlh)
+{
+	const struct nlattr *tb[ETHTOOL_A_PAUSE_STATS + 1], *s[ETHTOOL_A_PAUSE_STAT_RX_FRAMES + 1];
+	struct et_dev *d;
+	struct et_nlres *r;
+
+	ns_nl_parse(nlh, GENL_HDRLEN, tb, ETHTOOL_A_PAUSE_STATS);
+	d = et_reply_dev(st, tb[ETHTOOL_A_PAUSE_HEADER]);
+	if (!d)
+		return;
+	r = &d->nl;
+	if (et_u8(tb[ETHTOOL_A_PAUSE_AUTONEG], &r->pause_an))
+		r->have |= EH_PAUSE_AN;
+	if (et_u8(tb[ETHTOOL_A_PAUSE_RX], &r->pause_rx))
+		r->have |= EH_PAUSE_RX;
+	if (et_u8(tb[ETHTOOL_A_PAUSE_TX], &r->pause_tx))
+		r->have |= EH_PAUSE_TX;
+	if (!tb[ETHTOOL_A_PAUSE_STATS])
+		return;
+	ns_nl_parse_nested(tb[ETHTOOL_A_PAUSE_STATS], s, ETHTOOL_A_PAUSE_STAT_RX_FRAMES);
+	if (et_u64(s[ETHTOOL_A_PAUSE_STAT_TX_FRAMES], &r->pause_frames[0]))
+		r->have |= EH_PAUSE_TXF;
+	if (et_u64(s[ETHTOOL_A_PAUSE_STAT_RX_FRAMES], &r->pause_frames[1]))
+		r->have |= EH_PAUSE_RXF;
+}
+
+static void et_parse_fec(struct et_state *st, const struct nlmsghdr *nlh)
+{
+	const struct nlattr *tb[ETHTOOL_A_FEC_STATS + 1], *s[ETHTOOL_A_FEC_STAT_CORR_BITS + 1];
+	static const int attr[3] = {ETHTOOL_A_FEC_STAT_CORRECTED, ETHTOOL_A_FEC_STAT_UNCORR,
+				    ETHTOOL_A_FEC_STAT_CORR_BITS};
+	static const unsigned bit[3] = {EH_FEC_CORR, EH_FEC_UNCORR, EH_FEC_BITS};
+	struct et_dev *d;
+
+	ns_nl_parse(nlh, GENL_HDRLEN, tb, ETHTOOL_A_FEC_STATS);
+	d = et_reply_dev(st, tb[ETHTOOL_A_FEC_HEADER]);
+	if (!d || !tb[ETHTOOL_A_FEC_STATS])
+		return;
+	ns_nl_parse_nested(tb[ETHTOOL_A_FEC_STATS], s, ETHTOOL_A_FEC_STAT_CORR_BITS);
+	/* Each is an array of u64: the total first, then per lane. */
+	for (int i = 0; i < 3; i++)
+		if (et_u64(s[attr[i]], &d->nl.fec[i]))
+			d->nl.have |= bit[i];
+}
+
+static void et_parse_hist(struct et_nlres *r, int dir, const struct nlattr *nest)
+{
+	const struct nlattr *tb[ETHTOOL_A_STATS_GRP_HIST_VAL + 1];
+	struct et_hist *h;
+
+	if (r->nhist[dir] >= ET_HIST_MAX)
+		return;
+	ns_nl_parse_nested(nest, tb, ETHTOOL_A_STATS_GRP_HIST_VAL);
+	h = &r->hist[dir][r->nhist[dir]];
+	if (!et_u32(tb[ETHTOOL_A_STATS_GRP_HIST_BKT_LOW], &h->low) ||
+	    !et_u64(tb[ETHTOOL_A_STATS_GRP_HIST_VAL], &h->val))
+		return;
+	h->has_high = et_u32(tb[ETHTOOL_A_STATS_GRP_HIST_BKT_HI], &h->high);
+	r->nhist[dir]++;
+}
+
+static void et_parse_stats(struct et_state *st, const struct nlmsghdr *nlh)
+{
+	const struct nlattr *tb[ETHTOOL_A_STATS_MAX + 1], *a;
+	struct et_dev *d;
+
+	ns_nl_parse(nlh, GENL_HDRLEN, tb, ETHTOOL_A_STATS_MAX);
+	d = et_reply_dev(st, tb[ETHTOOL_A_STATS_HEADER]);
+	if (!d)
+		return;
+	mnl_attr_for_each(a, nlh, GENL_HDRLEN)
+	{
+		const struct nlattr *g[ETHTOOL_A_STATS_GRP_MAX + 1], *s;
+		uint32_t id;
+
+		if (mnl_attr_get_type(a) != ETHTOOL_A_STATS_GRP)
+			continue;
+		ns_nl_parse_nested(a, g, ETHTOOL_A_STATS_GRP_MAX);
+		if (!et_u32(g[ETHTOOL_A_STATS_GRP_ID], &id) || id > ETHTOOL_STATS_RMON)
+			continue;
+		mnl_attr_for_each_nested(s, a)
+		{
+			const struct nlattr *v;
+
+			if (mnl_attr_get_type(s) == ETHTOOL_A_STATS_GRP_HIST_RX)
+				et_parse_hist(&d->nl, 0, s);
+			else if (mnl_attr_get_type(s) == ETHTOOL_A_STATS_GRP_HIST_TX)
+				et_parse_hist(&d->nl, 1, s);
+			if (mnl_attr_get_type(s) != ETHTOOL_A_STATS_GRP_STAT)
+				continue;
+			/* one attribute inside: type = statistic id, payload u64 */
+			mnl_attr_for_each_nested(v, s)
+			{
+				unsigned sid = mnl_attr_get_type(v);
+
+				if (sid < ET_STD_MAX && et_u64(v, &d->nl.std[id][sid]))
+					d->nl.std_have[id] |= 1ULL << sid;
+			}
+		}
+	}
+}
+
+static int et_genl_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct et_state *st = data;
+	const struct genlmsghdr *g;
+
+	if (mnl_nlmsg_get_payload_len(nlh) < GENL_HDRLEN)
+		return MNL_CB_OK;
+	g = mnl_nlmsg_get_payload(nlh);
+	/* In replay one file holds the replies of every request: pick ours. */
+	if (g->cmd != st->cur_cmd)
+		return MNL_CB_OK;
+	switch (g->cmd) {
+	case ETHTOOL_MSG_LINKMODES_GET_REPLY:
+		et_parse_linkmodes(st, nlh);
+		break;
+	case ETHTOOL_MSG_RINGS_GET_REPLY:
+		et_parse_rings(st, nlh);
+		break;
+	case ETHTOOL_MSG_CHANNELS_GET_REPLY:
+		et_parse_channels(st, nlh);
+		break;
+	case ETHTOOL_MSG_PAUSE_GET_REPLY:
+		et_parse_pause(st, nlh);
+		break;
+	case ETHTOOL_MSG_FEC_GET_REPLY:
+		et_parse_fec(st, nlh);
+		break;
+	case ETHTOOL_MSG_STATS_GET_REPLY:
+		et_parse_stats(st, nlh);
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+static void et_genl_reset(void *data)
+{
+	struct et_state *st = data;
+
+	for (size_t i = 0; i < st->ndevs; i++) {
+		struct et_nlres *r = &st->devs[i].nl;
+
+		switch (st->cur_cmd) {
+		case ETHTOOL_MSG_LINKMODES_GET_REPLY:
+			r->have &= ~EH_LINKMODES;
+			memset(r->sup, 0, sizeof(r->sup));
+			memset(r->adv, 0, sizeof(r->adv));
+			memset(r->peer, 0, sizeof(r->peer));
+			break;
+		case ETHTOOL_MSG_RINGS_GET_REPLY:
+			r->ring_have = r->ringmax_have = 0;
+			break;
+		case ETHTOOL_MSG_CHANNELS_GET_REPLY:
+			r->ch_have = r->chmax_have = 0;
+			break;
+		case ETHTOOL_MSG_PAUSE_GET_REPLY:
+			r->have &= ~EH_PAUSE;
+			break;
+		case ETHTOOL_MSG_FEC_GET_REPLY:
+			r->have &= ~EH_FEC;
+			break;
+		case ETHTOOL_MSG_STATS_GET_REPLY:
+			memset(r->std_have, 0, sizeof(r->std_have));
+			r->nhist[0] = r->nhist[1] = 0;
+			break;
+		}
+	}
+}
+
+struct et_req {
+	uint8_t cmd, reply;
+	uint16_t hdr_attr;
+	uint32_t flags;
+};
+
+static int et_genl_dump(struct et_state *st, struct ns_nl *nl, const struct et_req *q,
+			struct ns_err *e)
+{
+	struct nlmsghdr *nlh = ns_nl_request(nl, (uint16_t)st->family, NLM_F_DUMP);
+	struct genlmsghdr *g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	struct nlattr *nest;
+	int rc;
+
+	g->cmd = q->cmd;
+	g->version = ETHTOOL_GENL_VERSION;
+	nest = mnl_attr_nest_start(nlh, q->hdr_attr);
+	if (q->flags)
+		mnl_attr_put_u32(nlh, ETHTOOL_A_HEADER_FLAGS, q->flags);
+	mnl_attr_nest_end(nlh, nest);
+	if (q->cmd == ETHTOOL_MSG_STATS_GET) {
+		uint32_t groups = (1u << (ETHTOOL_STATS_RMON + 1)) - 1;
+
+		nest = mnl_attr_nest_start(nlh, ETHTOOL_A_STATS_GROUPS);
+		mnl_attr_put(nlh, ETHTOOL_A_BITSET_NOMASK, 0, NULL);
+		mnl_attr_put_u32(nlh, ETHTOOL_A_BITSET_SIZE, ETHTOOL_STATS_RMON + 1);
+		mnl_attr_put_u32(nlh, ETHTOOL_A_BITSET_VALUE, groups);
+		mnl_attr_nest_end(nlh, nest);
+	}
+	st->cur_cmd = q->reply;
+	rc = ns_nl_run(nl, et_genl_cb, et_genl_reset, st, e);
+	/* An older kernel without this message: nothing to report. */
+	if (rc == -EOPNOTSUPP || rc == -ENOTSUP) {
+		ns_err_clear(e);
+		rc = 0;
+	}
+	return rc;
+}
+
+/* ---- emission ---- */
+
+struct et_emit {
+	struct ns_writer *w;
+	int rc;
+	const char *bad;
+};
+
+static struct ns_family *et_family(struct et_emit *em, const char *name, const char *help,
+				   enum ns_mtype type, const char *unit)
+{
+	struct ns_family *f = ns_family(em->w, name, help, type, unit);
+
+	if (!f && !em->rc) {
+		em->rc = -EINVAL;
+		em->bad = name;
+	}
+	return f;
+}
+
+static void et_put(struct et_emit *em, struct ns_family *f, const struct ns_label *l, size_t n,
+		   uint64_t v)
+{
+	int rc;
+
+	if (!f)
+		return;
+	rc = ns_sample_u64(em->w, f, l, n, v);
+	if (rc && rc != -EEXIST && !em->rc)
+		em->rc = rc;
+}
+
+static const char *const et_grp_prefix[ETHTOOL_STATS_RMON + 1] = {"eth_phy", "eth_mac", "eth_ctrl",
+								  "rmon"};
+
+static const char *const et_phy_names[] = {"SymbolErrorDuringCarrier"};
+static const char *const et_mac_names[] = {
+    "FramesTransmittedOK",
+    "SingleCollisionFrames",
+    "MultipleCollisionFrames",
+    "FramesReceivedOK",
+    "FrameCheckSequenceErrors",
+    "AlignmentErrors",
+    "OctetsTransmittedOK",
+    "FramesWithDeferredXmissions",
+    "LateCollisions",
+    "FramesAbortedDueToXSColls",
+    "FramesLostDueToIntMACXmitError",
+    "CarrierSenseErrors",
+    "OctetsReceivedOK",
+    "FramesLostDueToIntMACRcvError",
+    "MulticastFramesXmittedOK",
+    "BroadcastFramesXmittedOK",
+    "FramesWithExcessiveDeferral",
+    "MulticastFramesReceivedOK",
+    "BroadcastFramesReceivedOK",
+    "InRangeLengthErrors",
+    "OutOfRangeLengthField",
+    "FrameTooLongErrors",
+};
+static const char *const et_ctrl_names[] = {
+    "MACControlFramesTransmitted", "MACControlFramesReceived", "UnsupportedOpcodesReceived"};
+static const char *const et_rmon_names[] = {"etherStatsUndersizePkts", "etherStatsOversizePkts",
+					    "etherStatsFragments", "etherStatsJabbers"};
+
+static const struct {
+	const char *const *names;
+	size_t n;
+} et_grp_names[ETHTOOL_STATS_RMON + 1] = {
+    {et_phy_names, sizeof(et_phy_names) / sizeof(et_phy_names[0])},
+    {et_mac_names, sizeof(et_mac_names) / sizeof(et_mac_names[0])},
+    {et_ctrl_names, sizeof(et_ctrl_names) / sizeof(et_ctrl_names[0])},
+    {et_rmon_names, sizeof(et_rmon_names) / sizeof(et_rmon_names[0])},
+};
+
+static void et_emit_std(struct et_emit *em, const struct et_dev *d)
+{
+	char name[ET_NAME_MAX + 48], snake[ET_NAME_MAX], lo[12], hi[12];
+	const struct et_nlres *r = &d->nl;
+	struct ns_family *f;
+
+	for (int g = 0; g <= ETHTOOL_STATS_RMON; g++) {
+		for (unsigned s = 0; s < ET_STD_MAX; s++) {
+			if (!(r->std_have[g] & (1ULL << s)))
+				continue;
+			if (s < et_grp_names[g].n)
+				ns_snake_case(et_grp_names[g].names[s], snake, sizeof(snake));
+			else
+				snprintf(snake, sizeof(snake), "stat_%u", s);
+			snprintf(name, sizeof(name), "netstack_ethtool_%s_%s_total",
+				 et_grp_prefix[g], snake);
+			f = et_family(em, name,
+				      "IEEE 802.3 / RFC 2819 standard statistic (ethtool netlink "
+				      "ETHTOOL_MSG_STATS_GET).",
+				      NS_COUNTER, NULL);
+			et_put(em, f, NS_LABELS({"device", d->name}), r->std[g][s]);
+		}
+	}
+	for (int dir = 0; dir < 2; dir++) {
+		if (!r->nhist[dir])
+			continue;
+		f = et_family(em, "netstack_ethtool_rmon_frames_by_length_total",
+			      "RMON frame counts by frame length bucket [low, high] in bytes "
+			      "(etherStatsPktsXtoYOctets); high is \"+Inf\" for the last bucket.",
+			      NS_COUNTER, NULL);
+		for (unsigned i = 0; i < r->nhist[dir]; i++) {
+			const struct et_hist *h = &r->hist[dir][i];
+
+			snprintf(lo, sizeof(lo), "%u", h->low);
+			if (h->has_high)
+				snprintf(hi, sizeof(hi), "%u", h->high);
+			else
+				snprintf(hi, sizeof(hi), "+Inf");
+			et_put(em, f,
+			       NS_LABELS({"device", d->name}, {"direction", dir ? "tx" : "rx"},
+					 {"low", lo}, {"high", hi}),
+			       h->val);
+		}
+	}
+}
+
+static void et_emit_modes(struct et_emit *em, const struct et_state *st, const struct et_dev *d,
+			  const uint64_t *bm, const char *fname, const char *help)
+{
+	struct ns_family *f = NULL;
+	char fallback[24];
+
+	for (uint32_t b = 0; b < ET_MODE_BITS; b++) {
+		const char *mode;
+
+		if (!et_bit_test(bm, b))
+			continue;
+		if (!f)
+			f = et_family(em, fname, help, NS_INFO, NULL);
+		mode = st->mode_names && st->mode_names[b][0] ? st->mode_names[b] : NULL;
+		if (!mode) {
+			snprintf(fallback, sizeof(fallback), "bit%u", b);
+			mode = fallback;
+		}
+		et_put(em, f, NS_LABELS({"device", d->name}, {"mode", mode}), 1);
+	}
+}
+
+static int et_emit_all(const struct et_state *st, struct ns_writer *w, struct ns_err *e)
+{
+	struct et_emit em = {.w = w};
+	struct ns_family *finfo, *fspeed, *fdup, *fan, *fring, *fringmax, *fch, *fchmax, *fpan,
+	    *fpen, *fpfr, *ffec[3];
+	static const char *const fec_names[3] = {"netstack_ethtool_fec_corrected_blocks_total",
+						 "netstack_ethtool_fec_uncorrectable_blocks_total",
+						 "netstack_ethtool_fec_corrected_bits_total"};
+	static const char *const fec_help[3] = {
+	    "FEC blocks with errors that were corrected (ETHTOOL_A_FEC_STAT_CORRECTED).",
+	    "FEC blocks with errors that could not be corrected (ETHTOOL_A_FEC_STAT_UNCORR).",
+	    "Bits corrected by FEC (ETHTOOL_A_FEC_STAT_CORR_BITS)."};
+
+	finfo = et_family(&em, "netstack_ethtool_info",
+			  "Driver of a device (ETHTOOL_GDRVINFO); the value is always 1.", NS_INFO,
+			  NULL);
+	fspeed = et_family(&em, "netstack_netdev_speed_bytes",
+			   "Link speed in bytes per second (ethtool link settings); absent when "
+			   "the driver does not know it.",
+			   NS_GAUGE, "bytes");
+	fdup =
+	    et_family(&em, "netstack_ethtool_full_duplex",
+		      "1 for a full-duplex link, 0 for half duplex (ETHTOOL_A_LINKMODES_DUPLEX).",
+		      NS_GAUGE, NULL);
+	fan = et_family(&em, "netstack_ethtool_autonegotiation",
+			"1 if link autonegotiation is enabled (ETHTOOL_A_LINKMODES_AUTONEG).",
+			NS_GAUGE, NULL);
+	fring =
+	    et_family(&em, "netstack_ethtool_ring_entries",
+		      "Current size of a descriptor ring (ETHTOOL_MSG_RINGS_GET).", NS_GAUGE, NULL);
+	fringmax =
+	    et_family(&em, "netstack_ethtool_ring_max_entries",
+		      "Largest size the driver allows for a descriptor ring.", NS_GAUGE, NULL);
+	fch = et_family(&em, "netstack_ethtool_channels",
+			"Current number of channels by type (ETHTOOL_MSG_CHANNELS_GET).", NS_GAUGE,
+			NULL);
+	fchmax =
+	    et_family(&em, "netstack_ethtool_channels_max",
+		      "Largest number of channels the driver allows, by type.", NS_GAUGE, NULL);
+	fpan = et_family(&em, "netstack_ethtool_pause_autonegotiation",
+			 "1 if pause frame use is autonegotiated (ETHTOOL_A_PAUSE_AUTONEG).",
+			 NS_GAUGE, NULL);
+	fpen = et_family(&em, "netstack_ethtool_pause_enabled",
+			 "1 if pause frames are used in this direction (ETHTOOL_A_PAUSE_RX/TX).",
+			 NS_GAUGE, NULL);
+	fpfr = et_family(&em, "netstack_ethtool_pause_frames_total",
+			 "Pause frames sent (tx) or received (rx) (ETHTOOL_A_PAUSE_STATS).",
+			 NS_COUNTER, NULL);
+	for (int i = 0; i < 3; i++)
+		ffec[i] = et_family(&em, fec_names[i], fec_help[i], NS_COUNTER, NULL);
+
+	for (size_t i = 0; i < st->ndevs; i++) {
+		const struct et_dev *d = &st->devs[i];
+		const struct et_nlres *r = &d->nl;
+
+		if (d->gone)
+			continue;
+		if (d->have_info) {
+			char drv[33], ver[33], fw[ETHTOOL_FWVERS_LEN + 1],
+			    bus[ETHTOOL_BUSINFO_LEN + 1];
+
+			snprintf(drv, sizeof(drv), "%.32s", d->info.driver);
+			snprintf(ver, sizeof(ver), "%.32s", d->info.version);
+			snprintf(fw, sizeof(fw), "%.*s", ETHTOOL_FWVERS_LEN, d->info.fw_version);
+			snprintf(bus, sizeof(bus), "%.*s", ETHTOOL_BUSINFO_LEN, d->info.bus_info);
+			et_put(&em, finfo,
+			       NS_LABELS({"device", d->name}, {"driver", drv}, {"version", ver},
+					 {"firmware_version", fw}, {"bus_info", bus}),
+			       1);
+		}
+		if (d->have_stats) {
+			for (uint32_t s = 0; s < d->nstr; s++) {
+				const struct et_stat *m = &d->map[s];
+				const char *fname = d->names.data + m->name_off;
+				struct ns_family *f;
+
+				if (!m->wanted)
+					continue;
+				if (m->queue[0]) {
+					f = et_family(
+					    &em, fname,
+					    "Per-queue driver statistic (ethtool -S, "
+					    "ETHTOOL_GSTATS); untyped: the driver does not "
+					    "say whether it is a counter.",
+					    NS_UNTYPED, NULL);
+					et_put(&em, f,
+					       NS_LABELS({"device", d->name}, {"queue", m->queue},
+							 {"direction", et_dir_names[m->dir]}),
+					       d->sbuf->data[s]);
+				} else {
+					f = et_family(
+					    &em, fname,
+					    "Driver statistic (ethtool -S, ETHTOOL_GSTATS); "
+					    "untyped: the driver does not say whether it is a "
+					    "counter.",
+					    NS_UNTYPED, NULL);
+					et_put(&em, f, NS_LABELS({"device", d->name}),
+					       d->sbuf->data[s]);
+				}
+			}
+		}
+		if ((r->have & EH_SPEED) && r->speed != 0 && r->speed != (uint32_t)SPEED_UNKNOWN)
+			et_put(&em, fspeed, NS_LABELS({"device", d->name}),
+			       (uint64_t)r->speed * 125000u);
+		if ((r->have & EH_DUPLEX) && (r->duplex == DUPLEX_FULL || r->duplex == DUPLEX_HALF))
+			et_put(&em, fdup, NS_LABELS({"device", d->name}), r->duplex == DUPLEX_FULL);
+		if (r->have & EH_AUTONEG)
+			et_put(&em, fan, NS_LABELS({"device", d->name}), r->autoneg != 0);
+		if (r->have & EH_MODES) {
+			et_emit_modes(&em, st, d, r->sup,
+				      "netstack_ethtool_supported_link_mode_info",
+				      "A link mode the device supports; the value is always 1.");
+			et_emit_modes(&em, st, d, r->adv,
+				      "netstack_ethtool_advertised_link_mode_info",
+				      "A link mode the device advertises; the value is always 1.");
+		}
+		if (r->have & EH_PEER)
+			et_emit_modes(
+			    &em, st, d, r->peer, "netstack_ethtool_peer_advertised_link_mode_info",
+			    "A link mode the link partner advertises; the value is always 1.");
+		for (int k = 0; k < ET_NRING; k++) {
+			if (r->ring_have & (1u << k))
+				et_put(&em, fring,
+				       NS_LABELS({"device", d->name}, {"ring", et_ring_names[k]}),
+				       r->ring[k]);
+			if (r->ringmax_have & (1u << k))
+				et_put(&em, fringmax,
+				       NS_LABELS({"device", d->name}, {"ring", et_ring_names[k]}),
+				       r->ringmax[k]);
+		}
+		for (int k = 0; k < ET_NCH; k++) {
+			if (r->ch_have & (1u << k))
+				et_put(&em, fch,
+				       NS_LABELS({"device", d->name}, {"type", et_ch_names[k]}),
+				       r->ch[k]);
+			if (r->chmax_have & (1u << k))
+				et_put(&em, fchmax,
+				       NS_LABELS({"device", d->name}, {"type", et_ch_names[k]}),
+				       r->chmax[k]);
+		}
+		if (r->have & EH_PAUSE_AN)
+			et_put(&em, fpan, NS_LABELS({"device", d->name}), r->pause_an != 0);
+		if (r->have & EH_PAUSE_RX)
+			et_put(&em, fpen, NS_LABELS({"device", d->name}, {"direction", "rx"}),
+			       r->pause_rx != 0);
+		if (r->have & EH_PAUSE_TX)
+			et_put(&em, fpen, NS_LABELS({"device", d->name}, {"direction", "tx"}),
+			       r->pause_tx != 0);
+		if (r->have & EH_PAUSE_TXF)
+			et_put(&em, fpfr, NS_LABELS({"device", d->name}, {"direction", "tx"}),
+			       r->pause_frames[0]);
+		if (r->have & EH_PAUSE_RXF)
+			et_put(&em, fpfr, NS_LABELS({"device", d->name}, {"direction", "rx"}),
+			       r->pause_frames[1]);
+		for (int k = 0; k < 3; k++)
+			if (r->have & (EH_FEC_CORR << k))
+				et_put(&em, ffec[k], NS_LABELS({"device", d->name}), r->fec[k]);
+		et_emit_std(&em, d);
+	}
+	if (em.rc && em.bad)
+		return ns_err_set(e, em.rc, "ethtool: metric family %s rejected by the writer",
+				  em.bad);
+	if (em.rc)
+		return ns_err_set(e, em.rc, "ethtool: adding a sample: %s", strerror(-em.rc));
+	return 0;
+}
+
+/* ---- collector ---- */
+
+static int et_compile(regex_t *re, bool *has, const struct ns_opts *opts, const char *name,
+		      struct ns_err *e)
+{
+	const char *s = opts ? ns_opt_str(opts, name) : NULL;
+	char msg[128];
+	int r;
+
+	*has = false;
+	if (!s || !*s)
+		return 0;
+	r = regcomp(re, s, REG_EXTENDED | REG_NOSUB);
+	if (r) {
+		regerror(r, re, msg, sizeof(msg));
+		return ns_err_set(e, -EINVAL, "ethtool: %s '%s': %s", name, s, msg);
+	}
+	*has = true;
+	return 0;
+}
+
+static void et_fini(void *state)
+{
+	struct et_state *st = state;
+
+	if (!st)
+		return;
+	if (st->has_dinc)
+		regfree(&st->dinc);
+	if (st->has_dexc)
+		regfree(&st->dexc);
+	if (st->has_sinc)
+		regfree(&st->sinc);
+	if (st->has_sexc)
+		regfree(&st->sexc);
+	if (st->fd >= 0)
+		close(st->fd);
+	for (size_t i = 0; i < st->ndevs; i++)
+		et_dev_free(&st->devs[i]);
+	free(st->devs);
+	free(st->hash);
+	free(st->seen);
+	free(st->mode_names);
+	free(st->replay_dir);
+	ns_buf_free(&st->scratch);
+	free(st);
+}
+
+static int et_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state, struct ns_err *e)
+{
+	struct et_state *st = calloc(1, sizeof(*st));
+	int rc;
+
+	*state = NULL;
+	if (!st)
+		return ns_err_set(e, -ENOMEM, "ethtool: out of memory");
+	st->fd = -1;
+	rc = et_compile(&st->dinc, &st->has_dinc, opts, "device-include", e);
+	if (!rc)
+		rc = et_compile(&st->dexc, &st->has_dexc, opts, "device-exclude", e);
+	if (!rc)
+		rc = et_compile(&st->sinc, &st->has_sinc, opts, "stat-include", e);
+	if (!rc)
+		rc = et_compile(&st->sexc, &st->has_sexc, opts, "stat-exclude", e);
+	if (rc)
+		goto fail;
+	st->std_stats = opts ? ns_opt_bool(opts, "standard-stats") : true;
+	st->mode_names = calloc(ET_MODE_BITS, sizeof(*st->mode_names));
+	if (!st->mode_names) {
+		rc = ns_err_set(e, -ENOMEM, "ethtool: out of memory");
+		goto fail;
+	}
+	if (ctx->nl_replay_dir) {
+		st->replay = true;
+		st->replay_dir = strdup(ctx->nl_replay_dir);
+		if (!st->replay_dir) {
+			rc = ns_err_set(e, -ENOMEM, "ethtool: out of memory");
+			goto fail;
+		}
+	} else {
+		st->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (st->fd < 0)
+			st->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (st->fd < 0) {
+			rc = ns_err_set(e, -errno, "ethtool: socket: %s", strerror(errno));
+			goto fail;
+		}
+	}
+	*state = st;
+	return 0;
+fail:
+	et_fini(st);
+	return rc;
+}
+
+static int et_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, struct ns_err *e)
+{
+	static const struct et_req reqs[] = {
+	    {ETHTOOL_MSG_LINKMODES_GET, ETHTOOL_MSG_LINKMODES_GET_REPLY, ETHTOOL_A_LINKMODES_HEADER,
+	     0},
+	    {ETHTOOL_MSG_RINGS_GET, ETHTOOL_MSG_RINGS_GET_REPLY, ETHTOOL_A_RINGS_HEADER, 0},
+	    {ETHTOOL_MSG_CHANNELS_GET, ETHTOOL_MSG_CHANNELS_GET_REPLY, ETHTOOL_A_CHANNELS_HEADER,
+	     0},
+	    {ETHTOOL_MSG_PAUSE_GET, ETHTOOL_MSG_PAUSE_GET_REPLY, ETHTOOL_A_PAUSE_HEADER,
+	     ETHTOOL_FLAG_STATS},
+	    {ETHTOOL_MSG_FEC_GET, ETHTOOL_MSG_FEC_GET_REPLY, ETHTOOL_A_FEC_HEADER,
+	     ETHTOOL_FLAG_STATS},
+	    {ETHTOOL_MSG_STATS_GET, ETHTOOL_MSG_STATS_GET_REPLY, ETHTOOL_A_STATS_HEADER, 0},
+	};
+	struct et_state *st = state;
+	struct ifinfomsg *ifm;
+	struct nlmsghdr *nlh;
+	struct ns_nl *nl, *gnl;
+	int rc, first = 0;
+
+	rc = ns_ctx_nl(ctx, NETLINK_ROUTE, &nl, e);
+	if (rc)
+		return rc;
+	st->nseen = 0;
+	nlh = ns_nl_request(nl, RTM_GETLINK, NLM_F_DUMP);
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	rc = ns_nl_run(nl, et_link_cb, et_link_reset, st, e);
+	if (rc)
+		return rc;
+	rc = et_reconcile(st);
+	if (rc)
+		return ns_err_set(e, rc, "ethtool: out of memory");
+
+	for (size_t i = 0; i < st->ndevs; i++) {
+		struct et_dev *d = &st->devs[i];
+
+		memset(&d->nl, 0, offsetof(struct et_nlres, std));
+		memset(d->nl.std_have, 0, sizeof(d->nl.std_have));
+		d->nl.nhist[0] = d->nl.nhist[1] = 0;
+		rc = et_driver_stats(st, d);
+		if (rc && !first)
+			first = ns_err_set(e, rc, "ethtool: %s: ioctl: %s", d->name, strerror(-rc));
+	}
+
+	rc = ns_ctx_nl(ctx, NETLINK_GENERIC, &gnl, first ? NULL : e);
+	if (!rc && st->family == 0)
+		rc = et_resolve_family(st, gnl, first ? NULL : e);
+	for (size_t i = 0; !rc && st->family > 0 && i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+		if (reqs[i].cmd == ETHTOOL_MSG_STATS_GET && !st->std_stats)
+			continue;
+		rc = et_genl_dump(st, gnl, &reqs[i], first ? NULL : e);
+		if (rc && !first)
+			first = rc;
+		rc = 0;
+	}
+	if (rc && !first)
+		first = rc;
+	rc = et_emit_all(st, w, first ? NULL : e);
+	return first ? first : rc;
+}
+
+static const struct ns_option et_options[] = {
+    {"device-include", NS_OPT_REGEX, NULL,
+     "Only devices whose name matches this POSIX extended regex (unanchored)."},
+    {"device-exclude", NS_OPT_REGEX, NULL,
+     "Skip devices whose name matches this POSIX extended regex (unanchored)."},
+    {"stat-include", NS_OPT_REGEX, NULL,
+     "Only driver statistics whose ethtool -S name matches this regex (unanchored)."},
+    {"stat-exclude", NS_OPT_REGEX, NULL,
+     "Skip driver statistics whose ethtool -S name matches this regex (unanchored)."},
+    {"standard-stats", NS_OPT_BOOL, "true",
+     "Also read the standard IEEE 802.3 / RMON statistic groups (ETHTOOL_MSG_STATS_GET)."},
+    {NULL, 0, NULL, NULL},
+};
+
+const struct ns_collector ns_collector_ethtool = {
+    .name = "ethtool",
+    .help = "Driver statistics (SIOCETHTOOL) and link settings, rings, channels, pause, FEC and "
+	    "standard statistics (ethtool netlink).",
+    .default_enabled = true,
+    .options = et_options,
+    .init = et_init,
+    .collect = et_collect,
+    .fini = et_fini,
+};

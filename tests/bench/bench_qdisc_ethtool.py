@@ -1,0 +1,159 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""
+Benchmark (not a test): the qdisc and ethtool collectors against their raw
+kernel floor and against node_exporter, on one world built for the run.
+
+Usage: bench_qdisc_ethtool.py <netstack_exporter> [node_exporter] [scrapes]
+
+World: a fresh network namespace with 128 veth pairs (256 devices). On
+the 'a' ends, by pair number modulo 4: htb with two classes and pfifo
+leaves; pfifo; bfifo; mq (veth with 4 tx queues). 'b' ends keep noqueue.
+Floor: tests/bench/qdisc_floor.c (compiled here with cc -O2 -lmnl) makes
+the same netlink requests / ioctls with libmnl and no parsing; median of N.
+Ours: the daemon over HTTP, ?collect[]=X, median of
+netstack_scrape_collector_duration_seconds over N scrapes (warm).
+node_exporter: --collector.disable-defaults --collector.X, median of
+node_scrape_collector_duration_seconds over N scrapes.
+Prints one table; exit 77 without root.
+"""
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+
+NS = "nsbench-%d" % os.getpid()
+HERE = os.path.dirname(os.path.abspath(__file__))
+PAIRS = 128
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, capture_output=True, text=True, check=True, **kw)
+
+
+def nsx(*cmd, **kw):
+    return run(["ip", "netns", "exec", NS] + list(cmd), **kw)
+
+
+def batch(ns_cmds, tool):
+    subprocess.run(["ip", "netns", "exec", NS, tool, "-batch", "-"], input="\n".join(ns_cmds) + "\n",
+                   text=True, check=True, capture_output=True)
+
+
+def build():
+    run(["ip", "netns", "add", NS])
+    links, tcs = ["link set lo up"], []
+    for i in range(PAIRS):
+        q = 4 if i % 4 == 3 else 1
+        links.append("link add va%d numtxqueues %d type veth peer name vb%d" % (i, q, i))
+        links.append("link set va%d up" % i)
+        links.append("link set vb%d up" % i)
+        k = i % 4
+        if k == 0:
+            tcs += ["qdisc add dev va%d root handle 1: htb default 20" % i,
+                    "class add dev va%d parent 1: classid 1:1 htb rate 100mbit" % i,
+                    "class add dev va%d parent 1:1 classid 1:10 htb rate 10mbit ceil 50mbit" % i,
+                    "class add dev va%d parent 1:1 classid 1:20 htb rate 10mbit" % i,
+                    "qdisc add dev va%d parent 1:10 handle 10: pfifo limit 100" % i,
+                    "qdisc add dev va%d parent 1:20 handle 20: pfifo limit 100" % i]
+        elif k == 1:
+            tcs.append("qdisc add dev va%d root pfifo limit 500" % i)
+        elif k == 2:
+            tcs.append("qdisc add dev va%d root bfifo limit 100000" % i)
+        else:
+            tcs.append("qdisc add dev va%d root handle 1: mq" % i)
+    batch(links, "ip")
+    batch(tcs, "tc")
+
+
+def scrape(port, path):
+    with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=30) as r:
+        return r.read().decode()
+
+
+def durations(port, path, metric, name, n):
+    out = []
+    for _ in range(n):
+        body = scrape(port, path)
+        m = re.search(r'^%s\{collector="%s"\} (\S+)$' % (metric, name), body, re.M)
+        out.append(float(m.group(1)))
+    return statistics.median(out[1:] if n > 1 else out)
+
+
+def serve(cmd, port):
+    p = subprocess.Popen(["ip", "netns", "exec", NS] + cmd, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            nsx("/usr/bin/python3", "-c", "import urllib.request;urllib.request.urlopen("
+                "'http://127.0.0.1:%d/',timeout=5)" % port)
+            return p
+        except subprocess.CalledProcessError:
+            time.sleep(0.1)
+    p.kill()
+    raise RuntimeError("%s did not start" % cmd[0])
+
+
+def main():
+    ours = os.path.abspath(sys.argv[1])
+    node = sys.argv[2] if len(sys.argv) > 2 else "/usr/bin/prometheus-node-exporter"
+    n = int(sys.argv[3]) if len(sys.argv) > 3 else 30
+    if os.geteuid() != 0:
+        print("SKIP: needs root")
+        return 77
+    floor_bin = "/tmp/qdisc_floor.%d" % os.getpid()
+    run(["cc", "-O2", "-o", floor_bin, os.path.join(HERE, "qdisc_floor.c"), "-lmnl"])
+    procs = []
+    try:
+        build()
+        res = {}
+        for c in ("qdisc", "ethtool"):
+            res[c] = {"floor": float(nsx(floor_bin, c, str(n)).stdout.split()[0])}
+        # Both daemons run in the namespace itself, scraped over its loopback via nsx.
+        procs.append(serve([ours, "--web.listen-address=127.0.0.1:19300",
+                            "--collector.disable-defaults", "--collector.qdisc",
+                            "--collector.ethtool"], 19300))
+        procs.append(serve([node, "--web.listen-address=127.0.0.1:19301",
+                            "--collector.disable-defaults", "--collector.qdisc",
+                            "--collector.ethtool"], 19301))
+        code = ("import re,statistics,sys,urllib.request\n"
+                "port,path,metric,name,n=sys.argv[1:]\n"
+                "v=[]\n"
+                "for i in range(int(n)):\n"
+                "    b=urllib.request.urlopen('http://127.0.0.1:%s%s'%(port,path),timeout=60).read().decode()\n"
+                "    v.append(float(re.search(r'^%s\\{collector=\"%s\"\\} (\\S+)$'%(metric,name),b,re.M).group(1)))\n"
+                "print(statistics.median(v[1:]))\n")
+        for c in ("qdisc", "ethtool"):
+            res[c]["ours"] = float(nsx("/usr/bin/python3", "-c", code, "19300",
+                                       "/metrics?collect[]=" + c,
+                                       "netstack_scrape_collector_duration_seconds", c,
+                                       str(n)).stdout)
+            res[c]["node"] = float(nsx("/usr/bin/python3", "-c", code, "19301",
+                                       "/metrics?collect[]=" + c,
+                                       "node_scrape_collector_duration_seconds", c,
+                                       str(n)).stdout)
+        print("world: %d veth pairs (%d devices), %d scrapes, medians" % (PAIRS, 2 * PAIRS, n))
+        print("| collector | raw floor | netstack_exporter | node_exporter | ours/floor | node/ours |")
+        print("|---|---|---|---|---|---|")
+        for c, r in res.items():
+            print("| %s | %.3f ms | %.3f ms | %.3f ms | %.2fx | %.1fx |" % (
+                c, r["floor"] * 1e3, r["ours"] * 1e3, r["node"] * 1e3, r["ours"] / r["floor"],
+                r["node"] / r["ours"]))
+    finally:
+        for p in procs:
+            p.terminate()
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        subprocess.run(["ip", "netns", "del", NS], capture_output=True)
+        if os.path.exists(floor_bin):
+            os.unlink(floor_bin)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
