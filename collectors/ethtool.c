@@ -552,7 +552,8 @@ static int et_ioctl(struct et_state *st, struct et_dev *d, void *arg)
 	if (st->replay)
 		return et_replay_ioctl(st, d, *(uint32_t *)arg, arg);
 	memset(&ifr, 0, sizeof(ifr));
-	memcpy(ifr.ifr_name, d->name, sizeof(ifr.ifr_name));
+	/* only the name's bytes: the rest stays zeroed, nothing undefined */
+	memcpy(ifr.ifr_name, d->name, strnlen(d->name, sizeof(ifr.ifr_name) - 1));
 	ifr.ifr_data = arg;
 	if (ioctl(st->fd, SIOCETHTOOL, &ifr) < 0)
 		return -errno;
@@ -620,7 +621,12 @@ static int et_driver_stats(struct et_state *st, struct et_dev *d)
 		}
 		memcpy(d->cdriver, d->info.driver, sizeof(d->cdriver));
 	}
-	memset(d->sbuf, 0, sizeof(*d->sbuf));
+	/*
+	 * Zero the values too: the kernel overwrites all n of them (checked
+	 * below), but valgrind does not model GSTATS and would see them as
+	 * undefined.
+	 */
+	memset(d->sbuf, 0, sizeof(*d->sbuf) + (size_t)n * sizeof(uint64_t));
 	d->sbuf->cmd = ETHTOOL_GSTATS;
 	d->sbuf->n_stats = n;
 	rc = et_ioctl(st, d, d->sbuf);
