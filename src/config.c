@@ -22,7 +22,8 @@
 /* A collector setting given on the command line, applied after the file. */
 struct cli_coll {
 	size_t idx;
-	const char *opt; /* NULL: enable/disable */
+	char optbuf[128]; /* the option's name (a copy: the flag text is reused) */
+	const char *opt; /* optbuf, or NULL: enable/disable */
 	const char *value;
 	int enable;
 };
@@ -88,6 +89,16 @@ void ns_config_usage(FILE *out)
 		"                                 Default 30.\n"
 		"      --web.max-header-bytes=N   Per-connection memory for the request (headers);\n"
 		"                                 larger requests are refused. Default 32768.\n"
+		"      --web.config.file=FILE     Web configuration (exporter toolkit format):\n"
+		"                                 TLS, basic auth, response headers. See\n"
+		"                                 config/web-config.example.yml.\n"
+		"      --web.systemd-socket       Use the listening sockets passed by systemd\n"
+		"                                 socket activation instead of\n"
+		"                                 --web.listen-address (automatic when\n"
+		"                                 LISTEN_FDS is set for this process).\n"
+		"      --runtime.user=NAME        When started as root: switch to user NAME\n"
+		"                                 once the sockets are open, keeping only the\n"
+		"                                 capabilities the enabled collectors need.\n"
 		"      --config.file=FILE         YAML configuration file (see\n"
 		"                                 config/netstack_exporter.yml).\n"
 		"      --check-config             Validate flags and config file, then exit.\n"
@@ -264,7 +275,8 @@ out:
 static const char *const value_flags[] = {
 	"web.listen-address", "web.telemetry-path", "web.max-requests", "web.connection-timeout",
 	"web.max-header-bytes", "config.file", "path.procfs", "path.sysfs", "log.level",
-	"log.format", "debug.netlink-replay", "once.format", NULL,
+	"log.format", "debug.netlink-replay", "once.format", "web.config.file", "runtime.user",
+	NULL,
 };
 
 static int takes_value(const char *name, size_t len)
@@ -315,6 +327,17 @@ static int apply_flag(struct ns_config *cfg, const char *name, const char *v,
 	}
 	if (strcmp(name, "config.file") == 0)
 		return set_str(&cfg->config_file, v, e);
+	if (strcmp(name, "web.config.file") == 0)
+		return set_str(&cfg->web_config_file, v, e);
+	if (strcmp(name, "runtime.user") == 0) {
+		if (!*v)
+			return ns_err_set(e, -EINVAL, "flag --runtime.user: empty user name");
+		return set_str(&cfg->runtime_user, v, e);
+	}
+	if (!v && strcmp(name, "web.systemd-socket") == 0) {
+		cfg->systemd_socket = true;
+		return 0;
+	}
 	if (strcmp(name, "path.procfs") == 0)
 		return set_str(&cfg->procfs, v, e);
 	if (strcmp(name, "path.sysfs") == 0)
@@ -366,7 +389,11 @@ static int apply_flag(struct ns_config *cfg, const char *name, const char *v,
 		if (dot && neg)
 			return ns_err_set(e, -EINVAL, "unknown flag --%s", name);
 		cc[*ncc].idx = (size_t)idx;
-		cc[*ncc].opt = dot ? dot + 1 : NULL;
+		if (dot && strlen(dot + 1) >= sizeof(cc[*ncc].optbuf))
+			return ns_err_set(e, -EINVAL, "unknown flag --%s", name);
+		if (dot)
+			snprintf(cc[*ncc].optbuf, sizeof(cc[*ncc].optbuf), "%s", dot + 1);
+		cc[*ncc].opt = dot ? cc[*ncc].optbuf : NULL;
 		cc[*ncc].value = v;
 		cc[*ncc].enable = !neg;
 		(*ncc)++;
@@ -443,7 +470,8 @@ int ns_config_load(struct ns_config *cfg, int argc, char **argv, struct ns_err *
 		} else if (eq) {
 			if (strncmp(namebuf, "collector.", 10) == 0 ||
 			    strncmp(namebuf, "no-collector.", 13) == 0 ||
-			    strcmp(namebuf, "once") == 0 || strcmp(namebuf, "check-config") == 0) {
+			    strcmp(namebuf, "once") == 0 || strcmp(namebuf, "check-config") == 0 ||
+			    strcmp(namebuf, "web.systemd-socket") == 0) {
 				rc = ns_err_set(e, -EINVAL, "flag --%s takes no value", namebuf);
 				break;
 			}
@@ -506,6 +534,8 @@ void ns_config_free(struct ns_config *cfg)
 	free(cfg->listen);
 	free(cfg->telemetry_path);
 	free(cfg->config_file);
+	free(cfg->web_config_file);
+	free(cfg->runtime_user);
 	free(cfg->procfs);
 	free(cfg->sysfs);
 	free(cfg->nl_replay_dir);

@@ -122,6 +122,23 @@ static void test_errors(void **st)
 	}
 }
 
+/* Several options of one collector on one command line all take effect. */
+static void test_many_collector_options(void **st)
+{
+	struct ns_config cfg;
+	struct ns_err e = {{0}};
+	long nd = cidx("netdev");
+
+	if (nd < 0)
+		skip();
+	assert_int_equal(LOAD(&cfg, &e, "--collector.netdev.device-include=^eth",
+			      "--collector.netdev.device-exclude=^lo$"),
+			 0);
+	assert_string_equal(ns_opt_str(cfg.coll[nd].opts, "device-include"), "^eth");
+	assert_string_equal(ns_opt_str(cfg.coll[nd].opts, "device-exclude"), "^lo$");
+	ns_config_free(&cfg);
+}
+
 static void test_help_version(void **st)
 {
 	struct ns_config cfg;
@@ -226,6 +243,7 @@ int main(void)
 		cmocka_unit_test(test_collector_switches), cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_help_version),	  cmocka_unit_test(test_yaml),
 		cmocka_unit_test(test_yaml_errors),	  cmocka_unit_test(test_empty_yaml),
+		cmocka_unit_test(test_many_collector_options),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
