@@ -3,8 +3,8 @@
 #   scripts/deps.sh         build and run the daemon
 #   scripts/deps.sh --test  also everything the test suite uses
 set -eu
-BUILD="meson ninja-build gcc pkg-config libmicrohttpd-dev libmnl-dev libsystemd-dev zlib1g-dev libyaml-dev"
-TEST="libcmocka-dev prometheus python3-prometheus-client python3-yaml curl iproute2 nftables conntrack ethtool valgrind procps"
+BUILD="meson ninja-build gcc pkg-config libmicrohttpd-dev libmnl-dev libsystemd-dev zlib1g-dev libyaml-dev libnetfilter-conntrack-dev libgnutls28-dev libcap-dev libcrypt-dev"
+TEST="libcmocka-dev prometheus prometheus-node-exporter python3-prometheus-client python3-yaml curl iproute2 nftables conntrack ethtool valgrind procps libcap2-bin apache2-utils openssl systemd clang libclang-rt-14-dev"
 pkgs=$BUILD
 [ "${1:-}" = "--test" ] && pkgs="$BUILD $TEST"
 missing=""

@@ -35,6 +35,9 @@ struct ns_config {
 	unsigned conn_timeout_s; /* idle/slow connection timeout; default 30 */
 	size_t conn_memory_limit; /* per-connection header memory; default 32 KiB */
 	char *config_file; /* may be NULL */
+	char *web_config_file; /* --web.config.file: TLS, basic auth, headers; may be NULL */
+	bool systemd_socket; /* --web.systemd-socket: listen sockets from systemd */
+	char *runtime_user; /* --runtime.user: drop root to this user; may be NULL */
 	char *procfs; /* default /proc */
 	char *sysfs; /* default /sys */
 	char *nl_replay_dir; /* testing only: replay netlink from files */

@@ -12,8 +12,20 @@
  * Headers on every response: X-Content-Type-Options: nosniff,
  * X-Frame-Options: DENY, Content-Security-Policy: default-src 'none';
  * style-src 'unsafe-inline', Referrer-Policy: no-referrer and
- * Cache-Control: no-store. Error bodies are one line of text that says
- * nothing about the host.
+ * Cache-Control: no-store, plus (or instead of the defaults, by name) the
+ * web config file's http_server_config.headers. Error bodies are one line
+ * of text that says nothing about the host.
+ *
+ * Sockets are opened (or taken from systemd) by ns_http_listen(), before
+ * any thread exists, so that main() can drop privileges in between; the
+ * MHD daemons start in ns_http_serve().
+ *
+ * Reload: what a configuration reload replaces (the config, the engine
+ * built from it, the web config and the landing page) is one refcounted
+ * generation. A request takes a reference to the current generation for
+ * its whole life; ns_http_reload() swaps the pointer, and the old
+ * generation is freed by whoever drops its last reference, so an in-flight
+ * scrape finishes on the engine it started with.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -41,12 +53,15 @@
 #include "http.h"
 #include "log.h"
 #include "scrape.h"
+#include "sdnotify.h"
+#include "webconfig.h"
 
 #define HTTP_BACKLOG 128
 #define HTTP_POOL_MAX 8		  /* idle bodies kept for reuse */
 #define HTTP_MAX_PARAMS 64	  /* collect[] or exclude[] values per request */
 #define HTTP_UNLIMITED_CONNS 1024 /* connection limit when max_requests is 0 */
 #define HTTP_ADDRSTR (INET6_ADDRSTRLEN + 16)
+#define HTTP_REALM "Basic realm=\"netstack_exporter\", charset=\"UTF-8\""
 
 #define CT_TEXT "text/plain; version=0.0.4; charset=utf-8"
 #define CT_OPENMETRICS "application/openmetrics-text; version=1.0.0; charset=utf-8"
@@ -63,14 +78,32 @@ struct http_body {
 	bool zs_ready;
 };
 
-struct ns_http {
+/* What a reload replaces. */
+struct http_gen {
+	atomic_uint refs;
+	struct ns_config cfg; /* the engine's collector options point into it */
 	struct ns_engine *eng;
+	struct ns_webconfig *web;
+	struct ns_buf landing;
+};
+
+struct ns_http {
 	char *telemetry_path;
 	unsigned max_requests;
+	unsigned conn_timeout_s;
+	size_t conn_memory_limit;
 	atomic_uint inflight;
+	int *fds; /* listening sockets, until handed to MHD */
+	char **fd_names;
+	size_t nfds;
+	bool from_systemd;
 	struct MHD_Daemon **daemons;
 	size_t ndaemons;
-	struct ns_buf landing; /* built once, served as a persistent buffer */
+	bool tls;
+	char priorities[160];
+
+	pthread_mutex_t gen_lock;
+	struct http_gen *gen;
 
 	pthread_mutex_t pool_lock;
 	struct http_body *pool;
@@ -79,6 +112,34 @@ struct ns_http {
 	pthread_mutex_t log_lock;
 	struct ns_ratelimit log_rl;
 };
+
+/* ---- generations ---- */
+
+static void gen_free(struct http_gen *g)
+{
+	ns_engine_free(g->eng);
+	ns_config_free(&g->cfg);
+	ns_webconfig_free(g->web);
+	ns_buf_free(&g->landing);
+	free(g);
+}
+
+static struct http_gen *gen_get(struct ns_http *h)
+{
+	struct http_gen *g;
+
+	pthread_mutex_lock(&h->gen_lock);
+	g = h->gen;
+	atomic_fetch_add(&g->refs, 1);
+	pthread_mutex_unlock(&h->gen_lock);
+	return g;
+}
+
+static void gen_put(struct http_gen *g)
+{
+	if (g && atomic_fetch_sub(&g->refs, 1) == 1)
+		gen_free(g);
+}
 
 /* ---- body pool ---- */
 
@@ -169,31 +230,56 @@ static int body_gzip(struct http_body *b)
 
 /* ---- request helpers ---- */
 
-static void add_common_headers(struct MHD_Response *r)
+static const struct {
+	const char *name, *value;
+} default_headers[] = {
+    {"X-Content-Type-Options", "nosniff"},
+    {"X-Frame-Options", "DENY"},
+    {"Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'"},
+    {"Referrer-Policy", "no-referrer"},
+    {MHD_HTTP_HEADER_CACHE_CONTROL, "no-store"},
+};
+
+/* The defaults, each replaced by the web config's header of the same name; then its others. */
+static void add_common_headers(struct MHD_Response *r, const struct ns_webconfig *web)
 {
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(r, "X-Frame-Options", "DENY");
-	MHD_add_response_header(r, "Content-Security-Policy",
-				"default-src 'none'; style-src 'unsafe-inline'");
-	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	size_t nd = sizeof(default_headers) / sizeof(default_headers[0]);
+
+	for (size_t i = 0; i < nd; i++) {
+		const char *v = default_headers[i].value;
+
+		for (size_t j = 0; web && j < web->nheaders; j++)
+			if (strcasecmp(web->headers[j].name, default_headers[i].name) == 0)
+				v = web->headers[j].value;
+		MHD_add_response_header(r, default_headers[i].name, v);
+	}
+	for (size_t j = 0; web && j < web->nheaders; j++) {
+		bool dflt = false;
+
+		for (size_t i = 0; i < nd; i++)
+			dflt |= strcasecmp(web->headers[j].name, default_headers[i].name) == 0;
+		if (!dflt)
+			MHD_add_response_header(r, web->headers[j].name, web->headers[j].value);
+	}
 }
 
-static enum MHD_Result queue(struct MHD_Connection *c, unsigned status, struct MHD_Response *r)
+static enum MHD_Result queue(struct MHD_Connection *c, const struct ns_webconfig *web,
+			     unsigned status, struct MHD_Response *r)
 {
 	enum MHD_Result ret;
 
 	if (!r)
 		return MHD_NO;
-	add_common_headers(r);
+	add_common_headers(r, web);
 	ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
 }
 
 /* A one-line text/plain reply; @msg is copied. */
-static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned status, const char *msg,
-				  const char *hname, const char *hval)
+static enum MHD_Result reply_text(struct MHD_Connection *c, const struct ns_webconfig *web,
+				  unsigned status, const char *msg, const char *hname,
+				  const char *hval)
 {
 	char line[320];
 	struct MHD_Response *r;
@@ -211,12 +297,12 @@ static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned status, con
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, CT_PLAIN);
 	if (hname)
 		MHD_add_response_header(r, hname, hval);
-	return queue(c, status, r);
+	return queue(c, web, status, r);
 }
 
-static enum MHD_Result reply_405(struct MHD_Connection *c)
+static enum MHD_Result reply_405(struct MHD_Connection *c, const struct ns_webconfig *web)
 {
-	return reply_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed",
+	return reply_text(c, web, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed",
 			  MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
 }
 
@@ -302,7 +388,8 @@ static bool accepts_gzip(const char *ae)
 	return false;
 }
 
-static enum MHD_Result serve_metrics(struct ns_http *h, struct MHD_Connection *c)
+static enum MHD_Result serve_metrics(struct ns_http *h, struct http_gen *g,
+				     struct MHD_Connection *c)
 {
 	struct sel_args args = {.ncollect = 0};
 	const char *accept, *ae;
@@ -319,13 +406,13 @@ static enum MHD_Result serve_metrics(struct ns_http *h, struct MHD_Connection *c
 
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, sel_iter, &args);
 	if (args.overflow)
-		return reply_text(c, MHD_HTTP_BAD_REQUEST,
+		return reply_text(c, g->web, MHD_HTTP_BAD_REQUEST,
 				  "too many collect[]/exclude[] parameters", NULL, NULL);
 	ns_err_clear(&e);
-	rc = ns_engine_select(h->eng, args.collect, args.ncollect, args.exclude, args.nexclude,
+	rc = ns_engine_select(g->eng, args.collect, args.ncollect, args.exclude, args.nexclude,
 			      &mask, &e);
 	if (rc < 0)
-		return reply_text(c, MHD_HTTP_BAD_REQUEST,
+		return reply_text(c, g->web, MHD_HTTP_BAD_REQUEST,
 				  e.msg[0] ? e.msg : "invalid collector selection", NULL, NULL);
 
 	accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
@@ -338,17 +425,18 @@ static enum MHD_Result serve_metrics(struct ns_http *h, struct MHD_Connection *c
 	prev = atomic_fetch_add(&h->inflight, 1);
 	if (h->max_requests && prev >= h->max_requests) {
 		atomic_fetch_sub(&h->inflight, 1);
-		return reply_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "too many concurrent scrapes",
-				  MHD_HTTP_HEADER_RETRY_AFTER, "1");
+		return reply_text(c, g->web, MHD_HTTP_SERVICE_UNAVAILABLE,
+				  "too many concurrent scrapes", MHD_HTTP_HEADER_RETRY_AFTER, "1");
 	}
 	b = body_get(h);
-	rc = b ? ns_engine_scrape(h->eng, mask, fmt, &b->text, &failed) : -ENOMEM;
+	rc = b ? ns_engine_scrape(g->eng, mask, fmt, &b->text, &failed) : -ENOMEM;
 	atomic_fetch_sub(&h->inflight, 1);
 	if (rc < 0) {
 		ns_log(NS_LOG_ERROR, "http", "scrape failed: %s", strerror(-rc));
 		if (b)
 			body_put(b);
-		return reply_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "scrape failed", NULL, NULL);
+		return reply_text(c, g->web, MHD_HTTP_INTERNAL_SERVER_ERROR, "scrape failed", NULL,
+				  NULL);
 	}
 
 	data = b->text.data ? b->text.data : "";
@@ -382,7 +470,43 @@ static enum MHD_Result serve_metrics(struct ns_http *h, struct MHD_Connection *c
 	MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
 	if (gz)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
-	return queue(c, MHD_HTTP_OK, r);
+	return queue(c, g->web, MHD_HTTP_OK, r);
+}
+
+static enum MHD_Result route(struct ns_http *h, struct http_gen *g, struct MHD_Connection *c,
+			     const char *url, bool get_or_head)
+{
+	const char *authz;
+	struct MHD_Response *r;
+
+	if (g->web->nusers) {
+		authz =
+		    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+		if (ns_webconfig_check_auth(g->web, authz))
+			return reply_text(c, g->web, MHD_HTTP_UNAUTHORIZED, "unauthorized",
+					  MHD_HTTP_HEADER_WWW_AUTHENTICATE, HTTP_REALM);
+	}
+	if (strcmp(url, h->telemetry_path) == 0) {
+		if (!get_or_head)
+			return reply_405(c, g->web);
+		return serve_metrics(h, g, c);
+	}
+	if (strcmp(url, "/") == 0) {
+		if (!get_or_head)
+			return reply_405(c, g->web);
+		r = MHD_create_response_from_buffer(g->landing.len, g->landing.data,
+						    MHD_RESPMEM_MUST_COPY);
+		if (!r)
+			return MHD_NO;
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, CT_HTML);
+		return queue(c, g->web, MHD_HTTP_OK, r);
+	}
+	if (strcmp(url, "/-/healthy") == 0) {
+		if (!get_or_head)
+			return reply_405(c, g->web);
+		return reply_text(c, g->web, MHD_HTTP_OK, "OK", NULL, NULL);
+	}
+	return reply_text(c, g->web, MHD_HTTP_NOT_FOUND, "not found", NULL, NULL);
 }
 
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
@@ -390,8 +514,9 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 			       size_t *upload_data_size, void **con_cls)
 {
 	struct ns_http *h = cls;
+	struct http_gen *g;
+	enum MHD_Result ret;
 	bool get_or_head;
-	struct MHD_Response *r;
 
 	(void)version;
 	(void)upload_data;
@@ -402,7 +527,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 	 * GET/HEAD are answered on the second call, once the whole request
 	 * has been read: a reply queued earlier makes MHD close the
 	 * connection instead of keeping it alive. Anything else is refused
-	 * right away (with a 405 or 404) without reading its body.
+	 * right away (401, 404 or 405) without reading its body.
 	 */
 	if (get_or_head && !*con_cls) {
 		*con_cls = h;
@@ -412,27 +537,11 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		*upload_data_size = 0; /* ignore a body sent with GET */
 		return MHD_YES;
 	}
-	if (strcmp(url, h->telemetry_path) == 0) {
-		if (!get_or_head)
-			return reply_405(c);
-		return serve_metrics(h, c);
-	}
-	if (strcmp(url, "/") == 0) {
-		if (!get_or_head)
-			return reply_405(c);
-		r = MHD_create_response_from_buffer(h->landing.len, h->landing.data,
-						    MHD_RESPMEM_PERSISTENT);
-		if (!r)
-			return MHD_NO;
-		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, CT_HTML);
-		return queue(c, MHD_HTTP_OK, r);
-	}
-	if (strcmp(url, "/-/healthy") == 0) {
-		if (!get_or_head)
-			return reply_405(c);
-		return reply_text(c, MHD_HTTP_OK, "OK", NULL, NULL);
-	}
-	return reply_text(c, MHD_HTTP_NOT_FOUND, "not found", NULL, NULL);
+	/* The generation is held until the response is queued (bodies are copied or pooled). */
+	g = gen_get(h);
+	ret = route(h, g, c, url, get_or_head);
+	gen_put(g);
+	return ret;
 }
 
 /* MHD's error log, through ours (rate-limited: MHD logs per connection). */
@@ -489,10 +598,10 @@ static int put_html(struct ns_buf *b, const char *s)
 	return rc;
 }
 
-static int build_landing(struct ns_http *h)
+static int build_landing(struct ns_http *h, struct http_gen *g)
 {
-	struct ns_buf *b = &h->landing;
-	size_t i, n = ns_engine_count(h->eng);
+	struct ns_buf *b = &g->landing;
+	size_t i, n = ns_engine_count(g->eng);
 	int rc = 0;
 
 	rc |= ns_buf_puts(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
@@ -505,7 +614,7 @@ static int build_landing(struct ns_http *h)
 	rc |= ns_buf_puts(b, "\">Metrics</a> &middot; <a href=\"/-/healthy\">Health</a></p>\n"
 			     "<h2>Enabled collectors</h2>\n<table>\n");
 	for (i = 0; i < n; i++) {
-		const char *name = ns_engine_name(h->eng, i);
+		const char *name = ns_engine_name(g->eng, i);
 		const struct ns_collector *col = ns_collector_find(name);
 
 		rc |= ns_buf_puts(b, "<tr><td>");
@@ -568,42 +677,72 @@ fail:
 	return rc;
 }
 
-static int add_daemon(struct ns_http *h, const struct ns_config *cfg, int fd, const char *what,
-		      struct ns_err *e)
+/* Keep a listening socket (takes @fd) under the name @what, for ns_http_serve(). */
+static int add_fd(struct ns_http *h, int fd, const char *what, struct ns_err *e)
 {
-	unsigned limit = cfg->max_requests ? cfg->max_requests + 64 : HTTP_UNLIMITED_CONNS;
-	struct MHD_Daemon **nd, *d;
 	union {
 		struct sockaddr sa;
 		struct sockaddr_storage ss;
 	} addr;
 	socklen_t alen = sizeof(addr);
-	char buf[HTTP_ADDRSTR];
+	char buf[HTTP_ADDRSTR], *name = NULL;
+	char **nn;
+	int *nf;
 
-	nd = realloc(h->daemons, (h->ndaemons + 1) * sizeof(*nd));
-	if (!nd) {
+	nf = realloc(h->fds, (h->nfds + 1) * sizeof(*nf));
+	if (nf)
+		h->fds = nf;
+	nn = nf ? realloc(h->fd_names, (h->nfds + 1) * sizeof(*nn)) : NULL;
+	if (nn)
+		h->fd_names = nn;
+	if (getsockname(fd, &addr.sa, &alen) == 0 &&
+	    (addr.sa.sa_family == AF_INET || addr.sa.sa_family == AF_INET6)) {
+		fmt_sockaddr(&addr.sa, buf, sizeof(buf));
+		name = strdup(buf);
+	} else {
+		name = strdup(what);
+	}
+	if (!nf || !nn || !name) {
+		free(name);
 		close(fd);
 		return ns_err_set(e, -ENOMEM, "listen on %s: out of memory", what);
 	}
-	h->daemons = nd;
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-				 MHD_USE_POLL | MHD_USE_ERROR_LOG,
-			     0, NULL, NULL, handler, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, h,
-			     MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->conn_timeout_s,
-			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->conn_memory_limit,
-			     MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_END);
-	if (!d) {
-		/* MHD may or may not have closed it on failure. */
-		if (fcntl(fd, F_GETFD) >= 0)
-			close(fd);
-		return ns_err_set(e, -EIO, "listen on %s: cannot start HTTP server", what);
-	}
+	h->fds[h->nfds] = fd;
+	h->fd_names[h->nfds] = name;
+	h->nfds++;
+	return 0;
+}
+
+static int start_daemon(struct ns_http *h, size_t i, struct ns_err *e)
+{
+	unsigned limit = h->max_requests ? h->max_requests + 64 : HTTP_UNLIMITED_CONNS;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+			 MHD_USE_POLL | MHD_USE_ERROR_LOG;
+	struct MHD_Daemon *d;
+	int fd = h->fds[i];
+
+	if (h->tls)
+		d = MHD_start_daemon(flags | MHD_USE_TLS, 0, NULL, NULL, handler, h,
+				     MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, h,
+				     MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)h->conn_timeout_s,
+				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, h->conn_memory_limit,
+				     MHD_OPTION_CONNECTION_LIMIT, limit,
+				     MHD_OPTION_HTTPS_CERT_CALLBACK, ns_webconfig_cert_callback(),
+				     MHD_OPTION_HTTPS_PRIORITIES, h->priorities, MHD_OPTION_END);
+	else
+		d = MHD_start_daemon(flags, 0, NULL, NULL, handler, h, MHD_OPTION_EXTERNAL_LOGGER,
+				     mhd_logger, h, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)h->conn_timeout_s,
+				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, h->conn_memory_limit,
+				     MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_END);
+	if (!d)
+		return ns_err_set(e, -EIO, "listen on %s: cannot start the %s server",
+				  h->fd_names[i], h->tls ? "HTTPS" : "HTTP");
+	h->fds[i] = -1; /* MHD owns it now and closes it when stopped */
 	h->daemons[h->ndaemons++] = d;
-	if (getsockname(fd, &addr.sa, &alen) == 0) {
-		fmt_sockaddr(&addr.sa, buf, sizeof(buf));
-		ns_log(NS_LOG_INFO, "http", "listening on %s", buf);
-	}
+	ns_log(NS_LOG_INFO, "http", "listening on %s%s%s", h->fd_names[i], h->tls ? " (TLS)" : "",
+	       h->from_systemd ? " (from systemd)" : "");
 	return 0;
 }
 
@@ -623,7 +762,7 @@ static int listen_any(struct ns_http *h, const struct ns_config *cfg, const char
 	}
 	if (fd < 0)
 		return ns_err_set(e, fd, "listen on %s: %s", entry, strerror(-fd));
-	return add_daemon(h, cfg, fd, entry, e);
+	return add_fd(h, fd, entry, e);
 }
 
 /* "host:PORT" or "[v6]:PORT": every address the host resolves to. */
@@ -677,7 +816,7 @@ static int listen_host(struct ns_http *h, const struct ns_config *cfg, const cha
 			rc = ns_err_set(e, fd, "listen on %s: %s", what, strerror(-fd));
 			goto out;
 		}
-		rc = add_daemon(h, cfg, fd, what, e);
+		rc = add_fd(h, fd, what, e);
 		if (rc)
 			goto out;
 		bound++;
@@ -751,39 +890,185 @@ bad:
 
 /* ---- public ---- */
 
-int ns_http_start(struct ns_http **out, const struct ns_config *cfg, struct ns_engine *eng,
-		  struct ns_err *e)
+int ns_http_listen(struct ns_http **out, const struct ns_config *cfg, struct ns_err *e)
 {
 	struct ns_http *h;
-	size_t i;
+	int *sfds = NULL;
+	size_t nsfds = 0, i;
 	int rc;
 
 	*out = NULL;
-	if (!cfg->nlisten)
+	rc = ns_sd_listen_fds(&sfds, &nsfds, e);
+	if (rc)
+		return rc;
+	if (cfg->systemd_socket && !nsfds)
+		return ns_err_set(e, -EINVAL,
+				  "--web.systemd-socket: systemd passed no socket to this process "
+				  "(LISTEN_FDS/LISTEN_PID not set for it)");
+	if (!nsfds && !cfg->nlisten)
 		return ns_err_set(e, -EINVAL, "no listen address");
 	h = calloc(1, sizeof(*h));
-	if (!h)
+	if (!h) {
+		free(sfds);
 		return ns_err_set(e, -ENOMEM, "out of memory");
-	h->eng = eng;
+	}
 	h->max_requests = cfg->max_requests;
+	h->conn_timeout_s = cfg->conn_timeout_s;
+	h->conn_memory_limit = cfg->conn_memory_limit;
 	atomic_init(&h->inflight, 0);
 	pthread_mutex_init(&h->pool_lock, NULL);
 	pthread_mutex_init(&h->log_lock, NULL);
+	pthread_mutex_init(&h->gen_lock, NULL);
 	h->telemetry_path = strdup(cfg->telemetry_path ? cfg->telemetry_path : "/metrics");
-	if (!h->telemetry_path || build_landing(h)) {
+	if (!h->telemetry_path) {
+		free(sfds);
 		rc = ns_err_set(e, -ENOMEM, "out of memory");
 		goto fail;
 	}
-	for (i = 0; i < cfg->nlisten; i++) {
-		rc = listen_entry(h, cfg, cfg->listen[i], e);
-		if (rc)
-			goto fail;
+	if (nsfds) {
+		h->from_systemd = true;
+		for (i = 0; i < nsfds; i++) {
+			char what[64];
+
+			snprintf(what, sizeof(what), "systemd socket fd %d", sfds[i]);
+			rc = add_fd(h, sfds[i], what, e);
+			if (rc) {
+				while (++i < nsfds)
+					close(sfds[i]);
+				free(sfds);
+				goto fail;
+			}
+		}
+		free(sfds);
+		if (!cfg->systemd_socket)
+			ns_log(NS_LOG_INFO, "http",
+			       "using %zu socket(s) passed by systemd; --web.listen-address is "
+			       "ignored",
+			       nsfds);
+	} else {
+		for (i = 0; i < cfg->nlisten; i++) {
+			rc = listen_entry(h, cfg, cfg->listen[i], e);
+			if (rc)
+				goto fail;
+		}
 	}
 	*out = h;
 	return 0;
 fail:
 	ns_http_stop(h);
 	return rc;
+}
+
+static int gen_new(struct ns_http *h, struct ns_config *cfg, struct ns_engine *eng,
+		   struct ns_webconfig *web, struct http_gen **out, struct ns_err *e)
+{
+	struct http_gen *g = calloc(1, sizeof(*g));
+
+	*out = NULL;
+	if (!g)
+		return ns_err_set(e, -ENOMEM, "out of memory");
+	atomic_init(&g->refs, 1);
+	g->eng = eng;
+	g->web = web;
+	if (build_landing(h, g)) {
+		ns_buf_free(&g->landing);
+		free(g);
+		return ns_err_set(e, -ENOMEM, "out of memory");
+	}
+	/* Moved, not copied: the caller's struct is left empty. */
+	g->cfg = *cfg;
+	memset(cfg, 0, sizeof(*cfg));
+	*out = g;
+	return 0;
+}
+
+int ns_http_serve(struct ns_http *h, struct ns_config *cfg, struct ns_engine *eng,
+		  struct ns_webconfig *web, struct ns_err *e)
+{
+	struct http_gen *g;
+	int rc;
+
+	rc = gen_new(h, cfg, eng, web, &g, e);
+	if (rc) {
+		ns_engine_free(eng);
+		ns_webconfig_free(web);
+		ns_config_free(cfg);
+		return rc;
+	}
+	h->gen = g;
+	h->tls = web->tls;
+	if (h->tls) {
+		snprintf(h->priorities, sizeof(h->priorities), "%s", web->priorities);
+		rc = ns_webconfig_activate(web, h->conn_timeout_s + 60, e);
+		if (rc)
+			return rc;
+	}
+	h->daemons = calloc(h->nfds, sizeof(*h->daemons));
+	if (!h->daemons)
+		return ns_err_set(e, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < h->nfds; i++) {
+		rc = start_daemon(h, i, e);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int ns_http_reload(struct ns_http *h, struct ns_config *cfg, struct ns_engine *eng,
+		   struct ns_webconfig *web, struct ns_err *e)
+{
+	struct http_gen *g, *old;
+	int rc;
+
+	if (web->tls != h->tls)
+		return ns_err_set(e, -EINVAL, "turning TLS %s needs a restart",
+				  web->tls ? "on" : "off");
+	if (web->tls && strcmp(web->priorities, h->priorities) != 0)
+		return ns_err_set(e, -EINVAL,
+				  "changing tls_server_config min_version, max_version or "
+				  "prefer_server_cipher_suites needs a restart");
+	rc = gen_new(h, cfg, eng, web, &g, e);
+	if (rc)
+		return rc;
+	if (web->tls) {
+		rc = ns_webconfig_activate(web, h->conn_timeout_s + 60, e);
+		if (rc) {
+			/* hand the parts back to the caller */
+			*cfg = g->cfg;
+			ns_buf_free(&g->landing);
+			free(g);
+			return rc;
+		}
+	}
+	pthread_mutex_lock(&h->gen_lock);
+	old = h->gen;
+	h->gen = g;
+	pthread_mutex_unlock(&h->gen_lock);
+	gen_put(old);
+	return 0;
+}
+
+size_t ns_http_collectors(struct ns_http *h)
+{
+	struct http_gen *g = gen_get(h);
+	size_t n = ns_engine_count(g->eng);
+
+	gen_put(g);
+	return n;
+}
+
+double ns_http_last_duration(struct ns_http *h)
+{
+	struct http_gen *g = gen_get(h);
+	double d = ns_engine_last_duration(g->eng);
+
+	gen_put(g);
+	return d;
+}
+
+size_t ns_http_sockets(const struct ns_http *h)
+{
+	return h->nfds;
 }
 
 void ns_http_stop(struct ns_http *h)
@@ -797,13 +1082,21 @@ void ns_http_stop(struct ns_http *h)
 	for (i = 0; i < h->ndaemons; i++)
 		MHD_stop_daemon(h->daemons[i]);
 	free(h->daemons);
+	for (i = 0; i < h->nfds; i++) {
+		if (h->fds[i] >= 0)
+			close(h->fds[i]);
+		free(h->fd_names[i]);
+	}
+	free(h->fds);
+	free(h->fd_names);
 	while ((b = h->pool)) {
 		h->pool = b->next;
 		body_destroy(b);
 	}
-	ns_buf_free(&h->landing);
+	gen_put(h->gen);
 	free(h->telemetry_path);
 	pthread_mutex_destroy(&h->pool_lock);
 	pthread_mutex_destroy(&h->log_lock);
+	pthread_mutex_destroy(&h->gen_lock);
 	free(h);
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,11 +18,30 @@ static int log_journal = -1; /* -1: not decided yet */
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 static const int level_prio[] = {7, 6, 4, 3}; /* syslog priorities */
 
+/*
+ * Is stderr the journal? systemd sets JOURNAL_STREAM=<dev>:<inode> of the
+ * stream it connected; it must match stderr (a child whose stderr was
+ * redirected inherits the variable but not the stream).
+ */
+static int stderr_is_journal(void)
+{
+	const char *v = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	char tail;
+
+	if (!v || sscanf(v, "%llu:%llu%c", &dev, &ino, &tail) != 2)
+		return 0;
+	if (fstat(STDERR_FILENO, &st) < 0)
+		return 0;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
 void ns_log_setup(enum ns_log_level min, enum ns_log_format fmt)
 {
 	log_min = min;
 	log_fmt = fmt;
-	log_journal = getenv("JOURNAL_STREAM") != NULL;
+	log_journal = stderr_is_journal();
 }
 
 int ns_log_parse_level(const char *s, enum ns_log_level *out)
@@ -85,7 +105,7 @@ void ns_log(enum ns_log_level lvl, const char *component, const char *fmt, ...)
 	if (lvl < log_min)
 		return;
 	if (log_journal < 0)
-		log_journal = getenv("JOURNAL_STREAM") != NULL;
+		log_journal = stderr_is_journal();
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);

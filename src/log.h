@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * log.h - structured logging to stderr: logfmt or JSON, and syslog <N>
- * priority prefixes when stderr is the journal (JOURNAL_STREAM set).
+ * priority prefixes when stderr is the journal (JOURNAL_STREAM names
+ * stderr's device and inode, as systemd sets it); then logfmt records leave
+ * out ts= (the journal stamps every line).
  * Thread-safe: each record is written with one write(2).
  */
 #ifndef NS_LOG_H
@@ -27,7 +29,7 @@ int ns_log_parse_format(const char *s, enum ns_log_format *out);
 
 /* ts=... level=... component=... msg="..." */
 void ns_log(enum ns_log_level lvl, const char *component, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /*
  * Rate limiting for repeated failures: returns 1 if a message with this

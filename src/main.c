@@ -1,20 +1,40 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* main.c - netstack_exporter: configuration, engine, HTTP, signals. */
+/*
+ * main.c - netstack_exporter: configuration, privileges, engine, HTTP,
+ * systemd notifications, signals.
+ *
+ * Start-up order matters: configuration and web configuration (so a bad
+ * file fails before anything is opened), listening sockets (possibly
+ * privileged ports, or taken from systemd), privilege drop (before any
+ * thread exists: credentials and capabilities are per thread), the engine
+ * (collectors initialise as the final user), then the HTTP threads, and
+ * only then READY=1.
+ *
+ * The main thread then waits for signals: SIGHUP reloads the configuration
+ * (RELOADING=1 ... READY=1; a configuration that does not load is refused
+ * with one error line and the old one keeps serving), SIGTERM/SIGINT stop
+ * (STOPPING=1). It wakes at half the systemd watchdog interval to send
+ * WATCHDOG=1, and refreshes STATUS= (collectors, last scrape duration).
+ */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
-
-#include <systemd/sd-daemon.h>
 
 #include "build_config.h"
 #include "config.h"
 #include "http.h"
 #include "log.h"
+#include "privdrop.h"
 #include "scrape.h"
+#include "sdnotify.h"
+#include "webconfig.h"
+
+#define STATUS_PERIOD_S 10 /* STATUS= refresh without a watchdog */
 
 static int run_once(struct ns_engine *eng, bool openmetrics)
 {
@@ -22,8 +42,8 @@ static int run_once(struct ns_engine *eng, bool openmetrics)
 	unsigned failed = 0;
 	int rc;
 
-	rc = ns_engine_scrape(eng, ns_engine_all(eng), openmetrics ? NS_FMT_OPENMETRICS : NS_FMT_TEXT,
-			      &out, &failed);
+	rc = ns_engine_scrape(eng, ns_engine_all(eng),
+			      openmetrics ? NS_FMT_OPENMETRICS : NS_FMT_TEXT, &out, &failed);
 	if (rc) {
 		ns_log(NS_LOG_ERROR, NULL, "scrape failed: %s", strerror(-rc));
 		ns_buf_free(&out);
@@ -41,12 +61,79 @@ static int run_once(struct ns_engine *eng, bool openmetrics)
 	return failed ? 1 : 0;
 }
 
+static void status_text(struct ns_http *h, char *buf, size_t len)
+{
+	snprintf(buf, len, "serving %zu collectors on %zu socket(s); last scrape %.3f s",
+		 ns_http_collectors(h), ns_http_sockets(h), ns_http_last_duration(h));
+}
+
+static int drop_privileges(const struct ns_config *cfg, struct ns_err *e)
+{
+	if (!cfg->runtime_user)
+		return 0;
+	return ns_privdrop(cfg->runtime_user, ns_privdrop_needed_caps(cfg), e);
+}
+
+/*
+ * SIGHUP: load the configuration again from the same command line, build a
+ * new engine and swap it in. Any failure leaves the old one serving and is
+ * one error line.
+ */
+static void reload(struct ns_http *h, int argc, char **argv, uint64_t caps_kept)
+{
+	struct ns_config cfg;
+	struct ns_webconfig *web = NULL;
+	struct ns_engine *eng = NULL;
+	struct ns_err e = {{0}};
+	char status[160];
+	int rc;
+
+	ns_sd_reloading();
+	rc = ns_config_load(&cfg, argc, argv, &e);
+	if (rc) {
+		ns_log(NS_LOG_ERROR, "reload", "configuration rejected, keeping the old one: %s",
+		       e.msg);
+		goto out;
+	}
+	rc = ns_webconfig_load(&web, cfg.web_config_file, &e);
+	if (rc) {
+		ns_log(NS_LOG_ERROR, "reload", "configuration rejected, keeping the old one: %s",
+		       e.msg);
+		ns_config_free(&cfg);
+		goto out;
+	}
+	if (ns_privdrop_needed_caps(&cfg) & ~caps_kept)
+		ns_log(NS_LOG_WARN, "reload",
+		       "a newly enabled collector needs a capability dropped at start; restart "
+		       "to grant it");
+	rc = ns_engine_new(&eng, &cfg, &e);
+	if (rc == 0)
+		rc = ns_http_reload(h, &cfg, eng, web, &e);
+	if (rc) {
+		ns_log(NS_LOG_ERROR, "reload", "configuration rejected, keeping the old one: %s",
+		       e.msg);
+		ns_engine_free(eng);
+		ns_webconfig_free(web);
+		ns_config_free(&cfg);
+		goto out;
+	}
+	ns_log(NS_LOG_INFO, "reload", "configuration reloaded, %zu collectors",
+	       ns_http_collectors(h));
+out:
+	status_text(h, status, sizeof(status));
+	ns_sd_reloaded(status);
+}
+
 int main(int argc, char **argv)
 {
 	struct ns_config cfg;
+	struct ns_webconfig *web = NULL;
 	struct ns_engine *eng = NULL;
 	struct ns_http *http = NULL;
 	struct ns_err e = {{0}};
+	uint64_t wd_usec, caps_kept = 0;
+	char status[160], last_status[160] = "";
+	struct timespec period;
 	sigset_t set;
 	int rc, sig;
 
@@ -60,8 +147,15 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	ns_log_setup(cfg.log_level, cfg.log_format);
+	rc = ns_webconfig_load(&web, cfg.web_config_file, &e);
+	if (rc) {
+		fprintf(stderr, "netstack_exporter: %s\n", e.msg);
+		ns_config_free(&cfg);
+		return 2;
+	}
 	if (cfg.check_config) {
 		printf("configuration OK\n");
+		ns_webconfig_free(web);
 		ns_config_free(&cfg);
 		return 0;
 	}
@@ -74,42 +168,105 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	rc = ns_engine_new(&eng, &cfg, &e);
-	if (rc) {
-		fprintf(stderr, "netstack_exporter: %s\n", e.msg);
-		ns_config_free(&cfg);
-		return 2;
-	}
 	if (cfg.once) {
+		rc = drop_privileges(&cfg, &e);
+		if (rc == 0)
+			rc = ns_engine_new(&eng, &cfg, &e);
+		if (rc) {
+			fprintf(stderr, "netstack_exporter: %s\n", e.msg);
+			ns_webconfig_free(web);
+			ns_config_free(&cfg);
+			return 2;
+		}
 		rc = run_once(eng, cfg.once_openmetrics);
 		ns_engine_free(eng);
+		ns_webconfig_free(web);
 		ns_config_free(&cfg);
 		return rc;
 	}
-	rc = ns_http_start(&http, &cfg, eng, &e);
+
+	rc = ns_http_listen(&http, &cfg, &e);
 	if (rc) {
 		fprintf(stderr, "netstack_exporter: %s\n", e.msg);
-		ns_engine_free(eng);
+		ns_webconfig_free(web);
 		ns_config_free(&cfg);
 		return 1;
 	}
-	ns_log(NS_LOG_INFO, NULL, "netstack_exporter %s listening on %s%s, %zu collectors",
-	       NS_VERSION, cfg.listen[0], cfg.nlisten > 1 ? " and more" : "",
-	       ns_engine_count(eng));
-	sd_notify(0, "READY=1");
+	rc = drop_privileges(&cfg, &e);
+	if (rc) {
+		fprintf(stderr, "netstack_exporter: %s\n", e.msg);
+		goto fail;
+	}
+	caps_kept = cfg.runtime_user ? ns_privdrop_needed_caps(&cfg) : ~0ULL;
+	rc = ns_engine_new(&eng, &cfg, &e);
+	if (rc) {
+		/* Unusable configuration (say, a procfs root that does not exist): status 2. */
+		fprintf(stderr, "netstack_exporter: %s\n", e.msg);
+		ns_http_stop(http);
+		ns_webconfig_free(web);
+		ns_config_free(&cfg);
+		return 2;
+	}
+	/* From here the server owns cfg, eng and web. */
+	rc = ns_http_serve(http, &cfg, eng, web, &e);
+	web = NULL;
+	eng = NULL;
+	if (rc) {
+		fprintf(stderr, "netstack_exporter: %s\n", e.msg);
+		goto fail;
+	}
+	if (geteuid() == 0)
+		ns_log(NS_LOG_WARN, NULL,
+		       "running as root with every capability; use --runtime.user (or the "
+		       "systemd unit) to run unprivileged");
+	ns_log(NS_LOG_INFO, NULL, "netstack_exporter %s serving %zu collectors on %zu socket(s)",
+	       NS_VERSION, ns_http_collectors(http), ns_http_sockets(http));
+	status_text(http, status, sizeof(status));
+	ns_sd_ready(status);
+	snprintf(last_status, sizeof(last_status), "%s", status);
+
+	wd_usec = ns_sd_watchdog_usec();
+	if (wd_usec) {
+		period.tv_sec = (time_t)(wd_usec / 2 / 1000000);
+		period.tv_nsec = (long)(wd_usec / 2 % 1000000) * 1000;
+		ns_log(NS_LOG_DEBUG, "systemd", "watchdog every %.3f s", (double)wd_usec / 2e6);
+	} else {
+		period.tv_sec = STATUS_PERIOD_S;
+		period.tv_nsec = 0;
+	}
 	for (;;) {
-		if (sigwait(&set, &sig))
+		sig = sigtimedwait(&set, NULL, &period);
+		if (sig < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				ns_log(NS_LOG_WARN, NULL, "sigtimedwait: %s", strerror(errno));
+			if (wd_usec)
+				ns_sd_watchdog();
+			status_text(http, status, sizeof(status));
+			if (strcmp(status, last_status) != 0) {
+				ns_sd_status(status);
+				snprintf(last_status, sizeof(last_status), "%s", status);
+			}
 			continue;
+		}
 		if (sig == SIGHUP) {
-			ns_log(NS_LOG_INFO, NULL, "SIGHUP: configuration reload is not supported yet");
+			ns_log(NS_LOG_INFO, NULL, "SIGHUP: reloading the configuration");
+			reload(http, argc, argv, caps_kept);
+			if (wd_usec)
+				ns_sd_watchdog();
 			continue;
 		}
 		break;
 	}
-	sd_notify(0, "STOPPING=1");
+	ns_sd_stopping();
 	ns_log(NS_LOG_INFO, NULL, "shutting down on signal %d", sig);
 	ns_http_stop(http);
-	ns_engine_free(eng);
-	ns_config_free(&cfg);
+	ns_webconfig_shutdown();
 	return 0;
+fail:
+	ns_http_stop(http);
+	ns_engine_free(eng);
+	ns_webconfig_free(web);
+	ns_config_free(&cfg);
+	ns_webconfig_shutdown();
+	return 1;
 }
