@@ -31,7 +31,7 @@ int ns_buf_reserve(struct ns_buf *b, size_t extra)
 	return 0;
 }
 
-int ns_buf_append(struct ns_buf *b, const void *p, size_t n)
+int ns_buf_append_slow(struct ns_buf *b, const void *p, size_t n)
 {
 	int rc = ns_buf_reserve(b, n);
 
@@ -43,14 +43,9 @@ int ns_buf_append(struct ns_buf *b, const void *p, size_t n)
 	return 0;
 }
 
-int ns_buf_puts(struct ns_buf *b, const char *s)
+int ns_buf_putc_slow(struct ns_buf *b, char c)
 {
-	return ns_buf_append(b, s, strlen(s));
-}
-
-int ns_buf_putc(struct ns_buf *b, char c)
-{
-	return ns_buf_append(b, &c, 1);
+	return ns_buf_append_slow(b, &c, 1);
 }
 
 int ns_buf_printf(struct ns_buf *b, const char *fmt, ...)

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct ns_buf {
 	char *data;
@@ -22,9 +23,36 @@ struct ns_buf {
 
 /* Make room for at least @extra more bytes (plus a NUL). 0 or -ENOMEM. */
 int ns_buf_reserve(struct ns_buf *b, size_t extra);
-int ns_buf_append(struct ns_buf *b, const void *p, size_t n);
-int ns_buf_puts(struct ns_buf *b, const char *s);
-int ns_buf_putc(struct ns_buf *b, char c);
+/* Slow paths of the inline appenders below (grow, then append). */
+int ns_buf_append_slow(struct ns_buf *b, const void *p, size_t n);
+int ns_buf_putc_slow(struct ns_buf *b, char c);
+
+/* Append @n bytes (the buffer stays NUL-terminated). Inline: hot in the writer. */
+static inline int ns_buf_append(struct ns_buf *b, const void *p, size_t n)
+{
+	if (b->len + n < b->cap) {
+		memcpy(b->data + b->len, p, n);
+		b->len += n;
+		b->data[b->len] = '\0';
+		return 0;
+	}
+	return ns_buf_append_slow(b, p, n);
+}
+
+static inline int ns_buf_putc(struct ns_buf *b, char c)
+{
+	if (b->len + 1 < b->cap) {
+		b->data[b->len++] = c;
+		b->data[b->len] = '\0';
+		return 0;
+	}
+	return ns_buf_putc_slow(b, c);
+}
+
+static inline int ns_buf_puts(struct ns_buf *b, const char *s)
+{
+	return ns_buf_append(b, s, strlen(s));
+}
 int ns_buf_printf(struct ns_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Exact decimal representation of an unsigned / signed 64-bit integer. */
