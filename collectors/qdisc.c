@@ -804,6 +804,9 @@ struct qd_emit {
 	struct ns_writer *w;
 	int rc;
 	const char *bad;
+	/* basic families of qdiscs [0] and classes [1], looked up once a scrape */
+	struct ns_family *basic[2][QD_NBASIC];
+	bool basic_done[2];
 };
 
 static struct ns_family *qd_family(struct qd_emit *em, const char *name, const char *help,
@@ -909,20 +912,25 @@ static void qd_put_cake(struct qd_emit *em, const struct qd_cake *c, const struc
 	}
 }
 
-static void qd_emit_basic(struct qd_emit *em, const char *prefix, const struct qd_rec *r,
+static void qd_emit_basic(struct qd_emit *em, bool cls, const struct qd_rec *r,
 			  const struct ns_label *l, size_t n)
 {
-	char name[96];
+	struct ns_family **fam = em->basic[cls];
 
-	for (int i = 0; i < QD_NBASIC; i++) {
-		struct ns_family *f;
+	if (!em->basic_done[cls]) {
+		const char *prefix = cls ? "netstack_qdisc_class_" : "netstack_qdisc_";
+		char name[96];
 
-		if (!(r->have & (1u << i)))
-			continue;
-		snprintf(name, sizeof(name), "%s%s", prefix, qd_basic[i].suffix);
-		f = qd_family(em, name, qd_basic[i].help, qd_basic[i].type, qd_basic[i].unit);
-		qd_put(em, f, l, n, r->basic[i]);
+		for (int i = 0; i < QD_NBASIC; i++) {
+			snprintf(name, sizeof(name), "%s%s", prefix, qd_basic[i].suffix);
+			fam[i] = qd_family(em, name, qd_basic[i].help, qd_basic[i].type,
+					   qd_basic[i].unit);
+		}
+		em->basic_done[cls] = true;
 	}
+	for (int i = 0; i < QD_NBASIC; i++)
+		if (r->have & (1u << i))
+			qd_put(em, fam[i], l, n, r->basic[i]);
 }
 
 static bool qd_is_mq(const char *kind)
@@ -984,7 +992,7 @@ static int qd_emit_all(const struct qd_state *st, struct ns_writer *w, struct ns
 
 		qd_fmt_handle(handle, sizeof(handle), r->handle);
 		qd_fmt_classid(parent, sizeof(parent), r->parent);
-		qd_emit_basic(&em, "netstack_qdisc_", r, l, 4);
+		qd_emit_basic(&em, false, r, l, 4);
 		switch (r->xkind) {
 		case QX_FQ_CODEL: {
 			uint32_t type;
@@ -1031,7 +1039,7 @@ static int qd_emit_all(const struct qd_state *st, struct ns_writer *w, struct ns
 
 		qd_fmt_classid(classid, sizeof(classid), r->handle);
 		qd_fmt_classid(parent, sizeof(parent), r->parent);
-		qd_emit_basic(&em, "netstack_qdisc_class_", r, l, 4);
+		qd_emit_basic(&em, true, r, l, 4);
 		if (r->xkind != QX_HTB)
 			continue;
 		qd_put_xfields(&em, qd_htb_class, r, 0, l, 4);
