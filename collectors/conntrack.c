@@ -79,6 +79,8 @@
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack_tcp.h>
 
+#include <linux/capability.h>
+
 #include "collector.h"
 #include "nl.h"
 #include "procfs.h"
@@ -1530,6 +1532,8 @@ const struct ns_collector ns_collector_conntrack = {
     .help = "Connection tracking: table fill, per-CPU statistics and a breakdown of the "
 	    "table (ctnetlink, /proc fallback).",
     .default_enabled = true,
+    /* ctnetlink statistics and table dumps need CAP_NET_ADMIN */
+    .caps = 1ULL << CAP_NET_ADMIN,
     .options = ct_options,
     .init = ct_init,
     .collect = ct_collect,

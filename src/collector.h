@@ -58,6 +58,12 @@ struct ns_collector {
 	const char *help; /* one line for --help and the landing page */
 	bool default_enabled;
 	const struct ns_option *options; /* terminated by {NULL}, or NULL */
+	/*
+	 * Capabilities collect() needs, as 1ULL << CAP_x bits (0: none). The
+	 * privilege drop (--runtime.user) keeps exactly the union of the enabled
+	 * collectors' caps; the systemd unit's AmbientCapabilities= must match.
+	 */
+	uint64_t caps;
 	int (*init)(struct ns_ctx *ctx, const struct ns_opts *opts, void **state,
 		    struct ns_err *e);
 	int (*collect)(struct ns_ctx *ctx, void *state, struct ns_writer *w, struct ns_err *e);

@@ -19,14 +19,9 @@ uint64_t ns_privdrop_needed_caps(const struct ns_config *cfg)
 {
 	uint64_t caps = 0;
 
-	/*
-	 * Until collectors declare what they need (a proposed
-	 * `uint64_t caps` field in struct ns_collector), the rule is by name:
-	 * conntrack talks to ctnetlink, whose dumps need CAP_NET_ADMIN.
-	 */
 	for (size_t i = 0; i < ns_ncollectors; i++)
-		if (cfg->coll[i].enabled && strcmp(ns_collectors[i]->name, "conntrack") == 0)
-			caps |= 1ULL << CAP_NET_ADMIN;
+		if (cfg->coll[i].enabled)
+			caps |= ns_collectors[i]->caps;
 	return caps;
 }
 
