@@ -82,6 +82,7 @@
 #include <linux/capability.h>
 
 #include "collector.h"
+#include "emit.h"
 #include "nl.h"
 #include "procfs.h"
 
@@ -511,61 +512,10 @@ static size_t ct_ss_top(const struct ct_ss *s, struct ct_top *out, size_t k)
 
 /* ---- emission helpers ---- */
 
-struct ct_emit {
-	struct ns_writer *w;
-	int rc;
-	const char *bad;
-};
-
-static struct ns_family *ct_family(struct ct_emit *em, const char *name, const char *help,
-				   enum ns_mtype type, const char *unit)
-{
-	struct ns_family *f = ns_family(em->w, name, help, type, unit);
-
-	if (!f && !em->rc) {
-		em->rc = -EINVAL;
-		em->bad = name;
-	}
-	return f;
-}
-
-static void ct_put(struct ct_emit *em, struct ns_family *f, const struct ns_label *l, size_t n,
-		   uint64_t v)
-{
-	int rc;
-
-	if (!f)
-		return;
-	rc = ns_sample_u64(em->w, f, l, n, v);
-	if (rc && rc != -EEXIST && !em->rc)
-		em->rc = rc;
-}
-
-static void ct_put_f64(struct ct_emit *em, struct ns_family *f, double v)
-{
-	int rc;
-
-	if (!f)
-		return;
-	rc = ns_sample_f64(em->w, f, NS_NOLABELS, v);
-	if (rc && rc != -EEXIST && !em->rc)
-		em->rc = rc;
-}
-
 /* One gauge without labels. */
-static void ct_gauge(struct ct_emit *em, const char *name, const char *help, uint64_t v)
+static void ct_gauge(struct ns_emit *em, const char *name, const char *help, uint64_t v)
 {
-	ct_put(em, ct_family(em, name, help, NS_GAUGE, NULL), NS_NOLABELS, v);
-}
-
-static int ct_emit_done(struct ct_emit *em, struct ns_err *e)
-{
-	if (em->rc && em->bad)
-		return ns_err_set(e, em->rc, "conntrack: metric family %s rejected by the writer",
-				  em->bad);
-	if (em->rc)
-		return ns_err_set(e, em->rc, "conntrack: adding a sample: %s", strerror(-em->rc));
-	return 0;
+	ns_emit_u64(em, ns_emit_family(em, name, help, NS_GAUGE, NULL), NS_NOLABELS, v);
 }
 
 /* ---- netlink: global and per-CPU statistics ---- */
@@ -1168,7 +1118,7 @@ static int ct_breakdown(struct ns_ctx *ctx, struct ct_state *st, struct ns_err *
 
 /* ---- emission ---- */
 
-static void ct_emit_stats(struct ct_emit *em, const struct ct_state *st)
+static void ct_emit_stats(struct ns_emit *em, const struct ct_state *st)
 {
 	for (size_t s = 0; s < CT_NSTATS; s++) {
 		struct ns_family *f = NULL;
@@ -1182,17 +1132,17 @@ static void ct_emit_stats(struct ct_emit *em, const struct ct_state *st)
 			if (!(c->have & (1u << s)))
 				continue;
 			if (!f)
-				f = ct_family(em, ct_stats[s].name, ct_stats[s].help, NS_COUNTER,
-					      NULL);
+				f = ns_emit_family(em, ct_stats[s].name, ct_stats[s].help,
+						   NS_COUNTER, NULL);
 			any = true;
 			sum += c->v[s];
 			if (st->per_cpu) {
 				snprintf(cpu, sizeof(cpu), "%u", c->cpu);
-				ct_put(em, f, NS_LABELS({"cpu", cpu}), c->v[s]);
+				ns_emit_u64(em, f, NS_LABELS({"cpu", cpu}), c->v[s]);
 			}
 		}
 		if (any && !st->per_cpu)
-			ct_put(em, f, NS_NOLABELS, sum);
+			ns_emit_u64(em, f, NS_NOLABELS, sum);
 	}
 }
 
@@ -1202,28 +1152,31 @@ static void ct_fmt_addr(const struct ct_key *k, char *buf, size_t len)
 		snprintf(buf, len, "?");
 }
 
-static void ct_emit_breakdown(struct ct_emit *em, const struct ct_state *st)
+static void ct_emit_breakdown(struct ns_emit *em, const struct ct_state *st)
 {
 	const struct ct_result *r = &st->res;
 	struct ns_family *f;
 
 	if (st->breakdown && (st->source == CT_SRC_NETLINK || st->runs))
-		ct_put(em,
-		       ct_family(em, "netstack_conntrack_breakdown_runs_total",
-				 "Table dumps completed for the breakdown.", NS_COUNTER, NULL),
-		       NS_NOLABELS, st->runs);
+		ns_emit_u64(em,
+			    ns_emit_family(em, "netstack_conntrack_breakdown_runs_total",
+					   "Table dumps completed for the breakdown.", NS_COUNTER,
+					   NULL),
+			    NS_NOLABELS, st->runs);
 	if (!r->valid)
 		return;
-	ct_put_f64(em,
-		   ct_family(em, "netstack_conntrack_breakdown_duration_seconds",
-			     "Wall time of the last breakdown table dump.", NS_GAUGE, "seconds"),
-		   r->duration);
-	ct_put_f64(em,
-		   ct_family(em, "netstack_conntrack_breakdown_timestamp_seconds",
-			     "Unix time at which the last breakdown finished; its numbers are "
-			     "cached until the next one.",
-			     NS_GAUGE, "seconds"),
-		   r->timestamp);
+	ns_emit_f64(em,
+		    ns_emit_family(em, "netstack_conntrack_breakdown_duration_seconds",
+				   "Wall time of the last breakdown table dump.", NS_GAUGE,
+				   "seconds"),
+		    NS_NOLABELS, r->duration);
+	ns_emit_f64(
+	    em,
+	    ns_emit_family(em, "netstack_conntrack_breakdown_timestamp_seconds",
+			   "Unix time at which the last breakdown finished; its numbers are "
+			   "cached until the next one.",
+			   NS_GAUGE, "seconds"),
+	    NS_NOLABELS, r->timestamp);
 	ct_gauge(em, "netstack_conntrack_breakdown_scanned_entries",
 		 "Entries counted by the last breakdown.", r->scanned);
 	ct_gauge(em, "netstack_conntrack_breakdown_unparsed_entries",
@@ -1235,9 +1188,9 @@ static void ct_emit_breakdown(struct ct_emit *em, const struct ct_state *st)
 		 "table, else 0.",
 		 r->truncated);
 
-	f = ct_family(em, "netstack_conntrack_table_entries",
-		      "Entries of the last breakdown by layer-3 family and layer-4 protocol.",
-		      NS_GAUGE, NULL);
+	f = ns_emit_family(em, "netstack_conntrack_table_entries",
+			   "Entries of the last breakdown by layer-3 family and layer-4 protocol.",
+			   NS_GAUGE, NULL);
 	for (size_t fam = 0; fam < CT_NFAM; fam++) {
 		uint64_t famtotal = 0;
 
@@ -1254,33 +1207,36 @@ static void ct_emit_breakdown(struct ct_emit *em, const struct ct_state *st)
 				continue;
 			if (fam == CT_FAM_OTHER && !r->proto[fam][p])
 				continue;
-			ct_put(em, f, NS_LABELS({"family", ct_fam_names[fam]}, {"protocol", pname}),
-			       r->proto[fam][p]);
+			ns_emit_u64(em, f,
+				    NS_LABELS({"family", ct_fam_names[fam]}, {"protocol", pname}),
+				    r->proto[fam][p]);
 		}
 	}
-	f = ct_family(em, "netstack_conntrack_table_tcp_entries",
-		      "TCP entries of the last breakdown by conntrack TCP state.", NS_GAUGE, NULL);
+	f = ns_emit_family(em, "netstack_conntrack_table_tcp_entries",
+			   "TCP entries of the last breakdown by conntrack TCP state.", NS_GAUGE,
+			   NULL);
 	for (size_t s = 0; s < CT_NTCP; s++)
-		ct_put(em, f, NS_LABELS({"state", ct_tcp_states[s]}), r->tcp[s]);
+		ns_emit_u64(em, f, NS_LABELS({"state", ct_tcp_states[s]}), r->tcp[s]);
 
-	f = ct_family(em, "netstack_conntrack_top_source_entries",
-		      "Entries per original source address, the top-k of the last breakdown "
-		      "(space-saving upper bound; exact when top_exact is 1).",
-		      NS_GAUGE, NULL);
+	f = ns_emit_family(em, "netstack_conntrack_top_source_entries",
+			   "Entries per original source address, the top-k of the last breakdown "
+			   "(space-saving upper bound; exact when top_exact is 1).",
+			   NS_GAUGE, NULL);
 	for (size_t i = 0; i < r->nsrc; i++) {
 		char addr[INET6_ADDRSTRLEN];
 
 		ct_fmt_addr(&r->src[i].key, addr, sizeof(addr));
-		ct_put(em, f,
-		       NS_LABELS({"family", r->src[i].key.family == AF_INET ? "ipv4" : "ipv6"},
-				 {"address", addr}),
-		       r->src[i].count);
+		ns_emit_u64(em, f,
+			    NS_LABELS({"family", r->src[i].key.family == AF_INET ? "ipv4" : "ipv6"},
+				      {"address", addr}),
+			    r->src[i].count);
 	}
-	f = ct_family(em, "netstack_conntrack_top_destination_entries",
-		      "Entries per original destination address, layer-4 protocol and port, the "
-		      "top-k of the last breakdown (space-saving upper bound; exact when "
-		      "top_exact is 1).",
-		      NS_GAUGE, NULL);
+	f = ns_emit_family(
+	    em, "netstack_conntrack_top_destination_entries",
+	    "Entries per original destination address, layer-4 protocol and port, the "
+	    "top-k of the last breakdown (space-saving upper bound; exact when "
+	    "top_exact is 1).",
+	    NS_GAUGE, NULL);
 	for (size_t i = 0; i < r->ndst; i++) {
 		const struct ct_key *k = &r->dst[i].key;
 		size_t pb = ct_proto_bucket(k->proto);
@@ -1293,34 +1249,36 @@ static void ct_emit_breakdown(struct ct_emit *em, const struct ct_state *st)
 			snprintf(pnum, sizeof(pnum), "%u", k->proto);
 		ct_fmt_addr(k, addr, sizeof(addr));
 		snprintf(port, sizeof(port), "%u", k->port);
-		ct_put(em, f,
-		       NS_LABELS({"family", k->family == AF_INET ? "ipv4" : "ipv6"},
-				 {"protocol", pname}, {"address", addr}, {"port", port}),
-		       r->dst[i].count);
+		ns_emit_u64(em, f,
+			    NS_LABELS({"family", k->family == AF_INET ? "ipv4" : "ipv6"},
+				      {"protocol", pname}, {"address", addr}, {"port", port}),
+			    r->dst[i].count);
 	}
-	f = ct_family(em, "netstack_conntrack_top_exact",
-		      "1 if the top-k counts of the last breakdown are exact (no tracked key was "
-		      "ever evicted), 0 if they are space-saving upper bounds.",
-		      NS_GAUGE, NULL);
-	ct_put(em, f, NS_LABELS({"table", "source"}), r->src_exact);
-	ct_put(em, f, NS_LABELS({"table", "destination"}), r->dst_exact);
+	f = ns_emit_family(
+	    em, "netstack_conntrack_top_exact",
+	    "1 if the top-k counts of the last breakdown are exact (no tracked key was "
+	    "ever evicted), 0 if they are space-saving upper bounds.",
+	    NS_GAUGE, NULL);
+	ns_emit_u64(em, f, NS_LABELS({"table", "source"}), r->src_exact);
+	ns_emit_u64(em, f, NS_LABELS({"table", "destination"}), r->dst_exact);
 }
 
 static int ct_emit_all(const struct ct_state *st, struct ns_writer *w, struct ns_err *e)
 {
-	struct ct_emit em = {.w = w};
+	struct ns_emit em = NS_EMIT_INIT(w, "conntrack");
 
 	ct_gauge(&em, "netstack_conntrack_enabled",
 		 "1 if connection tracking is loaded in this network namespace, else 0.",
 		 st->source != CT_SRC_NONE);
 	if (st->source == CT_SRC_NONE)
-		return ct_emit_done(&em, e);
-	ct_put(&em,
-	       ct_family(&em, "netstack_conntrack_source_info",
-			 "Where the conntrack numbers were read: netlink (ctnetlink) or procfs "
-			 "(fallback without CAP_NET_ADMIN or without ctnetlink).",
-			 NS_INFO, NULL),
-	       NS_LABELS({"source", st->source == CT_SRC_NETLINK ? "netlink" : "procfs"}), 1);
+		return ns_emit_done(&em, e);
+	ns_emit_u64(
+	    &em,
+	    ns_emit_family(&em, "netstack_conntrack_source_info",
+			   "Where the conntrack numbers were read: netlink (ctnetlink) or procfs "
+			   "(fallback without CAP_NET_ADMIN or without ctnetlink).",
+			   NS_INFO, NULL),
+	    NS_LABELS({"source", st->source == CT_SRC_NETLINK ? "netlink" : "procfs"}), 1);
 	if (st->have_entries)
 		ct_gauge(&em, "netstack_conntrack_entries",
 			 "Entries in the connection tracking table of this network namespace.",
@@ -1336,7 +1294,7 @@ static int ct_emit_all(const struct ct_state *st, struct ns_writer *w, struct ns
 			 st->exp_limit);
 	ct_emit_stats(&em, st);
 	ct_emit_breakdown(&em, st);
-	return ct_emit_done(&em, e);
+	return ns_emit_done(&em, e);
 }
 
 /* ---- collector ---- */

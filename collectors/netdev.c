@@ -40,6 +40,7 @@
 #include <linux/rtnetlink.h>
 
 #include "collector.h"
+#include "emit.h"
 #include "namefilter.h"
 #include "nl.h"
 
@@ -316,73 +317,45 @@ static void nd_reset(void *data)
 	st->ndevs = 0;
 }
 
-/* Sample helpers: remember the first real error, ignore duplicates. */
-struct nd_emit {
-	struct ns_writer *w;
-	int rc;
-	const char *bad;
-};
-
-static struct ns_family *nd_family(struct nd_emit *em, const char *name, const char *help,
-				   enum ns_mtype type, const char *unit)
-{
-	struct ns_family *f = ns_family(em->w, name, help, type, unit);
-
-	if (!f && !em->rc) {
-		em->rc = -EINVAL;
-		em->bad = name;
-	}
-	return f;
-}
-
-static void nd_put(struct nd_emit *em, struct ns_family *f, const struct ns_label *l, size_t n,
-		   uint64_t v)
-{
-	int rc;
-
-	if (!f)
-		return;
-	rc = ns_sample_u64(em->w, f, l, n, v);
-	if (rc && rc != -EEXIST && !em->rc)
-		em->rc = rc;
-}
-
 static int nd_emit_all(const struct nd_state *st, struct ns_writer *w, struct ns_err *e)
 {
 	struct ns_family *fstat[ND_NSTATS], *fup, *foper, *fcarrier, *fcc, *fcup, *fcdown, *fmtu,
 	    *ftxq, *ftype, *finfo;
-	struct nd_emit em = {.w = w};
+	struct ns_emit em = NS_EMIT_INIT(w, "netdev");
 
 	for (size_t i = 0; i < ND_NSTATS; i++)
-		fstat[i] = nd_family(&em, nd_stats[i].name, nd_stats[i].help, NS_COUNTER,
-				     nd_stats[i].unit);
-	fup = nd_family(&em, "netstack_netdev_up",
-			"1 if the interface is administratively up (IFF_UP), else 0.", NS_GAUGE,
-			NULL);
-	foper = nd_family(&em, "netstack_netdev_oper_state",
-			  "Operational state (RFC 2863, IFLA_OPERSTATE): 1 for the current state, "
-			  "0 for the others.",
-			  NS_GAUGE, NULL);
-	fcarrier =
-	    nd_family(&em, "netstack_netdev_carrier",
-		      "1 if the interface has carrier (IFLA_CARRIER), else 0.", NS_GAUGE, NULL);
-	fcc =
-	    nd_family(&em, "netstack_netdev_carrier_changes_total",
-		      "Carrier up and down transitions (IFLA_CARRIER_CHANGES).", NS_COUNTER, NULL);
-	fcup = nd_family(&em, "netstack_netdev_carrier_up_changes_total",
-			 "Carrier transitions to up (IFLA_CARRIER_UP_COUNT).", NS_COUNTER, NULL);
-	fcdown =
-	    nd_family(&em, "netstack_netdev_carrier_down_changes_total",
-		      "Carrier transitions to down (IFLA_CARRIER_DOWN_COUNT).", NS_COUNTER, NULL);
-	fmtu = nd_family(&em, "netstack_netdev_mtu_bytes", "Interface MTU (IFLA_MTU).", NS_GAUGE,
-			 "bytes");
-	ftxq = nd_family(&em, "netstack_netdev_transmit_queue_length",
-			 "Transmit queue length in packets (IFLA_TXQLEN).", NS_GAUGE, NULL);
-	ftype =
-	    nd_family(&em, "netstack_netdev_protocol_type",
-		      "Link layer type, an ARPHRD_* number (ifinfomsg.ifi_type).", NS_GAUGE, NULL);
-	finfo = nd_family(&em, "netstack_netdev_info",
-			  "Interface attributes as labels; the value is always 1.", NS_INFO, NULL);
+		fstat[i] = ns_emit_family(&em, nd_stats[i].name, nd_stats[i].help, NS_COUNTER,
+					  nd_stats[i].unit);
+	fup = ns_emit_family(&em, "netstack_netdev_up",
+			     "1 if the interface is administratively up (IFF_UP), else 0.",
+			     NS_GAUGE, NULL);
+	foper =
+	    ns_emit_family(&em, "netstack_netdev_oper_state",
+			   "Operational state (RFC 2863, IFLA_OPERSTATE): 1 for the current state, "
+			   "0 for the others.",
+			   NS_GAUGE, NULL);
+	fcarrier = ns_emit_family(&em, "netstack_netdev_carrier",
+				  "1 if the interface has carrier (IFLA_CARRIER), else 0.",
+				  NS_GAUGE, NULL);
+	fcc = ns_emit_family(&em, "netstack_netdev_carrier_changes_total",
+			     "Carrier up and down transitions (IFLA_CARRIER_CHANGES).", NS_COUNTER,
+			     NULL);
+	fcup =
+	    ns_emit_family(&em, "netstack_netdev_carrier_up_changes_total",
+			   "Carrier transitions to up (IFLA_CARRIER_UP_COUNT).", NS_COUNTER, NULL);
+	fcdown = ns_emit_family(&em, "netstack_netdev_carrier_down_changes_total",
+				"Carrier transitions to down (IFLA_CARRIER_DOWN_COUNT).",
+				NS_COUNTER, NULL);
+	fmtu = ns_emit_family(&em, "netstack_netdev_mtu_bytes", "Interface MTU (IFLA_MTU).",
+			      NS_GAUGE, "bytes");
+	ftxq = ns_emit_family(&em, "netstack_netdev_transmit_queue_length",
+			      "Transmit queue length in packets (IFLA_TXQLEN).", NS_GAUGE, NULL);
+	ftype = ns_emit_family(&em, "netstack_netdev_protocol_type",
+			       "Link layer type, an ARPHRD_* number (ifinfomsg.ifi_type).",
+			       NS_GAUGE, NULL);
+	finfo =
+	    ns_emit_family(&em, "netstack_netdev_info",
+			   "Interface attributes as labels; the value is always 1.", NS_INFO, NULL);
 
 	for (size_t i = 0; i < st->ndevs; i++) {
 		const struct nd_dev *d = &st->devs[i];
@@ -391,38 +364,36 @@ static int nd_emit_all(const struct nd_state *st, struct ns_writer *w, struct ns
 
 		for (size_t s = 0; s < ND_NSTATS; s++)
 			if (d->stats_valid & (1u << s))
-				nd_put(&em, fstat[s], NS_LABELS({"device", d->name}), d->stats[s]);
-		nd_put(&em, fup, NS_LABELS({"device", d->name}), !!(d->flags & IFF_UP));
+				ns_emit_u64(&em, fstat[s], NS_LABELS({"device", d->name}),
+					    d->stats[s]);
+		ns_emit_u64(&em, fup, NS_LABELS({"device", d->name}), !!(d->flags & IFF_UP));
 		if (d->have & ND_HAVE_OPERSTATE)
 			for (size_t k = 0; k < ND_NOPER; k++)
-				nd_put(&em, foper,
-				       NS_LABELS({"device", d->name}, {"state", nd_operstates[k]}),
-				       k == d->operstate);
+				ns_emit_u64(
+				    &em, foper,
+				    NS_LABELS({"device", d->name}, {"state", nd_operstates[k]}),
+				    k == d->operstate);
 		if (d->have & ND_HAVE_CARRIER)
-			nd_put(&em, fcarrier, NS_LABELS({"device", d->name}), !!d->carrier);
+			ns_emit_u64(&em, fcarrier, NS_LABELS({"device", d->name}), !!d->carrier);
 		if (d->have & ND_HAVE_CARRIER_CHANGES)
-			nd_put(&em, fcc, NS_LABELS({"device", d->name}), d->carrier_changes);
+			ns_emit_u64(&em, fcc, NS_LABELS({"device", d->name}), d->carrier_changes);
 		if (d->have & ND_HAVE_CARRIER_UP)
-			nd_put(&em, fcup, NS_LABELS({"device", d->name}), d->carrier_up);
+			ns_emit_u64(&em, fcup, NS_LABELS({"device", d->name}), d->carrier_up);
 		if (d->have & ND_HAVE_CARRIER_DOWN)
-			nd_put(&em, fcdown, NS_LABELS({"device", d->name}), d->carrier_down);
+			ns_emit_u64(&em, fcdown, NS_LABELS({"device", d->name}), d->carrier_down);
 		if (d->have & ND_HAVE_MTU)
-			nd_put(&em, fmtu, NS_LABELS({"device", d->name}), d->mtu);
+			ns_emit_u64(&em, fmtu, NS_LABELS({"device", d->name}), d->mtu);
 		if (d->have & ND_HAVE_TXQLEN)
-			nd_put(&em, ftxq, NS_LABELS({"device", d->name}), d->txqlen);
-		nd_put(&em, ftype, NS_LABELS({"device", d->name}), d->type);
-		nd_put(&em, finfo,
-		       NS_LABELS({"device", d->name}, {"ifindex", d->ifindex},
-				 {"address", d->address}, {"broadcast", d->broadcast},
-				 {"operstate", oper}, {"ifalias", d->alias}, {"kind", d->kind}),
-		       1);
+			ns_emit_u64(&em, ftxq, NS_LABELS({"device", d->name}), d->txqlen);
+		ns_emit_u64(&em, ftype, NS_LABELS({"device", d->name}), d->type);
+		ns_emit_u64(&em, finfo,
+			    NS_LABELS({"device", d->name}, {"ifindex", d->ifindex},
+				      {"address", d->address}, {"broadcast", d->broadcast},
+				      {"operstate", oper}, {"ifalias", d->alias},
+				      {"kind", d->kind}),
+			    1);
 	}
-	if (em.rc && em.bad)
-		return ns_err_set(e, em.rc, "netdev: metric family %s rejected by the writer",
-				  em.bad);
-	if (em.rc)
-		return ns_err_set(e, em.rc, "netdev: adding a sample: %s", strerror(-em.rc));
-	return 0;
+	return ns_emit_done(&em, e);
 }
 
 static void nd_fini(void *state)

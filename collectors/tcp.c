@@ -45,6 +45,7 @@
 #include <linux/inet_diag.h>
 
 #include "collector.h"
+#include "emit.h"
 #include "procfs.h"
 #include "sockdiag.h"
 
@@ -430,41 +431,10 @@ static int tcp_sock_cb(const struct ns_sd_sock *s, void *data)
 
 /* ---- emitting ---- */
 
-struct tcp_emit {
-	struct ns_writer *w;
-	int rc;
-	const char *bad;
-};
-
-static struct ns_family *tcp_family(struct tcp_emit *em, const char *name, const char *help,
-				    enum ns_mtype type, const char *unit)
-{
-	struct ns_family *f = ns_family(em->w, name, help, type, unit);
-
-	if (!f && !em->rc) {
-		em->rc = -EINVAL;
-		em->bad = name;
-	}
-	return f;
-}
-
-static void tcp_put(struct tcp_emit *em, struct ns_family *f, const struct ns_label *l, size_t n,
-		    uint64_t v)
-{
-	int rc;
-
-	if (!f)
-		return;
-	rc = ns_sample_u64(em->w, f, l, n, v);
-	if (rc && rc != -EEXIST && !em->rc)
-		em->rc = rc;
-}
-
-static void tcp_put_hist(struct tcp_emit *em, struct ns_family *f, const struct ns_label *l,
+static void tcp_put_hist(struct ns_emit *em, struct ns_family *f, const struct ns_label *l,
 			 size_t n, const struct tcp_infosum *s)
 {
 	uint64_t cum[TCP_NRTT], c = 0;
-	int rc;
 
 	if (!f)
 		return;
@@ -472,37 +442,36 @@ static void tcp_put_hist(struct tcp_emit *em, struct ns_family *f, const struct 
 		c += s->rtt[i];
 		cum[i] = c;
 	}
-	rc = ns_sample_histogram(em->w, f, l, n, tcp_rtt_le, cum, TCP_NRTT, s->count,
-				 (double)s->sum_us / 1e6);
-	if (rc && rc != -EEXIST && !em->rc)
-		em->rc = rc;
+	ns_emit_check(em, ns_sample_histogram(em->w, f, l, n, tcp_rtt_le, cum, TCP_NRTT, s->count,
+					      (double)s->sum_us / 1e6));
 }
 
 static const char *const tcp_fams[2] = {"ipv4", "ipv6"};
 
-static void tcp_emit_ports(struct tcp_state *st, struct tcp_emit *em)
+static void tcp_emit_ports(struct tcp_state *st, struct ns_emit *em)
 {
 	struct ns_family *f, *fh = NULL, *fr = NULL, *fl = NULL;
 	char port[16];
 
-	f = tcp_family(em, "netstack_tcp_local_port_connections",
-		       "TCP sockets per local listening port (server side) and state; "
-		       "port=\"overflow\" sums the listening ports beyond max-ports. "
-		       "established is always present, other states when non-zero.",
-		       NS_GAUGE, NULL);
+	f = ns_emit_family(em, "netstack_tcp_local_port_connections",
+			   "TCP sockets per local listening port (server side) and state; "
+			   "port=\"overflow\" sums the listening ports beyond max-ports. "
+			   "established is always present, other states when non-zero.",
+			   NS_GAUGE, NULL);
 	if (st->tcp_info) {
-		fh = tcp_family(em, "netstack_tcp_local_port_established_rtt_seconds",
-				"Smoothed RTT (tcpi_rtt) of established sockets per local "
-				"listening port.",
-				NS_HISTOGRAM, "seconds");
-		fr = tcp_family(em, "netstack_tcp_local_port_established_retransmitted_segments",
-				"Retransmitted segments (tcpi_total_retrans) summed over the "
-				"established sockets of a local listening port.",
-				NS_GAUGE, NULL);
-		fl = tcp_family(em, "netstack_tcp_local_port_established_lost_segments",
-				"Segments currently presumed lost (tcpi_lost) summed over the "
-				"established sockets of a local listening port.",
-				NS_GAUGE, NULL);
+		fh = ns_emit_family(em, "netstack_tcp_local_port_established_rtt_seconds",
+				    "Smoothed RTT (tcpi_rtt) of established sockets per local "
+				    "listening port.",
+				    NS_HISTOGRAM, "seconds");
+		fr =
+		    ns_emit_family(em, "netstack_tcp_local_port_established_retransmitted_segments",
+				   "Retransmitted segments (tcpi_total_retrans) summed over the "
+				   "established sockets of a local listening port.",
+				   NS_GAUGE, NULL);
+		fl = ns_emit_family(em, "netstack_tcp_local_port_established_lost_segments",
+				    "Segments currently presumed lost (tcpi_lost) summed over the "
+				    "established sockets of a local listening port.",
+				    NS_GAUGE, NULL);
 	}
 	for (size_t i = 0; i <= st->nports; i++) {
 		const struct tcp_port *p = i < st->nports ? &st->ports[i] : &st->overflow;
@@ -516,31 +485,31 @@ static void tcp_emit_ports(struct tcp_state *st, struct tcp_emit *em)
 		for (unsigned s = 1; s < TCP_NSTATES; s++) {
 			if (s == TCP_LISTEN || (s != TCP_ESTABLISHED && !p->conn[s]))
 				continue;
-			tcp_put(em, f, NS_LABELS({"port", port}, {"state", tcp_states[s]}),
-				p->conn[s]);
+			ns_emit_u64(em, f, NS_LABELS({"port", port}, {"state", tcp_states[s]}),
+				    p->conn[s]);
 		}
 		if (st->tcp_info) {
 			tcp_put_hist(em, fh, NS_LABELS({"port", port}), &p->info);
-			tcp_put(em, fr, NS_LABELS({"port", port}), p->info.retrans);
-			tcp_put(em, fl, NS_LABELS({"port", port}), p->info.lost);
+			ns_emit_u64(em, fr, NS_LABELS({"port", port}), p->info.retrans);
+			ns_emit_u64(em, fl, NS_LABELS({"port", port}), p->info.lost);
 		}
 	}
 }
 
-static void tcp_emit_listeners(struct tcp_state *st, struct tcp_emit *em)
+static void tcp_emit_listeners(struct tcp_state *st, struct ns_emit *em)
 {
 	struct ns_family *fq, *fm;
 	char addr[NS_SD_ADDRSTRLEN], port[16];
 
-	fq = tcp_family(em, "netstack_tcp_listener_queue_length",
-			"Connections waiting in a listener's accept queue (sk_ack_backlog), "
-			"summed over the sockets sharing the address and port.",
-			NS_GAUGE, NULL);
-	fm = tcp_family(em, "netstack_tcp_listener_queue_max",
-			"Accept queue capacity of a listener (listen() backlog capped by "
-			"net.core.somaxconn; the queue holds one more), summed over the "
-			"sockets sharing the address and port.",
-			NS_GAUGE, NULL);
+	fq = ns_emit_family(em, "netstack_tcp_listener_queue_length",
+			    "Connections waiting in a listener's accept queue (sk_ack_backlog), "
+			    "summed over the sockets sharing the address and port.",
+			    NS_GAUGE, NULL);
+	fm = ns_emit_family(em, "netstack_tcp_listener_queue_max",
+			    "Accept queue capacity of a listener (listen() backlog capped by "
+			    "net.core.somaxconn; the queue holds one more), summed over the "
+			    "sockets sharing the address and port.",
+			    NS_GAUGE, NULL);
 	for (size_t i = 0; i < st->listeners.n; i++) {
 		const struct ns_sd_ep *ep = &st->listeners.keys[i];
 		const uint64_t *v = st->listeners.vals[i];
@@ -548,39 +517,40 @@ static void tcp_emit_listeners(struct tcp_state *st, struct tcp_emit *em)
 
 		ns_sd_format_addr(ep, addr, sizeof(addr));
 		snprintf(port, sizeof(port), "%u", ep->port);
-		tcp_put(em, fq, NS_LABELS({"family", fam}, {"address", addr}, {"port", port}),
-			v[0]);
-		tcp_put(em, fm, NS_LABELS({"family", fam}, {"address", addr}, {"port", port}),
-			v[1]);
+		ns_emit_u64(em, fq, NS_LABELS({"family", fam}, {"address", addr}, {"port", port}),
+			    v[0]);
+		ns_emit_u64(em, fm, NS_LABELS({"family", fam}, {"address", addr}, {"port", port}),
+			    v[1]);
 	}
 	for (unsigned fi = 0; fi < 2; fi++) {
 		if (!st->lovf_used[fi])
 			continue;
-		tcp_put(em, fq,
-			NS_LABELS({"family", tcp_fams[fi]}, {"address", "overflow"},
-				  {"port", "overflow"}),
-			st->lovf[fi][0]);
-		tcp_put(em, fm,
-			NS_LABELS({"family", tcp_fams[fi]}, {"address", "overflow"},
-				  {"port", "overflow"}),
-			st->lovf[fi][1]);
+		ns_emit_u64(em, fq,
+			    NS_LABELS({"family", tcp_fams[fi]}, {"address", "overflow"},
+				      {"port", "overflow"}),
+			    st->lovf[fi][0]);
+		ns_emit_u64(em, fm,
+			    NS_LABELS({"family", tcp_fams[fi]}, {"address", "overflow"},
+				      {"port", "overflow"}),
+			    st->lovf[fi][1]);
 	}
 }
 
-static void tcp_emit_ephemeral(struct tcp_state *st, struct tcp_emit *em)
+static void tcp_emit_ephemeral(struct tcp_state *st, struct ns_emit *em)
 {
 	struct tcp_dtab *t = &st->dests;
 	struct ns_family *f, *fr;
 	char addr[NS_SD_ADDRSTRLEN], port[16];
 
-	fr = tcp_family(em, "netstack_tcp_ephemeral_port_range_size",
-			"Ports in net.ipv4.ip_local_port_range (also used by IPv6).", NS_GAUGE,
-			NULL);
-	tcp_put(em, fr, NS_NOLABELS, st->hi >= st->lo ? st->hi - st->lo + 1 : 0);
-	f = tcp_family(em, "netstack_tcp_ephemeral_ports_in_use",
-		       "Sockets with a local port in ip_local_port_range toward one destination "
-		       "(remote address and port), for the ephemeral-top-k busiest destinations.",
-		       NS_GAUGE, NULL);
+	fr = ns_emit_family(em, "netstack_tcp_ephemeral_port_range_size",
+			    "Ports in net.ipv4.ip_local_port_range (also used by IPv6).", NS_GAUGE,
+			    NULL);
+	ns_emit_u64(em, fr, NS_NOLABELS, st->hi >= st->lo ? st->hi - st->lo + 1 : 0);
+	f = ns_emit_family(
+	    em, "netstack_tcp_ephemeral_ports_in_use",
+	    "Sockets with a local port in ip_local_port_range toward one destination "
+	    "(remote address and port), for the ephemeral-top-k busiest destinations.",
+	    NS_GAUGE, NULL);
 	memset(t->picked, 0, t->n * sizeof(*t->picked));
 	for (size_t k = 0; k < st->top_k && k < t->n; k++) {
 		size_t best = t->n;
@@ -599,76 +569,79 @@ static void tcp_emit_ephemeral(struct tcp_state *st, struct tcp_emit *em)
 		t->picked[best] = true;
 		ns_sd_format_addr(&t->e[best].key, addr, sizeof(addr));
 		snprintf(port, sizeof(port), "%u", t->e[best].key.port);
-		tcp_put(em, f,
-			NS_LABELS({"family", ns_sd_family_name(t->e[best].key.family)},
-				  {"destination", addr}, {"port", port}),
-			t->e[best].count - t->e[best].err);
+		ns_emit_u64(em, f,
+			    NS_LABELS({"family", ns_sd_family_name(t->e[best].key.family)},
+				      {"destination", addr}, {"port", port}),
+			    t->e[best].count - t->e[best].err);
 	}
 }
 
 static int tcp_emit_all(struct tcp_state *st, struct ns_writer *w, struct ns_err *e)
 {
 	struct ns_family *fc, *frq, *fwq, *fcw, *fcwb, *flp, *frp;
-	struct tcp_emit em = {.w = w};
+	struct ns_emit em = NS_EMIT_INIT(w, "tcp");
 	char port[16];
 
-	fc = tcp_family(&em, "netstack_tcp_connections",
-			"TCP sockets by address family and state (new_syn_recv requests "
-			"counted as syn_recv).",
-			NS_GAUGE, NULL);
-	frq = tcp_family(&em, "netstack_tcp_receive_queue_bytes",
-			 "Received and not yet read (ss Recv-Q: a received FIN not yet read "
-			 "counts one), summed per family and state (listeners excluded).",
-			 NS_GAUGE, "bytes");
-	fwq = tcp_family(&em, "netstack_tcp_send_queue_bytes",
-			 "Bytes sent and not yet acknowledged (or not yet sent), summed per "
-			 "family and state (listeners excluded).",
-			 NS_GAUGE, "bytes");
-	fcw = tcp_family(&em, "netstack_tcp_close_wait_unread_sockets",
-			 "CLOSE_WAIT sockets whose application has not read up to the peer's FIN "
-			 "(Recv-Q > 0): the peer closed, the application stopped reading.",
-			 NS_GAUGE, NULL);
-	fcwb =
-	    tcp_family(&em, "netstack_tcp_close_wait_unread_bytes",
-		       "Data bytes never read in those CLOSE_WAIT sockets (Recv-Q minus the FIN).",
-		       NS_GAUGE, "bytes");
+	fc = ns_emit_family(&em, "netstack_tcp_connections",
+			    "TCP sockets by address family and state (new_syn_recv requests "
+			    "counted as syn_recv).",
+			    NS_GAUGE, NULL);
+	frq = ns_emit_family(&em, "netstack_tcp_receive_queue_bytes",
+			     "Received and not yet read (ss Recv-Q: a received FIN not yet read "
+			     "counts one), summed per family and state (listeners excluded).",
+			     NS_GAUGE, "bytes");
+	fwq = ns_emit_family(&em, "netstack_tcp_send_queue_bytes",
+			     "Bytes sent and not yet acknowledged (or not yet sent), summed per "
+			     "family and state (listeners excluded).",
+			     NS_GAUGE, "bytes");
+	fcw =
+	    ns_emit_family(&em, "netstack_tcp_close_wait_unread_sockets",
+			   "CLOSE_WAIT sockets whose application has not read up to the peer's FIN "
+			   "(Recv-Q > 0): the peer closed, the application stopped reading.",
+			   NS_GAUGE, NULL);
+	fcwb = ns_emit_family(
+	    &em, "netstack_tcp_close_wait_unread_bytes",
+	    "Data bytes never read in those CLOSE_WAIT sockets (Recv-Q minus the FIN).", NS_GAUGE,
+	    "bytes");
 	for (unsigned fi = 0; fi < 2; fi++) {
 		for (unsigned s = 1; s < TCP_NSTATES; s++) {
-			tcp_put(&em, fc,
-				NS_LABELS({"family", tcp_fams[fi]}, {"state", tcp_states[s]}),
-				st->conn[fi][s]);
+			ns_emit_u64(&em, fc,
+				    NS_LABELS({"family", tcp_fams[fi]}, {"state", tcp_states[s]}),
+				    st->conn[fi][s]);
 			if (s == TCP_LISTEN)
 				continue;
-			tcp_put(&em, frq,
-				NS_LABELS({"family", tcp_fams[fi]}, {"state", tcp_states[s]}),
-				st->rq[fi][s]);
-			tcp_put(&em, fwq,
-				NS_LABELS({"family", tcp_fams[fi]}, {"state", tcp_states[s]}),
-				st->wq[fi][s]);
+			ns_emit_u64(&em, frq,
+				    NS_LABELS({"family", tcp_fams[fi]}, {"state", tcp_states[s]}),
+				    st->rq[fi][s]);
+			ns_emit_u64(&em, fwq,
+				    NS_LABELS({"family", tcp_fams[fi]}, {"state", tcp_states[s]}),
+				    st->wq[fi][s]);
 		}
-		tcp_put(&em, fcw, NS_LABELS({"family", tcp_fams[fi]}), st->cw_unread[fi]);
-		tcp_put(&em, fcwb, NS_LABELS({"family", tcp_fams[fi]}), st->cw_unread_bytes[fi]);
+		ns_emit_u64(&em, fcw, NS_LABELS({"family", tcp_fams[fi]}), st->cw_unread[fi]);
+		ns_emit_u64(&em, fcwb, NS_LABELS({"family", tcp_fams[fi]}),
+			    st->cw_unread_bytes[fi]);
 	}
-	flp = tcp_family(&em, "netstack_tcp_listening_ports",
-			 "Distinct local ports with a TCP listener (tracked or not).", NS_GAUGE,
-			 NULL);
-	tcp_put(&em, flp, NS_NOLABELS, st->listening_ports);
+	flp = ns_emit_family(&em, "netstack_tcp_listening_ports",
+			     "Distinct local ports with a TCP listener (tracked or not).", NS_GAUGE,
+			     NULL);
+	ns_emit_u64(&em, flp, NS_NOLABELS, st->listening_ports);
 	tcp_emit_listeners(st, &em);
 	tcp_emit_ports(st, &em);
 	if (st->nremote) {
-		frp = tcp_family(&em, "netstack_tcp_remote_port_connections",
-				 "TCP sockets per configured remote port (client side) and state; "
-				 "established is always present, other states when non-zero.",
-				 NS_GAUGE, NULL);
+		frp = ns_emit_family(
+		    &em, "netstack_tcp_remote_port_connections",
+		    "TCP sockets per configured remote port (client side) and state; "
+		    "established is always present, other states when non-zero.",
+		    NS_GAUGE, NULL);
 		for (size_t i = 0; i < st->nremote; i++) {
 			snprintf(port, sizeof(port), "%u", st->remote_port[i]);
 			for (unsigned s = 1; s < TCP_NSTATES; s++) {
 				if (s == TCP_LISTEN ||
 				    (s != TCP_ESTABLISHED && !st->remote_conn[i][s]))
 					continue;
-				tcp_put(&em, frp,
-					NS_LABELS({"port", port}, {"state", tcp_states[s]}),
-					st->remote_conn[i][s]);
+				ns_emit_u64(&em, frp,
+					    NS_LABELS({"port", port}, {"state", tcp_states[s]}),
+					    st->remote_conn[i][s]);
 			}
 		}
 	}
@@ -677,26 +650,22 @@ static int tcp_emit_all(struct tcp_state *st, struct ns_writer *w, struct ns_err
 	if (st->tcp_info) {
 		struct ns_family *fh, *fr, *fl;
 
-		fh = tcp_family(&em, "netstack_tcp_established_rtt_seconds",
-				"Smoothed RTT (tcpi_rtt) of established sockets.", NS_HISTOGRAM,
-				"seconds");
-		fr = tcp_family(&em, "netstack_tcp_established_retransmitted_segments",
-				"Retransmitted segments (tcpi_total_retrans) summed over the "
-				"established sockets.",
-				NS_GAUGE, NULL);
-		fl = tcp_family(&em, "netstack_tcp_established_lost_segments",
-				"Segments currently presumed lost (tcpi_lost) summed over the "
-				"established sockets.",
-				NS_GAUGE, NULL);
+		fh = ns_emit_family(&em, "netstack_tcp_established_rtt_seconds",
+				    "Smoothed RTT (tcpi_rtt) of established sockets.", NS_HISTOGRAM,
+				    "seconds");
+		fr = ns_emit_family(&em, "netstack_tcp_established_retransmitted_segments",
+				    "Retransmitted segments (tcpi_total_retrans) summed over the "
+				    "established sockets.",
+				    NS_GAUGE, NULL);
+		fl = ns_emit_family(&em, "netstack_tcp_established_lost_segments",
+				    "Segments currently presumed lost (tcpi_lost) summed over the "
+				    "established sockets.",
+				    NS_GAUGE, NULL);
 		tcp_put_hist(&em, fh, NS_NOLABELS, &st->info);
-		tcp_put(&em, fr, NS_NOLABELS, st->info.retrans);
-		tcp_put(&em, fl, NS_NOLABELS, st->info.lost);
+		ns_emit_u64(&em, fr, NS_NOLABELS, st->info.retrans);
+		ns_emit_u64(&em, fl, NS_NOLABELS, st->info.lost);
 	}
-	if (em.rc && em.bad)
-		return ns_err_set(e, em.rc, "tcp: metric family %s rejected by the writer", em.bad);
-	if (em.rc)
-		return ns_err_set(e, em.rc, "tcp: adding a sample: %s", strerror(-em.rc));
-	return 0;
+	return ns_emit_done(&em, e);
 }
 
 /* ---- lifecycle ---- */

@@ -35,6 +35,7 @@
 #include <linux/sock_diag.h>
 
 #include "collector.h"
+#include "emit.h"
 #include "procfs.h"
 #include "sockdiag.h"
 
@@ -115,26 +116,16 @@ static int udp_sock_cb(const struct ns_sd_sock *s, void *data)
 }
 
 struct udp_emit {
-	struct ns_writer *w;
-	int rc;
-	const char *bad;
+	struct ns_emit out;
 	struct ns_family *f[NS_SD_MAX_VALS];
 };
 
 static void udp_put_all(struct udp_emit *em, const char *fam, const char *addr, const char *port,
 			const uint64_t *v)
 {
-	for (unsigned i = 0; i < NS_SD_MAX_VALS; i++) {
-		int rc;
-
-		if (!em->f[i])
-			continue;
-		rc = ns_sample_u64(em->w, em->f[i],
-				   NS_LABELS({"family", fam}, {"address", addr}, {"port", port}),
-				   v[i]);
-		if (rc && rc != -EEXIST && !em->rc)
-			em->rc = rc;
-	}
+	for (unsigned i = 0; i < NS_SD_MAX_VALS; i++)
+		ns_emit_u64(&em->out, em->f[i],
+			    NS_LABELS({"family", fam}, {"address", addr}, {"port", port}), v[i]);
 }
 
 static const struct {
@@ -161,17 +152,12 @@ static int udp_emit_all(struct udp_state *st, struct ns_writer *w, struct ns_err
 {
 	static const char *const fams[2] = {"ipv4", "ipv6"};
 	static const char *const buckets[UDP_NBUCKETS] = {"overflow", "ephemeral"};
-	struct udp_emit em = {.w = w};
+	struct udp_emit em = {.out = NS_EMIT_INIT(w, "udp")};
 	char addr[NS_SD_ADDRSTRLEN], port[16];
 
-	for (unsigned i = 0; i < NS_SD_MAX_VALS; i++) {
-		em.f[i] = ns_family(w, udp_fams[i].name, udp_fams[i].help, udp_fams[i].type,
-				    udp_fams[i].unit);
-		if (!em.f[i] && !em.rc) {
-			em.rc = -EINVAL;
-			em.bad = udp_fams[i].name;
-		}
-	}
+	for (unsigned i = 0; i < NS_SD_MAX_VALS; i++)
+		em.f[i] = ns_emit_family(&em.out, udp_fams[i].name, udp_fams[i].help,
+					 udp_fams[i].type, udp_fams[i].unit);
 	for (size_t i = 0; i < st->ports.n; i++) {
 		const struct ns_sd_ep *ep = &st->ports.keys[i];
 
@@ -183,11 +169,7 @@ static int udp_emit_all(struct udp_state *st, struct ns_writer *w, struct ns_err
 		for (unsigned b = 0; b < UDP_NBUCKETS; b++)
 			if (st->bucket_used[fi][b])
 				udp_put_all(&em, fams[fi], "*", buckets[b], st->bucket[fi][b]);
-	if (em.rc && em.bad)
-		return ns_err_set(e, em.rc, "udp: metric family %s rejected by the writer", em.bad);
-	if (em.rc)
-		return ns_err_set(e, em.rc, "udp: adding a sample: %s", strerror(-em.rc));
-	return 0;
+	return ns_emit_done(&em.out, e);
 }
 
 static int udp_read_range(struct udp_state *st, struct ns_ctx *ctx, struct ns_err *e)

@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* emit.c - first-failure bookkeeping for collectors adding samples. */
+#include <errno.h>
+#include <string.h>
+
+#include "emit.h"
+
+struct ns_family *ns_emit_family(struct ns_emit *em, const char *name, const char *help,
+				 enum ns_mtype type, const char *unit)
+{
+	struct ns_family *f = ns_family(em->w, name, help, type, unit);
+
+	if (!f && !em->rc) {
+		em->rc = -EINVAL;
+		em->bad = name;
+	}
+	return f;
+}
+
+void ns_emit_check(struct ns_emit *em, int rc)
+{
+	if (rc && rc != -EEXIST && !em->rc)
+		em->rc = rc;
+}
+
+void ns_emit_u64(struct ns_emit *em, struct ns_family *f, const struct ns_label *l, size_t n,
+		 uint64_t v)
+{
+	if (f)
+		ns_emit_check(em, ns_sample_u64(em->w, f, l, n, v));
+}
+
+void ns_emit_i64(struct ns_emit *em, struct ns_family *f, const struct ns_label *l, size_t n,
+		 int64_t v)
+{
+	if (f)
+		ns_emit_check(em, ns_sample_i64(em->w, f, l, n, v));
+}
+
+void ns_emit_f64(struct ns_emit *em, struct ns_family *f, const struct ns_label *l, size_t n,
+		 double v)
+{
+	if (f)
+		ns_emit_check(em, ns_sample_f64(em->w, f, l, n, v));
+}
+
+int ns_emit_done(const struct ns_emit *em, struct ns_err *e)
+{
+	if (em->rc && em->bad)
+		return ns_err_set(e, em->rc, "%s: metric family %s rejected by the writer", em->who,
+				  em->bad);
+	if (em->rc)
+		return ns_err_set(e, em->rc, "%s: adding a sample: %s", em->who, strerror(-em->rc));
+	return 0;
+}
