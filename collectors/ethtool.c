@@ -52,7 +52,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -71,6 +70,8 @@
 #include <linux/sockios.h>
 
 #include "collector.h"
+#include "emit.h"
+#include "namefilter.h"
 #include "nl.h"
 #include "procfs.h"
 
@@ -163,8 +164,7 @@ struct et_dev {
 };
 
 struct et_state {
-	regex_t dinc, dexc, sinc, sexc;
-	bool has_dinc, has_dexc, has_sinc, has_sexc;
+	struct ns_namefilter devices, stats;
 	bool std_stats;
 	bool replay;
 	char *replay_dir;
@@ -202,23 +202,14 @@ static void et_copy_str(const struct nlattr *a, char *dst, size_t size)
 	dst[n] = '\0';
 }
 
-static bool et_match(const regex_t *re, bool has, const char *s, bool dflt)
-{
-	if (!has)
-		return dflt;
-	return regexec(re, s, 0, NULL, 0) == 0;
-}
-
 static bool et_dev_wanted(const struct et_state *st, const char *name)
 {
-	return et_match(&st->dinc, st->has_dinc, name, true) &&
-	       !et_match(&st->dexc, st->has_dexc, name, false);
+	return ns_namefilter_wanted(&st->devices, name);
 }
 
 static bool et_stat_wanted(const struct et_state *st, const char *name)
 {
-	return et_match(&st->sinc, st->has_sinc, name, true) &&
-	       !et_match(&st->sexc, st->has_sexc, name, false);
+	return ns_namefilter_wanted(&st->stats, name);
 }
 
 static size_t et_hslot(int ifindex, size_t cap)
@@ -1149,36 +1140,6 @@ static int et_genl_dump(struct et_state *st, struct ns_nl *nl, const struct et_r
 
 /* ---- emission ---- */
 
-struct et_emit {
-	struct ns_writer *w;
-	int rc;
-	const char *bad;
-};
-
-static struct ns_family *et_family(struct et_emit *em, const char *name, const char *help,
-				   enum ns_mtype type, const char *unit)
-{
-	struct ns_family *f = ns_family(em->w, name, help, type, unit);
-
-	if (!f && !em->rc) {
-		em->rc = -EINVAL;
-		em->bad = name;
-	}
-	return f;
-}
-
-static void et_put(struct et_emit *em, struct ns_family *f, const struct ns_label *l, size_t n,
-		   uint64_t v)
-{
-	int rc;
-
-	if (!f)
-		return;
-	rc = ns_sample_u64(em->w, f, l, n, v);
-	if (rc && rc != -EEXIST && !em->rc)
-		em->rc = rc;
-}
-
 static const char *const et_grp_prefix[ETHTOOL_STATS_RMON + 1] = {"eth_phy", "eth_mac", "eth_ctrl",
 								  "rmon"};
 
@@ -1222,7 +1183,7 @@ static const struct {
     {et_rmon_names, sizeof(et_rmon_names) / sizeof(et_rmon_names[0])},
 };
 
-static void et_emit_std(struct et_emit *em, const struct et_dev *d)
+static void et_emit_std(struct ns_emit *em, const struct et_dev *d)
 {
 	char name[ET_NAME_MAX + 48], snake[ET_NAME_MAX], lo[12], hi[12];
 	const struct et_nlres *r = &d->nl;
@@ -1238,20 +1199,22 @@ static void et_emit_std(struct et_emit *em, const struct et_dev *d)
 				snprintf(snake, sizeof(snake), "stat_%u", s);
 			snprintf(name, sizeof(name), "netstack_ethtool_%s_%s_total",
 				 et_grp_prefix[g], snake);
-			f = et_family(em, name,
-				      "IEEE 802.3 / RFC 2819 standard statistic (ethtool netlink "
-				      "ETHTOOL_MSG_STATS_GET).",
-				      NS_COUNTER, NULL);
-			et_put(em, f, NS_LABELS({"device", d->name}), r->std[g][s]);
+			f = ns_emit_family(
+			    em, name,
+			    "IEEE 802.3 / RFC 2819 standard statistic (ethtool netlink "
+			    "ETHTOOL_MSG_STATS_GET).",
+			    NS_COUNTER, NULL);
+			ns_emit_u64(em, f, NS_LABELS({"device", d->name}), r->std[g][s]);
 		}
 	}
 	for (int dir = 0; dir < 2; dir++) {
 		if (!r->nhist[dir])
 			continue;
-		f = et_family(em, "netstack_ethtool_rmon_frames_by_length_total",
-			      "RMON frame counts by frame length bucket [low, high] in bytes "
-			      "(etherStatsPktsXtoYOctets); high is \"+Inf\" for the last bucket.",
-			      NS_COUNTER, NULL);
+		f = ns_emit_family(
+		    em, "netstack_ethtool_rmon_frames_by_length_total",
+		    "RMON frame counts by frame length bucket [low, high] in bytes "
+		    "(etherStatsPktsXtoYOctets); high is \"+Inf\" for the last bucket.",
+		    NS_COUNTER, NULL);
 		for (unsigned i = 0; i < r->nhist[dir]; i++) {
 			const struct et_hist *h = &r->hist[dir][i];
 
@@ -1260,15 +1223,15 @@ static void et_emit_std(struct et_emit *em, const struct et_dev *d)
 				snprintf(hi, sizeof(hi), "%u", h->high);
 			else
 				snprintf(hi, sizeof(hi), "+Inf");
-			et_put(em, f,
-			       NS_LABELS({"device", d->name}, {"direction", dir ? "tx" : "rx"},
-					 {"low", lo}, {"high", hi}),
-			       h->val);
+			ns_emit_u64(em, f,
+				    NS_LABELS({"device", d->name}, {"direction", dir ? "tx" : "rx"},
+					      {"low", lo}, {"high", hi}),
+				    h->val);
 		}
 	}
 }
 
-static void et_emit_modes(struct et_emit *em, const struct et_state *st, const struct et_dev *d,
+static void et_emit_modes(struct ns_emit *em, const struct et_state *st, const struct et_dev *d,
 			  const uint64_t *bm, const char *fname, const char *help)
 {
 	struct ns_family *f = NULL;
@@ -1280,19 +1243,19 @@ static void et_emit_modes(struct et_emit *em, const struct et_state *st, const s
 		if (!et_bit_test(bm, b))
 			continue;
 		if (!f)
-			f = et_family(em, fname, help, NS_INFO, NULL);
+			f = ns_emit_family(em, fname, help, NS_INFO, NULL);
 		mode = st->mode_names && st->mode_names[b][0] ? st->mode_names[b] : NULL;
 		if (!mode) {
 			snprintf(fallback, sizeof(fallback), "bit%u", b);
 			mode = fallback;
 		}
-		et_put(em, f, NS_LABELS({"device", d->name}, {"mode", mode}), 1);
+		ns_emit_u64(em, f, NS_LABELS({"device", d->name}, {"mode", mode}), 1);
 	}
 }
 
 static int et_emit_all(const struct et_state *st, struct ns_writer *w, struct ns_err *e)
 {
-	struct et_emit em = {.w = w};
+	struct ns_emit em = NS_EMIT_INIT(w, "ethtool");
 	struct ns_family *finfo, *fspeed, *fdup, *fan, *fring, *fringmax, *fch, *fchmax, *fpan,
 	    *fpen, *fpfr, *ffec[3];
 	static const char *const fec_names[3] = {"netstack_ethtool_fec_corrected_blocks_total",
@@ -1303,43 +1266,45 @@ static int et_emit_all(const struct et_state *st, struct ns_writer *w, struct ns
 	    "FEC blocks with errors that could not be corrected (ETHTOOL_A_FEC_STAT_UNCORR).",
 	    "Bits corrected by FEC (ETHTOOL_A_FEC_STAT_CORR_BITS)."};
 
-	finfo = et_family(&em, "netstack_ethtool_info",
-			  "Driver of a device (ETHTOOL_GDRVINFO); the value is always 1.", NS_INFO,
-			  NULL);
-	fspeed = et_family(&em, "netstack_netdev_speed_bytes",
+	finfo = ns_emit_family(&em, "netstack_ethtool_info",
+			       "Driver of a device (ETHTOOL_GDRVINFO); the value is always 1.",
+			       NS_INFO, NULL);
+	fspeed =
+	    ns_emit_family(&em, "netstack_netdev_speed_bytes",
 			   "Link speed in bytes per second (ethtool link settings); absent when "
 			   "the driver does not know it.",
 			   NS_GAUGE, "bytes");
-	fdup =
-	    et_family(&em, "netstack_ethtool_full_duplex",
-		      "1 for a full-duplex link, 0 for half duplex (ETHTOOL_A_LINKMODES_DUPLEX).",
-		      NS_GAUGE, NULL);
-	fan = et_family(&em, "netstack_ethtool_autonegotiation",
-			"1 if link autonegotiation is enabled (ETHTOOL_A_LINKMODES_AUTONEG).",
-			NS_GAUGE, NULL);
-	fring =
-	    et_family(&em, "netstack_ethtool_ring_entries",
-		      "Current size of a descriptor ring (ETHTOOL_MSG_RINGS_GET).", NS_GAUGE, NULL);
+	fdup = ns_emit_family(
+	    &em, "netstack_ethtool_full_duplex",
+	    "1 for a full-duplex link, 0 for half duplex (ETHTOOL_A_LINKMODES_DUPLEX).", NS_GAUGE,
+	    NULL);
+	fan = ns_emit_family(&em, "netstack_ethtool_autonegotiation",
+			     "1 if link autonegotiation is enabled (ETHTOOL_A_LINKMODES_AUTONEG).",
+			     NS_GAUGE, NULL);
+	fring = ns_emit_family(&em, "netstack_ethtool_ring_entries",
+			       "Current size of a descriptor ring (ETHTOOL_MSG_RINGS_GET).",
+			       NS_GAUGE, NULL);
 	fringmax =
-	    et_family(&em, "netstack_ethtool_ring_max_entries",
-		      "Largest size the driver allows for a descriptor ring.", NS_GAUGE, NULL);
-	fch = et_family(&em, "netstack_ethtool_channels",
-			"Current number of channels by type (ETHTOOL_MSG_CHANNELS_GET).", NS_GAUGE,
-			NULL);
-	fchmax =
-	    et_family(&em, "netstack_ethtool_channels_max",
-		      "Largest number of channels the driver allows, by type.", NS_GAUGE, NULL);
-	fpan = et_family(&em, "netstack_ethtool_pause_autonegotiation",
-			 "1 if pause frame use is autonegotiated (ETHTOOL_A_PAUSE_AUTONEG).",
-			 NS_GAUGE, NULL);
-	fpen = et_family(&em, "netstack_ethtool_pause_enabled",
-			 "1 if pause frames are used in this direction (ETHTOOL_A_PAUSE_RX/TX).",
-			 NS_GAUGE, NULL);
-	fpfr = et_family(&em, "netstack_ethtool_pause_frames_total",
-			 "Pause frames sent (tx) or received (rx) (ETHTOOL_A_PAUSE_STATS).",
-			 NS_COUNTER, NULL);
+	    ns_emit_family(&em, "netstack_ethtool_ring_max_entries",
+			   "Largest size the driver allows for a descriptor ring.", NS_GAUGE, NULL);
+	fch = ns_emit_family(&em, "netstack_ethtool_channels",
+			     "Current number of channels by type (ETHTOOL_MSG_CHANNELS_GET).",
+			     NS_GAUGE, NULL);
+	fchmax = ns_emit_family(&em, "netstack_ethtool_channels_max",
+				"Largest number of channels the driver allows, by type.", NS_GAUGE,
+				NULL);
+	fpan = ns_emit_family(&em, "netstack_ethtool_pause_autonegotiation",
+			      "1 if pause frame use is autonegotiated (ETHTOOL_A_PAUSE_AUTONEG).",
+			      NS_GAUGE, NULL);
+	fpen =
+	    ns_emit_family(&em, "netstack_ethtool_pause_enabled",
+			   "1 if pause frames are used in this direction (ETHTOOL_A_PAUSE_RX/TX).",
+			   NS_GAUGE, NULL);
+	fpfr = ns_emit_family(&em, "netstack_ethtool_pause_frames_total",
+			      "Pause frames sent (tx) or received (rx) (ETHTOOL_A_PAUSE_STATS).",
+			      NS_COUNTER, NULL);
 	for (int i = 0; i < 3; i++)
-		ffec[i] = et_family(&em, fec_names[i], fec_help[i], NS_COUNTER, NULL);
+		ffec[i] = ns_emit_family(&em, fec_names[i], fec_help[i], NS_COUNTER, NULL);
 
 	for (size_t i = 0; i < st->ndevs; i++) {
 		const struct et_dev *d = &st->devs[i];
@@ -1355,10 +1320,11 @@ static int et_emit_all(const struct et_state *st, struct ns_writer *w, struct ns
 			snprintf(ver, sizeof(ver), "%.32s", d->info.version);
 			snprintf(fw, sizeof(fw), "%.*s", ETHTOOL_FWVERS_LEN, d->info.fw_version);
 			snprintf(bus, sizeof(bus), "%.*s", ETHTOOL_BUSINFO_LEN, d->info.bus_info);
-			et_put(&em, finfo,
-			       NS_LABELS({"device", d->name}, {"driver", drv}, {"version", ver},
-					 {"firmware_version", fw}, {"bus_info", bus}),
-			       1);
+			ns_emit_u64(&em, finfo,
+				    NS_LABELS({"device", d->name}, {"driver", drv},
+					      {"version", ver}, {"firmware_version", fw},
+					      {"bus_info", bus}),
+				    1);
 		}
 		if (d->have_stats) {
 			for (uint32_t s = 0; s < d->nstr; s++) {
@@ -1369,35 +1335,37 @@ static int et_emit_all(const struct et_state *st, struct ns_writer *w, struct ns
 				if (!m->wanted)
 					continue;
 				if (m->queue[0]) {
-					f = et_family(
+					f = ns_emit_family(
 					    &em, fname,
 					    "Per-queue driver statistic (ethtool -S, "
 					    "ETHTOOL_GSTATS); untyped: the driver does not "
 					    "say whether it is a counter.",
 					    NS_UNTYPED, NULL);
-					et_put(&em, f,
-					       NS_LABELS({"device", d->name}, {"queue", m->queue},
-							 {"direction", et_dir_names[m->dir]}),
-					       d->sbuf->data[s]);
+					ns_emit_u64(&em, f,
+						    NS_LABELS({"device", d->name},
+							      {"queue", m->queue},
+							      {"direction", et_dir_names[m->dir]}),
+						    d->sbuf->data[s]);
 				} else {
-					f = et_family(
+					f = ns_emit_family(
 					    &em, fname,
 					    "Driver statistic (ethtool -S, ETHTOOL_GSTATS); "
 					    "untyped: the driver does not say whether it is a "
 					    "counter.",
 					    NS_UNTYPED, NULL);
-					et_put(&em, f, NS_LABELS({"device", d->name}),
-					       d->sbuf->data[s]);
+					ns_emit_u64(&em, f, NS_LABELS({"device", d->name}),
+						    d->sbuf->data[s]);
 				}
 			}
 		}
 		if ((r->have & EH_SPEED) && r->speed != 0 && r->speed != (uint32_t)SPEED_UNKNOWN)
-			et_put(&em, fspeed, NS_LABELS({"device", d->name}),
-			       (uint64_t)r->speed * 125000u);
+			ns_emit_u64(&em, fspeed, NS_LABELS({"device", d->name}),
+				    (uint64_t)r->speed * 125000u);
 		if ((r->have & EH_DUPLEX) && (r->duplex == DUPLEX_FULL || r->duplex == DUPLEX_HALF))
-			et_put(&em, fdup, NS_LABELS({"device", d->name}), r->duplex == DUPLEX_FULL);
+			ns_emit_u64(&em, fdup, NS_LABELS({"device", d->name}),
+				    r->duplex == DUPLEX_FULL);
 		if (r->have & EH_AUTONEG)
-			et_put(&em, fan, NS_LABELS({"device", d->name}), r->autoneg != 0);
+			ns_emit_u64(&em, fan, NS_LABELS({"device", d->name}), r->autoneg != 0);
 		if (r->have & EH_MODES) {
 			et_emit_modes(&em, st, d, r->sup,
 				      "netstack_ethtool_supported_link_mode_info",
@@ -1412,71 +1380,52 @@ static int et_emit_all(const struct et_state *st, struct ns_writer *w, struct ns
 			    "A link mode the link partner advertises; the value is always 1.");
 		for (int k = 0; k < ET_NRING; k++) {
 			if (r->ring_have & (1u << k))
-				et_put(&em, fring,
-				       NS_LABELS({"device", d->name}, {"ring", et_ring_names[k]}),
-				       r->ring[k]);
+				ns_emit_u64(
+				    &em, fring,
+				    NS_LABELS({"device", d->name}, {"ring", et_ring_names[k]}),
+				    r->ring[k]);
 			if (r->ringmax_have & (1u << k))
-				et_put(&em, fringmax,
-				       NS_LABELS({"device", d->name}, {"ring", et_ring_names[k]}),
-				       r->ringmax[k]);
+				ns_emit_u64(
+				    &em, fringmax,
+				    NS_LABELS({"device", d->name}, {"ring", et_ring_names[k]}),
+				    r->ringmax[k]);
 		}
 		for (int k = 0; k < ET_NCH; k++) {
 			if (r->ch_have & (1u << k))
-				et_put(&em, fch,
-				       NS_LABELS({"device", d->name}, {"type", et_ch_names[k]}),
-				       r->ch[k]);
+				ns_emit_u64(
+				    &em, fch,
+				    NS_LABELS({"device", d->name}, {"type", et_ch_names[k]}),
+				    r->ch[k]);
 			if (r->chmax_have & (1u << k))
-				et_put(&em, fchmax,
-				       NS_LABELS({"device", d->name}, {"type", et_ch_names[k]}),
-				       r->chmax[k]);
+				ns_emit_u64(
+				    &em, fchmax,
+				    NS_LABELS({"device", d->name}, {"type", et_ch_names[k]}),
+				    r->chmax[k]);
 		}
 		if (r->have & EH_PAUSE_AN)
-			et_put(&em, fpan, NS_LABELS({"device", d->name}), r->pause_an != 0);
+			ns_emit_u64(&em, fpan, NS_LABELS({"device", d->name}), r->pause_an != 0);
 		if (r->have & EH_PAUSE_RX)
-			et_put(&em, fpen, NS_LABELS({"device", d->name}, {"direction", "rx"}),
-			       r->pause_rx != 0);
+			ns_emit_u64(&em, fpen, NS_LABELS({"device", d->name}, {"direction", "rx"}),
+				    r->pause_rx != 0);
 		if (r->have & EH_PAUSE_TX)
-			et_put(&em, fpen, NS_LABELS({"device", d->name}, {"direction", "tx"}),
-			       r->pause_tx != 0);
+			ns_emit_u64(&em, fpen, NS_LABELS({"device", d->name}, {"direction", "tx"}),
+				    r->pause_tx != 0);
 		if (r->have & EH_PAUSE_TXF)
-			et_put(&em, fpfr, NS_LABELS({"device", d->name}, {"direction", "tx"}),
-			       r->pause_frames[0]);
+			ns_emit_u64(&em, fpfr, NS_LABELS({"device", d->name}, {"direction", "tx"}),
+				    r->pause_frames[0]);
 		if (r->have & EH_PAUSE_RXF)
-			et_put(&em, fpfr, NS_LABELS({"device", d->name}, {"direction", "rx"}),
-			       r->pause_frames[1]);
+			ns_emit_u64(&em, fpfr, NS_LABELS({"device", d->name}, {"direction", "rx"}),
+				    r->pause_frames[1]);
 		for (int k = 0; k < 3; k++)
 			if (r->have & (EH_FEC_CORR << k))
-				et_put(&em, ffec[k], NS_LABELS({"device", d->name}), r->fec[k]);
+				ns_emit_u64(&em, ffec[k], NS_LABELS({"device", d->name}),
+					    r->fec[k]);
 		et_emit_std(&em, d);
 	}
-	if (em.rc && em.bad)
-		return ns_err_set(e, em.rc, "ethtool: metric family %s rejected by the writer",
-				  em.bad);
-	if (em.rc)
-		return ns_err_set(e, em.rc, "ethtool: adding a sample: %s", strerror(-em.rc));
-	return 0;
+	return ns_emit_done(&em, e);
 }
 
 /* ---- collector ---- */
-
-static int et_compile(regex_t *re, bool *has, const struct ns_opts *opts, const char *name,
-		      struct ns_err *e)
-{
-	const char *s = opts ? ns_opt_str(opts, name) : NULL;
-	char msg[128];
-	int r;
-
-	*has = false;
-	if (!s || !*s)
-		return 0;
-	r = regcomp(re, s, REG_EXTENDED | REG_NOSUB);
-	if (r) {
-		regerror(r, re, msg, sizeof(msg));
-		return ns_err_set(e, -EINVAL, "ethtool: %s '%s': %s", name, s, msg);
-	}
-	*has = true;
-	return 0;
-}
 
 static void et_fini(void *state)
 {
@@ -1484,14 +1433,8 @@ static void et_fini(void *state)
 
 	if (!st)
 		return;
-	if (st->has_dinc)
-		regfree(&st->dinc);
-	if (st->has_dexc)
-		regfree(&st->dexc);
-	if (st->has_sinc)
-		regfree(&st->sinc);
-	if (st->has_sexc)
-		regfree(&st->sexc);
+	ns_namefilter_fini(&st->devices);
+	ns_namefilter_fini(&st->stats);
 	if (st->fd >= 0)
 		close(st->fd);
 	for (size_t i = 0; i < st->ndevs; i++)
@@ -1514,13 +1457,11 @@ static int et_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state,
 	if (!st)
 		return ns_err_set(e, -ENOMEM, "ethtool: out of memory");
 	st->fd = -1;
-	rc = et_compile(&st->dinc, &st->has_dinc, opts, "device-include", e);
+	rc = ns_namefilter_init(&st->devices, opts, "device-include", "device-exclude", "ethtool",
+				e);
 	if (!rc)
-		rc = et_compile(&st->dexc, &st->has_dexc, opts, "device-exclude", e);
-	if (!rc)
-		rc = et_compile(&st->sinc, &st->has_sinc, opts, "stat-include", e);
-	if (!rc)
-		rc = et_compile(&st->sexc, &st->has_sexc, opts, "stat-exclude", e);
+		rc = ns_namefilter_init(&st->stats, opts, "stat-include", "stat-exclude", "ethtool",
+					e);
 	if (rc)
 		goto fail;
 	st->std_stats = opts ? ns_opt_bool(opts, "standard-stats") : true;

@@ -30,7 +30,6 @@
  * (qdisc and classes); other kinds get the generic series only.
  */
 #include <errno.h>
-#include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -45,6 +44,8 @@
 #include <linux/rtnetlink.h>
 
 #include "collector.h"
+#include "emit.h"
+#include "namefilter.h"
 #include "nl.h"
 
 #define QD_KIND_LEN 16 /* IFNAMSIZ, as the kernel's TCA_KIND policy */
@@ -358,8 +359,7 @@ struct qd_link {
 };
 
 struct qd_state {
-	regex_t include, exclude;
-	bool has_include, has_exclude;
+	struct ns_namefilter filter;
 	struct qd_link *links;
 	size_t nlinks, capl;
 	int *lhash; /* open addressing: index+1 into links, 0 = empty */
@@ -388,11 +388,7 @@ static void qd_copy_str(const struct nlattr *a, char *dst, size_t size)
 
 static bool qd_wanted(const struct qd_state *st, const char *name)
 {
-	if (st->has_include && regexec(&st->include, name, 0, NULL, 0) != 0)
-		return false;
-	if (st->has_exclude && regexec(&st->exclude, name, 0, NULL, 0) == 0)
-		return false;
-	return true;
+	return ns_namefilter_wanted(&st->filter, name);
 }
 
 static size_t qd_hslot(int ifindex, size_t cap)
@@ -801,38 +797,11 @@ static void qd_fmt_classid(char *b, size_t n, uint32_t h)
 }
 
 struct qd_emit {
-	struct ns_writer *w;
-	int rc;
-	const char *bad;
+	struct ns_emit out;
 	/* basic families of qdiscs [0] and classes [1], looked up once a scrape */
 	struct ns_family *basic[2][QD_NBASIC];
 	bool basic_done[2];
 };
-
-static struct ns_family *qd_family(struct qd_emit *em, const char *name, const char *help,
-				   enum ns_mtype type, const char *unit)
-{
-	struct ns_family *f = ns_family(em->w, name, help, type, unit);
-
-	if (!f && !em->rc) {
-		em->rc = -EINVAL;
-		em->bad = name;
-	}
-	return f;
-}
-
-static void qd_check(struct qd_emit *em, int rc)
-{
-	if (rc && rc != -EEXIST && !em->rc)
-		em->rc = rc;
-}
-
-static void qd_put(struct qd_emit *em, struct ns_family *f, const struct ns_label *l, size_t n,
-		   uint64_t v)
-{
-	if (f)
-		qd_check(em, ns_sample_u64(em->w, f, l, n, v));
-}
 
 /* Extended fields of a fixed struct, only those inside the received payload. */
 static void qd_put_xfields(struct qd_emit *em, const struct qd_xfield *xf, const struct qd_rec *r,
@@ -851,7 +820,7 @@ static void qd_put_xfields(struct qd_emit *em, const struct qd_xfield *xf, const
 
 		if (off + xf->size > have)
 			continue;
-		f = qd_family(em, xf->name, xf->help, xf->type, xf->unit);
+		f = ns_emit_family(&em->out, xf->name, xf->help, xf->type, xf->unit);
 		if (!f)
 			continue;
 		if (xf->band)
@@ -868,11 +837,12 @@ static void qd_put_xfields(struct qd_emit *em, const struct qd_xfield *xf, const
 		}
 		s = (int64_t)u;
 		if (xf->scale != 0)
-			qd_check(
-			    em, ns_sample_f64(em->w, f, lb, nl,
-					      (xf->is_signed ? (double)s : (double)u) / xf->scale));
+			ns_emit_check(
+			    &em->out,
+			    ns_sample_f64(em->out.w, f, lb, nl,
+					  (xf->is_signed ? (double)s : (double)u) / xf->scale));
 		else
-			qd_check(em, ns_sample_u64(em->w, f, lb, nl, u));
+			ns_emit_check(&em->out, ns_sample_u64(em->out.w, f, lb, nl, u));
 	}
 }
 
@@ -887,9 +857,9 @@ static void qd_put_cake(struct qd_emit *em, const struct qd_cake *c, const struc
 
 		if (!(c->top_have & (1u << i)))
 			continue;
-		f = qd_family(em, qd_cake_top[i].name, qd_cake_top[i].help, qd_cake_top[i].type,
-			      qd_cake_top[i].unit);
-		qd_put(em, f, l, n, c->top[i]);
+		f = ns_emit_family(&em->out, qd_cake_top[i].name, qd_cake_top[i].help,
+				   qd_cake_top[i].type, qd_cake_top[i].unit);
+		ns_emit_u64(&em->out, f, l, n, c->top[i]);
 	}
 	memcpy(lb, l, n * sizeof(*l));
 	for (unsigned t = 0; t < c->ntins && t < QD_CAKE_TINS; t++) {
@@ -900,14 +870,16 @@ static void qd_put_cake(struct qd_emit *em, const struct qd_cake *c, const struc
 
 			if (!(c->tin_have[t] & (1u << i)))
 				continue;
-			f = qd_family(em, d->name, d->help, d->type, d->unit);
+			f = ns_emit_family(&em->out, d->name, d->help, d->type, d->unit);
 			if (!f)
 				continue;
 			if (d->scale != 0)
-				qd_check(em, ns_sample_f64(em->w, f, lb, n + 1,
-							   (double)c->tin[t][i] / d->scale));
+				ns_emit_check(&em->out,
+					      ns_sample_f64(em->out.w, f, lb, n + 1,
+							    (double)c->tin[t][i] / d->scale));
 			else
-				qd_check(em, ns_sample_u64(em->w, f, lb, n + 1, c->tin[t][i]));
+				ns_emit_check(&em->out,
+					      ns_sample_u64(em->out.w, f, lb, n + 1, c->tin[t][i]));
 		}
 	}
 }
@@ -923,14 +895,14 @@ static void qd_emit_basic(struct qd_emit *em, bool cls, const struct qd_rec *r,
 
 		for (int i = 0; i < QD_NBASIC; i++) {
 			snprintf(name, sizeof(name), "%s%s", prefix, qd_basic[i].suffix);
-			fam[i] = qd_family(em, name, qd_basic[i].help, qd_basic[i].type,
-					   qd_basic[i].unit);
+			fam[i] = ns_emit_family(&em->out, name, qd_basic[i].help, qd_basic[i].type,
+						qd_basic[i].unit);
 		}
 		em->basic_done[cls] = true;
 	}
 	for (int i = 0; i < QD_NBASIC; i++)
 		if (r->have & (1u << i))
-			qd_put(em, fam[i], l, n, r->basic[i]);
+			ns_emit_u64(&em->out, fam[i], l, n, r->basic[i]);
 }
 
 static bool qd_is_mq(const char *kind)
@@ -966,22 +938,23 @@ static void qd_emit_root_info(struct qd_emit *em, const struct qd_state *st, siz
 			if (seen)
 				continue;
 			any = true;
-			qd_put(em, f, NS_LABELS({"device", dev}, {"kind", c->kind}), 1);
+			ns_emit_u64(&em->out, f, NS_LABELS({"device", dev}, {"kind", c->kind}), 1);
 		}
 	}
 	if (!any)
-		qd_put(em, f, NS_LABELS({"device", dev}, {"kind", r->kind}), 1);
+		ns_emit_u64(&em->out, f, NS_LABELS({"device", dev}, {"kind", r->kind}), 1);
 }
 
 static int qd_emit_all(const struct qd_state *st, struct ns_writer *w, struct ns_err *e)
 {
-	struct qd_emit em = {.w = w};
+	struct qd_emit em = {.out = NS_EMIT_INIT(w, "qdisc")};
 	struct ns_family *froot, *fdirect, *frate, *fceil;
 
-	froot = qd_family(&em, "netstack_qdisc_root_info",
-			  "Kind of the root qdisc of a device (of each mq child for a multiqueue "
-			  "root); the value is always 1.",
-			  NS_INFO, NULL);
+	froot =
+	    ns_emit_family(&em.out, "netstack_qdisc_root_info",
+			   "Kind of the root qdisc of a device (of each mq child for a multiqueue "
+			   "root); the value is always 1.",
+			   NS_INFO, NULL);
 	for (size_t i = 0; i < st->nqd; i++) {
 		const struct qd_rec *r = &st->qd[i];
 		char handle[16], parent[24];
@@ -1016,11 +989,12 @@ static int qd_emit_all(const struct qd_state *st, struct ns_writer *w, struct ns
 			break;
 		case QX_HTB:
 			if (r->htb_have & QH_HTB_DIRECT) {
-				fdirect = qd_family(&em, "netstack_qdisc_htb_direct_packets_total",
-						    "Packets sent directly, bypassing the classes "
-						    "(direct_packets_stat).",
-						    NS_COUNTER, NULL);
-				qd_put(&em, fdirect, l, 4, r->htb_direct);
+				fdirect = ns_emit_family(
+				    &em.out, "netstack_qdisc_htb_direct_packets_total",
+				    "Packets sent directly, bypassing the classes "
+				    "(direct_packets_stat).",
+				    NS_COUNTER, NULL);
+				ns_emit_u64(&em.out, fdirect, l, 4, r->htb_direct);
 			}
 			break;
 		case QX_NONE:
@@ -1044,48 +1018,26 @@ static int qd_emit_all(const struct qd_state *st, struct ns_writer *w, struct ns
 			continue;
 		qd_put_xfields(&em, qd_htb_class, r, 0, l, 4);
 		if (r->htb_have & QH_HTB_RATE) {
-			frate = qd_family(&em, "netstack_qdisc_htb_class_rate_bytes_per_second",
-					  "Guaranteed rate of the class (rate, TCA_HTB_RATE64 when "
-					  "larger than 32 bits).",
-					  NS_GAUGE, NULL);
-			qd_put(&em, frate, l, 4, r->htb_rate);
+			frate = ns_emit_family(
+			    &em.out, "netstack_qdisc_htb_class_rate_bytes_per_second",
+			    "Guaranteed rate of the class (rate, TCA_HTB_RATE64 when "
+			    "larger than 32 bits).",
+			    NS_GAUGE, NULL);
+			ns_emit_u64(&em.out, frate, l, 4, r->htb_rate);
 		}
 		if (r->htb_have & QH_HTB_CEIL) {
-			fceil = qd_family(&em, "netstack_qdisc_htb_class_ceil_bytes_per_second",
-					  "Maximum rate of the class, borrowing included (ceil, "
-					  "TCA_HTB_CEIL64 when larger than 32 bits).",
-					  NS_GAUGE, NULL);
-			qd_put(&em, fceil, l, 4, r->htb_ceil);
+			fceil = ns_emit_family(
+			    &em.out, "netstack_qdisc_htb_class_ceil_bytes_per_second",
+			    "Maximum rate of the class, borrowing included (ceil, "
+			    "TCA_HTB_CEIL64 when larger than 32 bits).",
+			    NS_GAUGE, NULL);
+			ns_emit_u64(&em.out, fceil, l, 4, r->htb_ceil);
 		}
 	}
-	if (em.rc && em.bad)
-		return ns_err_set(e, em.rc, "qdisc: metric family %s rejected by the writer",
-				  em.bad);
-	if (em.rc)
-		return ns_err_set(e, em.rc, "qdisc: adding a sample: %s", strerror(-em.rc));
-	return 0;
+	return ns_emit_done(&em.out, e);
 }
 
 /* ---- collector ---- */
-
-static int qd_compile(regex_t *re, bool *has, const struct ns_opts *opts, const char *name,
-		      struct ns_err *e)
-{
-	const char *s = opts ? ns_opt_str(opts, name) : NULL;
-	char msg[128];
-	int r;
-
-	*has = false;
-	if (!s || !*s)
-		return 0;
-	r = regcomp(re, s, REG_EXTENDED | REG_NOSUB);
-	if (r) {
-		regerror(r, re, msg, sizeof(msg));
-		return ns_err_set(e, -EINVAL, "qdisc: %s '%s': %s", name, s, msg);
-	}
-	*has = true;
-	return 0;
-}
 
 static void qd_fini(void *state)
 {
@@ -1093,10 +1045,7 @@ static void qd_fini(void *state)
 
 	if (!st)
 		return;
-	if (st->has_include)
-		regfree(&st->include);
-	if (st->has_exclude)
-		regfree(&st->exclude);
+	ns_namefilter_fini(&st->filter);
 	free(st->links);
 	free(st->lhash);
 	free(st->qd);
@@ -1112,9 +1061,7 @@ static int qd_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state,
 	*state = NULL;
 	if (!st)
 		return ns_err_set(e, -ENOMEM, "qdisc: out of memory");
-	rc = qd_compile(&st->include, &st->has_include, opts, "device-include", e);
-	if (!rc)
-		rc = qd_compile(&st->exclude, &st->has_exclude, opts, "device-exclude", e);
+	rc = ns_namefilter_init(&st->filter, opts, "device-include", "device-exclude", "qdisc", e);
 	if (rc) {
 		qd_fini(st);
 		return rc;
