@@ -163,23 +163,6 @@ static int names_add(struct name_set *ns, const char *s)
 	return 0;
 }
 
-/* Keep the first error of the scrape; later ones are dropped. */
-static void note_err(struct snmp_state *st, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void note_err(struct snmp_state *st, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (st->rc)
-		return;
-	st->rc = rc;
-	if (!st->e)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(st->e->msg, sizeof(st->e->msg), fmt, ap);
-	va_end(ap);
-}
-
 static void lower_ident(const char *in, char *out, size_t len)
 {
 	size_t o = 0;
@@ -222,7 +205,7 @@ static void emit(struct snmp_state *st, struct ns_writer *w, const char *file, c
 		rc = names_add(&st->names, uniq);
 	}
 	if (rc < 0) {
-		note_err(st, rc, "%s: %s: %s", file, what, strerror(-rc));
+		ns_err_first(st->e, &st->rc, rc, "%s: %s: %s", file, what, strerror(-rc));
 		return;
 	}
 	snprintf(name, sizeof(name), "%s%s", uniq, gauge ? "" : "_total");
@@ -230,7 +213,8 @@ static void emit(struct snmp_state *st, struct ns_writer *w, const char *file, c
 		 what, file);
 	f = ns_family(w, name, help, gauge ? NS_GAUGE : NS_COUNTER, NULL);
 	if (!f) {
-		note_err(st, -EINVAL, "%s: %s: cannot create metric %s", file, what, name);
+		ns_err_first(st->e, &st->rc, -EINVAL, "%s: %s: cannot create metric %s", file, what,
+			     name);
 		return;
 	}
 	if (gauge && ns_parse_i64(val, &i) == 0) {
@@ -238,11 +222,11 @@ static void emit(struct snmp_state *st, struct ns_writer *w, const char *file, c
 	} else if (ns_parse_u64(val, &u) == 0) {
 		rc = ns_sample_u64(w, f, NS_NOLABELS, u);
 	} else {
-		note_err(st, -EINVAL, "%s: %s: bad value '%s'", file, what, val);
+		ns_err_first(st->e, &st->rc, -EINVAL, "%s: %s: bad value '%s'", file, what, val);
 		return;
 	}
 	if (rc)
-		note_err(st, rc, "%s: %s: %s", file, what, strerror(-rc));
+		ns_err_first(st->e, &st->rc, rc, "%s: %s: %s", file, what, strerror(-rc));
 }
 
 /* "Tcp:" -> "Tcp" in place; NULL if @tok is not a section prefix. */
@@ -360,7 +344,7 @@ static int snmp_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, st
 		if (rc == -ENOENT && files[i].optional)
 			continue;
 		if (rc) {
-			note_err(st, rc, "%s: %s", files[i].rel, strerror(-rc));
+			ns_err_first(st->e, &st->rc, rc, "%s: %s", files[i].rel, strerror(-rc));
 			continue;
 		}
 		if (files[i].pairs)

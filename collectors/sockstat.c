@@ -73,22 +73,6 @@ struct sockstat_state {
 	struct ns_err *e;
 };
 
-static void note_err(struct sockstat_state *st, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void note_err(struct sockstat_state *st, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (st->rc)
-		return;
-	st->rc = rc;
-	if (!st->e)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(st->e->msg, sizeof(st->e->msg), fmt, ap);
-	va_end(ap);
-}
-
 static enum sockstat_unit unit_of(const char *proto, const char *key)
 {
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
@@ -111,7 +95,7 @@ static void emit(struct sockstat_state *st, struct ns_writer *w, const char *fil
 	int rc;
 
 	if (!f) {
-		note_err(st, -EINVAL, "%s: cannot create metric %s", file, name);
+		ns_err_first(st->e, &st->rc, -EINVAL, "%s: cannot create metric %s", file, name);
 		return;
 	}
 	if (v->is_u)
@@ -119,7 +103,7 @@ static void emit(struct sockstat_state *st, struct ns_writer *w, const char *fil
 	else
 		rc = ns_sample_i64(w, f, NS_NOLABELS, v->i);
 	if (rc)
-		note_err(st, rc, "%s: %s: %s", file, name, strerror(-rc));
+		ns_err_first(st->e, &st->rc, rc, "%s: %s: %s", file, name, strerror(-rc));
 }
 
 /* @v times the page size, or -ERANGE. */
@@ -155,7 +139,8 @@ static void parse_line(struct sockstat_state *st, struct ns_writer *w, const cha
 			rc = 0;
 		}
 		if (rc) {
-			note_err(st, -EINVAL, "%s: %s %s: bad value '%s'", file, proto, key, val);
+			ns_err_first(st->e, &st->rc, -EINVAL, "%s: %s %s: bad value '%s'", file,
+				     proto, key, val);
 			continue;
 		}
 		ns_snake_case(key, key_sc, sizeof(key_sc));
@@ -175,8 +160,8 @@ static void parse_line(struct sockstat_state *st, struct ns_writer *w, const cha
 		emit(st, w, file, name, help, NULL, &v);
 		if (unit == UNIT_PAGES) {
 			if (to_bytes(&v, st->page_size, &b)) {
-				note_err(st, -ERANGE, "%s: %s %s: %s pages overflow", file, proto,
-					 key, val);
+				ns_err_first(st->e, &st->rc, -ERANGE,
+					     "%s: %s %s: %s pages overflow", file, proto, key, val);
 				continue;
 			}
 			snprintf(name, sizeof(name), "netstack_sockstat_%s_%s_bytes", proto_lc,
@@ -220,7 +205,7 @@ static int sockstat_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w
 		if (rc == -ENOENT && i == 1)
 			continue;
 		if (rc) {
-			note_err(st, rc, "%s: %s", rels[i], strerror(-rc));
+			ns_err_first(st->e, &st->rc, rc, "%s: %s", rels[i], strerror(-rc));
 			continue;
 		}
 		cur = files[i]->buf.data;

@@ -84,22 +84,6 @@ struct softnet_state {
 	struct ns_err *e;
 };
 
-static void note_err(struct softnet_state *st, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void note_err(struct softnet_state *st, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (st->rc)
-		return;
-	st->rc = rc;
-	if (!st->e)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(st->e->msg, sizeof(st->e->msg), fmt, ap);
-	va_end(ap);
-}
-
 static int parse_uint(const char **p, unsigned long *v)
 {
 	char *end;
@@ -194,16 +178,17 @@ static int map_by_online(struct ns_ctx *ctx, struct softnet_state *st, size_t nl
 		return 0;
 	n = parse_cpu_list(st, st->online.buf.data, nlines);
 	if (n == -ENOMEM) {
-		note_err(st, -ENOMEM, "%s: out of memory", rel);
+		ns_err_first(st->e, &st->rc, -ENOMEM, "%s: out of memory", rel);
 		return -1;
 	}
 	if (n < 0) {
-		note_err(st, -EINVAL, "%s: malformed CPU list", rel);
+		ns_err_first(st->e, &st->rc, -EINVAL, "%s: malformed CPU list", rel);
 		return -1;
 	}
 	if ((size_t)n != nlines) {
-		note_err(st, -EAGAIN, "net/softnet_stat has %zu lines but %s lists %ld CPUs",
-			 nlines, rel, n);
+		ns_err_first(st->e, &st->rc, -EAGAIN,
+			     "net/softnet_stat has %zu lines but %s lists %ld CPUs", nlines, rel,
+			     n);
 		return -1;
 	}
 	return 1;
@@ -253,8 +238,8 @@ static int softnet_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w,
 			continue;
 		lineno++;
 		if (bad) {
-			note_err(st, -EINVAL, "net/softnet_stat: line %zu: malformed column",
-				 lineno);
+			ns_err_first(st->e, &st->rc, -EINVAL,
+				     "net/softnet_stat: line %zu: malformed column", lineno);
 			continue;
 		}
 		if (ncols > SOFTNET_COL_INDEX) {
@@ -275,13 +260,14 @@ static int softnet_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w,
 				fam[m] = ns_family(w, metrics[m].name, metrics[m].help,
 						   metrics[m].type, NULL);
 			if (!fam[m]) {
-				note_err(st, -EINVAL, "cannot create metric %s", metrics[m].name);
+				ns_err_first(st->e, &st->rc, -EINVAL, "cannot create metric %s",
+					     metrics[m].name);
 				continue;
 			}
 			rc = ns_sample_u64(w, fam[m], NS_LABELS({"cpu", cpu}), col[metrics[m].col]);
 			if (rc)
-				note_err(st, rc, "%s{cpu=\"%s\"}: %s", metrics[m].name, cpu,
-					 strerror(-rc));
+				ns_err_first(st->e, &st->rc, rc, "%s{cpu=\"%s\"}: %s",
+					     metrics[m].name, cpu, strerror(-rc));
 		}
 	}
 	st->e = NULL;

@@ -16,3 +16,17 @@ int ns_err_set(struct ns_err *e, int rc, const char *fmt, ...)
 	va_end(ap);
 	return rc;
 }
+
+void ns_err_first(struct ns_err *e, int *first, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (*first)
+		return;
+	*first = rc;
+	if (!e)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+}

@@ -14,7 +14,15 @@ struct ns_err {
 
 /* Format a message into @e (if non-NULL) and return @rc (a negative errno). */
 int ns_err_set(struct ns_err *e, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
+
+/*
+ * Keep the first failure of a pass that goes on after errors: if *@first
+ * is 0, set it to @rc and format the message into @e (if non-NULL); later
+ * failures are dropped.
+ */
+void ns_err_first(struct ns_err *e, int *first, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 static inline void ns_err_clear(struct ns_err *e)
 {
