@@ -672,24 +672,10 @@ static int tcp_emit_all(struct tcp_state *st, struct ns_writer *w, struct ns_err
 
 static int tcp_read_range(struct tcp_state *st, struct ns_ctx *ctx, struct ns_err *e)
 {
-	uint64_t lo, hi;
-	char *cur, *a, *b;
-	int rc;
+	int rc = ns_sd_read_port_range(&st->range_file, ctx, "tcp", &st->lo, &st->hi, e);
 
-	st->have_range = false;
-	rc = ns_file_read(&st->range_file, ctx->procfs_fd, "sys/net/ipv4/ip_local_port_range");
-	if (rc)
-		return ns_err_set(e, rc, "tcp: sys/net/ipv4/ip_local_port_range: %s",
-				  strerror(-rc));
-	cur = st->range_file.buf.data;
-	a = ns_next_token(&cur);
-	b = ns_next_token(&cur);
-	if (!a || !b || ns_parse_u64(a, &lo) || ns_parse_u64(b, &hi) || lo > 65535 || hi > 65535)
-		return ns_err_set(e, -EINVAL, "tcp: ip_local_port_range: cannot parse");
-	st->lo = (uint32_t)lo;
-	st->hi = (uint32_t)hi;
-	st->have_range = true;
-	return 0;
+	st->have_range = rc == 0;
+	return rc;
 }
 
 static void tcp_fini(void *state)

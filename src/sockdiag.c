@@ -276,3 +276,24 @@ uint64_t *ns_sd_eptab_get(struct ns_sd_eptab *t, const struct ns_sd_ep *k)
 	t->slots[i] = (uint32_t)++t->n;
 	return t->vals[t->n - 1];
 }
+
+int ns_sd_read_port_range(struct ns_file *f, struct ns_ctx *ctx, const char *who, uint32_t *lo,
+			  uint32_t *hi, struct ns_err *e)
+{
+	uint64_t a, b;
+	char *cur, *ta, *tb;
+	int rc;
+
+	rc = ns_file_read(f, ctx->procfs_fd, "sys/net/ipv4/ip_local_port_range");
+	if (rc)
+		return ns_err_set(e, rc, "%s: sys/net/ipv4/ip_local_port_range: %s", who,
+				  strerror(-rc));
+	cur = f->buf.data;
+	ta = ns_next_token(&cur);
+	tb = ns_next_token(&cur);
+	if (!ta || !tb || ns_parse_u64(ta, &a) || ns_parse_u64(tb, &b) || a > 65535 || b > 65535)
+		return ns_err_set(e, -EINVAL, "%s: ip_local_port_range: cannot parse", who);
+	*lo = (uint32_t)a;
+	*hi = (uint32_t)b;
+	return 0;
+}

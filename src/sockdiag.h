@@ -43,6 +43,7 @@
 #include <linux/inet_diag.h>
 
 #include "ctx.h"
+#include "procfs.h"
 #include "err.h"
 #include "nl.h"
 
@@ -147,5 +148,13 @@ void ns_sd_eptab_clear(struct ns_sd_eptab *t);
 void ns_sd_eptab_free(struct ns_sd_eptab *t);
 /* The values of @k, inserted zeroed if absent; NULL if absent and the table is full. */
 uint64_t *ns_sd_eptab_get(struct ns_sd_eptab *t, const struct ns_sd_ep *k);
+
+/*
+ * The ephemeral port range (net.ipv4.ip_local_port_range below the
+ * context's procfs root), read through @f (kept open by the caller). @who
+ * prefixes error messages. 0, or -errno with a message.
+ */
+int ns_sd_read_port_range(struct ns_file *f, struct ns_ctx *ctx, const char *who, uint32_t *lo,
+			  uint32_t *hi, struct ns_err *e);
 
 #endif
