@@ -14,7 +14,9 @@
  * anything starts; init() then reads the values with the ns_opt_*() getters.
  *
  * Errors: init() and collect() return 0 or -errno and may fill @e with a
- * one-line reason. The engine logs it (rate-limited) and exposes
+ * one-line reason. init() returns -EINVAL for a bad option value and only
+ * for that: the daemon then refuses to start (exit status 2), and a reload
+ * keeps the old configuration. Any other init() failure is a runtime one. The engine logs it (rate-limited) and exposes
  * netstack_scrape_collector_success 0; it never fails the scrape. A
  * collector emits what it could read even when it returns an error.
  */

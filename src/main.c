@@ -154,6 +154,15 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (cfg.check_config) {
+		/* Collectors check their own options in init(): build the engine too. */
+		rc = ns_engine_new(&eng, &cfg, &e);
+		if (rc) {
+			fprintf(stderr, "netstack_exporter: %s\n", e.msg);
+			ns_webconfig_free(web);
+			ns_config_free(&cfg);
+			return 2;
+		}
+		ns_engine_free(eng);
 		printf("configuration OK\n");
 		ns_webconfig_free(web);
 		ns_config_free(&cfg);

@@ -96,6 +96,13 @@ int ns_engine_new(struct ns_engine **out, const struct ns_config *cfg, struct ns
 		}
 		ns_writer_set_const_labels(s->w, eng->ctx->labels, eng->ctx->nlabels);
 		rc = s->c->init(eng->ctx, s->opts, &s->state, &s->err);
+		if (rc == -EINVAL) {
+			/* A bad option value: a configuration error, not a runtime one. */
+			ns_err_set(e, rc, "collector %s: %s", s->c->name,
+				   s->err.msg[0] ? s->err.msg : "invalid configuration");
+			ns_engine_free(eng);
+			return rc;
+		}
 		if (rc == 0) {
 			s->inited = true;
 		} else {

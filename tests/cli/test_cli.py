@@ -48,6 +48,17 @@ for args, needle in [
     check(one_line_error(p, needle), "%s: exit 2 with one line naming the problem" % " ".join(args),
           "rc=%d stderr=%r" % (p.returncode, p.stderr))
 
+# Option values that only a collector's init() can judge are still
+# configuration errors: the daemon must not start half-configured.
+if "  tcp " in run("--help").stdout:
+    for args, needle in [
+        (["--collector.tcp.remote-ports=abc"], "collector tcp: tcp: remote-ports: 'abc' is not a port"),
+        (["--collector.tcp.remote-ports=99999", "--check-config"], "is not a port"),
+    ]:
+        p = run(*args, "--once") if "--check-config" not in args else run(*args)
+        check(one_line_error(p, needle), "%s: exit 2 with one line" % " ".join(args),
+              "rc=%d stderr=%r" % (p.returncode, p.stderr))
+
 with tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False) as f:
     f.write("collectors:\n  netdev:\n    enabeld: true\n")
     bad_yml = f.name
