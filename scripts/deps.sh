@@ -2,11 +2,14 @@
 # Install the Debian 12 packages netstack_exporter needs.
 #   scripts/deps.sh         build and run the daemon
 #   scripts/deps.sh --test  also everything the test suite uses
+#   scripts/deps.sh --bench also the peer the benchmarks compare with
 set -eu
 BUILD="meson ninja-build gcc pkg-config libmicrohttpd-dev libmnl-dev libsystemd-dev zlib1g-dev libyaml-dev libnetfilter-conntrack-dev libgnutls28-dev libcap-dev libcrypt-dev"
-TEST="libcmocka-dev prometheus prometheus-node-exporter python3-prometheus-client python3-yaml curl iproute2 nftables conntrack ethtool valgrind procps libcap2-bin apache2-utils openssl systemd clang libclang-rt-14-dev"
+TEST="libcmocka-dev prometheus python3-prometheus-client python3-yaml curl iproute2 nftables conntrack ethtool valgrind procps libcap2-bin apache2-utils openssl systemd"
+BENCH="prometheus-node-exporter"
 pkgs=$BUILD
 [ "${1:-}" = "--test" ] && pkgs="$BUILD $TEST"
+[ "${1:-}" = "--bench" ] && pkgs="$BUILD $TEST $BENCH"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
