@@ -24,11 +24,14 @@
 
 #include "writer.h"
 
-/* One series of a family: its formatted label set, in f->lines. */
+/*
+ * One series of a family: 8 bytes, so the index of a large family stays in
+ * cache. The label text it was added with is found at off1 - 1 in the
+ * family's lines, and is always followed there by the ' ' before the value.
+ */
 struct series_ent {
-	uint64_t hash;
-	size_t off;
-	size_t len1; /* length + 1; 0 = empty slot */
+	uint32_t hash; /* low 32 bits of the label text's hash */
+	uint32_t off1; /* offset + 1 of the label text in lines; 0 = empty slot */
 };
 
 /* One reserved name; the family's own name when key == f->name. */
@@ -630,9 +633,9 @@ static int idx_reserve(struct ns_family *f)
 	for (size_t i = 0; i < f->idx_cap; i++) {
 		size_t j;
 
-		if (!f->idx[i].len1)
+		if (!f->idx[i].off1)
 			continue;
-		for (j = f->idx[i].hash & (cap - 1); tab[j].len1; j = (j + 1) & (cap - 1))
+		for (j = f->idx[i].hash & (cap - 1); tab[j].off1; j = (j + 1) & (cap - 1))
 			;
 		tab[j] = f->idx[i];
 	}
@@ -664,11 +667,13 @@ static int series_begin(struct ns_writer *w, struct ns_family *f, const struct n
 		return rc;
 	h = fnv1a(lb->data, lb->len);
 	mask = f->idx_cap - 1;
-	for (i = h & mask; f->idx[i].len1; i = (i + 1) & mask) {
+	for (i = h & mask; f->idx[i].off1; i = (i + 1) & mask) {
 		const struct series_ent *e = &f->idx[i];
+		size_t off = e->off1 - 1;
 
-		if (e->hash == h && e->len1 - 1 == lb->len &&
-		    (!lb->len || memcmp(f->lines.data + e->off, lb->data, lb->len) == 0)) {
+		if (e->hash == (uint32_t)h && off + lb->len < f->lines.len &&
+		    f->lines.data[off + lb->len] == ' ' &&
+		    (!lb->len || memcmp(f->lines.data + off, lb->data, lb->len) == 0)) {
 			w->dups++;
 			return -EEXIST;
 		}
@@ -688,9 +693,14 @@ static int series_end(struct ns_writer *w, struct ns_family *f, int rc, size_t s
 			f->lines.data[start] = '\0';
 		return rc;
 	}
-	f->idx[slot].hash = h;
-	f->idx[slot].off = off;
-	f->idx[slot].len1 = w->lbuf.len + 1;
+	if (off >= UINT32_MAX) {
+		/* a family of 4 GiB: refuse rather than index it wrongly */
+		f->lines.len = start;
+		f->lines.data[start] = '\0';
+		return -E2BIG;
+	}
+	f->idx[slot].hash = (uint32_t)h;
+	f->idx[slot].off1 = (uint32_t)off + 1;
 	f->nseries++;
 	f->nsamples += nlines;
 	w->samples += nlines;
