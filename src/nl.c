@@ -75,9 +75,10 @@ struct ns_nl {
 struct nl_pass {
 	const struct nlmsghdr *req;
 	bool dump;
-	bool done;    /* NLMSG_DONE, NLMSG_ERROR or end of replay seen */
-	bool stopped; /* no more messages to the callback */
-	bool intr;    /* NLM_F_DUMP_INTR seen */
+	bool done;	/* NLMSG_DONE, NLMSG_ERROR or end of replay seen */
+	bool stopped;	/* no more messages to the callback */
+	bool intr;	/* NLM_F_DUMP_INTR seen */
+	bool truncated; /* a datagram did not fit in rbuf (now grown): resend */
 	int rc;
 	ns_nl_msg_cb cb;
 	void *data;
@@ -183,6 +184,25 @@ void ns_nl_close(struct ns_nl *nl)
 	free(nl->replay_dir);
 	free(nl->rbuf);
 	free(nl);
+}
+
+int ns_nl_set_recv_buffer(struct ns_nl *nl, size_t bytes)
+{
+	char *p;
+
+	if (bytes < 64)
+		bytes = 64;
+	p = realloc(nl->rbuf, bytes);
+	if (!p)
+		return -ENOMEM;
+	nl->rbuf = p;
+	nl->rcap = bytes;
+	return 0;
+}
+
+size_t ns_nl_recv_buffer(const struct ns_nl *nl)
+{
+	return nl->rcap;
 }
 
 int ns_nl_protocol(const struct ns_nl *nl)
@@ -345,14 +365,21 @@ static void nl_process(struct ns_nl *nl, struct nl_pass *p, const char *buf, siz
 	}
 }
 
-/* Receive one datagram from the kernel into rbuf (grown to fit). */
+/*
+ * Receive one datagram from the kernel into rbuf. One recvmsg() a datagram:
+ * the kernel builds dump datagrams of at most 32 KiB unless a single
+ * message is larger, and rbuf starts at 32 KiB. A datagram that did not fit
+ * (MSG_TRUNC) is lost: rbuf grows to its size and the pass is marked for a
+ * restart on a fresh socket (-EAGAIN), so only the first such dump in the
+ * daemon's life pays twice.
+ */
 static ssize_t nl_recv(struct ns_nl *nl, struct nl_pass *p)
 {
 	int fd = mnl_socket_get_fd(nl->sock);
 
 	for (;;) {
 		struct sockaddr_nl sa;
-		struct iovec iov = {.iov_base = nl->rbuf, .iov_len = 0};
+		struct iovec iov = {.iov_base = nl->rbuf, .iov_len = nl->rcap};
 		struct msghdr msg = {
 		    .msg_name = &sa,
 		    .msg_namelen = sizeof(sa),
@@ -361,24 +388,17 @@ static ssize_t nl_recv(struct ns_nl *nl, struct nl_pass *p)
 		};
 		ssize_t n;
 
-		n = recvmsg(fd, &msg, MSG_PEEK | MSG_TRUNC);
+		n = recvmsg(fd, &msg, MSG_TRUNC);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			goto fail;
-		if ((size_t)n > nl->rcap && nl_grow(nl, n))
-			return nl_err(nl, p, -ENOMEM, "receive buffer of %zd bytes", n);
-		iov.iov_base = nl->rbuf;
-		iov.iov_len = nl->rcap;
-		msg.msg_namelen = sizeof(sa);
-		msg.msg_flags = 0;
-		n = recvmsg(fd, &msg, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			goto fail;
-		if (msg.msg_flags & MSG_TRUNC)
-			return nl_err(nl, p, -EMSGSIZE, "datagram truncated");
+		if (msg.msg_flags & MSG_TRUNC) {
+			if (nl_grow(nl, (size_t)n))
+				return nl_err(nl, p, -ENOMEM, "receive buffer of %zd bytes", n);
+			p->truncated = true;
+			return -EAGAIN;
+		}
 		if (msg.msg_namelen != sizeof(sa) || sa.nl_pid != 0)
 			continue; /* not from the kernel */
 		return n;
@@ -473,6 +493,15 @@ static int nl_pass(struct ns_nl *nl, struct nl_pass *p, unsigned attempt)
 				break;
 			}
 			n = nl_recv(nl, p);
+			if (n < 0 && p->truncated) {
+				/* Abandon the rest of this reply with its socket. */
+				struct ns_err tmp;
+				int rc = nl_socket(nl, &tmp);
+
+				if (rc)
+					return nl_err(nl, p, rc, "reopen: %s", tmp.msg);
+				return 0;
+			}
 			if (n < 0)
 				return (int)n;
 			nl_process(nl, p, nl->rbuf, (size_t)n);
@@ -502,7 +531,7 @@ int ns_nl_run(struct ns_nl *nl, ns_nl_msg_cb cb, ns_nl_reset_cb reset, void *dat
 		struct nl_pass p = {.req = req, .dump = dump, .cb = cb, .data = data, .e = e};
 
 		rc = nl_pass(nl, &p, attempt);
-		if (rc || !p.intr)
+		if (rc || (!p.intr && !p.truncated))
 			return rc;
 		if (attempt == NL_MAX_RESTARTS)
 			return nl_err(nl, &p, -EINTR, "dump still interrupted after %d restarts",

@@ -70,8 +70,20 @@ struct nlmsghdr *ns_nl_request(struct ns_nl *nl, uint16_t type, uint16_t flags);
 int ns_nl_run(struct ns_nl *nl, ns_nl_msg_cb cb, ns_nl_reset_cb reset, void *data,
 	      struct ns_err *e);
 
-/* Number of NLM_F_DUMP_INTR restarts so far (for tests and self-metrics). */
+/*
+ * Number of restarts so far: dumps flagged NLM_F_DUMP_INTR, and replies
+ * resent because a datagram did not fit in the receive buffer (which then
+ * grows to fit; it starts at 32 KiB, the kernel's usual dump datagram).
+ */
 unsigned ns_nl_restarts(const struct ns_nl *nl);
+
+/*
+ * Set the receive buffer to @bytes (it still grows whenever a datagram does
+ * not fit). For tests of the truncation path, and for callers that know
+ * their replies carry larger messages. 0 or -ENOMEM.
+ */
+int ns_nl_set_recv_buffer(struct ns_nl *nl, size_t bytes);
+size_t ns_nl_recv_buffer(const struct ns_nl *nl);
 
 /*
  * Copy an attribute payload into @dst of @len bytes: a shorter payload is
@@ -83,8 +95,7 @@ size_t ns_nl_attr_copy(const struct nlattr *a, void *dst, size_t len);
  * Parse nested/top-level attributes into tb[0..max] (NULL where absent),
  * skipping unknown types > max and attributes that fail validation.
  */
-void ns_nl_parse(const struct nlmsghdr *nlh, size_t hdrlen, const struct nlattr **tb,
-		 unsigned max);
+void ns_nl_parse(const struct nlmsghdr *nlh, size_t hdrlen, const struct nlattr **tb, unsigned max);
 void ns_nl_parse_nested(const struct nlattr *nest, const struct nlattr **tb, unsigned max);
 
 #endif

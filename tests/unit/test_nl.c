@@ -721,6 +721,50 @@ static void test_live_dump(void **state)
 	ns_nl_close(nl);
 }
 
+/*
+ * A datagram larger than the receive buffer: it is lost to the kernel's
+ * MSG_TRUNC, so the layer grows the buffer, resends on a fresh socket and
+ * delivers the same complete dump (after one reset of the consumer).
+ */
+static void test_live_truncated_datagram(void **state)
+{
+	struct ns_err e = {{0}};
+	struct seen want = {0}, s = {0};
+	struct ns_nl *nl;
+	int rc;
+
+	assert_int_equal(ns_nl_open(&nl, NETLINK_ROUTE, &e), 0);
+	live_getlink_dump(nl, &want, &e, &rc);
+	assert_int_equal(rc, 0);
+	assert_int_equal(ns_nl_restarts(nl), 0);
+
+	/* An RTM_NEWLINK message of lo alone is over 1 KiB. */
+	assert_int_equal(ns_nl_set_recv_buffer(nl, 256), 0);
+	live_getlink_dump(nl, &s, &e, &rc);
+	if (rc)
+		fail_msg("dump after truncation: %d %s", rc, e.msg);
+	assert_true(ns_nl_restarts(nl) >= 1);
+	assert_true(ns_nl_recv_buffer(nl) > 256);
+	assert_true(s.resets >= 1);
+	assert_int_equal(s.n, want.n);
+	for (int i = 0; i < s.n && i < 128; i++) {
+		assert_int_equal(s.ifindex[i], want.ifindex[i]);
+		assert_string_equal(s.name[i], want.name[i]);
+	}
+
+	/* The grown buffer stays: the next dump needs no restart. */
+	{
+		unsigned before = ns_nl_restarts(nl);
+
+		memset(&s, 0, sizeof(s));
+		live_getlink_dump(nl, &s, &e, &rc);
+		assert_int_equal(rc, 0);
+		assert_int_equal(s.n, want.n);
+		assert_int_equal(ns_nl_restarts(nl), before);
+	}
+	ns_nl_close(nl);
+}
+
 /* The kernel's own extended ACK text for a rejected strict dump request. */
 static void test_live_extack(void **state)
 {
@@ -830,6 +874,7 @@ int main(void)
 	    cmocka_unit_test_teardown(test_large_message, cleanup_files),
 	    cmocka_unit_test(test_live_dump),
 	    cmocka_unit_test(test_live_extack),
+	    cmocka_unit_test(test_live_truncated_datagram),
 	    cmocka_unit_test(test_live_many_devices),
 	};
 
