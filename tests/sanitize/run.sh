@@ -5,7 +5,8 @@
 #
 # Builds the project a second time, in a temporary directory, with
 # AddressSanitizer + UndefinedBehaviorSanitizer (and LeakSanitizer through
-# ASan), and runs the unit, golden and http suites of that build. Exits with
+# ASan), and runs the unit, golden, http, web, systemd and integration
+# suites of that build. Exits with
 # meson test's status (0 all passed, non-zero otherwise; 77 if the toolchain
 # cannot build sanitized binaries at all).
 #
@@ -20,7 +21,7 @@ if [ -z "$SRC" ] || [ ! -f "$SRC/meson.build" ]; then
 	exit 2
 fi
 SRC=$(cd "$SRC" && pwd)
-SUITES=(unit golden http)
+SUITES=(unit golden http web systemd integration)
 
 BUILD=$(mktemp -d /tmp/nsx-sanitize-$$-XXXXXX)
 # shellcheck disable=SC2317 # called by the EXIT trap
