@@ -71,6 +71,7 @@
 
 #include "collector.h"
 #include "emit.h"
+#include "ifmap.h"
 #include "namefilter.h"
 #include "nl.h"
 #include "procfs.h"
@@ -173,8 +174,7 @@ struct et_state {
 	unsigned gen;
 	struct et_dev *devs;
 	size_t ndevs, capd;
-	int *hash;
-	size_t hcap;
+	struct ns_ifmap byindex; /* ifindex -> position in devs */
 	/* link dump scratch */
 	struct {
 		int ifindex;
@@ -212,44 +212,18 @@ static bool et_stat_wanted(const struct et_state *st, const char *name)
 	return ns_namefilter_wanted(&st->stats, name);
 }
 
-static size_t et_hslot(int ifindex, size_t cap)
-{
-	return ((uint32_t)ifindex * 2654435761u) & (cap - 1);
-}
-
 static struct et_dev *et_find(const struct et_state *st, int ifindex)
 {
-	if (!st->hcap)
-		return NULL;
-	for (size_t s = et_hslot(ifindex, st->hcap); st->hash[s]; s = (s + 1) & (st->hcap - 1))
-		if (st->devs[st->hash[s] - 1].ifindex == ifindex)
-			return &st->devs[st->hash[s] - 1];
-	return NULL;
+	long i = ns_ifmap_find(&st->byindex, st->devs, sizeof(*st->devs),
+			       offsetof(struct et_dev, ifindex), ifindex);
+
+	return i < 0 ? NULL : &st->devs[i];
 }
 
 static int et_rehash(struct et_state *st)
 {
-	size_t cap = st->hcap ? st->hcap : 64;
-
-	while (cap < st->ndevs * 2 + 2)
-		cap *= 2;
-	if (cap != st->hcap) {
-		int *h = realloc(st->hash, cap * sizeof(*h));
-
-		if (!h)
-			return -ENOMEM;
-		st->hash = h;
-		st->hcap = cap;
-	}
-	memset(st->hash, 0, st->hcap * sizeof(*st->hash));
-	for (size_t i = 0; i < st->ndevs; i++) {
-		size_t s = et_hslot(st->devs[i].ifindex, st->hcap);
-
-		while (st->hash[s])
-			s = (s + 1) & (st->hcap - 1);
-		st->hash[s] = (int)i + 1;
-	}
-	return 0;
+	return ns_ifmap_build(&st->byindex, st->devs, st->ndevs, sizeof(*st->devs),
+			      offsetof(struct et_dev, ifindex));
 }
 
 static void et_dev_free(struct et_dev *d)
@@ -1440,7 +1414,7 @@ static void et_fini(void *state)
 	for (size_t i = 0; i < st->ndevs; i++)
 		et_dev_free(&st->devs[i]);
 	free(st->devs);
-	free(st->hash);
+	ns_ifmap_free(&st->byindex);
 	free(st->seen);
 	free(st->mode_names);
 	free(st->replay_dir);

@@ -45,6 +45,7 @@
 
 #include "collector.h"
 #include "emit.h"
+#include "ifmap.h"
 #include "namefilter.h"
 #include "nl.h"
 
@@ -362,8 +363,7 @@ struct qd_state {
 	struct ns_namefilter filter;
 	struct qd_link *links;
 	size_t nlinks, capl;
-	int *lhash; /* open addressing: index+1 into links, 0 = empty */
-	size_t hcap;
+	struct ns_ifmap byindex; /* ifindex -> position in links */
 	struct qd_rec *qd;
 	size_t nqd, capq;
 	struct qd_rec *cl;
@@ -391,49 +391,21 @@ static bool qd_wanted(const struct qd_state *st, const char *name)
 	return ns_namefilter_wanted(&st->filter, name);
 }
 
-static size_t qd_hslot(int ifindex, size_t cap)
-{
-	return ((uint32_t)ifindex * 2654435761u) & (cap - 1);
-}
-
 static int qd_hash_rebuild(struct qd_state *st)
 {
-	size_t cap = st->hcap ? st->hcap : 64;
-
-	while (cap < st->capl * 2)
-		cap *= 2;
-	if (cap != st->hcap) {
-		int *h = realloc(st->lhash, cap * sizeof(*h));
-
-		if (!h)
-			return -ENOMEM;
-		st->lhash = h;
-		st->hcap = cap;
-	}
-	memset(st->lhash, 0, st->hcap * sizeof(*st->lhash));
-	for (size_t i = 0; i < st->nlinks; i++) {
-		size_t s = qd_hslot(st->links[i].ifindex, st->hcap);
-
-		while (st->lhash[s])
-			s = (s + 1) & (st->hcap - 1);
-		st->lhash[s] = (int)i + 1;
-	}
-	return 0;
+	return ns_ifmap_build(&st->byindex, st->links, st->nlinks, sizeof(*st->links),
+			      offsetof(struct qd_link, ifindex));
 }
 
 static struct qd_link *qd_link_find(const struct qd_state *st, int ifindex, unsigned *idx)
 {
-	if (!st->hcap)
-		return NULL;
-	for (size_t s = qd_hslot(ifindex, st->hcap); st->lhash[s]; s = (s + 1) & (st->hcap - 1)) {
-		struct qd_link *l = &st->links[st->lhash[s] - 1];
+	long i = ns_ifmap_find(&st->byindex, st->links, sizeof(*st->links),
+			       offsetof(struct qd_link, ifindex), ifindex);
 
-		if (l->ifindex == ifindex) {
-			*idx = st->lhash[s] - 1;
-			return l;
-		}
-	}
-	return NULL;
+	if (i < 0)
+		return NULL;
+	*idx = (unsigned)i;
+	return &st->links[i];
 }
 
 static void *qd_grow(void *arr, size_t *cap, size_t n, size_t elem)
@@ -1047,7 +1019,7 @@ static void qd_fini(void *state)
 		return;
 	ns_namefilter_fini(&st->filter);
 	free(st->links);
-	free(st->lhash);
+	ns_ifmap_free(&st->byindex);
 	free(st->qd);
 	free(st->cl);
 	free(st);
