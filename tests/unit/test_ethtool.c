@@ -36,33 +36,8 @@ extern const struct ns_collector ns_collector_ethtool;
 #define C ns_collector_ethtool
 #define FAMILY 29
 
-struct gen {
-	char buf[128 * 1024] __attribute__((aligned(8)));
-	size_t len;
-};
-
 static char replay_dir[PATH_MAX];
-static struct gen gen;
-
-static void msg_end(struct nlmsghdr *nlh)
-{
-	gen.len += NLMSG_ALIGN(nlh->nlmsg_len);
-	assert_true(gen.len < sizeof(gen.buf) - 4096);
-}
-
-static void write_replay(const char *file)
-{
-	char path[PATH_MAX + 64];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", replay_dir, file);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	assert_int_equal(fwrite(gen.buf, 1, gen.len, f), gen.len);
-	assert_int_equal(fclose(f), 0);
-	memset(gen.buf, 0, gen.len);
-	gen.len = 0;
-}
+static struct tu_nlgen gen;
 
 static void write_text(const char *file, const char *text)
 {
@@ -85,7 +60,7 @@ static void link_msg(int ifindex, const char *name)
 	nlh->nlmsg_flags = NLM_F_MULTI;
 	ifm->ifi_index = ifindex;
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 }
 
 static struct nlmsghdr *genl_msg(uint16_t type, uint8_t cmd)
@@ -116,8 +91,8 @@ static void write_family(void)
 	nlh->nlmsg_flags = 0;
 	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, "ethtool");
 	mnl_attr_put_u16(nlh, CTRL_ATTR_FAMILY_ID, FAMILY);
-	msg_end(nlh);
-	write_replay("16-16.nl");
+	tu_nlgen_end(&gen, nlh);
+	tu_nlgen_write(&gen, replay_dir, "16-16.nl");
 }
 
 struct bit {
@@ -188,17 +163,17 @@ static void write_ethtool_replies(void)
 	put_bitset(nlh, ETHTOOL_A_LINKMODES_PEER, true, peer, 2);
 	mnl_attr_put_u32(nlh, ETHTOOL_A_LINKMODES_SPEED, 25000);
 	mnl_attr_put_u8(nlh, ETHTOOL_A_LINKMODES_DUPLEX, DUPLEX_FULL);
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 	nlh = genl_msg(FAMILY, ETHTOOL_MSG_LINKMODES_GET_REPLY);
 	put_header(nlh, ETHTOOL_A_LINKMODES_HEADER, 3, "mlx0");
 	mnl_attr_put_u8(nlh, ETHTOOL_A_LINKMODES_AUTONEG, 0);
 	mnl_attr_put_u32(nlh, ETHTOOL_A_LINKMODES_SPEED, (uint32_t)SPEED_UNKNOWN);
 	mnl_attr_put_u8(nlh, ETHTOOL_A_LINKMODES_DUPLEX, DUPLEX_UNKNOWN);
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 	nlh = genl_msg(FAMILY, ETHTOOL_MSG_LINKMODES_GET_REPLY);
 	put_header(nlh, ETHTOOL_A_LINKMODES_HEADER, 77, "nowhere0");
 	mnl_attr_put_u32(nlh, ETHTOOL_A_LINKMODES_SPEED, 100);
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 
 	nlh = genl_msg(FAMILY, ETHTOOL_MSG_RINGS_GET_REPLY);
 	put_header(nlh, ETHTOOL_A_RINGS_HEADER, 2, "eth0");
@@ -207,7 +182,7 @@ static void write_ethtool_replies(void)
 	mnl_attr_put_u32(nlh, ETHTOOL_A_RINGS_RX, 256);
 	mnl_attr_put_u32(nlh, ETHTOOL_A_RINGS_TX, 1024);
 	mnl_attr_put_u32(nlh, ETHTOOL_A_RINGS_RX_BUF_LEN, 2048); /* not exported */
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 
 	nlh = genl_msg(FAMILY, ETHTOOL_MSG_CHANNELS_GET_REPLY);
 	put_header(nlh, ETHTOOL_A_CHANNELS_HEADER, 3, "mlx0");
@@ -215,7 +190,7 @@ static void write_ethtool_replies(void)
 	mnl_attr_put_u32(nlh, ETHTOOL_A_CHANNELS_COMBINED_COUNT, 8);
 	mnl_attr_put_u32(nlh, ETHTOOL_A_CHANNELS_OTHER_MAX, 1);
 	mnl_attr_put_u32(nlh, ETHTOOL_A_CHANNELS_OTHER_COUNT, 1);
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 
 	nlh = genl_msg(FAMILY, ETHTOOL_MSG_PAUSE_GET_REPLY);
 	put_header(nlh, ETHTOOL_A_PAUSE_HEADER, 2, "eth0");
@@ -226,7 +201,7 @@ static void write_ethtool_replies(void)
 	mnl_attr_put_u64(nlh, ETHTOOL_A_PAUSE_STAT_TX_FRAMES, 11);
 	mnl_attr_put_u64(nlh, ETHTOOL_A_PAUSE_STAT_RX_FRAMES, 5000000000ULL);
 	mnl_attr_nest_end(nlh, n);
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 
 	nlh = genl_msg(FAMILY, ETHTOOL_MSG_FEC_GET_REPLY);
 	put_header(nlh, ETHTOOL_A_FEC_HEADER, 3, "mlx0");
@@ -235,7 +210,7 @@ static void write_ethtool_replies(void)
 	mnl_attr_put(nlh, ETHTOOL_A_FEC_STAT_CORRECTED, sizeof(fec_corr), fec_corr);
 	mnl_attr_put(nlh, ETHTOOL_A_FEC_STAT_UNCORR, sizeof(fec_unc), fec_unc);
 	mnl_attr_nest_end(nlh, n);
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 
 	nlh = genl_msg(FAMILY, ETHTOOL_MSG_STATS_GET_REPLY);
 	put_header(nlh, ETHTOOL_A_STATS_HEADER, 3, "mlx0");
@@ -264,8 +239,8 @@ static void write_ethtool_replies(void)
 	mnl_attr_put_u32(nlh, ETHTOOL_A_STATS_GRP_ID, ETHTOOL_STATS_ETH_PHY);
 	put_grp_stat(nlh, ETHTOOL_A_STATS_ETH_PHY_5_SYM_ERR, 5);
 	mnl_attr_nest_end(nlh, g);
-	msg_end(nlh);
-	write_replay("16-29.nl");
+	tu_nlgen_end(&gen, nlh);
+	tu_nlgen_write(&gen, replay_dir, "16-29.nl");
 }
 
 static void write_world(void)
@@ -274,7 +249,7 @@ static void write_world(void)
 	link_msg(2, "eth0");
 	link_msg(3, "mlx0");
 	link_msg(4, "gone0"); /* no ioctl file: deleted before the ioctl */
-	write_replay("0-18.nl");
+	tu_nlgen_write(&gen, replay_dir, "0-18.nl");
 	write_text("ethtool-ioctl-lo", "errno\t95\n");
 	write_text("ethtool-ioctl-eth0",
 		   "driver\tvirtio_net\n"

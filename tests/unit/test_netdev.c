@@ -38,13 +38,8 @@ extern const struct ns_collector ns_collector_netdev;
 
 /* ---- replay files ---- */
 
-struct gen {
-	char buf[128 * 1024] __attribute__((aligned(8)));
-	size_t len;
-};
-
 static char replay_dir[PATH_MAX];
-static struct gen gen;
+static struct tu_nlgen gen;
 
 static struct nlmsghdr *link_msg(int ifindex, const char *name, unsigned flags, uint16_t nlflags)
 {
@@ -61,12 +56,6 @@ static struct nlmsghdr *link_msg(int ifindex, const char *name, unsigned flags, 
 	return nlh;
 }
 
-static void msg_end(struct nlmsghdr *nlh)
-{
-	gen.len += NLMSG_ALIGN(nlh->nlmsg_len);
-	assert_true(gen.len < sizeof(gen.buf) - 4096);
-}
-
 static void done_msg(int error, uint16_t nlflags)
 {
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(gen.buf + gen.len);
@@ -75,7 +64,7 @@ static void done_msg(int error, uint16_t nlflags)
 	nlh->nlmsg_type = NLMSG_DONE;
 	nlh->nlmsg_flags = NLM_F_MULTI | nlflags;
 	*p = error;
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 }
 
 /* A bare device: name, flags, MTU. */
@@ -84,21 +73,7 @@ static void simple_link(int ifindex, const char *name, unsigned flags, uint16_t 
 	struct nlmsghdr *nlh = link_msg(ifindex, name, flags, nlflags);
 
 	mnl_attr_put_u32(nlh, IFLA_MTU, 1500);
-	msg_end(nlh);
-}
-
-static void write_replay(const char *file)
-{
-	char path[PATH_MAX + 64];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", replay_dir, file);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	assert_int_equal(fwrite(gen.buf, 1, gen.len, f), gen.len);
-	assert_int_equal(fclose(f), 0);
-	memset(gen.buf, 0, gen.len);
-	gen.len = 0;
+	tu_nlgen_end(&gen, nlh);
 }
 
 static int setup(void **state)
@@ -222,9 +197,9 @@ static void test_full_stats64(void **state)
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
 	mnl_attr_nest_end(nlh, nest);
 	mnl_attr_put(nlh, IFLA_STATS64, sizeof(s), &s);
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 	done_msg(0, 0);
-	write_replay("0-18.nl");
+	tu_nlgen_write(&gen, replay_dir, "0-18.nl");
 
 	assert_int_equal(run(NULL, &out), 0);
 	assert_lines(out.data, full_lines, sizeof(full_lines) / sizeof(full_lines[0]));
@@ -266,16 +241,16 @@ static void test_short_stats64(void **state)
 	fill_stats64(&s);
 	nlh = link_msg(2, "eth0", 0, 0);
 	mnl_attr_put(nlh, IFLA_STATS64, offsetof(struct rtnl_link_stats64, rx_nohandler), &s);
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 	/* ... and one that has rx_nohandler but not rx_otherhost_dropped (< 5.19). */
 	fill_stats64(&s);
 	s.rx_nohandler = 77;
 	nlh = link_msg(3, "eth1", 0, 0);
 	mnl_attr_put(nlh, IFLA_STATS64, offsetof(struct rtnl_link_stats64, rx_otherhost_dropped),
 		     &s);
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 	done_msg(0, 0);
-	write_replay("0-18.nl");
+	tu_nlgen_write(&gen, replay_dir, "0-18.nl");
 
 	assert_int_equal(run(NULL, &out), 0);
 	assert_lines(out.data, full_lines, sizeof(full_lines) / sizeof(full_lines[0]));
@@ -319,19 +294,19 @@ static void test_stats32_fallback(void **state)
 	s32.rx_nohandler = 21;
 	nlh = link_msg(5, "old0", IFF_UP, 0);
 	mnl_attr_put(nlh, IFLA_STATS, sizeof(s32), &s32);
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 	/* 32-bit struct without rx_nohandler. */
 	nlh = link_msg(6, "older0", IFF_UP, 0);
 	mnl_attr_put(nlh, IFLA_STATS, offsetof(struct rtnl_link_stats, rx_nohandler), &s32);
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 	/* Both present: STATS64 wins. */
 	fill_stats64(&s64);
 	nlh = link_msg(7, "both0", IFF_UP, 0);
 	mnl_attr_put(nlh, IFLA_STATS, sizeof(s32), &s32);
 	mnl_attr_put(nlh, IFLA_STATS64, sizeof(s64), &s64);
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 	done_msg(0, 0);
-	write_replay("0-18.nl");
+	tu_nlgen_write(&gen, replay_dir, "0-18.nl");
 
 	assert_int_equal(run(NULL, &out), 0);
 	tu_assert_line(out.data, "netstack_netdev_receive_packets_total{device=\"old0\"} 11");
@@ -370,7 +345,7 @@ static void write_four_devices(void)
 	simple_link(3, "veth1", 0, 0);
 	simple_link(4, "eth0.100", IFF_UP, 0);
 	done_msg(0, 0);
-	write_replay("0-18.nl");
+	tu_nlgen_write(&gen, replay_dir, "0-18.nl");
 }
 
 static void check_present(const char *text, const char *dev, bool present)
@@ -428,11 +403,11 @@ static void test_dump_intr(void **state)
 	simple_link(1, "lo", IFF_UP, 0);
 	simple_link(2, "gone0", IFF_UP, NLM_F_DUMP_INTR);
 	done_msg(0, NLM_F_DUMP_INTR);
-	write_replay("0-18.nl");
+	tu_nlgen_write(&gen, replay_dir, "0-18.nl");
 	simple_link(1, "lo", IFF_UP, 0);
 	simple_link(3, "new0", IFF_UP, 0);
 	done_msg(0, 0);
-	write_replay("0-18.2.nl");
+	tu_nlgen_write(&gen, replay_dir, "0-18.2.nl");
 
 	assert_int_equal(run(NULL, &out), 0);
 	tu_assert_line(out.data, "netstack_netdev_up{device=\"lo\"} 1");
@@ -455,7 +430,7 @@ static void test_dump_error(void **state)
 
 	simple_link(1, "lo", IFF_UP, 0);
 	done_msg(-ENOBUFS, 0);
-	write_replay("0-18.nl");
+	tu_nlgen_write(&gen, replay_dir, "0-18.nl");
 	assert_int_equal(run(NULL, &out), -ENOBUFS);
 	tu_assert_line(out.data, "netstack_netdev_up{device=\"lo\"} 1");
 	ns_buf_free(&out);
@@ -478,22 +453,22 @@ static void test_odd_messages(void **state)
 
 	nlh = link_msg(8, NULL, IFF_UP, 0); /* no IFLA_IFNAME */
 	mnl_attr_put_u32(nlh, IFLA_MTU, 1234);
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 	nlh = link_msg(9, "dellink0", IFF_UP, 0);
 	nlh->nlmsg_type = RTM_DELLINK;
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 	nlh = mnl_nlmsg_put_header(gen.buf + gen.len); /* RTM_NEWLINK without ifinfomsg */
 	nlh->nlmsg_type = RTM_NEWLINK;
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 	nlh = link_msg(10, "dorm0", IFF_UP, 0);
 	mnl_attr_put_u8(nlh, IFLA_OPERSTATE, IF_OPER_DORMANT);
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 	nlh = link_msg(11, "weird0", 0, 0);
 	mnl_attr_put_u8(nlh, IFLA_OPERSTATE, 42);
 	mnl_attr_put_u16(nlh, IFLA_MTU, 7); /* too short for a u32 */
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 	done_msg(0, 0);
-	write_replay("0-18.nl");
+	tu_nlgen_write(&gen, replay_dir, "0-18.nl");
 
 	assert_int_equal(run(NULL, &out), 0);
 	tu_assert_no_line_prefix(out.data, "netstack_netdev_mtu_bytes{device=\"\"}");
@@ -525,10 +500,10 @@ static void test_many_devices(void **state)
 		s.rx_bytes = 1000000ULL * i;
 		nlh = link_msg(100 + i, name, IFF_UP, 0);
 		mnl_attr_put(nlh, IFLA_STATS64, sizeof(s), &s);
-		msg_end(nlh);
+		tu_nlgen_end(&gen, nlh);
 	}
 	done_msg(0, 0);
-	write_replay("0-18.nl");
+	tu_nlgen_write(&gen, replay_dir, "0-18.nl");
 	assert_int_equal(run(NULL, &out), 0);
 	for (int i = 0; i < 100; i++) {
 		snprintf(line, sizeof(line),

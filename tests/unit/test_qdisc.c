@@ -30,33 +30,8 @@
 extern const struct ns_collector ns_collector_qdisc;
 #define C ns_collector_qdisc
 
-struct gen {
-	char buf[128 * 1024] __attribute__((aligned(8)));
-	size_t len;
-};
-
 static char replay_dir[PATH_MAX];
-static struct gen gen;
-
-static void msg_end(struct nlmsghdr *nlh)
-{
-	gen.len += NLMSG_ALIGN(nlh->nlmsg_len);
-	assert_true(gen.len < sizeof(gen.buf) - 4096);
-}
-
-static void write_replay(const char *file)
-{
-	char path[PATH_MAX + 64];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", replay_dir, file);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	assert_int_equal(fwrite(gen.buf, 1, gen.len, f), gen.len);
-	assert_int_equal(fclose(f), 0);
-	memset(gen.buf, 0, gen.len);
-	gen.len = 0;
-}
+static struct tu_nlgen gen;
 
 static void link_msg(int ifindex, const char *name)
 {
@@ -67,7 +42,7 @@ static void link_msg(int ifindex, const char *name)
 	nlh->nlmsg_flags = NLM_F_MULTI;
 	ifm->ifi_index = ifindex;
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 }
 
 static void write_links(void)
@@ -78,7 +53,7 @@ static void write_links(void)
 	link_msg(4, "htb0");
 	link_msg(5, "codel0");
 	link_msg(6, "old0");
-	write_replay("0-18.nl");
+	tu_nlgen_write(&gen, replay_dir, "0-18.nl");
 }
 
 static struct nlmsghdr *tc_msg(uint16_t type, int ifindex, uint32_t handle, uint32_t parent,
@@ -168,16 +143,16 @@ static void write_qdiscs(void)
 
 	nlh = tc_msg(RTM_NEWQDISC, 2, H(1, 0), TC_H_ROOT, "mq", 0);
 	put_stats2(nlh, 3000, 30, 0, 0, 1, 2, 0, NULL, 0);
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 	nlh = tc_msg(RTM_NEWQDISC, 2, 0, H(1, 1), "fq_codel", 0);
 	put_stats2(nlh, 1000, 10, 1, 100, 1, 0, 0, fqc, sizeof(fqc));
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 	nlh = tc_msg(RTM_NEWQDISC, 2, 0, H(1, 2), "fq_codel", 0);
 	put_stats2(nlh, 2000, 20, 0, 0, 0, 2, 0, fqc_class, sizeof(fqc_class));
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 	nlh = tc_msg(RTM_NEWQDISC, 2, H(0xffff, 0), TC_H_CLSACT, "clsact", 0);
 	put_stats2(nlh, 4242, 42, 0, 0, 0, 0, 0, NULL, 0);
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 
 	/* fq with the 6.7+ struct (152 bytes). */
 	for (int i = 0; i < 19; i++)
@@ -198,7 +173,7 @@ static void write_qdiscs(void)
 	memcpy(fqbuf + 136, fqtail, 16);
 	nlh = tc_msg(RTM_NEWQDISC, 3, H(0x8001, 0), TC_H_ROOT, "fq", 0);
 	put_stats2(nlh, 5000, 50, 0, 0, 0, 0, 3, fqbuf, sizeof(fqbuf));
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 
 	/* cake on lo: nested TCA_STATS_APP with two tins. */
 	nlh = tc_msg(RTM_NEWQDISC, 1, H(0x8002, 0), TC_H_ROOT, "cake", 0);
@@ -227,15 +202,15 @@ static void write_qdiscs(void)
 		mnl_attr_nest_end(nlh, app);
 		mnl_attr_nest_end(nlh, s2);
 	}
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 
 	/* codel0: codel, then an unknown kind as its ingress with garbage xstats. */
 	nlh = tc_msg(RTM_NEWQDISC, 5, H(0x10, 0), TC_H_ROOT, "codel", 0);
 	put_stats2(nlh, 1, 1, 0, 0, 0, 0, 0, codel, sizeof(codel));
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 	nlh = tc_msg(RTM_NEWQDISC, 5, H(0xffff, 0), TC_H_INGRESS, "newkind", 0);
 	put_stats2(nlh, 9, 1, 0, 0, 0, 0, 0, "\x01\x02\x03", 3);
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 
 	/* htb0: htb root with direct packets, a pfifo leaf. */
 	nlh = tc_msg(RTM_NEWQDISC, 4, H(1, 0), TC_H_ROOT, "htb", 0);
@@ -247,10 +222,10 @@ static void write_qdiscs(void)
 		mnl_attr_nest_end(nlh, opt);
 	}
 	put_stats2(nlh, 600, 6, 0, 0, 2, 0, 40, NULL, 0);
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 	nlh = tc_msg(RTM_NEWQDISC, 4, H(0x10, 0), H(1, 0x10), "pfifo", 0);
 	put_stats2(nlh, 600, 6, 3, 4500, 2, 0, 0, NULL, 0);
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 
 	/* old0: only the legacy TCA_STATS, plus TCA_XSTATS for its fq_codel. */
 	nlh = tc_msg(RTM_NEWQDISC, 6, H(2, 0), TC_H_ROOT, "fq_codel", 0);
@@ -267,13 +242,13 @@ static void write_qdiscs(void)
 		mnl_attr_put(nlh, TCA_STATS, sizeof(s), &s);
 		mnl_attr_put(nlh, TCA_XSTATS, sizeof(fqc), fqc);
 	}
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 
 	/* a device that is not in the link dump */
 	nlh = tc_msg(RTM_NEWQDISC, 99, H(1, 0), TC_H_ROOT, "pfifo", 0);
 	put_stats2(nlh, 1, 1, 0, 0, 0, 0, 0, NULL, 0);
-	msg_end(nlh);
-	write_replay("0-38.nl");
+	tu_nlgen_end(&gen, nlh);
+	tu_nlgen_write(&gen, replay_dir, "0-38.nl");
 }
 
 static void write_classes(void)
@@ -291,7 +266,7 @@ static void write_classes(void)
 	mnl_attr_put(nlh, TCA_HTB_PARMS, sizeof(o), &o);
 	mnl_attr_nest_end(nlh, opt);
 	put_stats2(nlh, 600, 6, 0, 0, 0, 0, 0, &hx, sizeof(hx));
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 
 	/* 1:10 with rate and ceil beyond 32 bits (TCA_HTB_RATE64 / CEIL64). */
 	hx.lends = 1;
@@ -308,20 +283,20 @@ static void write_classes(void)
 	mnl_attr_put_u64(nlh, TCA_HTB_CEIL64, 6000000000ULL);
 	mnl_attr_nest_end(nlh, opt);
 	put_stats2(nlh, 600, 6, 3, 4500, 2, 0, 9, &hx, 12 /* truncated: no tokens */);
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 
 	/* mq classes of eth0 */
 	nlh = tc_msg(RTM_NEWTCLASS, 2, H(1, 1), TC_H_ROOT, "mq", 0);
 	put_stats2(nlh, 1000, 10, 0, 0, 1, 0, 0, NULL, 0);
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 	nlh = tc_msg(RTM_NEWTCLASS, 2, H(1, 2), TC_H_ROOT, "mq", 0);
 	put_stats2(nlh, 2000, 20, 0, 0, 0, 2, 0, NULL, 0);
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 	/* classes of a classless device are never asked for */
 	nlh = tc_msg(RTM_NEWTCLASS, 5, H(0x10, 1), TC_H_ROOT, "codel", 0);
 	put_stats2(nlh, 1, 1, 0, 0, 0, 0, 0, NULL, 0);
-	msg_end(nlh);
-	write_replay("0-42.nl");
+	tu_nlgen_end(&gen, nlh);
+	tu_nlgen_write(&gen, replay_dir, "0-42.nl");
 }
 
 #define QL(dev, kind, h, p)                                                                        \
@@ -544,14 +519,14 @@ static void test_truncated(void **state)
 	struct nlattr *s2;
 
 	link_msg(2, "eth0");
-	write_replay("0-18.nl");
+	tu_nlgen_write(&gen, replay_dir, "0-18.nl");
 	nlh = tc_msg(RTM_NEWQDISC, 2, H(1, 0), TC_H_ROOT, "fq_codel", 0);
 	s2 = mnl_attr_nest_start(nlh, TCA_STATS2);
 	mnl_attr_put(nlh, TCA_STATS_BASIC, 8, &b); /* bytes only */
 	mnl_attr_put(nlh, TCA_STATS_QUEUE, 8, &q); /* qlen and backlog only */
 	mnl_attr_put(nlh, TCA_STATS_APP, 16, fqc); /* type, maxpacket, drop_overlimit, ecn_mark */
 	mnl_attr_nest_end(nlh, s2);
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 	/* fq with the 4.x struct: 64 bytes, no flows counts */
 	nlh = tc_msg(RTM_NEWQDISC, 2, H(2, 0), H(1, 1), "fq", 0);
 	s2 = mnl_attr_nest_start(nlh, TCA_STATS2);
@@ -559,14 +534,14 @@ static void test_truncated(void **state)
 	mnl_attr_put_u64(nlh, TCA_STATS_PKT64, 5000000000ULL); /* packets past 2^32 */
 	mnl_attr_put(nlh, TCA_STATS_APP, 64, fq);
 	mnl_attr_nest_end(nlh, s2);
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 	/* no TCA_KIND: skipped; too short for a tcmsg: skipped */
 	nlh = tc_msg(RTM_NEWQDISC, 2, H(3, 0), H(1, 2), NULL, 0);
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 	nlh = mnl_nlmsg_put_header(gen.buf + gen.len);
 	nlh->nlmsg_type = RTM_NEWQDISC;
-	msg_end(nlh);
-	write_replay("0-38.nl");
+	tu_nlgen_end(&gen, nlh);
+	tu_nlgen_write(&gen, replay_dir, "0-38.nl");
 
 	assert_int_equal(run(NULL, &out), 0);
 	tu_assert_line(out.data,
@@ -636,17 +611,17 @@ static void test_dump_intr(void **state)
 	struct nlmsghdr *nlh;
 
 	link_msg(2, "eth0");
-	write_replay("0-18.nl");
+	tu_nlgen_write(&gen, replay_dir, "0-18.nl");
 	nlh = tc_msg(RTM_NEWQDISC, 2, H(1, 0), TC_H_ROOT, "pfifo", 0);
 	put_stats2(nlh, 1, 1, 0, 0, 0, 0, 0, NULL, 0);
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 	nlh = tc_msg(RTM_NEWQDISC, 2, H(0xffff, 0), TC_H_INGRESS, "ingress", NLM_F_DUMP_INTR);
-	msg_end(nlh);
-	write_replay("0-38.nl");
+	tu_nlgen_end(&gen, nlh);
+	tu_nlgen_write(&gen, replay_dir, "0-38.nl");
 	nlh = tc_msg(RTM_NEWQDISC, 2, H(1, 0), TC_H_ROOT, "pfifo", 0);
 	put_stats2(nlh, 2, 2, 0, 0, 0, 0, 0, NULL, 0);
-	msg_end(nlh);
-	write_replay("0-38.2.nl");
+	tu_nlgen_end(&gen, nlh);
+	tu_nlgen_write(&gen, replay_dir, "0-38.2.nl");
 	assert_int_equal(run(NULL, &out), 0);
 	tu_assert_line(out.data,
 		       "netstack_qdisc_bytes_total" QL("eth0", "pfifo", "1:", "root") " 2");

@@ -38,13 +38,8 @@ extern const struct ns_collector ns_collector_tcp;
 #define PROC "sockdiag/proc"
 #define TCP_NEW_SYN_RECV 12
 
-struct gen {
-	char buf[512 * 1024] __attribute__((aligned(8)));
-	size_t len;
-};
-
 static char replay_dir[PATH_MAX];
-static struct gen gen;
+static struct tu_nlgen gen;
 static struct ns_buf out;
 
 static void put_addr(int family, const char *s, __be32 *dst)
@@ -72,16 +67,10 @@ static struct nlmsghdr *sock_msg(int family, int state, const char *src, uint16_
 	return nlh;
 }
 
-static void msg_end(struct nlmsghdr *nlh)
-{
-	gen.len += NLMSG_ALIGN(nlh->nlmsg_len);
-	assert_true(gen.len < sizeof(gen.buf) - 4096);
-}
-
 static void sock(int family, int state, const char *src, uint16_t sport, const char *dst,
 		 uint16_t dport, uint32_t rq, uint32_t wq)
 {
-	msg_end(sock_msg(family, state, src, sport, dst, dport, rq, wq));
+	tu_nlgen_end(&gen, sock_msg(family, state, src, sport, dst, dport, rq, wq));
 }
 
 /* An AF_INET6 listener with INET_DIAG_SKV6ONLY as the kernel sends it. */
@@ -91,7 +80,7 @@ static void listener6(const char *addr, uint16_t port, int v6only, uint32_t q, u
 
 	mnl_attr_put_u8(nlh, INET_DIAG_SHUTDOWN, 0);
 	mnl_attr_put_u8(nlh, INET_DIAG_SKV6ONLY, (uint8_t)v6only);
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 }
 
 static void done_msg(uint16_t nlflags)
@@ -102,21 +91,7 @@ static void done_msg(uint16_t nlflags)
 	nlh->nlmsg_type = NLMSG_DONE;
 	nlh->nlmsg_flags = NLM_F_MULTI | nlflags;
 	*p = 0;
-	msg_end(nlh);
-}
-
-static void write_replay(const char *file)
-{
-	char path[PATH_MAX + 64];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", replay_dir, file);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	assert_int_equal(fwrite(gen.buf, 1, gen.len, f), gen.len);
-	assert_int_equal(fclose(f), 0);
-	memset(gen.buf, 0, gen.len);
-	gen.len = 0;
+	tu_nlgen_end(&gen, nlh);
 }
 
 static int setup(void **state)
@@ -282,7 +257,7 @@ static void test_host(void **state)
 	opt(o, "remote-ports", "6379");
 	opt(o, "remote-ports", "443");
 	gen_host();
-	write_replay("4-18.nl");
+	tu_nlgen_write(&gen, replay_dir, "4-18.nl");
 	assert_int_equal(run(o), 0);
 	ns_opts_free(o);
 	assert_connections(out.data, host_connections,
@@ -389,7 +364,7 @@ static void test_host(void **state)
 static void test_empty_dump(void **state)
 {
 	done_msg(0);
-	write_replay("4-18.nl");
+	tu_nlgen_write(&gen, replay_dir, "4-18.nl");
 	assert_int_equal(run(NULL), 0);
 	assert_connections(out.data, NULL, 0);
 	tu_assert_line(out.data, "netstack_tcp_listening_ports 0");
@@ -398,7 +373,7 @@ static void test_empty_dump(void **state)
 	tu_assert_no_line_prefix(out.data, "netstack_tcp_ephemeral_ports_in_use");
 	tu_assert_line(out.data, "netstack_tcp_close_wait_unread_sockets{family=\"ipv6\"} 0");
 
-	write_replay("4-18.nl"); /* zero bytes */
+	tu_nlgen_write(&gen, replay_dir, "4-18.nl"); /* zero bytes */
 	assert_int_equal(run(NULL), 0);
 	assert_connections(out.data, NULL, 0);
 }
@@ -411,7 +386,7 @@ static void test_truncated(void **state)
 	sock(AF_INET, TCP_ESTABLISHED, "10.0.0.1", 80, "10.0.0.2", 1, 0, 0);
 	nlh = sock_msg(AF_INET, TCP_ESTABLISHED, "10.0.0.1", 80, "10.0.0.3", 2, 0, 0);
 	gen.len += nlh->nlmsg_len - 20; /* the file ends 20 bytes into the message */
-	write_replay("4-18.nl");
+	tu_nlgen_write(&gen, replay_dir, "4-18.nl");
 	assert_int_equal(run(NULL), -EBADMSG);
 	tu_assert_line(out.data,
 		       "netstack_tcp_connections{family=\"ipv4\",state=\"established\"} 1");
@@ -427,10 +402,10 @@ static void test_short_payload(void **state)
 	nlh->nlmsg_type = TCPDIAG_GETSOCK;
 	nlh->nlmsg_flags = NLM_F_MULTI;
 	memset(mnl_nlmsg_put_extra_header(nlh, 40), 0x01, 40);
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 	sock(AF_INET6, TCP_ESTABLISHED, "::1", 80, "::1", 2, 0, 0);
 	done_msg(0);
-	write_replay("4-18.nl");
+	tu_nlgen_write(&gen, replay_dir, "4-18.nl");
 	assert_int_equal(run(NULL), -EBADMSG);
 	tu_assert_line(out.data,
 		       "netstack_tcp_connections{family=\"ipv4\",state=\"established\"} 1");
@@ -451,17 +426,17 @@ static void test_unknown(void **state)
 	mnl_attr_put(nlh, 250, sizeof(junk), junk);
 	mnl_attr_put(nlh, INET_DIAG_MAX, 3, junk);
 	mnl_attr_put_u8(nlh, INET_DIAG_SKV6ONLY, 0);
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 	nlh = sock_msg(AF_INET, TCP_ESTABLISHED, "10.0.0.1", 22, "10.0.0.2", 5, 0, 0);
 	mnl_attr_put(nlh, 0x7fff, 4, junk);
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 	nlh = sock_msg(AF_INET, TCP_ESTABLISHED, "10.0.0.1", 22, "10.0.0.2", 6, 0, 0);
 	((struct inet_diag_msg *)mnl_nlmsg_get_payload(nlh))->idiag_family = AF_UNIX;
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 	sock(AF_INET, 13, "10.0.0.1", 22, "10.0.0.2", 7, 0, 0); /* a state after 12 */
 	sock(AF_INET, 0, "10.0.0.1", 22, "10.0.0.2", 8, 0, 0);
 	done_msg(0);
-	write_replay("4-18.nl");
+	tu_nlgen_write(&gen, replay_dir, "4-18.nl");
 	assert_int_equal(run(NULL), 0);
 	tu_assert_line(out.data, "netstack_tcp_connections{family=\"ipv6\",state=\"listen\"} 1");
 	tu_assert_line(out.data,
@@ -480,14 +455,14 @@ static void test_dump_intr(void **state)
 	sock(AF_INET, TCP_LISTEN, "0.0.0.0", 80, "0.0.0.0", 0, 9, 9);
 	nlh = sock_msg(AF_INET, TCP_ESTABLISHED, "10.0.0.1", 80, "10.0.0.2", 40000, 0, 0);
 	nlh->nlmsg_flags |= NLM_F_DUMP_INTR;
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 	sock(AF_INET, TCP_ESTABLISHED, "10.0.0.1", 40000, "10.0.0.2", 5432, 0, 0);
 	done_msg(NLM_F_DUMP_INTR);
-	write_replay("4-18.nl");
+	tu_nlgen_write(&gen, replay_dir, "4-18.nl");
 	sock(AF_INET, TCP_LISTEN, "0.0.0.0", 81, "0.0.0.0", 0, 1, 2);
 	sock(AF_INET, TCP_ESTABLISHED, "10.0.0.1", 81, "10.0.0.2", 40000, 0, 0);
 	done_msg(0);
-	write_replay("4-18.2.nl");
+	tu_nlgen_write(&gen, replay_dir, "4-18.2.nl");
 	assert_int_equal(run(NULL), 0);
 	tu_assert_line(out.data, "netstack_tcp_connections{family=\"ipv4\",state=\"listen\"} 1");
 	tu_assert_line(out.data,
@@ -506,9 +481,9 @@ static void test_dump_intr(void **state)
 	cleanup_files(state);
 	nlh = sock_msg(AF_INET, TCP_ESTABLISHED, "10.0.0.1", 80, "10.0.0.2", 40000, 0, 0);
 	nlh->nlmsg_flags |= NLM_F_DUMP_INTR;
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 	done_msg(NLM_F_DUMP_INTR);
-	write_replay("4-18.nl");
+	tu_nlgen_write(&gen, replay_dir, "4-18.nl");
 	assert_int_equal(run(NULL), -EINTR);
 }
 
@@ -532,7 +507,7 @@ static void test_port_cap(void **state)
 		}
 	}
 	done_msg(0);
-	write_replay("4-18.nl");
+	tu_nlgen_write(&gen, replay_dir, "4-18.nl");
 	assert_int_equal(run(o), 0);
 	ns_opts_free(o);
 	tu_assert_line(out.data, "netstack_tcp_listening_ports 10");
@@ -580,7 +555,7 @@ static void test_ephemeral(void **state)
 	for (int i = 0; i < 20; i++)
 		sock(AF_INET6, TCP_ESTABLISHED, "2001:db8::1", port++, "2001:db8::53", 53, 0, 0);
 	done_msg(0);
-	write_replay("4-18.nl");
+	tu_nlgen_write(&gen, replay_dir, "4-18.nl");
 	assert_int_equal(run(o), 0);
 	ns_opts_free(o);
 	tu_assert_line(out.data, "netstack_tcp_ephemeral_ports_in_use{family=\"ipv4\","
@@ -602,7 +577,7 @@ static void test_ephemeral(void **state)
 	for (int i = 0; i < 4; i++)
 		sock(AF_INET, TCP_ESTABLISHED, "10.0.0.1", port++, "10.9.0.3", 80, 0, 0);
 	done_msg(0);
-	write_replay("4-18.nl");
+	tu_nlgen_write(&gen, replay_dir, "4-18.nl");
 	assert_int_equal(run(o), 0);
 	ns_opts_free(o);
 	tu_assert_line(out.data, "netstack_tcp_ephemeral_ports_in_use{family=\"ipv4\","
@@ -623,7 +598,7 @@ static void info_sock(int state, uint16_t sport, uint32_t rtt_us, uint32_t retra
 	ti.tcpi_total_retrans = retrans;
 	ti.tcpi_lost = lost;
 	mnl_attr_put(nlh, INET_DIAG_INFO, len, &ti);
-	msg_end(nlh);
+	tu_nlgen_end(&gen, nlh);
 }
 
 static void test_tcp_info(void **state)
@@ -640,7 +615,7 @@ static void test_tcp_info(void **state)
 	info_sock(TCP_CLOSE_WAIT, 80, 10, 100, 100, sizeof(struct tcp_info));
 	info_sock(TCP_ESTABLISHED, 80, 10, 100, 100, 40);
 	done_msg(0);
-	write_replay("4-18.nl");
+	tu_nlgen_write(&gen, replay_dir, "4-18.nl");
 	assert_int_equal(run(o), 0);
 	ns_opts_free(o);
 	tu_assert_line(out.data, "netstack_tcp_established_rtt_seconds_bucket{le=\"0.0001\"} 2");
@@ -667,7 +642,7 @@ static void test_tcp_info(void **state)
 static void test_no_port_range(void **state)
 {
 	gen_host();
-	write_replay("4-18.nl");
+	tu_nlgen_write(&gen, replay_dir, "4-18.nl");
 	assert_int_equal(tu_collect(&C, "sockdiag", NULL, replay_dir, NULL, NS_FMT_TEXT, &out),
 			 -ENOENT);
 	assert_connections(out.data, host_connections,
@@ -680,7 +655,7 @@ static void test_bad_options(void **state)
 	struct ns_opts *o = opts_new();
 
 	done_msg(0);
-	write_replay("4-18.nl");
+	tu_nlgen_write(&gen, replay_dir, "4-18.nl");
 	opt(o, "remote-ports", "70000");
 	assert_int_equal(run(o), -EINVAL);
 	ns_opts_free(o);

@@ -31,13 +31,8 @@ extern const struct ns_collector ns_collector_udp;
 #define C ns_collector_udp
 #define PROC "sockdiag/proc"
 
-struct gen {
-	char buf[256 * 1024] __attribute__((aligned(8)));
-	size_t len;
-};
-
 static char replay_dir[PATH_MAX];
-static struct gen gen;
+static struct tu_nlgen gen;
 static struct ns_buf out;
 
 /* A UDP socket; drops/rcvbuf < 0 leave SK_MEMINFO out; memlen cuts it short. */
@@ -66,8 +61,7 @@ static void usock(int family, const char *src, uint16_t sport, const char *dst, 
 		mem[SK_MEMINFO_DROPS] = (uint32_t)drops;
 		mnl_attr_put(nlh, INET_DIAG_SKMEMINFO, memlen, mem);
 	}
-	gen.len += NLMSG_ALIGN(nlh->nlmsg_len);
-	assert_true(gen.len < sizeof(gen.buf) - 4096);
+	tu_nlgen_end(&gen, nlh);
 }
 
 static void done_msg(uint16_t nlflags)
@@ -78,21 +72,7 @@ static void done_msg(uint16_t nlflags)
 	nlh->nlmsg_type = NLMSG_DONE;
 	nlh->nlmsg_flags = NLM_F_MULTI | nlflags;
 	*p = 0;
-	gen.len += NLMSG_ALIGN(nlh->nlmsg_len);
-}
-
-static void write_replay(const char *file)
-{
-	char path[PATH_MAX + 64];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", replay_dir, file);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	assert_int_equal(fwrite(gen.buf, 1, gen.len, f), gen.len);
-	assert_int_equal(fclose(f), 0);
-	memset(gen.buf, 0, gen.len);
-	gen.len = 0;
+	tu_nlgen_end(&gen, nlh);
 }
 
 static const char *const files[] = {"inet-udp/4-20.nl", "inet6-udp/4-20.nl", "inet-udp/4-20.2.nl",
@@ -200,13 +180,13 @@ static void test_ports(void **state)
 	/* Unconnected on an ephemeral port (WireGuard, say): its own series. */
 	usock(AF_INET, "0.0.0.0", 51820, "0.0.0.0", 0, 0, 4096, 9, FULL, 0, 0);
 	done_msg(0);
-	write_replay("inet-udp/4-20.nl");
+	tu_nlgen_write(&gen, replay_dir, "inet-udp/4-20.nl");
 	usock(AF_INET6, "::", 5353, "::", 0, 0, 212992, 0, FULL, 0, 0); /* "*" */
 	usock(AF_INET6, "::", 5354, "::", 0, 0, 212992, 0, FULL, 1, 0); /* "[::]" */
 	usock(AF_INET6, "fe80::1", 546, "::", 0, 0, 212992, 4294967295, FULL, 1, 0);
 	usock(AF_INET6, "2001:db8::1", 45000, "2001:db8::53", 53, 0, 1, 7, FULL, 1, 0);
 	done_msg(0);
-	write_replay("inet6-udp/4-20.nl");
+	tu_nlgen_write(&gen, replay_dir, "inet6-udp/4-20.nl");
 	assert_int_equal(run(NULL), 0);
 	assert_port(out.data, "ipv4", "0.0.0.0", "53", 2, 768, 425984, 7);
 	assert_port(out.data, "ipv4", "127.0.0.53", "53", 1, 0, 106496, 0);
@@ -233,11 +213,11 @@ static void test_cap(void **state)
 		usock(AF_INET, "0.0.0.0", (uint16_t)(7000 + p), "0.0.0.0", 0, 10, 100, 1, FULL, 0,
 		      0);
 	done_msg(0);
-	write_replay("inet-udp/4-20.nl");
+	tu_nlgen_write(&gen, replay_dir, "inet-udp/4-20.nl");
 	for (int p = 0; p < 2; p++)
 		usock(AF_INET6, "::1", (uint16_t)(7000 + p), "::", 0, 1, 100, 2, FULL, 1, 0);
 	done_msg(0);
-	write_replay("inet6-udp/4-20.nl");
+	tu_nlgen_write(&gen, replay_dir, "inet6-udp/4-20.nl");
 	assert_int_equal(run(o), 0);
 	ns_opts_free(o);
 	assert_port(out.data, "ipv4", "0.0.0.0", "7000", 1, 10, 100, 1);
@@ -257,9 +237,9 @@ static void test_short_meminfo(void **state)
 	      (SK_MEMINFO_RCVBUF + 1) * sizeof(uint32_t), 0, 0);
 	usock(AF_INET, "0.0.0.0", 9, "0.0.0.0", 0, 5, 100, -1, 0, 0, 0); /* no attribute */
 	done_msg(0);
-	write_replay("inet-udp/4-20.nl");
+	tu_nlgen_write(&gen, replay_dir, "inet-udp/4-20.nl");
 	done_msg(0);
-	write_replay("inet6-udp/4-20.nl");
+	tu_nlgen_write(&gen, replay_dir, "inet6-udp/4-20.nl");
 	assert_int_equal(run(NULL), 0);
 	assert_port(out.data, "ipv4", "0.0.0.0", "9", 3, 15, 200, 50);
 }
@@ -269,14 +249,14 @@ static void test_dump_intr(void **state)
 {
 	usock(AF_INET, "0.0.0.0", 53, "0.0.0.0", 0, 0, 100, 1, FULL, 0, 0);
 	done_msg(0);
-	write_replay("inet-udp/4-20.nl");
+	tu_nlgen_write(&gen, replay_dir, "inet-udp/4-20.nl");
 	usock(AF_INET6, "::", 53, "::", 0, 0, 100, 1, FULL, 1, 0);
 	usock(AF_INET6, "::", 54, "::", 0, 0, 100, 1, FULL, 1, NLM_F_DUMP_INTR);
 	done_msg(NLM_F_DUMP_INTR);
-	write_replay("inet6-udp/4-20.nl");
+	tu_nlgen_write(&gen, replay_dir, "inet6-udp/4-20.nl");
 	usock(AF_INET6, "::", 53, "::", 0, 0, 100, 2, FULL, 1, 0);
 	done_msg(0);
-	write_replay("inet6-udp/4-20.2.nl");
+	tu_nlgen_write(&gen, replay_dir, "inet6-udp/4-20.2.nl");
 	assert_int_equal(run(NULL), 0);
 	assert_port(out.data, "ipv4", "0.0.0.0", "53", 1, 0, 100, 1);
 	assert_port(out.data, "ipv6", "[::]", "53", 1, 0, 100, 2);
@@ -287,15 +267,15 @@ static void test_dump_intr(void **state)
 static void test_empty_and_missing(void **state)
 {
 	done_msg(0);
-	write_replay("inet-udp/4-20.nl");
-	write_replay("inet6-udp/4-20.nl"); /* zero bytes */
+	tu_nlgen_write(&gen, replay_dir, "inet-udp/4-20.nl");
+	tu_nlgen_write(&gen, replay_dir, "inet6-udp/4-20.nl"); /* zero bytes */
 	assert_int_equal(run(NULL), 0);
 	tu_assert_no_line_prefix(out.data, "netstack_udp_sockets{");
 
 	cleanup_files(state);
 	usock(AF_INET, "0.0.0.0", 53, "0.0.0.0", 0, 0, 100, 1, FULL, 0, 0);
 	done_msg(0);
-	write_replay("inet-udp/4-20.nl");
+	tu_nlgen_write(&gen, replay_dir, "inet-udp/4-20.nl");
 	assert_int_equal(run(NULL), -ENOENT);
 	assert_port(out.data, "ipv4", "0.0.0.0", "53", 1, 0, 100, 1);
 }
@@ -319,14 +299,14 @@ static void test_malformed(void **state)
 		mnl_attr_put(nlh, 300, sizeof(junk), junk);
 		mnl_attr_put(nlh, INET_DIAG_MAX + 1, sizeof(junk), junk);
 	}
-	gen.len += NLMSG_ALIGN(nlh->nlmsg_len);
+	tu_nlgen_end(&gen, nlh);
 	done_msg(0);
-	write_replay("inet-udp/4-20.nl");
+	tu_nlgen_write(&gen, replay_dir, "inet-udp/4-20.nl");
 	/* IPv6: one good socket, then a message cut short by the end of the file. */
 	usock(AF_INET6, "::", 53, "::", 0, 0, 100, 1, FULL, 1, 0);
 	usock(AF_INET6, "::", 54, "::", 0, 0, 100, 1, FULL, 1, 0);
 	gen.len -= 16;
-	write_replay("inet6-udp/4-20.nl");
+	tu_nlgen_write(&gen, replay_dir, "inet6-udp/4-20.nl");
 	assert_int_equal(run(NULL), -EBADMSG);
 	assert_port(out.data, "ipv4", "0.0.0.0", "53", 2, 0, 100, 1);
 	assert_port(out.data, "ipv6", "[::]", "53", 1, 0, 100, 1);

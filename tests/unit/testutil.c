@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <linux/netlink.h>
+
 #include "ctx.h"
 #include "testutil.h"
 
@@ -136,4 +138,24 @@ void tu_assert_golden(const char *text, const char *rel)
 		fail_msg("output differs from golden %s", path);
 	}
 	free(want);
+}
+
+void tu_nlgen_end(struct tu_nlgen *g, struct nlmsghdr *nlh)
+{
+	g->len += NLMSG_ALIGN(nlh->nlmsg_len);
+	assert_true(g->len < sizeof(g->buf) - 4096);
+}
+
+void tu_nlgen_write(struct tu_nlgen *g, const char *dir, const char *file)
+{
+	char path[4096 + 256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(g->buf, 1, g->len, f), g->len);
+	assert_int_equal(fclose(f), 0);
+	memset(g->buf, 0, g->len);
+	g->len = 0;
 }

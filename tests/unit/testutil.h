@@ -39,10 +39,24 @@ int tu_has_line(const char *text, const char *line);
 #define tu_assert_no_line_prefix(text, prefix)                                                     \
 	do {                                                                                       \
 		if (tu_has_prefix_line((text), (prefix)))                                          \
-			fail_msg("unexpected line starting %s\n--- output ---\n%s", (prefix),       \
+			fail_msg("unexpected line starting %s\n--- output ---\n%s", (prefix),      \
 				 (text));                                                          \
 	} while (0)
 int tu_has_prefix_line(const char *text, const char *prefix);
+
+/*
+ * Netlink replay files built in a test: messages are laid out one after the
+ * other in buf (mnl_nlmsg_put_header(g->buf + g->len), attributes, then
+ * tu_nlgen_end()), and tu_nlgen_write() stores them as <dir>/<file> for a
+ * context's --debug.netlink-replay directory, then empties the buffer.
+ */
+struct tu_nlgen {
+	char buf[512 * 1024] __attribute__((aligned(8)));
+	size_t len;
+};
+struct nlmsghdr;
+void tu_nlgen_end(struct tu_nlgen *g, struct nlmsghdr *nlh);
+void tu_nlgen_write(struct tu_nlgen *g, const char *dir, const char *file);
 
 /* Compare @text with the file $NS_FIXTURES/<rel>; on mismatch print a diff-friendly dump. */
 void tu_assert_golden(const char *text, const char *rel);
