@@ -76,7 +76,7 @@ struct ns_writer {
  * Hash of a byte string, eight bytes at a time (a multiply-xorshift mix;
  * the series index hashes every sample's label text, so this is hot).
  */
-static uint64_t fnv1a(const void *p, size_t n)
+static uint64_t hash_bytes(const void *p, size_t n)
 {
 	const unsigned char *s = p;
 	uint64_t h = 0x9e3779b97f4a7c15ULL ^ (n * 0xff51afd7ed558ccdULL);
@@ -470,7 +470,7 @@ struct ns_family *ns_family(struct ns_writer *w, const char *name, const char *h
 		return NULL;
 	if (unit && !*unit)
 		unit = NULL;
-	e = name_find(w, name, fnv1a(name, strlen(name)));
+	e = name_find(w, name, hash_bytes(name, strlen(name)));
 	if (e) {
 		f = e->f;
 		/* a name reserved by another family, or a redeclaration */
@@ -510,7 +510,7 @@ struct ns_family *ns_family(struct ns_writer *w, const char *name, const char *h
 
 		if (n < 0 || (size_t)n >= sizeof(tmp))
 			return NULL;
-		if (name_find(w, tmp, fnv1a(tmp, (size_t)n)))
+		if (name_find(w, tmp, hash_bytes(tmp, (size_t)n)))
 			return NULL;
 		nres++;
 	}
@@ -553,7 +553,7 @@ struct ns_family *ns_family(struct ns_writer *w, const char *name, const char *h
 	f->nreserved = nres;
 	f->base = f->reserved[0];
 	for (size_t i = 0; i < nres; i++) {
-		struct name_ent ne = {fnv1a(f->reserved[i], strlen(f->reserved[i])), f->reserved[i],
+		struct name_ent ne = {hash_bytes(f->reserved[i], strlen(f->reserved[i])), f->reserved[i],
 				      f};
 
 		name_put(w->names, w->names_cap, &ne);
@@ -665,7 +665,7 @@ static int series_begin(struct ns_writer *w, struct ns_family *f, const struct n
 		rc = idx_reserve(f);
 	if (rc)
 		return rc;
-	h = fnv1a(lb->data, lb->len);
+	h = hash_bytes(lb->data, lb->len);
 	mask = f->idx_cap - 1;
 	for (i = h & mask; f->idx[i].off1; i = (i + 1) & mask) {
 		const struct series_ent *e = &f->idx[i];
