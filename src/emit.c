@@ -30,13 +30,6 @@ void ns_emit_u64(struct ns_emit *em, struct ns_family *f, const struct ns_label 
 		ns_emit_check(em, ns_sample_u64(em->w, f, l, n, v));
 }
 
-void ns_emit_i64(struct ns_emit *em, struct ns_family *f, const struct ns_label *l, size_t n,
-		 int64_t v)
-{
-	if (f)
-		ns_emit_check(em, ns_sample_i64(em->w, f, l, n, v));
-}
-
 void ns_emit_f64(struct ns_emit *em, struct ns_family *f, const struct ns_label *l, size_t n,
 		 double v)
 {

@@ -33,8 +33,6 @@ struct ns_family *ns_emit_family(struct ns_emit *em, const char *name, const cha
 void ns_emit_check(struct ns_emit *em, int rc);
 void ns_emit_u64(struct ns_emit *em, struct ns_family *f, const struct ns_label *l, size_t n,
 		 uint64_t v);
-void ns_emit_i64(struct ns_emit *em, struct ns_family *f, const struct ns_label *l, size_t n,
-		 int64_t v);
 void ns_emit_f64(struct ns_emit *em, struct ns_family *f, const struct ns_label *l, size_t n,
 		 double v);
 /* 0, or the first failure with a one-line message in @e. */
