@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 import urllib.request
 
 TIMEOUT = 5.0
@@ -415,7 +416,10 @@ def run_briefly(args, env, stderr_fd):
                          stdout=subprocess.DEVNULL, stderr=stderr_fd, env=env, pass_fds=())
     procs.append(p)
     try:
-        wait_port(port, p)
+        # Until a request is answered, the daemon may still be starting up
+        # (listening before serving); stop it only once it has served.
+        if wait_port(port, p):
+            get(f"http://127.0.0.1:{port}/-/healthy")
     finally:
         stop(p)
     return p.returncode
@@ -503,6 +507,11 @@ def test_privdrop(exe, fixtures, tmp):
             if not wait_port(port, p):
                 check(f"--runtime.user=nobody ({what}): starts", False, read_file(errpath))
                 continue
+            # The listening socket is opened before the privilege drop (so a
+            # port below 1024 works), so an accepted connect does not mean the
+            # drop is done; a served scrape does (serving starts after it).
+            stc, body = get(f"http://127.0.0.1:{port}/metrics")
+            check(f"runtime.user ({what}): still serving", stc == 200 and "# TYPE " in body, stc)
             st = proc_status(p.pid)
             uids = st["Uid"].split()
             gids = st["Gid"].split()
@@ -517,11 +526,17 @@ def test_privdrop(exe, fixtures, tmp):
                   caps["CapBnd"] == want_caps and caps["CapInh"] == 0 and caps["CapAmb"] == 0, caps)
             check(f"runtime.user ({what}): no_new_privs", st.get("NoNewPrivs") == "1", st.get("NoNewPrivs"))
             # Every thread, not just the main one (credentials are per thread).
-            tids = os.listdir(f"/proc/{p.pid}/task")
-            bad = [t for t in tids if int(proc_status(f"{p.pid}/task/{t}")["CapEff"], 16) != want_caps]
+            # A connection thread may end between the listing and the read.
+            tids, bad = [], []
+            for t in os.listdir(f"/proc/{p.pid}/task"):
+                try:
+                    eff = int(proc_status(f"{p.pid}/task/{t}")["CapEff"], 16)
+                except FileNotFoundError:
+                    continue
+                tids.append(t)
+                if eff != want_caps:
+                    bad.append(t)
             check(f"runtime.user ({what}): every thread has the same caps ({len(tids)} threads)", not bad, bad)
-            stc, body = get(f"http://127.0.0.1:{port}/metrics")
-            check(f"runtime.user ({what}): still serving", stc == 200 and "# TYPE " in body, stc)
             log = read_file(errpath)
             want_text = "cap_net_admin" if want_caps else "none"
             check(f"runtime.user ({what}): logs what it kept",
@@ -551,7 +566,7 @@ def main():
         test_logging(exe, fixtures, tmp)
         test_privdrop(exe, fixtures, tmp)
     except Exception as e:  # report, never hang
-        check("unexpected exception", False, repr(e))
+        check("unexpected exception", False, traceback.format_exc())
     finally:
         for p in procs:
             if p.poll() is None:
