@@ -37,6 +37,19 @@ void ns_emit_f64(struct ns_emit *em, struct ns_family *f, const struct ns_label 
 		ns_emit_check(em, ns_sample_f64(em->w, f, l, n, v));
 }
 
+void ns_emit_u64_ls(struct ns_emit *em, struct ns_family *f, const struct ns_labelset *ls,
+		    uint64_t v)
+{
+	if (f)
+		ns_emit_check(em, ns_sample_u64_ls(em->w, f, ls, v));
+}
+
+void ns_emit_f64_ls(struct ns_emit *em, struct ns_family *f, const struct ns_labelset *ls, double v)
+{
+	if (f)
+		ns_emit_check(em, ns_sample_f64_ls(em->w, f, ls, v));
+}
+
 int ns_emit_done(const struct ns_emit *em, struct ns_err *e)
 {
 	if (em->rc && em->bad)

@@ -35,6 +35,11 @@ void ns_emit_u64(struct ns_emit *em, struct ns_family *f, const struct ns_label 
 		 uint64_t v);
 void ns_emit_f64(struct ns_emit *em, struct ns_family *f, const struct ns_label *l, size_t n,
 		 double v);
+/* The same with a label set built by ns_labelset_set(). */
+void ns_emit_u64_ls(struct ns_emit *em, struct ns_family *f, const struct ns_labelset *ls,
+		    uint64_t v);
+void ns_emit_f64_ls(struct ns_emit *em, struct ns_family *f, const struct ns_labelset *ls,
+		    double v);
 /* 0, or the first failure with a one-line message in @e. */
 int ns_emit_done(const struct ns_emit *em, struct ns_err *e);
 

@@ -47,6 +47,7 @@ struct ns_family {
 	const struct ns_writer *owner;
 	enum ns_mtype type;
 	const char *name; /* as declared; sample name (histograms: prefix) */
+	size_t name_len;
 	const char *base; /* OpenMetrics family name */
 	const char *help; /* NULL: no HELP line */
 	const char *unit; /* NULL: no unit */
@@ -537,6 +538,7 @@ struct ns_family *ns_family(struct ns_writer *w, const char *name, const char *h
 	f->type = type;
 	p = f->strings;
 	f->name = stash(&p, name, len);
+	f->name_len = len;
 	f->help = help ? stash(&p, help, hlen) : NULL;
 	f->unit = unit ? stash(&p, unit, strlen(unit)) : NULL;
 	for (size_t i = 0; i < nres; i++) {
@@ -553,8 +555,8 @@ struct ns_family *ns_family(struct ns_writer *w, const char *name, const char *h
 	f->nreserved = nres;
 	f->base = f->reserved[0];
 	for (size_t i = 0; i < nres; i++) {
-		struct name_ent ne = {hash_bytes(f->reserved[i], strlen(f->reserved[i])), f->reserved[i],
-				      f};
+		struct name_ent ne = {hash_bytes(f->reserved[i], strlen(f->reserved[i])),
+				      f->reserved[i], f};
 
 		name_put(w->names, w->names_cap, &ne);
 		w->nnames++;
@@ -586,14 +588,18 @@ static const struct ns_label *label_at(const struct ns_writer *w, const struct n
 	return i < w->ncl ? &w->cl[i] : &l[i - w->ncl];
 }
 
-/* Format "{const..., labels...}" (or nothing) into w->lbuf. */
-static int fmt_labels(struct ns_writer *w, const struct ns_family *f, const struct ns_label *l,
-		      size_t n)
+/*
+ * Validate and format "{const..., labels...}" (or nothing) into @out.
+ * *@has_le tells whether a label is named "le" (refused for histograms).
+ */
+static int fmt_labels(const struct ns_writer *w, struct ns_buf *out, const struct ns_label *l,
+		      size_t n, bool *has_le)
 {
 	size_t total = w->ncl + n;
 	int rc = 0;
 
-	ns_buf_reset(&w->lbuf);
+	ns_buf_reset(out);
+	*has_le = false;
 	if (!total)
 		return 0;
 	if (n && !l)
@@ -604,17 +610,17 @@ static int fmt_labels(struct ns_writer *w, const struct ns_family *f, const stru
 		if (!ns_valid_label_name(li->name) || !li->value ||
 		    (li->name[0] == '_' && li->name[1] == '_'))
 			return -EINVAL;
-		if (f->type == NS_HISTOGRAM && strcmp(li->name, "le") == 0)
-			return -EINVAL;
+		if (li->name[0] == 'l' && li->name[1] == 'e' && !li->name[2])
+			*has_le = true;
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(label_at(w, l, j)->name, li->name) == 0)
 				return -EINVAL;
 	}
-	rc = ns_buf_putc(&w->lbuf, '{');
+	rc = ns_buf_putc(out, '{');
 	for (size_t i = 0; i < total && !rc; i++)
-		rc = put_label(&w->lbuf, label_at(w, l, i), i == 0);
+		rc = put_label(out, label_at(w, l, i), i == 0);
 	if (!rc)
-		rc = ns_buf_putc(&w->lbuf, '}');
+		rc = ns_buf_putc(out, '}');
 	return rc;
 }
 
@@ -645,41 +651,58 @@ static int idx_reserve(struct ns_family *f)
 	return 0;
 }
 
+/* A formatted label set: the text and its hash (len == 0: no labels). */
+struct label_text {
+	const char *data;
+	size_t len;
+	uint64_t hash;
+	bool has_le;
+};
+
 /*
- * Validate and format the label set, and find its slot in the family's
- * series index. -EEXIST (counted) if the family already has this series.
+ * Find the slot of the label set in the family's series index. -EEXIST
+ * (counted) if the family already has this series.
  */
-static int series_begin(struct ns_writer *w, struct ns_family *f, const struct ns_label *l,
-			size_t n, uint64_t *hash, size_t *slot)
+static int series_begin(struct ns_writer *w, struct ns_family *f, const struct label_text *lt,
+			size_t *slot)
 {
-	const struct ns_buf *lb;
 	size_t mask, i;
-	uint64_t h;
 	int rc;
 
 	if (!w || !f || f->owner != w)
 		return -EINVAL;
-	lb = &w->lbuf;
-	rc = fmt_labels(w, f, l, n);
-	if (!rc)
-		rc = idx_reserve(f);
+	if (f->type == NS_HISTOGRAM && lt->has_le)
+		return -EINVAL;
+	rc = idx_reserve(f);
 	if (rc)
 		return rc;
-	h = hash_bytes(lb->data, lb->len);
 	mask = f->idx_cap - 1;
-	for (i = h & mask; f->idx[i].off1; i = (i + 1) & mask) {
+	for (i = lt->hash & mask; f->idx[i].off1; i = (i + 1) & mask) {
 		const struct series_ent *e = &f->idx[i];
 		size_t off = e->off1 - 1;
 
-		if (e->hash == (uint32_t)h && off + lb->len < f->lines.len &&
-		    f->lines.data[off + lb->len] == ' ' &&
-		    (!lb->len || memcmp(f->lines.data + off, lb->data, lb->len) == 0)) {
+		if (e->hash == (uint32_t)lt->hash && off + lt->len < f->lines.len &&
+		    f->lines.data[off + lt->len] == ' ' &&
+		    (!lt->len || memcmp(f->lines.data + off, lt->data, lt->len) == 0)) {
 			w->dups++;
 			return -EEXIST;
 		}
 	}
-	*hash = h;
 	*slot = i;
+	return 0;
+}
+
+/* Validate and format @l into the writer's scratch buffer. */
+static int scratch_labels(struct ns_writer *w, const struct ns_label *l, size_t n,
+			  struct label_text *lt)
+{
+	int rc = fmt_labels(w, &w->lbuf, l, n, &lt->has_le);
+
+	if (rc)
+		return rc;
+	lt->data = w->lbuf.data;
+	lt->len = w->lbuf.len;
+	lt->hash = hash_bytes(lt->data, lt->len);
 	return 0;
 }
 
@@ -707,9 +730,9 @@ static int series_end(struct ns_writer *w, struct ns_family *f, int rc, size_t s
 	return 0;
 }
 
-static int put_labels(struct ns_buf *b, const struct ns_buf *lb)
+static int put_labels(struct ns_buf *b, const struct label_text *lt)
 {
-	return lb->len ? ns_buf_append(b, lb->data, lb->len) : 0;
+	return lt->len ? ns_buf_append(b, lt->data, lt->len) : 0;
 }
 
 enum vkind {
@@ -718,25 +741,24 @@ enum vkind {
 	VK_F64,
 };
 
-static int sample(struct ns_writer *w, struct ns_family *f, const struct ns_label *l, size_t n,
+static int sample(struct ns_writer *w, struct ns_family *f, const struct label_text *lt,
 		  enum vkind k, uint64_t u, int64_t i, double d)
 {
 	struct ns_buf *b;
 	size_t start, off = 0, slot = 0;
-	uint64_t h = 0;
 	int rc;
 
 	if (f && f->type == NS_HISTOGRAM)
 		return -EINVAL;
-	rc = series_begin(w, f, l, n, &h, &slot);
+	rc = series_begin(w, f, lt, &slot);
 	if (rc)
 		return rc;
 	b = &f->lines;
 	start = b->len;
-	rc = ns_buf_puts(b, f->name);
+	rc = ns_buf_append(b, f->name, f->name_len);
 	off = b->len;
 	if (!rc)
-		rc = put_labels(b, &w->lbuf);
+		rc = put_labels(b, lt);
 	if (!rc)
 		rc = ns_buf_putc(b, ' ');
 	if (!rc) {
@@ -751,39 +773,120 @@ static int sample(struct ns_writer *w, struct ns_family *f, const struct ns_labe
 	}
 	if (!rc)
 		rc = ns_buf_putc(b, '\n');
-	return series_end(w, f, rc, start, off, h, slot, 1);
+	return series_end(w, f, rc, start, off, lt->hash, slot, 1);
+}
+
+static int sample_labels(struct ns_writer *w, struct ns_family *f, const struct ns_label *l,
+			 size_t n, enum vkind k, uint64_t u, int64_t i, double d)
+{
+	struct label_text lt;
+	int rc;
+
+	if (!w || !f || f->owner != w)
+		return -EINVAL;
+	rc = scratch_labels(w, l, n, &lt);
+	return rc ? rc : sample(w, f, &lt, k, u, i, d);
 }
 
 int ns_sample_u64(struct ns_writer *w, struct ns_family *f, const struct ns_label *l, size_t n,
 		  uint64_t v)
 {
-	return sample(w, f, l, n, VK_U64, v, 0, 0);
+	return sample_labels(w, f, l, n, VK_U64, v, 0, 0);
 }
 
 int ns_sample_i64(struct ns_writer *w, struct ns_family *f, const struct ns_label *l, size_t n,
 		  int64_t v)
 {
-	return sample(w, f, l, n, VK_I64, 0, v, 0);
+	return sample_labels(w, f, l, n, VK_I64, 0, v, 0);
 }
 
 int ns_sample_f64(struct ns_writer *w, struct ns_family *f, const struct ns_label *l, size_t n,
 		  double v)
 {
-	return sample(w, f, l, n, VK_F64, 0, 0, v);
+	return sample_labels(w, f, l, n, VK_F64, 0, 0, v);
 }
 
+/* ---- label sets ----------------------------------------------------- */
+
+int ns_labelset_set(struct ns_labelset *ls, struct ns_writer *w, const struct ns_label *l, size_t n)
+{
+	int rc;
+
+	ls->w = NULL;
+	if (!w)
+		return ls->err = -EINVAL;
+	rc = fmt_labels(w, &ls->text, l, n, &ls->has_le);
+	ls->err = rc;
+	if (rc)
+		return rc;
+	ls->hash = hash_bytes(ls->text.data, ls->text.len);
+	ls->w = w;
+	ls->cl = w->cl;
+	ls->ncl = w->ncl;
+	return 0;
+}
+
+void ns_labelset_free(struct ns_labelset *ls)
+{
+	ns_buf_free(&ls->text);
+	memset(ls, 0, sizeof(*ls));
+}
+
+static int labelset_text(const struct ns_writer *w, const struct ns_labelset *ls,
+			 struct label_text *lt)
+{
+	if (!ls)
+		return -EINVAL;
+	if (ls->err)
+		return ls->err;
+	/* built for another writer, or before its constant labels changed */
+	if (ls->w != w || ls->cl != w->cl || ls->ncl != w->ncl)
+		return -EINVAL;
+	lt->data = ls->text.data;
+	lt->len = ls->text.len;
+	lt->hash = ls->hash;
+	lt->has_le = ls->has_le;
+	return 0;
+}
+
+int ns_sample_u64_ls(struct ns_writer *w, struct ns_family *f, const struct ns_labelset *ls,
+		     uint64_t v)
+{
+	struct label_text lt;
+	int rc;
+
+	if (!w)
+		return -EINVAL;
+	rc = labelset_text(w, ls, &lt);
+	return rc ? rc : sample(w, f, &lt, VK_U64, v, 0, 0);
+}
+
+int ns_sample_f64_ls(struct ns_writer *w, struct ns_family *f, const struct ns_labelset *ls,
+		     double v)
+{
+	struct label_text lt;
+	int rc;
+
+	if (!w)
+		return -EINVAL;
+	rc = labelset_text(w, ls, &lt);
+	return rc ? rc : sample(w, f, &lt, VK_F64, 0, 0, v);
+}
+
+/* ---- histograms ----------------------------------------------------- */
+
 /* name_bucket{labels...,le="<le>"} <v> */
-static int put_bucket(struct ns_buf *b, const struct ns_family *f, const struct ns_buf *lb,
+static int put_bucket(struct ns_buf *b, const struct ns_family *f, const struct label_text *lt,
 		      double le, uint64_t v)
 {
-	int rc = ns_buf_puts(b, f->name);
+	int rc = ns_buf_append(b, f->name, f->name_len);
 
 	if (!rc)
 		rc = ns_buf_puts(b, "_bucket");
-	if (!rc && lb->len)
-		rc = ns_buf_append(b, lb->data, lb->len - 1);
+	if (!rc && lt->len)
+		rc = ns_buf_append(b, lt->data, lt->len - 1);
 	if (!rc)
-		rc = ns_buf_puts(b, lb->len ? ",le=\"" : "{le=\"");
+		rc = ns_buf_puts(b, lt->len ? ",le=\"" : "{le=\"");
 	if (!rc)
 		rc = ns_fmt_double(b, le);
 	if (!rc)
@@ -799,12 +902,12 @@ int ns_sample_histogram(struct ns_writer *w, struct ns_family *f, const struct n
 			size_t n, const double *le, const uint64_t *buckets, size_t nb,
 			uint64_t count, double sum)
 {
+	struct label_text lt;
 	struct ns_buf *b;
 	size_t start, off = 0, slot = 0;
-	uint64_t h = 0;
 	int rc;
 
-	if (!f || f->type != NS_HISTOGRAM || (nb && (!le || !buckets)))
+	if (!w || !f || f->owner != w || f->type != NS_HISTOGRAM || (nb && (!le || !buckets)))
 		return -EINVAL;
 	for (size_t i = 0; i < nb; i++) {
 		if (isnan(le[i]) || (isinf(le[i]) && le[i] > 0))
@@ -814,22 +917,24 @@ int ns_sample_histogram(struct ns_writer *w, struct ns_family *f, const struct n
 	}
 	if (nb && buckets[nb - 1] > count)
 		return -EINVAL;
-	rc = series_begin(w, f, l, n, &h, &slot);
+	rc = scratch_labels(w, l, n, &lt);
+	if (!rc)
+		rc = series_begin(w, f, &lt, &slot);
 	if (rc)
 		return rc;
 	b = &f->lines;
 	start = b->len;
 	for (size_t i = 0; i < nb && !rc; i++)
-		rc = put_bucket(b, f, &w->lbuf, le[i], buckets[i]);
+		rc = put_bucket(b, f, &lt, le[i], buckets[i]);
 	if (!rc)
-		rc = put_bucket(b, f, &w->lbuf, INFINITY, count);
+		rc = put_bucket(b, f, &lt, INFINITY, count);
 	if (!rc)
-		rc = ns_buf_puts(b, f->name);
+		rc = ns_buf_append(b, f->name, f->name_len);
 	if (!rc)
 		rc = ns_buf_puts(b, "_sum");
 	off = b->len;
 	if (!rc)
-		rc = put_labels(b, &w->lbuf);
+		rc = put_labels(b, &lt);
 	if (!rc)
 		rc = ns_buf_putc(b, ' ');
 	if (!rc)
@@ -837,18 +942,18 @@ int ns_sample_histogram(struct ns_writer *w, struct ns_family *f, const struct n
 	if (!rc)
 		rc = ns_buf_putc(b, '\n');
 	if (!rc)
-		rc = ns_buf_puts(b, f->name);
+		rc = ns_buf_append(b, f->name, f->name_len);
 	if (!rc)
 		rc = ns_buf_puts(b, "_count");
 	if (!rc)
-		rc = put_labels(b, &w->lbuf);
+		rc = put_labels(b, &lt);
 	if (!rc)
 		rc = ns_buf_putc(b, ' ');
 	if (!rc)
 		rc = ns_buf_put_u64(b, count);
 	if (!rc)
 		rc = ns_buf_putc(b, '\n');
-	return series_end(w, f, rc, start, off, h, slot, nb + 3);
+	return series_end(w, f, rc, start, off, lt.hash, slot, nb + 3);
 }
 
 /* ---- rendering ------------------------------------------------------ */

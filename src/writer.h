@@ -28,6 +28,7 @@
 #ifndef NS_WRITER_H
 #define NS_WRITER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,7 +43,7 @@ enum ns_mtype {
 };
 
 enum ns_format {
-	NS_FMT_TEXT, /* text/plain; version=0.0.4 */
+	NS_FMT_TEXT,	    /* text/plain; version=0.0.4 */
 	NS_FMT_OPENMETRICS, /* application/openmetrics-text; version=1.0.0 */
 };
 
@@ -54,7 +55,7 @@ struct ns_label {
 /* NS_LABELS({"device", dev}, {"state", "up"}) expands to "array, count". */
 #define NS_LABELS(...)                                                                             \
 	((const struct ns_label[]){__VA_ARGS__}),                                                  \
-		(sizeof((const struct ns_label[]){__VA_ARGS__}) / sizeof(struct ns_label))
+	    (sizeof((const struct ns_label[]){__VA_ARGS__}) / sizeof(struct ns_label))
 #define NS_NOLABELS NULL, 0
 
 struct ns_writer;
@@ -88,6 +89,34 @@ int ns_sample_i64(struct ns_writer *w, struct ns_family *f, const struct ns_labe
 		  int64_t v);
 int ns_sample_f64(struct ns_writer *w, struct ns_family *f, const struct ns_label *l, size_t n,
 		  double v);
+
+/*
+ * A label set formatted once for samples in several families (one qdisc's
+ * seven counters, say): validation, escaping and hashing are done once
+ * instead of once per sample. Build it with ns_labelset_set() in the same
+ * collection that uses it: it holds the writer's constant labels of that
+ * moment, and a sample with a set built for another writer or other constant
+ * labels is refused (-EINVAL). An invalid set makes every sample with it
+ * fail with the same error. Zero-initialise before first use; the caller
+ * keeps it across scrapes (its buffer is reused) and frees it at the end.
+ */
+struct ns_labelset {
+	struct ns_buf text; /* "{...}", or empty */
+	uint64_t hash;
+	int err;
+	bool has_le;
+	const struct ns_writer *w;
+	const struct ns_label *cl;
+	size_t ncl;
+};
+
+int ns_labelset_set(struct ns_labelset *ls, struct ns_writer *w, const struct ns_label *l,
+		    size_t n);
+void ns_labelset_free(struct ns_labelset *ls);
+int ns_sample_u64_ls(struct ns_writer *w, struct ns_family *f, const struct ns_labelset *ls,
+		     uint64_t v);
+int ns_sample_f64_ls(struct ns_writer *w, struct ns_family *f, const struct ns_labelset *ls,
+		     double v);
 
 /*
  * A whole histogram series: @nb cumulative bucket counts for upper bounds
