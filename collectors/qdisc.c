@@ -370,6 +370,7 @@ struct qd_state {
 	size_t ncl, capc;
 	size_t cl_mark; /* first class of the device being dumped */
 	int cl_ifindex;
+	struct ns_labelset ls; /* the record being emitted: formatted once for all its families */
 };
 
 /* ---- helpers ---- */
@@ -749,35 +750,84 @@ static void qd_class_reset(void *data)
 
 /* ---- emission ---- */
 
-static void qd_fmt_handle(char *b, size_t n, uint32_t h)
+/* Lower-case hex of @v without leading zeros at @b; returns the end. */
+static char *qd_hex(char *b, unsigned v)
 {
-	snprintf(b, n, "%x:", TC_H_MAJ(h) >> 16);
+	char tmp[8];
+	int n = 0;
+
+	do {
+		tmp[n++] = "0123456789abcdef"[v & 15];
+		v >>= 4;
+	} while (v);
+	while (n)
+		*b++ = tmp[--n];
+	return b;
 }
 
-static void qd_fmt_classid(char *b, size_t n, uint32_t h)
+#define QD_HANDLE_LEN 16 /* "ingress", or "ffff:ffff" */
+
+static void qd_fmt_handle(char b[QD_HANDLE_LEN], uint32_t h)
 {
-	if (h == TC_H_ROOT)
-		snprintf(b, n, "root");
-	else if (h == TC_H_INGRESS)
-		snprintf(b, n, "ingress");
-	else if (h == TC_H_UNSPEC)
-		snprintf(b, n, "none");
-	else if (TC_H_MIN(h) == 0)
-		snprintf(b, n, "%x:", TC_H_MAJ(h) >> 16);
-	else
-		snprintf(b, n, "%x:%x", TC_H_MAJ(h) >> 16, TC_H_MIN(h));
+	char *p = qd_hex(b, TC_H_MAJ(h) >> 16);
+
+	*p++ = ':';
+	*p = '\0';
 }
+
+static void qd_fmt_classid(char b[QD_HANDLE_LEN], uint32_t h)
+{
+	char *p;
+
+	if (h == TC_H_ROOT) {
+		strcpy(b, "root");
+	} else if (h == TC_H_INGRESS) {
+		strcpy(b, "ingress");
+	} else if (h == TC_H_UNSPEC) {
+		strcpy(b, "none");
+	} else {
+		p = qd_hex(b, TC_H_MAJ(h) >> 16);
+		*p++ = ':';
+		if (TC_H_MIN(h))
+			p = qd_hex(p, TC_H_MIN(h));
+		*p = '\0';
+	}
+}
+
+#define QD_FAM_CACHE 64
 
 struct qd_emit {
 	struct ns_emit out;
 	/* basic families of qdiscs [0] and classes [1], looked up once a scrape */
 	struct ns_family *basic[2][QD_NBASIC];
 	bool basic_done[2];
+	/* other families by the address of their name: looked up about once a scrape */
+	struct {
+		const char *name;
+		struct ns_family *f;
+	} cache[QD_FAM_CACHE];
 };
 
-/* Extended fields of a fixed struct, only those inside the received payload. */
+/* ns_emit_family() for a name in static storage, remembered by its address. */
+static struct ns_family *qd_family(struct qd_emit *em, const char *name, const char *help,
+				   enum ns_mtype type, const char *unit)
+{
+	size_t slot = (size_t)(((uintptr_t)name * 0x9e3779b97f4a7c15ULL) >> 58) % QD_FAM_CACHE;
+
+	if (em->cache[slot].name != name) {
+		em->cache[slot].name = name;
+		em->cache[slot].f = ns_emit_family(&em->out, name, help, type, unit);
+	}
+	return em->cache[slot].f;
+}
+
+/*
+ * Extended fields of a fixed struct, only those inside the received payload.
+ * @ls is @l formatted; fields with a band label use @l plus the band.
+ */
 static void qd_put_xfields(struct qd_emit *em, const struct qd_xfield *xf, const struct qd_rec *r,
-			   size_t base, const struct ns_label *l, size_t n)
+			   size_t base, const struct ns_label *l, size_t n,
+			   const struct ns_labelset *ls)
 {
 	size_t have = r->xlen < sizeof(r->x.raw) ? r->xlen : sizeof(r->x.raw);
 	struct ns_label lb[5];
@@ -792,7 +842,7 @@ static void qd_put_xfields(struct qd_emit *em, const struct qd_xfield *xf, const
 
 		if (off + xf->size > have)
 			continue;
-		f = ns_emit_family(&em->out, xf->name, xf->help, xf->type, xf->unit);
+		f = qd_family(em, xf->name, xf->help, xf->type, xf->unit);
 		if (!f)
 			continue;
 		if (xf->band)
@@ -808,18 +858,23 @@ static void qd_put_xfields(struct qd_emit *em, const struct qd_xfield *xf, const
 				u = (uint64_t)(int64_t)(int32_t)v32;
 		}
 		s = (int64_t)u;
-		if (xf->scale != 0)
-			ns_emit_check(
-			    &em->out,
-			    ns_sample_f64(em->out.w, f, lb, nl,
-					  (xf->is_signed ? (double)s : (double)u) / xf->scale));
-		else
-			ns_emit_check(&em->out, ns_sample_u64(em->out.w, f, lb, nl, u));
+		if (xf->scale != 0) {
+			double v = (xf->is_signed ? (double)s : (double)u) / xf->scale;
+
+			if (xf->band)
+				ns_emit_f64(&em->out, f, lb, nl, v);
+			else
+				ns_emit_f64_ls(&em->out, f, ls, v);
+		} else if (xf->band) {
+			ns_emit_u64(&em->out, f, lb, nl, u);
+		} else {
+			ns_emit_u64_ls(&em->out, f, ls, u);
+		}
 	}
 }
 
 static void qd_put_cake(struct qd_emit *em, const struct qd_cake *c, const struct ns_label *l,
-			size_t n)
+			size_t n, const struct ns_labelset *ls)
 {
 	static const char *const tins[QD_CAKE_TINS] = {"0", "1", "2", "3", "4", "5", "6", "7"};
 	struct ns_label lb[5];
@@ -829,9 +884,9 @@ static void qd_put_cake(struct qd_emit *em, const struct qd_cake *c, const struc
 
 		if (!(c->top_have & (1u << i)))
 			continue;
-		f = ns_emit_family(&em->out, qd_cake_top[i].name, qd_cake_top[i].help,
-				   qd_cake_top[i].type, qd_cake_top[i].unit);
-		ns_emit_u64(&em->out, f, l, n, c->top[i]);
+		f = qd_family(em, qd_cake_top[i].name, qd_cake_top[i].help, qd_cake_top[i].type,
+			      qd_cake_top[i].unit);
+		ns_emit_u64_ls(&em->out, f, ls, c->top[i]);
 	}
 	memcpy(lb, l, n * sizeof(*l));
 	for (unsigned t = 0; t < c->ntins && t < QD_CAKE_TINS; t++) {
@@ -842,7 +897,7 @@ static void qd_put_cake(struct qd_emit *em, const struct qd_cake *c, const struc
 
 			if (!(c->tin_have[t] & (1u << i)))
 				continue;
-			f = ns_emit_family(&em->out, d->name, d->help, d->type, d->unit);
+			f = qd_family(em, d->name, d->help, d->type, d->unit);
 			if (!f)
 				continue;
 			if (d->scale != 0)
@@ -857,7 +912,7 @@ static void qd_put_cake(struct qd_emit *em, const struct qd_cake *c, const struc
 }
 
 static void qd_emit_basic(struct qd_emit *em, bool cls, const struct qd_rec *r,
-			  const struct ns_label *l, size_t n)
+			  const struct ns_labelset *ls)
 {
 	struct ns_family **fam = em->basic[cls];
 
@@ -874,7 +929,7 @@ static void qd_emit_basic(struct qd_emit *em, bool cls, const struct qd_rec *r,
 	}
 	for (int i = 0; i < QD_NBASIC; i++)
 		if (r->have & (1u << i))
-			ns_emit_u64(&em->out, fam[i], l, n, r->basic[i]);
+			ns_emit_u64_ls(&em->out, fam[i], ls, r->basic[i]);
 }
 
 static bool qd_is_mq(const char *kind)
@@ -917,9 +972,10 @@ static void qd_emit_root_info(struct qd_emit *em, const struct qd_state *st, siz
 		ns_emit_u64(&em->out, f, NS_LABELS({"device", dev}, {"kind", r->kind}), 1);
 }
 
-static int qd_emit_all(const struct qd_state *st, struct ns_writer *w, struct ns_err *e)
+static int qd_emit_all(struct qd_state *st, struct ns_writer *w, struct ns_err *e)
 {
 	struct qd_emit em = {.out = NS_EMIT_INIT(w, "qdisc")};
+	struct ns_labelset *ls = &st->ls;
 	struct ns_family *froot, *fdirect, *frate, *fceil;
 
 	froot =
@@ -929,15 +985,16 @@ static int qd_emit_all(const struct qd_state *st, struct ns_writer *w, struct ns
 			   NS_INFO, NULL);
 	for (size_t i = 0; i < st->nqd; i++) {
 		const struct qd_rec *r = &st->qd[i];
-		char handle[16], parent[24];
+		char handle[QD_HANDLE_LEN], parent[QD_HANDLE_LEN];
 		const struct ns_label l[4] = {{"device", st->links[r->link].name},
 					      {"kind", r->kind},
 					      {"handle", handle},
 					      {"parent", parent}};
 
-		qd_fmt_handle(handle, sizeof(handle), r->handle);
-		qd_fmt_classid(parent, sizeof(parent), r->parent);
-		qd_emit_basic(&em, false, r, l, 4);
+		qd_fmt_handle(handle, r->handle);
+		qd_fmt_classid(parent, r->parent);
+		ns_emit_check(&em.out, ns_labelset_set(ls, w, l, 4));
+		qd_emit_basic(&em, false, r, ls);
 		switch (r->xkind) {
 		case QX_FQ_CODEL: {
 			uint32_t type;
@@ -946,27 +1003,26 @@ static int qd_emit_all(const struct qd_state *st, struct ns_writer *w, struct ns
 				break;
 			memcpy(&type, r->x.raw, 4);
 			if (type == 0 /* TCA_FQ_CODEL_XSTATS_QDISC */)
-				qd_put_xfields(&em, qd_fq_codel, r, 0, l, 4);
+				qd_put_xfields(&em, qd_fq_codel, r, 0, l, 4, ls);
 			break;
 		}
 		case QX_FQ:
-			qd_put_xfields(&em, qd_fq, r, 0, l, 4);
+			qd_put_xfields(&em, qd_fq, r, 0, l, 4, ls);
 			break;
 		case QX_CODEL:
-			qd_put_xfields(&em, qd_codel, r, 0, l, 4);
+			qd_put_xfields(&em, qd_codel, r, 0, l, 4, ls);
 			break;
 		case QX_CAKE:
 			if (r->xlen)
-				qd_put_cake(&em, &r->x.cake, l, 4);
+				qd_put_cake(&em, &r->x.cake, l, 4, ls);
 			break;
 		case QX_HTB:
 			if (r->htb_have & QH_HTB_DIRECT) {
-				fdirect = ns_emit_family(
-				    &em.out, "netstack_qdisc_htb_direct_packets_total",
-				    "Packets sent directly, bypassing the classes "
-				    "(direct_packets_stat).",
-				    NS_COUNTER, NULL);
-				ns_emit_u64(&em.out, fdirect, l, 4, r->htb_direct);
+				fdirect = qd_family(&em, "netstack_qdisc_htb_direct_packets_total",
+						    "Packets sent directly, bypassing the classes "
+						    "(direct_packets_stat).",
+						    NS_COUNTER, NULL);
+				ns_emit_u64_ls(&em.out, fdirect, ls, r->htb_direct);
 			}
 			break;
 		case QX_NONE:
@@ -977,33 +1033,32 @@ static int qd_emit_all(const struct qd_state *st, struct ns_writer *w, struct ns
 	}
 	for (size_t i = 0; i < st->ncl; i++) {
 		const struct qd_rec *r = &st->cl[i];
-		char classid[24], parent[24];
+		char classid[QD_HANDLE_LEN], parent[QD_HANDLE_LEN];
 		const struct ns_label l[4] = {{"device", st->links[r->link].name},
 					      {"kind", r->kind},
 					      {"classid", classid},
 					      {"parent", parent}};
 
-		qd_fmt_classid(classid, sizeof(classid), r->handle);
-		qd_fmt_classid(parent, sizeof(parent), r->parent);
-		qd_emit_basic(&em, true, r, l, 4);
+		qd_fmt_classid(classid, r->handle);
+		qd_fmt_classid(parent, r->parent);
+		ns_emit_check(&em.out, ns_labelset_set(ls, w, l, 4));
+		qd_emit_basic(&em, true, r, ls);
 		if (r->xkind != QX_HTB)
 			continue;
-		qd_put_xfields(&em, qd_htb_class, r, 0, l, 4);
+		qd_put_xfields(&em, qd_htb_class, r, 0, l, 4, ls);
 		if (r->htb_have & QH_HTB_RATE) {
-			frate = ns_emit_family(
-			    &em.out, "netstack_qdisc_htb_class_rate_bytes_per_second",
-			    "Guaranteed rate of the class (rate, TCA_HTB_RATE64 when "
-			    "larger than 32 bits).",
-			    NS_GAUGE, NULL);
-			ns_emit_u64(&em.out, frate, l, 4, r->htb_rate);
+			frate = qd_family(&em, "netstack_qdisc_htb_class_rate_bytes_per_second",
+					  "Guaranteed rate of the class (rate, TCA_HTB_RATE64 when "
+					  "larger than 32 bits).",
+					  NS_GAUGE, NULL);
+			ns_emit_u64_ls(&em.out, frate, ls, r->htb_rate);
 		}
 		if (r->htb_have & QH_HTB_CEIL) {
-			fceil = ns_emit_family(
-			    &em.out, "netstack_qdisc_htb_class_ceil_bytes_per_second",
-			    "Maximum rate of the class, borrowing included (ceil, "
-			    "TCA_HTB_CEIL64 when larger than 32 bits).",
-			    NS_GAUGE, NULL);
-			ns_emit_u64(&em.out, fceil, l, 4, r->htb_ceil);
+			fceil = qd_family(&em, "netstack_qdisc_htb_class_ceil_bytes_per_second",
+					  "Maximum rate of the class, borrowing included (ceil, "
+					  "TCA_HTB_CEIL64 when larger than 32 bits).",
+					  NS_GAUGE, NULL);
+			ns_emit_u64_ls(&em.out, fceil, ls, r->htb_ceil);
 		}
 	}
 	return ns_emit_done(&em.out, e);
@@ -1020,6 +1075,7 @@ static void qd_fini(void *state)
 	ns_namefilter_fini(&st->filter);
 	free(st->links);
 	ns_ifmap_free(&st->byindex);
+	ns_labelset_free(&st->ls);
 	free(st->qd);
 	free(st->cl);
 	free(st);
