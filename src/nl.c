@@ -555,36 +555,38 @@ size_t ns_nl_attr_copy(const struct nlattr *a, void *dst, size_t len)
 	return plen;
 }
 
-struct nl_parse_ctx {
-	const struct nlattr **tb;
-	unsigned max;
-};
-
-static int nl_parse_cb(const struct nlattr *a, void *data)
-{
-	struct nl_parse_ctx *c = data;
-	unsigned type = mnl_attr_get_type(a);
-
-	if (type > c->max || mnl_attr_type_valid(a, c->max) < 0)
-		return MNL_CB_OK;
-	c->tb[type] = a;
-	return MNL_CB_OK;
-}
-
+/*
+ * Index the attributes of a message or nest by type (the last one of a type
+ * wins; types above @max are ignored). mnl_attr_for_each() with the type
+ * read in place: this runs for every attribute of every message, and a
+ * callback per attribute cost a tenth of the qdisc collector's time.
+ */
 void ns_nl_parse(const struct nlmsghdr *nlh, size_t hdrlen, const struct nlattr **tb, unsigned max)
 {
-	struct nl_parse_ctx c = {tb, max};
+	const struct nlattr *a;
 
 	memset(tb, 0, (max + 1) * sizeof(*tb));
 	if (mnl_nlmsg_get_payload_len(nlh) < hdrlen)
 		return;
-	mnl_attr_parse(nlh, hdrlen, nl_parse_cb, &c);
+	mnl_attr_for_each(a, nlh, hdrlen)
+	{
+		unsigned type = a->nla_type & NLA_TYPE_MASK;
+
+		if (type <= max)
+			tb[type] = a;
+	}
 }
 
 void ns_nl_parse_nested(const struct nlattr *nest, const struct nlattr **tb, unsigned max)
 {
-	struct nl_parse_ctx c = {tb, max};
+	const struct nlattr *a;
 
 	memset(tb, 0, (max + 1) * sizeof(*tb));
-	mnl_attr_parse_nested(nest, nl_parse_cb, &c);
+	mnl_attr_for_each_nested(a, nest)
+	{
+		unsigned type = a->nla_type & NLA_TYPE_MASK;
+
+		if (type <= max)
+			tb[type] = a;
+	}
 }

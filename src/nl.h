@@ -93,7 +93,8 @@ size_t ns_nl_attr_copy(const struct nlattr *a, void *dst, size_t len);
 
 /*
  * Parse nested/top-level attributes into tb[0..max] (NULL where absent),
- * skipping unknown types > max and attributes that fail validation.
+ * skipping types > max and stopping at the first malformed attribute (a
+ * length that runs past the message or nest).
  */
 void ns_nl_parse(const struct nlmsghdr *nlh, size_t hdrlen, const struct nlattr **tb, unsigned max);
 void ns_nl_parse_nested(const struct nlattr *nest, const struct nlattr **tb, unsigned max);
