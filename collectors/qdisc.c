@@ -347,6 +347,7 @@ struct qd_rec {
 	uint64_t htb_direct;
 	uint64_t htb_rate;
 	uint64_t htb_ceil;
+	long next; /* the next qdisc of the same device in st->qd, -1 at the end */
 	union {
 		unsigned char raw[QD_XSTATS_MAX];
 		struct qd_cake cake;
@@ -357,6 +358,7 @@ struct qd_link {
 	int ifindex;
 	char name[IFNAMSIZ];
 	bool classful;
+	long first_qd; /* its first qdisc in st->qd, -1 if none (set before emission) */
 };
 
 struct qd_state {
@@ -937,6 +939,13 @@ static bool qd_is_mq(const char *kind)
 	return strcmp(kind, "mq") == 0 || strcmp(kind, "mqprio") == 0;
 }
 
+/* A child of the mq root @root (not another root, not ingress/clsact)? */
+static bool qd_mq_child(const struct qd_rec *c, const struct qd_rec *root)
+{
+	return c != root && TC_H_MAJ(c->parent) == TC_H_MAJ(root->handle) &&
+	       c->parent != TC_H_ROOT && c->parent != TC_H_INGRESS;
+}
+
 static void qd_emit_root_info(struct qd_emit *em, const struct qd_state *st, size_t i,
 			      struct ns_family *f)
 {
@@ -945,23 +954,17 @@ static void qd_emit_root_info(struct qd_emit *em, const struct qd_state *st, siz
 	bool any = false;
 
 	if (qd_is_mq(r->kind)) {
-		/* Each distinct kind among the per-queue children. */
-		for (size_t j = 0; j < st->nqd; j++) {
+		/* Each distinct kind among the per-queue children, on the device's chain. */
+		for (long j = st->links[r->link].first_qd; j >= 0; j = st->qd[j].next) {
 			const struct qd_rec *c = &st->qd[j];
 			bool seen = false;
 
-			if (c->link != r->link || j == i ||
-			    TC_H_MAJ(c->parent) != TC_H_MAJ(r->handle) || c->parent == TC_H_ROOT ||
-			    c->parent == TC_H_INGRESS)
+			if (!qd_mq_child(c, r))
 				continue;
-			for (size_t k = 0; k < j && !seen; k++) {
-				const struct qd_rec *o = &st->qd[k];
-
-				seen = o->link == r->link && k != i &&
-				       TC_H_MAJ(o->parent) == TC_H_MAJ(r->handle) &&
-				       o->parent != TC_H_ROOT && o->parent != TC_H_INGRESS &&
-				       strcmp(o->kind, c->kind) == 0;
-			}
+			for (long k = st->links[r->link].first_qd; k != j && !seen;
+			     k = st->qd[k].next)
+				seen = qd_mq_child(&st->qd[k], r) &&
+				       strcmp(st->qd[k].kind, c->kind) == 0;
 			if (seen)
 				continue;
 			any = true;
@@ -972,11 +975,24 @@ static void qd_emit_root_info(struct qd_emit *em, const struct qd_state *st, siz
 		ns_emit_u64(&em->out, f, NS_LABELS({"device", dev}, {"kind", r->kind}), 1);
 }
 
+/* Chain each device's qdiscs in dump order (first_qd, next). */
+static void qd_chain_by_device(struct qd_state *st)
+{
+	for (size_t i = 0; i < st->nlinks; i++)
+		st->links[i].first_qd = -1;
+	for (size_t i = st->nqd; i-- > 0;) {
+		st->qd[i].next = st->links[st->qd[i].link].first_qd;
+		st->links[st->qd[i].link].first_qd = (long)i;
+	}
+}
+
 static int qd_emit_all(struct qd_state *st, struct ns_writer *w, struct ns_err *e)
 {
 	struct qd_emit em = {.out = NS_EMIT_INIT(w, "qdisc")};
 	struct ns_labelset *ls = &st->ls;
 	struct ns_family *froot, *fdirect, *frate, *fceil;
+
+	qd_chain_by_device(st);
 
 	froot =
 	    ns_emit_family(&em.out, "netstack_qdisc_root_info",
