@@ -10,9 +10,12 @@ World: a fresh network namespace with 128 veth pairs (256 devices). On
 the 'a' ends, by pair number modulo 4: htb with two classes and pfifo
 leaves; pfifo; bfifo; mq (veth with 4 tx queues). 'b' ends keep noqueue.
 Floor: tests/bench/qdisc_floor.c (compiled here with cc -O2 -lmnl) makes
-the same netlink requests / ioctls with libmnl and no parsing; median of N.
-Ours: the daemon over HTTP, ?collect[]=X, median of
-netstack_scrape_collector_duration_seconds over N scrapes (warm).
+the same netlink requests / ioctls with libmnl and no parsing.
+Ours: the daemon over HTTP, ?collect[]=X, its own
+netstack_scrape_collector_duration_seconds.
+The two are measured in N interleaved rounds (one floor iteration, then
+one scrape of ours), so both run in the same cache and CPU state; medians
+of each, and the median of the per-round ratio.
 node_exporter: --collector.disable-defaults --collector.X, median of
 node_scrape_collector_duration_seconds over N scrapes.
 Prints one table; exit 77 without root.
@@ -69,29 +72,40 @@ def build():
     batch(tcs, "tc")
 
 
-def scrape(port, path):
-    with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=30) as r:
-        return r.read().decode()
+CLONE_NEWNET = 0x40000000
 
 
-def durations(port, path, metric, name, n):
-    out = []
-    for _ in range(n):
-        body = scrape(port, path)
-        m = re.search(r'^%s\{collector="%s"\} (\S+)$' % (metric, name), body, re.M)
-        out.append(float(m.group(1)))
-    return statistics.median(out[1:] if n > 1 else out)
+def enter_netns(name):
+    """Move this process into the namespace (children inherit it)."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = os.open("/run/netns/" + name, os.O_RDONLY)
+    try:
+        if libc.setns(fd, CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), "setns " + name)
+    finally:
+        os.close(fd)
+
+
+def collector_seconds(port, c, metric):
+    url = "http://127.0.0.1:%d/metrics?collect[]=%s" % (port, c)
+    with urllib.request.urlopen(url, timeout=60) as r:
+        body = r.read().decode()
+    return float(re.search(r'^%s\{collector="%s"\} (\S+)$' % (metric, c), body, re.M).group(1))
 
 
 def serve(cmd, port):
+    # Through ip netns exec: it also mounts the namespace's own /sys, where
+    # node_exporter finds its devices.
     p = subprocess.Popen(["ip", "netns", "exec", NS] + cmd, stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL)
     for _ in range(100):
         try:
-            nsx("/usr/bin/python3", "-c", "import urllib.request;urllib.request.urlopen("
-                "'http://127.0.0.1:%d/',timeout=5)" % port)
+            urllib.request.urlopen("http://127.0.0.1:%d/" % port, timeout=5).read()
             return p
-        except subprocess.CalledProcessError:
+        except OSError:
+            if p.poll() is not None:
+                break
             time.sleep(0.1)
     p.kill()
     raise RuntimeError("%s did not start" % cmd[0])
@@ -107,48 +121,57 @@ def main():
     floor_bin = "/tmp/qdisc_floor.%d" % os.getpid()
     run(["cc", "-O2", "-o", floor_bin, os.path.join(HERE, "qdisc_floor.c"), "-lmnl"])
     procs = []
+    host_ns = os.open("/proc/self/ns/net", os.O_RDONLY)
     try:
         build()
-        res = {}
-        for c in ("qdisc", "ethtool"):
-            res[c] = {"floor": float(nsx(floor_bin, c, str(n)).stdout.split()[0])}
-        # Both daemons run in the namespace itself, scraped over its loopback via nsx.
+        enter_netns(NS)  # the floor and our HTTP client run in it, as do the daemons
         procs.append(serve([ours, "--web.listen-address=127.0.0.1:19300",
                             "--collector.disable-defaults", "--collector.qdisc",
                             "--collector.ethtool"], 19300))
         procs.append(serve([node, "--web.listen-address=127.0.0.1:19301",
                             "--collector.disable-defaults", "--collector.qdisc",
                             "--collector.ethtool"], 19301))
-        code = ("import re,statistics,sys,urllib.request\n"
-                "port,path,metric,name,n=sys.argv[1:]\n"
-                "v=[]\n"
-                "for i in range(int(n)):\n"
-                "    b=urllib.request.urlopen('http://127.0.0.1:%s%s'%(port,path),timeout=60).read().decode()\n"
-                "    v.append(float(re.search(r'^%s\\{collector=\"%s\"\\} (\\S+)$'%(metric,name),b,re.M).group(1)))\n"
-                "print(statistics.median(v[1:]))\n")
+        res = {}
         for c in ("qdisc", "ethtool"):
-            res[c]["ours"] = float(nsx("/usr/bin/python3", "-c", code, "19300",
-                                       "/metrics?collect[]=" + c,
-                                       "netstack_scrape_collector_duration_seconds", c,
-                                       str(n)).stdout)
-            res[c]["node"] = float(nsx("/usr/bin/python3", "-c", code, "19301",
-                                       "/metrics?collect[]=" + c,
-                                       "node_scrape_collector_duration_seconds", c,
-                                       str(n)).stdout)
-        print("world: %d veth pairs (%d devices), %d scrapes, medians" % (PAIRS, 2 * PAIRS, n))
-        print("| collector | raw floor | netstack_exporter | node_exporter | ours/floor | node/ours |")
-        print("|---|---|---|---|---|---|")
+            floor = subprocess.Popen([floor_bin, c, "-"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True, bufsize=1)
+            procs.append(floor)
+            fl, us = [], []
+            # Rounds interleave one floor iteration and one scrape of ours, so
+            # both see the same cache and CPU state; round 0 is warm-up.
+            for i in range(n + 1):
+                floor.stdin.write("\n")
+                f = float(floor.stdout.readline())
+                o = collector_seconds(19300, c, "netstack_scrape_collector_duration_seconds")
+                if i:
+                    fl.append(f)
+                    us.append(o)
+            floor.stdin.close()
+            floor.wait(timeout=10)
+            nd = [collector_seconds(19301, c, "node_scrape_collector_duration_seconds")
+                  for _ in range(n + 1)][1:]
+            res[c] = {"floor": statistics.median(fl), "ours": statistics.median(us),
+                      "node": statistics.median(nd),
+                      "ratio": statistics.median(o / f for o, f in zip(us, fl))}
+        print("world: %d veth pairs (%d devices), %d interleaved rounds, medians" % (PAIRS, 2 * PAIRS, n))
+        print("| collector | raw floor | netstack_exporter | node_exporter | ours/floor | "
+              "per-round ours/floor | node/ours |")
+        print("|---|---|---|---|---|---|---|")
         for c, r in res.items():
-            print("| %s | %.3f ms | %.3f ms | %.3f ms | %.2fx | %.1fx |" % (
+            print("| %s | %.3f ms | %.3f ms | %.3f ms | %.2fx | %.2fx | %.1fx |" % (
                 c, r["floor"] * 1e3, r["ours"] * 1e3, r["node"] * 1e3, r["ours"] / r["floor"],
-                r["node"] / r["ours"]))
+                r["ratio"], r["node"] / r["ours"]))
     finally:
         for p in procs:
-            p.terminate()
+            if p.poll() is None:
+                p.terminate()
             try:
                 p.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 p.kill()
+        import ctypes
+        ctypes.CDLL(None).setns(host_ns, CLONE_NEWNET)
+        os.close(host_ns)
         subprocess.run(["ip", "netns", "del", NS], capture_output=True)
         if os.path.exists(floor_bin):
             os.unlink(floor_bin)

@@ -4,6 +4,8 @@
  * the same requests they make, with libmnl, no parsing beyond what is
  * needed to find the next request (classful devices, device names).
  * Usage: qdisc_floor qdisc|ethtool ITERATIONS ; prints the median seconds.
+ *        qdisc_floor qdisc|ethtool -  ; one iteration per line read from
+ *        stdin, printing its seconds (for rounds interleaved with scrapes).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -148,7 +150,8 @@ int main(int argc, char **argv)
 {
 	struct mnl_socket *rt = mnl_socket_open(NETLINK_ROUTE),
 			  *g = mnl_socket_open(NETLINK_GENERIC);
-	int iters = argc > 2 ? atoi(argv[2]) : 50, fd = socket(AF_INET, SOCK_DGRAM, 0);
+	int step = argc > 2 && !strcmp(argv[2], "-");
+	int iters = argc > 2 && !step ? atoi(argv[2]) : 50, fd = socket(AF_INET, SOCK_DGRAM, 0);
 	int eth = argc > 1 && !strcmp(argv[1], "ethtool");
 	struct ethtool_stats *es = calloc(1, sizeof(*es) + (1 << 17));
 	double *t = calloc(iters, sizeof(double));
@@ -168,9 +171,12 @@ int main(int argc, char **argv)
 		mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, "ethtool");
 		dump(g, nlh, fam_cb);
 	}
-	for (int it = 0; it < iters; it++) {
+	for (int it = 0; step || it < iters; it++) {
 		struct timespec a, b;
+		char line[64];
 
+		if (step && !fgets(line, sizeof(line), stdin))
+			return 0;
 		clock_gettime(CLOCK_MONOTONIC, &a);
 		links(rt);
 		if (!eth) {
@@ -201,6 +207,11 @@ int main(int argc, char **argv)
 			genl(g, ETHTOOL_MSG_STATS_GET, 0, 1);
 		}
 		clock_gettime(CLOCK_MONOTONIC, &b);
+		if (step) {
+			printf("%.9f\n", (b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9);
+			fflush(stdout);
+			continue;
+		}
 		t[it] = (b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
 	}
 	qsort(t, iters, sizeof(double), cmpd);
