@@ -186,6 +186,8 @@ struct et_state {
 	uint8_t cur_cmd; /* reply cmd expected by the running genl dump */
 	int replay_errno;
 	struct ns_buf scratch;
+	/* label sets of the device and of the queue being emitted, reused */
+	struct ns_labelset dev_ls, queue_ls;
 };
 
 /* ---- small helpers ---- */
@@ -1227,7 +1229,7 @@ static void et_emit_modes(struct ns_emit *em, const struct et_state *st, const s
 	}
 }
 
-static int et_emit_all(const struct et_state *st, struct ns_writer *w, struct ns_err *e)
+static int et_emit_all(struct et_state *st, struct ns_writer *w, struct ns_err *e)
 {
 	struct ns_emit em = NS_EMIT_INIT(w, "ethtool");
 	struct ns_family *finfo, *fspeed, *fdup, *fan, *fring, *fringmax, *fch, *fchmax, *fpan,
@@ -1301,6 +1303,15 @@ static int et_emit_all(const struct et_state *st, struct ns_writer *w, struct ns
 				    1);
 		}
 		if (d->have_stats) {
+			/*
+			 * Label sets: one for the device, one rebuilt only when
+			 * the queue or direction changes (drivers list a queue's
+			 * statistics together).
+			 */
+			const struct et_stat *prevq = NULL;
+
+			ns_emit_check(
+			    &em, ns_labelset_set(&st->dev_ls, w, NS_LABELS({"device", d->name})));
 			for (uint32_t s = 0; s < d->nstr; s++) {
 				const struct et_stat *m = &d->map[s];
 				const char *fname = d->names.data + m->name_off;
@@ -1315,11 +1326,18 @@ static int et_emit_all(const struct et_state *st, struct ns_writer *w, struct ns
 					    "ETHTOOL_GSTATS); untyped: the driver does not "
 					    "say whether it is a counter.",
 					    NS_UNTYPED, NULL);
-					ns_emit_u64(&em, f,
-						    NS_LABELS({"device", d->name},
-							      {"queue", m->queue},
-							      {"direction", et_dir_names[m->dir]}),
-						    d->sbuf->data[s]);
+					if (!prevq || prevq->dir != m->dir ||
+					    strcmp(prevq->queue, m->queue) != 0) {
+						ns_emit_check(
+						    &em, ns_labelset_set(
+							     &st->queue_ls, w,
+							     NS_LABELS({"device", d->name},
+								       {"queue", m->queue},
+								       {"direction",
+									et_dir_names[m->dir]})));
+						prevq = m;
+					}
+					ns_emit_u64_ls(&em, f, &st->queue_ls, d->sbuf->data[s]);
 				} else {
 					f = ns_emit_family(
 					    &em, fname,
@@ -1327,8 +1345,7 @@ static int et_emit_all(const struct et_state *st, struct ns_writer *w, struct ns
 					    "untyped: the driver does not say whether it is a "
 					    "counter.",
 					    NS_UNTYPED, NULL);
-					ns_emit_u64(&em, f, NS_LABELS({"device", d->name}),
-						    d->sbuf->data[s]);
+					ns_emit_u64_ls(&em, f, &st->dev_ls, d->sbuf->data[s]);
 				}
 			}
 		}
@@ -1419,6 +1436,8 @@ static void et_fini(void *state)
 	free(st->mode_names);
 	free(st->replay_dir);
 	ns_buf_free(&st->scratch);
+	ns_labelset_free(&st->dev_ls);
+	ns_labelset_free(&st->queue_ls);
 	free(st);
 }
 
