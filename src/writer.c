@@ -269,11 +269,81 @@ static bool round_trips(const char *s, double v)
 	return strtod_l(s, NULL, c_loc) == v;
 }
 
+/* Integers below 2^53 are exact doubles: their digits are the shortest form. */
+#define EXACT_INT_LIMIT 9007199254740992.0
+
+static void fmt_exact_int(char out[64], double v)
+{
+	uint64_t u = (uint64_t)fabs(v);
+	char tmp[24], *p = tmp + sizeof(tmp);
+	size_t n;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (signbit(v))
+		*--p = '-'; /* also "-0" for negative zero */
+	n = (size_t)(tmp + sizeof(tmp) - p);
+	memcpy(out, p, n);
+	out[n] = '\0';
+}
+
+/*
+ * @e is "%.{p-1}e" or longer "%e" output whose first @p significant digits
+ * are the correctly rounded p-digit decimal of the value (what follows them
+ * in the mantissa is zeros). Lay it out as "%.{p-1}e" would, or positionally
+ * as "%.{p-1-x}f" would (p - 1 - x >= 0: the digits end at or after the
+ * point, so the same correctly rounded decimal is printed).
+ */
+static void fmt_from_digits(char out[64], const char *e, int p, int x, bool positional)
+{
+	const char *m = e, *ex = strchr(e, 'e');
+	char dig[20];
+	int nd = 0, k = 0;
+
+	if (*m == '-')
+		out[k++] = *m++;
+	for (; m < ex && nd < p; m++)
+		if (*m != '.')
+			dig[nd++] = *m;
+	if (!positional) {
+		out[k++] = dig[0];
+		if (p > 1) {
+			out[k++] = '.';
+			memcpy(out + k, dig + 1, (size_t)p - 1);
+			k += p - 1;
+		}
+		strcpy(out + k, ex);
+		return;
+	}
+	if (x < 0) {
+		out[k++] = '0';
+		out[k++] = '.';
+		for (int z = 0; z < -x - 1; z++)
+			out[k++] = '0';
+		memcpy(out + k, dig, (size_t)p);
+		k += p;
+	} else {
+		memcpy(out + k, dig, (size_t)x + 1);
+		k += x + 1;
+		if (p > x + 1) {
+			out[k++] = '.';
+			memcpy(out + k, dig + x + 1, (size_t)(p - x - 1));
+			k += p - x - 1;
+		}
+	}
+	out[k] = '\0';
+}
+
 /*
  * Shortest round-trip: the fewest significant digits P for which the
  * correctly rounded decimal parses back to @v. Laid out like Python's repr()
  * (without a trailing ".0"): positional if the decimal exponent is in
- * [-4, 16), otherwise d[.ddd]e±XX.
+ * [-4, 16), otherwise d[.ddd]e±XX. Integers below 2^53 take a fast path
+ * without printf; others print "%e" once per candidate length and build the
+ * result from its digits (tests/unit/test_writer.c compares this with the
+ * plain printf formulation, which it keeps as the reference).
  */
 static int fmt_double(char out[64], double v)
 {
@@ -289,11 +359,15 @@ static int fmt_double(char out[64], double v)
 		strcpy(out, v > 0 ? "+Inf" : "-Inf");
 		return 0;
 	}
+	if (fabs(v) < EXACT_INT_LIMIT && v == trunc(v)) {
+		fmt_exact_int(out, v);
+		return 0;
+	}
 	pthread_once(&c_once, c_loc_init);
 	if (c_loc == (locale_t)0)
 		return -ENOMEM;
 	old = uselocale(c_loc);
-	if (v == 0 || fabs(v) >= DBL_MIN) {
+	if (fabs(v) >= DBL_MIN) {
 		/*
 		 * Any decimal of <= 15 digits survives a trip through a normal
 		 * double (DBL_DIG), so if %.15 round-trips, its digits without
@@ -304,7 +378,11 @@ static int fmt_double(char out[64], double v)
 			p = mantissa_digits(e);
 		} else {
 			snprintf(e, sizeof(e), "%.15e", v);
-			p = round_trips(e, v) ? 16 : 17;
+			p = 16;
+			if (!round_trips(e, v)) {
+				snprintf(e, sizeof(e), "%.16e", v);
+				p = 17;
+			}
 		}
 	} else {
 		/* subnormal: fewer digits are significant, search */
@@ -313,13 +391,14 @@ static int fmt_double(char out[64], double v)
 			if (round_trips(e, v))
 				break;
 		}
+		if (p == 17)
+			snprintf(e, sizeof(e), "%.16e", v);
 	}
-	snprintf(e, sizeof(e), "%.*e", p - 1, v);
 	x = atoi(strchr(e, 'e') + 1);
-	if (x >= -4 && x < 16)
-		snprintf(out, 64, "%.*f", p - 1 - x > 0 ? p - 1 - x : 0, v);
+	if (x >= -4 && x < 16 && p - 1 - x < 0)
+		snprintf(out, 64, "%.0f", v); /* >= 2^53: the exact integer */
 	else
-		strcpy(out, e);
+		fmt_from_digits(out, e, p, x, x >= -4 && x < 16);
 	uselocale(old);
 	return 0;
 }

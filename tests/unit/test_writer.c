@@ -303,12 +303,22 @@ static double random_double(void)
 		uint64_t bits = rnd();
 		double d;
 
-		switch (rnd() % 4) {
+		switch (rnd() % 8) {
 		case 0: /* "metric-like": small decimals */
 			d = (double)(rnd() % 1000000) / (double)(1 + rnd() % 100000);
 			break;
 		case 1: /* integral */
 			d = (double)(rnd() >> (rnd() % 64));
+			break;
+		case 2: /* integral around 2^53 and 1e16, where doubles stop being dense */
+			d = (rnd() & 1 ? 9007199254740992.0 : 1e16) +
+			    (double)((int64_t)(rnd() % 2001) - 1000);
+			break;
+		case 3: /* scaled kernel units: 64 ns ticks, microseconds, negative */
+			d = (double)(int32_t)rnd() / (rnd() & 1 ? 15625000.0 : 1e6);
+			break;
+		case 4: /* k / 10^n */
+			d = (double)(rnd() % 100000) / pow(10, (double)(rnd() % 25));
 			break;
 		default: /* any bit pattern, including subnormals */
 			memcpy(&d, &bits, sizeof(d));
@@ -348,7 +358,30 @@ static void test_numbers_against_python(void **st)
 	char cmd[1024];
 	int rc;
 
-	for (int i = 0; i < 20000; i++) {
+	static const double edge[] = {0.0,
+				      -0.0,
+				      1.0,
+				      -1.0,
+				      0.1,
+				      1e-4,
+				      9.999e-5,
+				      1e15,
+				      1e16,
+				      9007199254740991.0,
+				      9007199254740992.0,
+				      9007199254740994.0,
+				      9999999999999998.0,
+				      123456789012345.67,
+				      DBL_MAX,
+				      -DBL_MAX,
+				      DBL_MIN,
+				      DBL_TRUE_MIN,
+				      5e-324,
+				      2.2250738585072009e-308};
+
+	for (size_t i = 0; i < sizeof(edge) / sizeof(edge[0]); i++)
+		ns_buf_printf(&in, "%a %s\n", edge[i], fmt_d(edge[i]));
+	for (int i = 0; i < 200000; i++) {
 		double v = random_double();
 
 		ns_buf_printf(&in, "%a %s\n", v, fmt_d(v));
