@@ -15,7 +15,9 @@ Ours: the daemon over HTTP, ?collect[]=X, its own
 netstack_scrape_collector_duration_seconds.
 The two are measured in N interleaved rounds (one floor iteration, then
 one scrape of ours), so both run in the same cache and CPU state; medians
-of each, and the median of the per-round ratio.
+of each, and the median of the per-round ratio. The client, the floor and our
+daemon are pinned to one CPU (the highest this process may use);
+node_exporter keeps all CPUs.
 node_exporter: --collector.disable-defaults --collector.X, median of
 node_scrape_collector_duration_seconds over N scrapes.
 Prints one table; exit 77 without root.
@@ -125,12 +127,18 @@ def main():
     try:
         build()
         enter_netns(NS)  # the floor and our HTTP client run in it, as do the daemons
-        procs.append(serve([ours, "--web.listen-address=127.0.0.1:19300",
-                            "--collector.disable-defaults", "--collector.qdisc",
-                            "--collector.ethtool"], 19300))
+        # node_exporter (Go, many threads) keeps every CPU: it starts before the pinning.
         procs.append(serve([node, "--web.listen-address=127.0.0.1:19301",
                             "--collector.disable-defaults", "--collector.qdisc",
                             "--collector.ethtool"], 19301))
+        # One CPU for everything that follows (inherited by our daemon and
+        # the floor): the rounds are sequential anyway, and neither side then
+        # gets a less loaded core than the other.
+        cpu = max(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, {cpu})
+        procs.append(serve([ours, "--web.listen-address=127.0.0.1:19300",
+                            "--collector.disable-defaults", "--collector.qdisc",
+                            "--collector.ethtool"], 19300))
         res = {}
         for c in ("qdisc", "ethtool"):
             floor = subprocess.Popen([floor_bin, c, "-"], stdin=subprocess.PIPE,
@@ -153,7 +161,8 @@ def main():
             res[c] = {"floor": statistics.median(fl), "ours": statistics.median(us),
                       "node": statistics.median(nd),
                       "ratio": statistics.median(o / f for o, f in zip(us, fl))}
-        print("world: %d veth pairs (%d devices), %d interleaved rounds, medians" % (PAIRS, 2 * PAIRS, n))
+        print("world: %d veth pairs (%d devices), %d interleaved rounds on CPU %d, medians"
+              % (PAIRS, 2 * PAIRS, n, cpu))
         print("| collector | raw floor | netstack_exporter | node_exporter | ours/floor | "
               "per-round ours/floor | node/ours |")
         print("|---|---|---|---|---|---|---|")
