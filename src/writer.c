@@ -950,45 +950,36 @@ void ns_labelset_free(struct ns_labelset *ls)
 	memset(ls, 0, sizeof(*ls));
 }
 
-static int labelset_text(const struct ns_writer *w, const struct ns_labelset *ls,
-			 struct label_text *lt)
+/* A sample with the text of a label set, if it is still valid for @w. */
+static int sample_ls(struct ns_writer *w, struct ns_family *f, const struct ns_labelset *ls,
+		     enum vkind k, uint64_t u, double d)
 {
-	if (!ls)
+	struct label_text lt;
+
+	if (!w || !ls)
 		return -EINVAL;
 	if (ls->err)
 		return ls->err;
 	/* built for another writer, or before its constant labels changed */
 	if (ls->w != w || ls->cl != w->cl || ls->ncl != w->ncl)
 		return -EINVAL;
-	lt->data = ls->text.data;
-	lt->len = ls->text.len;
-	lt->hash = ls->hash;
-	lt->has_le = ls->has_le;
-	return 0;
+	lt.data = ls->text.data;
+	lt.len = ls->text.len;
+	lt.hash = ls->hash;
+	lt.has_le = ls->has_le;
+	return sample(w, f, &lt, k, u, 0, d);
 }
 
 int ns_sample_u64_ls(struct ns_writer *w, struct ns_family *f, const struct ns_labelset *ls,
 		     uint64_t v)
 {
-	struct label_text lt;
-	int rc;
-
-	if (!w)
-		return -EINVAL;
-	rc = labelset_text(w, ls, &lt);
-	return rc ? rc : sample(w, f, &lt, VK_U64, v, 0, 0);
+	return sample_ls(w, f, ls, VK_U64, v, 0);
 }
 
 int ns_sample_f64_ls(struct ns_writer *w, struct ns_family *f, const struct ns_labelset *ls,
 		     double v)
 {
-	struct label_text lt;
-	int rc;
-
-	if (!w)
-		return -EINVAL;
-	rc = labelset_text(w, ls, &lt);
-	return rc ? rc : sample(w, f, &lt, VK_F64, 0, 0, v);
+	return sample_ls(w, f, ls, VK_F64, 0, v);
 }
 
 /* ---- histograms ----------------------------------------------------- */
