@@ -192,18 +192,6 @@ struct et_state {
 
 /* ---- small helpers ---- */
 
-static void et_copy_str(const struct nlattr *a, char *dst, size_t size)
-{
-	size_t n = mnl_attr_get_payload_len(a);
-	const char *s = mnl_attr_get_payload(a);
-
-	n = strnlen(s, n);
-	if (n >= size)
-		n = size - 1;
-	memcpy(dst, s, n);
-	dst[n] = '\0';
-}
-
 static bool et_dev_wanted(const struct et_state *st, const char *name)
 {
 	return ns_namefilter_wanted(&st->devices, name);
@@ -634,7 +622,7 @@ static int et_link_cb(const struct nlmsghdr *nlh, void *data)
 		st->seen = p;
 		st->caps = cap;
 	}
-	et_copy_str(tb[IFLA_IFNAME], st->seen[st->nseen].name, IFNAMSIZ);
+	ns_nl_attr_strcpy(tb[IFLA_IFNAME], st->seen[st->nseen].name, IFNAMSIZ);
 	if (!st->seen[st->nseen].name[0] || !et_dev_wanted(st, st->seen[st->nseen].name))
 		return MNL_CB_OK;
 	st->seen[st->nseen].ifindex = ifm->ifi_index;
@@ -798,8 +786,8 @@ static void et_bitset(struct et_state *st, const struct nlattr *nest, uint64_t *
 			if (!et_u32(bt[ETHTOOL_A_BITSET_BIT_INDEX], &idx) || idx >= ET_MODE_BITS)
 				continue;
 			if (bt[ETHTOOL_A_BITSET_BIT_NAME] && st->mode_names)
-				et_copy_str(bt[ETHTOOL_A_BITSET_BIT_NAME], st->mode_names[idx],
-					    ETH_GSTRING_LEN);
+				ns_nl_attr_strcpy(bt[ETHTOOL_A_BITSET_BIT_NAME],
+						  st->mode_names[idx], ETH_GSTRING_LEN);
 			if (nomask) {
 				et_bit_set(val, idx);
 			} else {

@@ -164,18 +164,6 @@ struct nd_state {
 	size_t cap;
 };
 
-static void nd_copy_str(const struct nlattr *a, char *dst, size_t size)
-{
-	size_t n = mnl_attr_get_payload_len(a);
-	const char *s = mnl_attr_get_payload(a);
-
-	n = strnlen(s, n);
-	if (n >= size)
-		n = size - 1;
-	memcpy(dst, s, n);
-	dst[n] = '\0';
-}
-
 static void nd_copy_addr(const struct nlattr *a, char *dst)
 {
 	const uint8_t *p = mnl_attr_get_payload(a);
@@ -260,7 +248,7 @@ static int nd_link_cb(const struct nlmsghdr *nlh, void *data)
 	ns_nl_parse(nlh, sizeof(*ifm), tb, IFLA_MAX);
 	if (!tb[IFLA_IFNAME])
 		return MNL_CB_OK;
-	nd_copy_str(tb[IFLA_IFNAME], name, sizeof(name));
+	ns_nl_attr_strcpy(tb[IFLA_IFNAME], name, sizeof(name));
 	if (!name[0] || !nd_wanted(st, name))
 		return MNL_CB_OK;
 
@@ -296,7 +284,7 @@ static int nd_link_cb(const struct nlmsghdr *nlh, void *data)
 	if (nd_u8(tb[IFLA_OPERSTATE], &d->operstate) && d->operstate < ND_NOPER)
 		d->have |= ND_HAVE_OPERSTATE;
 	if (tb[IFLA_IFALIAS])
-		nd_copy_str(tb[IFLA_IFALIAS], d->alias, sizeof(d->alias));
+		ns_nl_attr_strcpy(tb[IFLA_IFALIAS], d->alias, sizeof(d->alias));
 	if (tb[IFLA_ADDRESS])
 		nd_copy_addr(tb[IFLA_ADDRESS], d->address);
 	if (tb[IFLA_BROADCAST])
@@ -304,7 +292,7 @@ static int nd_link_cb(const struct nlmsghdr *nlh, void *data)
 	if (tb[IFLA_LINKINFO]) {
 		ns_nl_parse_nested(tb[IFLA_LINKINFO], li, IFLA_INFO_MAX);
 		if (li[IFLA_INFO_KIND])
-			nd_copy_str(li[IFLA_INFO_KIND], d->kind, sizeof(d->kind));
+			ns_nl_attr_strcpy(li[IFLA_INFO_KIND], d->kind, sizeof(d->kind));
 	}
 	nd_stats_from(d, tb[IFLA_STATS64], tb[IFLA_STATS]);
 	return MNL_CB_OK;

@@ -377,18 +377,6 @@ struct qd_state {
 
 /* ---- helpers ---- */
 
-static void qd_copy_str(const struct nlattr *a, char *dst, size_t size)
-{
-	size_t n = mnl_attr_get_payload_len(a);
-	const char *s = mnl_attr_get_payload(a);
-
-	n = strnlen(s, n);
-	if (n >= size)
-		n = size - 1;
-	memcpy(dst, s, n);
-	dst[n] = '\0';
-}
-
 static bool qd_wanted(const struct qd_state *st, const char *name)
 {
 	return ns_namefilter_wanted(&st->filter, name);
@@ -446,7 +434,7 @@ static int qd_link_cb(const struct nlmsghdr *nlh, void *data)
 		return -ENOMEM;
 	st->links = p;
 	l = &st->links[st->nlinks];
-	qd_copy_str(tb[IFLA_IFNAME], l->name, sizeof(l->name));
+	ns_nl_attr_strcpy(tb[IFLA_IFNAME], l->name, sizeof(l->name));
 	if (!l->name[0] || !qd_wanted(st, l->name))
 		return MNL_CB_OK;
 	l->ifindex = ifm->ifi_index;
@@ -674,7 +662,7 @@ static bool qd_parse_tc(struct qd_state *st, const struct nlmsghdr *nlh, struct 
 	if (!tb[TCA_KIND])
 		return false;
 	r->link = li;
-	qd_copy_str(tb[TCA_KIND], r->kind, sizeof(r->kind));
+	ns_nl_attr_strcpy(tb[TCA_KIND], r->kind, sizeof(r->kind));
 	if (!r->kind[0])
 		return false;
 	r->handle = tcm->tcm_handle;

@@ -542,6 +542,18 @@ int ns_nl_run(struct ns_nl *nl, ns_nl_msg_cb cb, ns_nl_reset_cb reset, void *dat
 	}
 }
 
+void ns_nl_attr_strcpy(const struct nlattr *a, char *dst, size_t size)
+{
+	size_t n = mnl_attr_get_payload_len(a);
+	const char *s = mnl_attr_get_payload(a);
+
+	n = strnlen(s, n);
+	if (n >= size)
+		n = size - 1;
+	memcpy(dst, s, n);
+	dst[n] = '\0';
+}
+
 size_t ns_nl_attr_copy(const struct nlattr *a, void *dst, size_t len)
 {
 	size_t plen = mnl_attr_get_payload_len(a);

@@ -92,6 +92,13 @@ size_t ns_nl_recv_buffer(const struct ns_nl *nl);
 size_t ns_nl_attr_copy(const struct nlattr *a, void *dst, size_t len);
 
 /*
+ * Copy a string attribute into @dst of @size bytes (size >= 1): up to its
+ * first NUL or the end of the payload, truncated to size - 1, always
+ * terminated.
+ */
+void ns_nl_attr_strcpy(const struct nlattr *a, char *dst, size_t size);
+
+/*
  * Parse nested/top-level attributes into tb[0..max] (NULL where absent),
  * skipping types > max and stopping at the first malformed attribute (a
  * length that runs past the message or nest).

@@ -395,6 +395,35 @@ static void test_attr_copy(void **state)
 	free(g);
 }
 
+/* String attributes: NUL-terminated or not, shorter or longer than the buffer. */
+static void test_attr_strcpy(void **state)
+{
+	struct gen *g = gen_new();
+	struct nlmsghdr *nlh = gen_msg(g, RTM_NEWLINK, 0);
+	const struct nlattr *z, *raw, *empty;
+	char dst[5];
+
+	z = mnl_nlmsg_get_payload_tail(nlh);
+	mnl_attr_put_strz(nlh, 1, "eth0");
+	raw = mnl_nlmsg_get_payload_tail(nlh);
+	mnl_attr_put(nlh, 2, 6, "veth12"); /* no NUL, longer than dst */
+	empty = mnl_nlmsg_get_payload_tail(nlh);
+	mnl_attr_put(nlh, 3, 0, NULL);
+
+	memset(dst, 'x', sizeof(dst));
+	ns_nl_attr_strcpy(z, dst, sizeof(dst));
+	assert_string_equal(dst, "eth0");
+	memset(dst, 'x', sizeof(dst));
+	ns_nl_attr_strcpy(raw, dst, sizeof(dst));
+	assert_string_equal(dst, "veth");
+	ns_nl_attr_strcpy(raw, dst, 1);
+	assert_string_equal(dst, "");
+	memset(dst, 'x', sizeof(dst));
+	ns_nl_attr_strcpy(empty, dst, sizeof(dst));
+	assert_string_equal(dst, "");
+	free(g);
+}
+
 /* NLMSG_ERROR, capped (only the request header echoed), with extack. */
 static void test_error_extack(void **state)
 {
@@ -859,6 +888,7 @@ int main(void)
 	    cmocka_unit_test_teardown(test_bad_nlmsg_len, cleanup_files),
 	    cmocka_unit_test(test_unknown_attributes),
 	    cmocka_unit_test(test_malformed_attribute),
+	    cmocka_unit_test(test_attr_strcpy),
 	    cmocka_unit_test(test_attr_copy),
 	    cmocka_unit_test_teardown(test_error_extack, cleanup_files),
 	    cmocka_unit_test_teardown(test_error_uncapped, cleanup_files),
