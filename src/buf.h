@@ -19,7 +19,10 @@ struct ns_buf {
 	size_t cap;
 };
 
-#define NS_BUF_INIT {NULL, 0, 0}
+#define NS_BUF_INIT                                                                                \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
 
 /* Make room for at least @extra more bytes (plus a NUL). 0 or -ENOMEM. */
 int ns_buf_reserve(struct ns_buf *b, size_t extra);
@@ -53,8 +56,7 @@ static inline int ns_buf_puts(struct ns_buf *b, const char *s)
 {
 	return ns_buf_append(b, s, strlen(s));
 }
-int ns_buf_printf(struct ns_buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+int ns_buf_printf(struct ns_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Exact decimal representation of an unsigned / signed 64-bit integer. */
 int ns_buf_put_u64(struct ns_buf *b, uint64_t v);
 int ns_buf_put_i64(struct ns_buf *b, int64_t v);

@@ -16,8 +16,8 @@
  * Errors: init() and collect() return 0 or -errno and may fill @e with a
  * one-line reason. init() returns -EINVAL for a bad option value and only
  * for that: the daemon then refuses to start (exit status 2), and a reload
- * keeps the old configuration. Any other init() failure is a runtime one. The engine logs it (rate-limited) and exposes
- * netstack_scrape_collector_success 0; it never fails the scrape. A
+ * keeps the old configuration. Any other init() failure is a runtime one. The engine logs it
+ * (rate-limited) and exposes netstack_scrape_collector_success 0; it never fails the scrape. A
  * collector emits what it could read even when it returns an error.
  */
 #ifndef NS_COLLECTOR_H
@@ -34,9 +34,9 @@
 enum ns_opt_type {
 	NS_OPT_STRING,
 	NS_OPT_REGEX, /* POSIX extended regex, checked at config load */
-	NS_OPT_UINT, /* decimal, fits uint64 */
-	NS_OPT_BOOL, /* true/false */
-	NS_OPT_LIST, /* list of strings; repeatable flag, YAML sequence */
+	NS_OPT_UINT,  /* decimal, fits uint64 */
+	NS_OPT_BOOL,  /* true/false */
+	NS_OPT_LIST,  /* list of strings; repeatable flag, YAML sequence */
 };
 
 struct ns_option {
@@ -66,8 +66,7 @@ struct ns_collector {
 	 * collectors' caps; the systemd unit's AmbientCapabilities= must match.
 	 */
 	uint64_t caps;
-	int (*init)(struct ns_ctx *ctx, const struct ns_opts *opts, void **state,
-		    struct ns_err *e);
+	int (*init)(struct ns_ctx *ctx, const struct ns_opts *opts, void **state, struct ns_err *e);
 	int (*collect)(struct ns_ctx *ctx, void *state, struct ns_writer *w, struct ns_err *e);
 	void (*fini)(void *state);
 };

@@ -23,7 +23,7 @@
 struct cli_coll {
 	size_t idx;
 	char optbuf[128]; /* the option's name (a copy: the flag text is reused) */
-	const char *opt; /* optbuf, or NULL: enable/disable */
+	const char *opt;  /* optbuf, or NULL: enable/disable */
 	const char *value;
 	int enable;
 };
@@ -69,66 +69,68 @@ static long collector_index(const char *name, size_t len)
 
 void ns_config_usage(FILE *out)
 {
-	fprintf(out,
-		"usage: netstack_exporter [flags]\n"
-		"\n"
-		"Prometheus/OpenMetrics exporter for Linux network stack internals.\n"
-		"\n"
-		"Flags:\n"
-		"  -h, --help                     Show this help and exit.\n"
-		"      --version                  Show version and exit.\n"
-		"      --web.listen-address=ADDR  Address to listen on; repeatable. ADDR is\n"
-		"                                 host:port, :port or [v6addr]:port.\n"
-		"                                 Default \"%s\".\n"
-		"      --web.telemetry-path=PATH  Path under which to expose metrics.\n"
-		"                                 Default \"/metrics\".\n"
-		"      --web.max-requests=N       Maximum concurrent scrapes; more get HTTP 503.\n"
-		"                                 0 means no limit. Default 40.\n"
-		"      --web.connection-timeout=SECONDS\n"
-		"                                 Close connections idle or slow for this long.\n"
-		"                                 Default 30.\n"
-		"      --web.max-header-bytes=N   Per-connection memory for the request (headers);\n"
-		"                                 larger requests are refused. Default 32768.\n"
-		"      --web.config.file=FILE     Web configuration (exporter toolkit format):\n"
-		"                                 TLS, basic auth, response headers. See\n"
-		"                                 config/web-config.example.yml.\n"
-		"      --web.systemd-socket       Use the listening sockets passed by systemd\n"
-		"                                 socket activation instead of\n"
-		"                                 --web.listen-address (automatic when\n"
-		"                                 LISTEN_FDS is set for this process).\n"
-		"      --runtime.user=NAME        When started as root: switch to user NAME\n"
-		"                                 once the sockets are open, keeping only the\n"
-		"                                 capabilities the enabled collectors need.\n"
-		"      --config.file=FILE         YAML configuration file (see\n"
-		"                                 config/netstack_exporter.yml).\n"
-		"      --check-config             Validate flags and config file, then exit.\n"
-		"      --once                     Collect once, print the exposition (text\n"
-		"                                 format) to stdout and exit; exit status 1 if\n"
-		"                                 any collector failed.\n"
-		"      --once.format=FMT          Format for --once: text or openmetrics.\n"
-		"      --path.procfs=DIR          procfs mount point. Default \"/proc\".\n"
-		"      --path.sysfs=DIR           sysfs mount point. Default \"/sys\".\n"
-		"      --log.level=LEVEL          debug, info, warn or error. Default info.\n"
-		"      --log.format=FMT           logfmt or json. Default logfmt.\n"
-		"      --collector.disable-defaults\n"
-		"                                 Disable all collectors not enabled explicitly.\n"
-		"      --collector.NAME           Enable collector NAME.\n"
-		"      --no-collector.NAME        Disable collector NAME.\n"
-		"      --collector.NAME.OPTION=V  Set a collector option (list options are\n"
-		"                                 repeatable).\n"
-		"      --debug.netlink-replay=DIR Testing only: read netlink replies from\n"
-		"                                 recorded files in DIR instead of the kernel.\n"
-		"\n"
-		"Collectors (default state) and their options:\n",
-		NS_DEFAULT_LISTEN);
+	fprintf(
+	    out,
+	    "usage: netstack_exporter [flags]\n"
+	    "\n"
+	    "Prometheus/OpenMetrics exporter for Linux network stack internals.\n"
+	    "\n"
+	    "Flags:\n"
+	    "  -h, --help                     Show this help and exit.\n"
+	    "      --version                  Show version and exit.\n"
+	    "      --web.listen-address=ADDR  Address to listen on; repeatable. ADDR is\n"
+	    "                                 host:port, :port or [v6addr]:port.\n"
+	    "                                 Default \"%s\".\n"
+	    "      --web.telemetry-path=PATH  Path under which to expose metrics.\n"
+	    "                                 Default \"/metrics\".\n"
+	    "      --web.max-requests=N       Maximum concurrent scrapes; more get HTTP 503.\n"
+	    "                                 0 means no limit. Default 40.\n"
+	    "      --web.connection-timeout=SECONDS\n"
+	    "                                 Close connections idle or slow for this long.\n"
+	    "                                 Default 30.\n"
+	    "      --web.max-header-bytes=N   Per-connection memory for the request (headers);\n"
+	    "                                 larger requests are refused. Default 32768.\n"
+	    "      --web.config.file=FILE     Web configuration (exporter toolkit format):\n"
+	    "                                 TLS, basic auth, response headers. See\n"
+	    "                                 config/web-config.example.yml.\n"
+	    "      --web.systemd-socket       Use the listening sockets passed by systemd\n"
+	    "                                 socket activation instead of\n"
+	    "                                 --web.listen-address (automatic when\n"
+	    "                                 LISTEN_FDS is set for this process).\n"
+	    "      --runtime.user=NAME        When started as root: switch to user NAME\n"
+	    "                                 once the sockets are open, keeping only the\n"
+	    "                                 capabilities the enabled collectors need.\n"
+	    "      --config.file=FILE         YAML configuration file (see\n"
+	    "                                 config/netstack_exporter.yml).\n"
+	    "      --check-config             Validate flags and config file, then exit.\n"
+	    "      --once                     Collect once, print the exposition (text\n"
+	    "                                 format) to stdout and exit; exit status 1 if\n"
+	    "                                 any collector failed.\n"
+	    "      --once.format=FMT          Format for --once: text or openmetrics.\n"
+	    "      --path.procfs=DIR          procfs mount point. Default \"/proc\".\n"
+	    "      --path.sysfs=DIR           sysfs mount point. Default \"/sys\".\n"
+	    "      --log.level=LEVEL          debug, info, warn or error. Default info.\n"
+	    "      --log.format=FMT           logfmt or json. Default logfmt.\n"
+	    "      --collector.disable-defaults\n"
+	    "                                 Disable all collectors not enabled explicitly.\n"
+	    "      --collector.NAME           Enable collector NAME.\n"
+	    "      --no-collector.NAME        Disable collector NAME.\n"
+	    "      --collector.NAME.OPTION=V  Set a collector option (list options are\n"
+	    "                                 repeatable).\n"
+	    "      --debug.netlink-replay=DIR Testing only: read netlink replies from\n"
+	    "                                 recorded files in DIR instead of the kernel.\n"
+	    "\n"
+	    "Collectors (default state) and their options:\n",
+	    NS_DEFAULT_LISTEN);
 	for (size_t i = 0; i < ns_ncollectors; i++) {
 		const struct ns_collector *c = ns_collectors[i];
 
-		fprintf(out, "  %-10s [%s] %s\n", c->name, c->default_enabled ? "enabled" : "disabled",
-			c->help);
+		fprintf(out, "  %-10s [%s] %s\n", c->name,
+			c->default_enabled ? "enabled" : "disabled", c->help);
 		for (const struct ns_option *o = c->options; o && o->name; o++)
-			fprintf(out, "      --collector.%s.%s=%s\n          %s%s%s\n", c->name, o->name,
-				o->type == NS_OPT_LIST	    ? "VALUE (repeatable)"
+			fprintf(out, "      --collector.%s.%s=%s\n          %s%s%s\n", c->name,
+				o->name,
+				o->type == NS_OPT_LIST	  ? "VALUE (repeatable)"
 				: o->type == NS_OPT_REGEX ? "REGEX"
 				: o->type == NS_OPT_UINT  ? "N"
 				: o->type == NS_OPT_BOOL  ? "true|false"
@@ -145,8 +147,8 @@ static const char *scalar(yaml_document_t *doc, yaml_node_t *n)
 	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
 }
 
-static int yaml_collector(struct ns_config *cfg, const char *file, size_t idx,
-			  yaml_document_t *doc, yaml_node_t *map, struct ns_err *e)
+static int yaml_collector(struct ns_config *cfg, const char *file, size_t idx, yaml_document_t *doc,
+			  yaml_node_t *map, struct ns_err *e)
 {
 	const struct ns_collector *c = ns_collectors[idx];
 	int rc;
@@ -160,8 +162,8 @@ static int yaml_collector(struct ns_config *cfg, const char *file, size_t idx,
 		const char *k = scalar(doc, kn), *v = scalar(doc, vn);
 
 		if (!k)
-			return ns_err_set(e, -EINVAL, "%s: collectors.%s: keys must be strings", file,
-					  c->name);
+			return ns_err_set(e, -EINVAL, "%s: collectors.%s: keys must be strings",
+					  file, c->name);
 		if (strcmp(k, "enabled") == 0) {
 			if (!v || (strcmp(v, "true") && strcmp(v, "false")))
 				return ns_err_set(e, -EINVAL,
@@ -176,9 +178,10 @@ static int yaml_collector(struct ns_config *cfg, const char *file, size_t idx,
 				const char *iv = scalar(doc, yaml_document_get_node(doc, *it));
 
 				if (!iv)
-					return ns_err_set(e, -EINVAL,
-							  "%s: collectors.%s.%s: items must be strings",
-							  file, c->name, k);
+					return ns_err_set(
+					    e, -EINVAL,
+					    "%s: collectors.%s.%s: items must be strings", file,
+					    c->name, k);
 				rc = ns_opts_set(cfg->coll[idx].opts, k, iv, e);
 				if (rc)
 					goto opt_err;
@@ -186,14 +189,15 @@ static int yaml_collector(struct ns_config *cfg, const char *file, size_t idx,
 			continue;
 		}
 		if (!v)
-			return ns_err_set(e, -EINVAL, "%s: collectors.%s.%s must be a value or a list",
-					  file, c->name, k);
+			return ns_err_set(e, -EINVAL,
+					  "%s: collectors.%s.%s must be a value or a list", file,
+					  c->name, k);
 		rc = ns_opts_set(cfg->coll[idx].opts, k, v, e);
 		if (rc)
 			goto opt_err;
 	}
 	return 0;
-opt_err: {
+opt_err : {
 	char why[sizeof(e->msg)];
 
 	snprintf(why, sizeof(why), "%s", e->msg);
@@ -252,9 +256,9 @@ static int load_yaml(struct ns_config *cfg, const char *file, struct ns_err *e)
 			long idx = name ? collector_index(name, strlen(name)) : -1;
 
 			if (idx < 0) {
-				rc = ns_err_set(e, -EINVAL,
-						"config file %s: unknown collector '%s'", file,
-						name ? name : "?");
+				rc =
+				    ns_err_set(e, -EINVAL, "config file %s: unknown collector '%s'",
+					       file, name ? name : "?");
 				break;
 			}
 			if (cv->type == YAML_SCALAR_NODE && !*cv->data.scalar.value)
@@ -273,10 +277,21 @@ out:
 
 /* Flags that take a value. */
 static const char *const value_flags[] = {
-	"web.listen-address", "web.telemetry-path", "web.max-requests", "web.connection-timeout",
-	"web.max-header-bytes", "config.file", "path.procfs", "path.sysfs", "log.level",
-	"log.format", "debug.netlink-replay", "once.format", "web.config.file", "runtime.user",
-	NULL,
+    "web.listen-address",
+    "web.telemetry-path",
+    "web.max-requests",
+    "web.connection-timeout",
+    "web.max-header-bytes",
+    "config.file",
+    "path.procfs",
+    "path.sysfs",
+    "log.level",
+    "log.format",
+    "debug.netlink-replay",
+    "once.format",
+    "web.config.file",
+    "runtime.user",
+    NULL,
 };
 
 static int takes_value(const char *name, size_t len)
@@ -290,8 +305,8 @@ static int takes_value(const char *name, size_t len)
 	return 0;
 }
 
-static int apply_flag(struct ns_config *cfg, const char *name, const char *v,
-		      struct cli_coll *cc, size_t *ncc, int *disable_defaults, struct ns_err *e)
+static int apply_flag(struct ns_config *cfg, const char *name, const char *v, struct cli_coll *cc,
+		      size_t *ncc, int *disable_defaults, struct ns_err *e)
 {
 	uint64_t u;
 	int rc;
@@ -321,7 +336,8 @@ static int apply_flag(struct ns_config *cfg, const char *name, const char *v,
 	if (strcmp(name, "web.max-header-bytes") == 0) {
 		rc = parse_uint("--web.max-header-bytes", v, 1 << 24, &u, e);
 		if (!rc && u < 4096)
-			return ns_err_set(e, -EINVAL, "flag --web.max-header-bytes must be >= 4096");
+			return ns_err_set(e, -EINVAL,
+					  "flag --web.max-header-bytes must be >= 4096");
 		cfg->conn_memory_limit = (size_t)u;
 		return rc;
 	}
@@ -346,14 +362,15 @@ static int apply_flag(struct ns_config *cfg, const char *name, const char *v,
 		return set_str(&cfg->nl_replay_dir, v, e);
 	if (strcmp(name, "log.level") == 0) {
 		if (ns_log_parse_level(v, &cfg->log_level))
-			return ns_err_set(e, -EINVAL,
-					  "flag --log.level: '%s' is not debug, info, warn or error", v);
+			return ns_err_set(
+			    e, -EINVAL, "flag --log.level: '%s' is not debug, info, warn or error",
+			    v);
 		return 0;
 	}
 	if (strcmp(name, "log.format") == 0) {
 		if (ns_log_parse_format(v, &cfg->log_format))
-			return ns_err_set(e, -EINVAL, "flag --log.format: '%s' is not logfmt or json",
-					  v);
+			return ns_err_set(e, -EINVAL,
+					  "flag --log.format: '%s' is not logfmt or json", v);
 		return 0;
 	}
 	if (strcmp(name, "once.format") == 0) {
@@ -445,8 +462,8 @@ int ns_config_load(struct ns_config *cfg, int argc, char **argv, struct ns_err *
 			goto out;
 		}
 		if (strncmp(a, "--", 2) != 0 || !a[2]) {
-			rc = ns_err_set(e, -EINVAL, "unexpected argument '%s' (flags start with --)",
-					a);
+			rc = ns_err_set(e, -EINVAL,
+					"unexpected argument '%s' (flags start with --)", a);
 			break;
 		}
 		a += 2;
@@ -499,10 +516,11 @@ int ns_config_load(struct ns_config *cfg, int argc, char **argv, struct ns_err *
 			continue;
 		}
 		for (size_t j = 0; j < k; j++)
-			if (cc[j].idx == cc[k].idx && cc[j].opt && strcmp(cc[j].opt, cc[k].opt) == 0)
+			if (cc[j].idx == cc[k].idx && cc[j].opt &&
+			    strcmp(cc[j].opt, cc[k].opt) == 0)
 				goto set;
 		ns_opts_clear(c->opts, cc[k].opt);
-set:
+	set:
 		rc = ns_opts_set(c->opts, cc[k].opt, cc[k].value, e);
 		if (rc == -ENOENT)
 			rc = ns_err_set(e, -EINVAL, "unknown flag --collector.%s.%s",

@@ -30,17 +30,17 @@ struct ns_collector_config {
 struct ns_config {
 	char **listen; /* --web.listen-address, repeatable */
 	size_t nlisten;
-	char *telemetry_path; /* default /metrics */
-	unsigned max_requests; /* concurrent scrapes, 0 = unlimited; default 40 */
-	unsigned conn_timeout_s; /* idle/slow connection timeout; default 30 */
+	char *telemetry_path;	  /* default /metrics */
+	unsigned max_requests;	  /* concurrent scrapes, 0 = unlimited; default 40 */
+	unsigned conn_timeout_s;  /* idle/slow connection timeout; default 30 */
 	size_t conn_memory_limit; /* per-connection header memory; default 32 KiB */
-	char *config_file; /* may be NULL */
-	char *web_config_file; /* --web.config.file: TLS, basic auth, headers; may be NULL */
-	bool systemd_socket; /* --web.systemd-socket: listen sockets from systemd */
-	char *runtime_user; /* --runtime.user: drop root to this user; may be NULL */
-	char *procfs; /* default /proc */
-	char *sysfs; /* default /sys */
-	char *nl_replay_dir; /* testing only: replay netlink from files */
+	char *config_file;	  /* may be NULL */
+	char *web_config_file;	  /* --web.config.file: TLS, basic auth, headers; may be NULL */
+	bool systemd_socket;	  /* --web.systemd-socket: listen sockets from systemd */
+	char *runtime_user;	  /* --runtime.user: drop root to this user; may be NULL */
+	char *procfs;		  /* default /proc */
+	char *sysfs;		  /* default /sys */
+	char *nl_replay_dir;	  /* testing only: replay netlink from files */
 	enum ns_log_level log_level;
 	enum ns_log_format log_format;
 	bool once;

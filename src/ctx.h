@@ -25,11 +25,11 @@
 #define NS_CTX_MAX_NL 32 /* netlink protocol numbers are < 32 */
 
 struct ns_ctx {
-	char *name; /* "" for the daemon's own namespace */
-	char *procfs_path; /* e.g. "/proc" */
-	char *sysfs_path; /* e.g. "/sys" */
+	char *name;	     /* "" for the daemon's own namespace */
+	char *procfs_path;   /* e.g. "/proc" */
+	char *sysfs_path;    /* e.g. "/sys" */
 	char *nl_replay_dir; /* NULL: live sockets */
-	int procfs_fd; /* O_PATH|O_DIRECTORY fd of procfs_path */
+	int procfs_fd;	     /* O_PATH|O_DIRECTORY fd of procfs_path */
 	int sysfs_fd;
 	struct ns_nl *nl[NS_CTX_MAX_NL];
 	const struct ns_label *labels; /* constant labels, may be NULL */

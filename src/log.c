@@ -122,7 +122,8 @@ void ns_log(enum ns_log_level lvl, const char *component, const char *fmt, ...)
 		pos += (size_t)snprintf(line + pos, n - pos, "{\"ts\":\"%s\",\"level\":\"%s\"", ts,
 					level_names[lvl]);
 		if (component) {
-			pos += (size_t)snprintf(line + pos, n > pos ? n - pos : 0, ",\"component\":");
+			pos +=
+			    (size_t)snprintf(line + pos, n > pos ? n - pos : 0, ",\"component\":");
 			pos = put_quoted(line, n, pos, component);
 		}
 		pos += (size_t)snprintf(line + pos, n > pos ? n - pos : 0, ",\"msg\":");

@@ -24,9 +24,8 @@ static int compile(regex_t *re, bool *has, const struct ns_opts *opts, const cha
 	return 0;
 }
 
-int ns_namefilter_init(struct ns_namefilter *f, const struct ns_opts *opts,
-		       const char *include_opt, const char *exclude_opt, const char *who,
-		       struct ns_err *e)
+int ns_namefilter_init(struct ns_namefilter *f, const struct ns_opts *opts, const char *include_opt,
+		       const char *exclude_opt, const char *who, struct ns_err *e)
 {
 	int rc;
 

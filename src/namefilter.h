@@ -28,9 +28,8 @@ struct ns_namefilter {
  * Compile the regexes in options @include_opt and @exclude_opt of @opts
  * (either may be unset). @who prefixes error messages ("netdev").
  */
-int ns_namefilter_init(struct ns_namefilter *f, const struct ns_opts *opts,
-		       const char *include_opt, const char *exclude_opt, const char *who,
-		       struct ns_err *e);
+int ns_namefilter_init(struct ns_namefilter *f, const struct ns_opts *opts, const char *include_opt,
+		       const char *exclude_opt, const char *who, struct ns_err *e);
 bool ns_namefilter_wanted(const struct ns_namefilter *f, const char *name);
 void ns_namefilter_fini(struct ns_namefilter *f);
 

@@ -9,7 +9,7 @@
 #include "procfs.h"
 
 struct ns_optval {
-	char *str; /* scalar value, NULL = unset */
+	char *str;    /* scalar value, NULL = unset */
 	char **items; /* list items */
 	size_t nitems;
 };
@@ -48,7 +48,8 @@ static int check_value(const struct ns_opts *o, const struct ns_option *d, const
 	switch (d->type) {
 	case NS_OPT_UINT:
 		if (ns_parse_u64(value, &u))
-			return ns_err_set(e, -EINVAL, "collector %s option %s: '%s' is not a number",
+			return ns_err_set(e, -EINVAL,
+					  "collector %s option %s: '%s' is not a number",
 					  o->collector, d->name, value);
 		break;
 	case NS_OPT_BOOL:

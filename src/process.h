@@ -11,10 +11,10 @@
 #include "writer.h"
 
 struct ns_process {
-	struct ns_file stat; /* /proc/self/stat */
+	struct ns_file stat;   /* /proc/self/stat */
 	struct ns_file limits; /* /proc/self/limits */
-	int fd_dir; /* /proc/self/fd */
-	double start_time; /* seconds since the epoch, computed once */
+	int fd_dir;	       /* /proc/self/fd */
+	double start_time;     /* seconds since the epoch, computed once */
 };
 
 int ns_process_init(struct ns_process *p);

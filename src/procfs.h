@@ -16,12 +16,15 @@
 #include "buf.h"
 
 struct ns_file {
-	int fd; /* -1 while closed */
+	int fd;	   /* -1 while closed */
 	char *rel; /* path relative to the root, owned */
 	struct ns_buf buf;
 };
 
-#define NS_FILE_INIT {-1, NULL, NS_BUF_INIT}
+#define NS_FILE_INIT                                                                               \
+	{                                                                                          \
+		-1, NULL, NS_BUF_INIT                                                              \
+	}
 
 /*
  * Read the whole file @rel below @rootfd into f->buf (NUL-terminated),

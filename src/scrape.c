@@ -22,7 +22,7 @@ struct slot {
 	void *state;
 	bool inited;
 	struct ns_writer *w; /* last result */
-	int64_t done_ns; /* CLOCK_MONOTONIC when the last collection finished */
+	int64_t done_ns;     /* CLOCK_MONOTONIC when the last collection finished */
 	double duration;
 	uint64_t runs; /* collections actually made (shared results not counted) */
 	bool success;
@@ -160,8 +160,7 @@ static long slot_index(const struct ns_engine *eng, const char *name)
 }
 
 int ns_engine_select(const struct ns_engine *eng, const char *const *collect, size_t ncollect,
-		     const char *const *exclude, size_t nexclude, ns_mask_t *mask,
-		     struct ns_err *e)
+		     const char *const *exclude, size_t nexclude, ns_mask_t *mask, struct ns_err *e)
 {
 	const char *const *names = ncollect ? collect : exclude;
 	size_t n = ncollect ? ncollect : nexclude;
@@ -219,8 +218,8 @@ done:
 		       suppressed ? " (and earlier failures not logged)" : "");
 }
 
-static int render_self(struct ns_engine *eng, ns_mask_t mask, const double *dur,
-		       const bool *ok, enum ns_format fmt, struct ns_buf *out)
+static int render_self(struct ns_engine *eng, ns_mask_t mask, const double *dur, const bool *ok,
+		       enum ns_format fmt, struct ns_buf *out)
 {
 	struct ns_writer *w = eng->self_w;
 	struct ns_family *fd, *fs, *fb;
@@ -231,8 +230,8 @@ static int render_self(struct ns_engine *eng, ns_mask_t mask, const double *dur,
 	fd = ns_family(w, "netstack_scrape_collector_duration_seconds",
 		       "Time a collector took in its last collection.", NS_GAUGE, "seconds");
 	fs = ns_family(w, "netstack_scrape_collector_success",
-		       "1 if the collector's last collection succeeded, 0 if it failed.",
-		       NS_GAUGE, NULL);
+		       "1 if the collector's last collection succeeded, 0 if it failed.", NS_GAUGE,
+		       NULL);
 	for (size_t i = 0; i < eng->n; i++) {
 		if (!(mask & ((ns_mask_t)1 << i)))
 			continue;
@@ -255,8 +254,8 @@ static int render_self(struct ns_engine *eng, ns_mask_t mask, const double *dur,
 	return rc;
 }
 
-int ns_engine_scrape(struct ns_engine *eng, ns_mask_t mask, enum ns_format fmt,
-		     struct ns_buf *out, unsigned *failed)
+int ns_engine_scrape(struct ns_engine *eng, ns_mask_t mask, enum ns_format fmt, struct ns_buf *out,
+		     unsigned *failed)
 {
 	double dur[64];
 	bool ok[64];

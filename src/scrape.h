@@ -60,8 +60,8 @@ int ns_engine_select(const struct ns_engine *eng, const char *const *collect, si
  * @out (including "# EOF" for OpenMetrics). Thread-safe. Returns 0, or
  * -ENOMEM. *@failed (if non-NULL) is the number of collectors that failed.
  */
-int ns_engine_scrape(struct ns_engine *eng, ns_mask_t mask, enum ns_format fmt,
-		     struct ns_buf *out, unsigned *failed);
+int ns_engine_scrape(struct ns_engine *eng, ns_mask_t mask, enum ns_format fmt, struct ns_buf *out,
+		     unsigned *failed);
 
 /* How many times collector @i really collected (reused results not counted). */
 uint64_t ns_engine_collections(struct ns_engine *eng, size_t i);

@@ -58,7 +58,8 @@ static void test_flags(void **st)
 
 	assert_int_equal(LOAD(&cfg, &e, "--web.listen-address=127.0.0.1:1", "--web.listen-address",
 			      "[::1]:2", "--web.telemetry-path=/m", "--web.max-requests", "3",
-			      "--path.procfs=/p", "--log.level=debug", "--log.format=json", "--once"),
+			      "--path.procfs=/p", "--log.level=debug", "--log.format=json",
+			      "--once"),
 			 0);
 	assert_int_equal(cfg.nlisten, 2);
 	assert_string_equal(cfg.listen[0], "127.0.0.1:1");
@@ -112,12 +113,13 @@ static void test_errors(void **st)
 		     "must start with '/'");
 	expect_error(ARGC("--path.procfs"), ARGV("--path.procfs"), "needs a value");
 	expect_error(ARGC("stray"), ARGV("stray"), "unexpected argument");
-	expect_error(ARGC("--config.file=/nonexistent/x.yml"), ARGV("--config.file=/nonexistent/x.yml"),
-		     "No such file");
+	expect_error(ARGC("--config.file=/nonexistent/x.yml"),
+		     ARGV("--config.file=/nonexistent/x.yml"), "No such file");
 	if (cidx("netdev") >= 0) {
 		expect_error(ARGC("--collector.netdev.device-exclude=("),
 			     ARGV("--collector.netdev.device-exclude=("), "bad regex");
-		expect_error(ARGC("--collector.netdev.nosuch=1"), ARGV("--collector.netdev.nosuch=1"),
+		expect_error(ARGC("--collector.netdev.nosuch=1"),
+			     ARGV("--collector.netdev.nosuch=1"),
 			     "unknown flag --collector.netdev.nosuch");
 	}
 }
@@ -185,8 +187,8 @@ static void test_yaml(void **st)
 	ns_config_free(&cfg);
 
 	/* The command line wins over the file, and a list flag replaces the file's list. */
-	assert_int_equal(LOAD(&cfg, &e, flag, "--collector.netdev", "--collector.sysctl.include=a.b",
-			      "--collector.sysctl.include=c.d"),
+	assert_int_equal(LOAD(&cfg, &e, flag, "--collector.netdev",
+			      "--collector.sysctl.include=a.b", "--collector.sysctl.include=c.d"),
 			 0);
 	assert_true(cfg.coll[nd].enabled);
 	{
@@ -239,11 +241,15 @@ static void test_empty_yaml(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),	  cmocka_unit_test(test_flags),
-		cmocka_unit_test(test_collector_switches), cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_help_version),	  cmocka_unit_test(test_yaml),
-		cmocka_unit_test(test_yaml_errors),	  cmocka_unit_test(test_empty_yaml),
-		cmocka_unit_test(test_many_collector_options),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_flags),
+	    cmocka_unit_test(test_collector_switches),
+	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_help_version),
+	    cmocka_unit_test(test_yaml),
+	    cmocka_unit_test(test_yaml_errors),
+	    cmocka_unit_test(test_empty_yaml),
+	    cmocka_unit_test(test_many_collector_options),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

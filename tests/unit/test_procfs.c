@@ -155,25 +155,25 @@ static void test_buf_numbers(void **st)
 static void test_snake(void **st)
 {
 	static const char *const cases[][2] = {
-		{"RetransSegs", "retrans_segs"},
-		{"OutSegs", "out_segs"},
-		{"CurrEstab", "curr_estab"},
-		{"ListenOverflows", "listen_overflows"},
-		{"RcvbufErrors", "rcvbuf_errors"},
-		{"InCsumErrors", "in_csum_errors"},
-		{"TCPLostRetransmit", "tcp_lost_retransmit"},
-		{"TWRecycled", "tw_recycled"},
-		{"Ip6InReceives", "ip6_in_receives"},
-		{"Icmp6InType133", "icmp6_in_type133"},
-		{"InType3", "in_type3"},
-		{"TCPMD5NotFound", "tcpmd5_not_found"},
-		{"IPReversePathFilter", "ip_reverse_path_filter"},
-		{"net.core.somaxconn", "net_core_somaxconn"},
-		{"a--b", "a_b"},
-		{"MPJoinAckHMacFailure", "mp_join_ack_hmac_failure"},
-		{"HMacFoo", "hmac_foo"},
-		{"TCPAOGood", "tcpao_good"},
-		{"InNoECTPkts", "in_no_ect_pkts"},
+	    {"RetransSegs", "retrans_segs"},
+	    {"OutSegs", "out_segs"},
+	    {"CurrEstab", "curr_estab"},
+	    {"ListenOverflows", "listen_overflows"},
+	    {"RcvbufErrors", "rcvbuf_errors"},
+	    {"InCsumErrors", "in_csum_errors"},
+	    {"TCPLostRetransmit", "tcp_lost_retransmit"},
+	    {"TWRecycled", "tw_recycled"},
+	    {"Ip6InReceives", "ip6_in_receives"},
+	    {"Icmp6InType133", "icmp6_in_type133"},
+	    {"InType3", "in_type3"},
+	    {"TCPMD5NotFound", "tcpmd5_not_found"},
+	    {"IPReversePathFilter", "ip_reverse_path_filter"},
+	    {"net.core.somaxconn", "net_core_somaxconn"},
+	    {"a--b", "a_b"},
+	    {"MPJoinAckHMacFailure", "mp_join_ack_hmac_failure"},
+	    {"HMacFoo", "hmac_foo"},
+	    {"TCPAOGood", "tcpao_good"},
+	    {"InNoECTPkts", "in_no_ect_pkts"},
 	};
 	char out[64];
 
@@ -188,13 +188,13 @@ static void test_snake(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_file_reread_reuses_fd),
-		cmocka_unit_test(test_file_large),
-		cmocka_unit_test(test_file_real_proc),
-		cmocka_unit_test(test_tokens),
-		cmocka_unit_test(test_numbers),
-		cmocka_unit_test(test_buf_numbers),
-		cmocka_unit_test(test_snake),
+	    cmocka_unit_test(test_file_reread_reuses_fd),
+	    cmocka_unit_test(test_file_large),
+	    cmocka_unit_test(test_file_real_proc),
+	    cmocka_unit_test(test_tokens),
+	    cmocka_unit_test(test_numbers),
+	    cmocka_unit_test(test_buf_numbers),
+	    cmocka_unit_test(test_snake),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -133,7 +133,7 @@ static void test_overlapping_scrapes_share(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_overlapping_scrapes_share),
+	    cmocka_unit_test(test_overlapping_scrapes_share),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
