@@ -13,17 +13,10 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from nstest import check, summary  # noqa: E402
+
 daemon, src, fixtures = sys.argv[1], sys.argv[2], sys.argv[3]
-passed = failed = 0
-
-
-def check(ok, what, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-    print(("ok   " if ok else "FAIL ") + what + ("" if ok or not detail else "\n" + detail))
 
 
 def run(*args, timeout=30):
@@ -45,8 +38,8 @@ for args, needle in [
     (["--collector.netdev.device-include=(("], "bad regex"),
 ]:
     p = run(*args)
-    check(one_line_error(p, needle), "%s: exit 2 with one line naming the problem" % " ".join(args),
-          "rc=%d stderr=%r" % (p.returncode, p.stderr))
+    check("%s: exit 2 with one line naming the problem" % " ".join(args),
+          one_line_error(p, needle), "rc=%d stderr=%r" % (p.returncode, p.stderr))
 
 # Option values that only a collector's init() can judge are still
 # configuration errors: the daemon must not start half-configured.
@@ -56,35 +49,36 @@ if "  tcp " in run("--help").stdout:
         (["--collector.tcp.remote-ports=99999", "--check-config"], "is not a port"),
     ]:
         p = run(*args, "--once") if "--check-config" not in args else run(*args)
-        check(one_line_error(p, needle), "%s: exit 2 with one line" % " ".join(args),
+        check("%s: exit 2 with one line" % " ".join(args), one_line_error(p, needle),
               "rc=%d stderr=%r" % (p.returncode, p.stderr))
 
 with tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False) as f:
     f.write("collectors:\n  netdev:\n    enabeld: true\n")
     bad_yml = f.name
 p = run("--config.file=" + bad_yml)
-check(one_line_error(p, "no option 'enabeld'"), "config file with a typo: exit 2, one line",
+check("config file with a typo: exit 2, one line", one_line_error(p, "no option 'enabeld'"),
       p.stderr)
 p = run("--config.file=" + bad_yml, "--check-config")
-check(p.returncode == 2, "--check-config rejects the same file with exit 2")
+check("--check-config rejects the same file with exit 2", p.returncode == 2)
 os.unlink(bad_yml)
 
 p = run("--config.file=" + os.path.join(src, "config", "netstack_exporter.yml"), "--check-config")
-check(p.returncode == 0 and p.stdout.strip() == "configuration OK",
-      "--check-config accepts config/netstack_exporter.yml", p.stdout + p.stderr)
+check("--check-config accepts config/netstack_exporter.yml",
+      p.returncode == 0 and p.stdout.strip() == "configuration OK", p.stdout + p.stderr)
 
 p = run("--version")
-check(p.returncode == 0 and re.match(r"netstack_exporter version \d+\.\d+\.\d+ ", p.stdout),
-      "--version prints the version", p.stdout)
+check("--version prints the version",
+      p.returncode == 0 and re.match(r"netstack_exporter version \d+\.\d+\.\d+ ", p.stdout),
+      p.stdout)
 
 p = run("--help")
-check(p.returncode == 0 and "--web.listen-address" in p.stdout, "--help exits 0 with usage")
+check("--help exits 0 with usage", p.returncode == 0 and "--web.listen-address" in p.stdout)
 helptext = p.stdout
 readme = open(os.path.join(src, "README.md")).read()
 for flag in re.findall(r"^\s+(?:-h, )?(--[a-z][a-z.-]+)", helptext, re.M):
     if flag.startswith("--collector.") and flag.count(".") >= 2:
         continue  # per-collector options: listed in docs/METRICS.md pages
-    check(flag in readme, "README documents %s" % flag)
+    check("README documents %s" % flag, flag in readme)
 
 # --once on a tree where one collector's file is missing: output still comes,
 # exit status 1, and that collector reports success 0.
@@ -92,28 +86,29 @@ empty = tempfile.mkdtemp()
 os.makedirs(os.path.join(empty, "net"))
 p = run("--once", "--path.procfs=" + empty, "--path.sysfs=" + empty,
         "--collector.disable-defaults", "--collector.snmp", "--collector.sysctl")
-check(p.returncode == 1, "--once exits 1 when a collector failed", "rc=%d" % p.returncode)
-check('netstack_scrape_collector_success{collector="snmp"} 0' in p.stdout and
-      'netstack_scrape_collector_success{collector="sysctl"} 1' in p.stdout,
-      "--once: the failing collector reports success 0, the others still 1", p.stdout[-800:])
-check(p.stderr.count("collector snmp failed") == 1, "the failure is logged once", p.stderr)
+check("--once exits 1 when a collector failed", p.returncode == 1, "rc=%d" % p.returncode)
+check("--once: the failing collector reports success 0, the others still 1",
+      'netstack_scrape_collector_success{collector="snmp"} 0' in p.stdout and
+      'netstack_scrape_collector_success{collector="sysctl"} 1' in p.stdout, p.stdout[-800:])
+check("the failure is logged once", p.stderr.count("collector snmp failed") == 1, p.stderr)
 os.rmdir(os.path.join(empty, "net"))
 os.rmdir(empty)
 
 p = run("--once", "--path.procfs=" + os.path.join(fixtures, "proc", "golden"),
         "--path.sysfs=" + os.path.join(fixtures, "sys", "golden"), "--no-collector.netdev")
-check(p.returncode == 0 and "netstack_snmp_tcp_curr_estab " in p.stdout,
-      "--once exits 0 when every collector succeeded", p.stderr)
+check("--once exits 0 when every collector succeeded",
+      p.returncode == 0 and "netstack_snmp_tcp_curr_estab " in p.stdout, p.stderr)
 
 p = run("--once", "--once.format=openmetrics", "--collector.disable-defaults",
         "--collector.softnet")
-check(p.returncode == 0 and p.stdout.endswith("# EOF\n") and "netstack_snmp" not in p.stdout,
-      "--once.format=openmetrics with only softnet", p.stderr)
+check("--once.format=openmetrics with only softnet",
+      p.returncode == 0 and p.stdout.endswith("# EOF\n") and "netstack_snmp" not in p.stdout,
+      p.stderr)
 
 p = run("--once", "--log.format=json", "--path.procfs=/tmp", "--collector.disable-defaults",
         "--collector.snmp")
-check(p.returncode == 1 and p.stderr.startswith('{"ts":"') and '"level":"error"' in p.stderr,
-      "--log.format=json logs JSON records", p.stderr)
+check("--log.format=json logs JSON records",
+      p.returncode == 1 and p.stderr.startswith('{"ts":"') and '"level":"error"' in p.stderr,
+      p.stderr)
 
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+sys.exit(summary())

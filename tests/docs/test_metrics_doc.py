@@ -11,43 +11,34 @@ netstack_snmp_* it is enough that the rule's section is documented. The
 same holds for ethtool driver statistics (the driver names them) and for
 sysctls named in the config.
 """
+import os
 import re
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from nstest import check, summary  # noqa: E402
+
 src, daemon = sys.argv[1], sys.argv[2]
-passed = failed = 0
-
-
-def check(ok, what, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-    print(("ok   " if ok else "FAIL ") + what + ("" if ok or not detail else "\n" + detail))
-
-
 doc = open(src + "/docs/METRICS.md").read()
 gen = subprocess.run([src + "/scripts/gen-metrics-doc", "-"], capture_output=True, text=True).stdout
-check(gen == doc, "docs/METRICS.md is what scripts/gen-metrics-doc makes of docs/metrics/")
+check("docs/METRICS.md is what scripts/gen-metrics-doc makes of docs/metrics/", gen == doc)
 
 helpout = subprocess.run([daemon, "--help"], capture_output=True, text=True).stdout
 collectors = re.findall(r"^  (\w+)\s+\[(?:enabled|disabled)\]", helpout, re.M)
 args = ["--once", "--collector.disable-defaults"] + ["--collector." + c for c in collectors]
 p = subprocess.run([daemon] + args, capture_output=True, text=True, timeout=120)
 names = sorted(set(re.findall(r"^# TYPE (\S+) ", p.stdout, re.M)))
-check(len(names) > 50, "daemon exposed %d families with collectors %s" % (len(names), ",".join(collectors)),
-      p.stderr)
+check("daemon exposed %d families with collectors %s" % (len(names), ",".join(collectors)),
+      len(names) > 50, p.stderr)
 # Families whose names the kernel or the driver supplies, by a documented rule.
 DERIVED = ("netstack_snmp_", "netstack_sysctl_net_", "netstack_ethtool_driver_",
            "netstack_ethtool_queue_")
 for prefix in DERIVED:
-    check(prefix in doc, "the naming rule for %s* is documented" % prefix)
+    check("the naming rule for %s* is documented" % prefix, prefix in doc)
 missing = [n for n in names if "`%s`" % n not in doc and n not in doc
            and not n.startswith(DERIVED)]
-check(not missing, "every exposed family is listed in docs/METRICS.md", "\n".join(missing))
+check("every exposed family is listed in docs/METRICS.md", not missing, "\n".join(missing))
 for sect in sorted({n.split("_")[2] for n in names if n.startswith("netstack_snmp_")}):
-    check("netstack_snmp_%s_" % sect in doc, "snmp section %s documented" % sect)
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+    check("snmp section %s documented" % sect, "netstack_snmp_%s_" % sect in doc)
+sys.exit(summary())

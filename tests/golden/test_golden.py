@@ -18,19 +18,12 @@ import re
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from nstest import check, summary  # noqa: E402
+
 VOLATILE = re.compile(
     r"^(# (HELP|TYPE|UNIT) )?(process_|netstack_scrape_collector_duration_seconds|"
     r"netstack_exporter_build_info)")
-
-results = {"passed": 0, "failed": 0}
-
-
-def check(ok, what, detail=""):
-    results["passed" if ok else "failed"] += 1
-    print(("ok   " if ok else "FAIL ") + what)
-    if not ok and detail:
-        print(detail)
-
 
 def run_once(daemon, args, fmt):
     p = subprocess.run([daemon, "--once", "--once.format=" + fmt] + args,
@@ -132,7 +125,7 @@ def golden(daemon, fixtures, gdir, update):
             "--collector.softnet", "--collector.sysctl"]
     for fmt, ext in (("text", "prom"), ("openmetrics", "om")):
         rc, out, err = run_once(daemon, args, fmt)
-        check(rc == 0, "golden %s: daemon --once exit 0" % fmt, err)
+        check("golden %s: daemon --once exit 0" % fmt, rc == 0, err)
         path = os.path.join(gdir, "expected." + ext)
         got = stable(out)
         if update:
@@ -145,41 +138,41 @@ def golden(daemon, fixtures, gdir, update):
             import difflib
             diff = "".join(difflib.unified_diff(want.splitlines(True), got.splitlines(True),
                                                 path, "daemon output"))
-            check(False, "golden %s: output equals %s" % (fmt, path), diff)
+            check("golden %s: output equals %s" % (fmt, path), False)
+            print(diff)  # whole, not cut like a check's detail
         else:
-            check(True, "golden %s: output equals %s" % (fmt, path))
+            check("golden %s: output equals %s" % (fmt, path), True)
         if fmt == "text":
             ok, why = promtool_ok(out)
-            check(ok, "golden text: promtool check metrics is clean", why)
+            check("golden text: promtool check metrics is clean", ok, why)
             ok, why = text_parser_ok(out)
-            check(ok, "golden text: prometheus_client text parser accepts it", why)
+            check("golden text: prometheus_client text parser accepts it", ok, why)
             n, bad = crosscheck(os.path.join(fixtures, "proc", "golden"), out)
-            check(n > 400 and not bad,
-                  "golden text: %d values equal the fixture files parsed independently" % n,
-                  "\n".join(bad[:20]))
+            check("golden text: %d values equal the fixture files parsed independently" % n,
+                  n > 400 and not bad, "\n".join(bad[:20]))
         else:
-            check(out.endswith("# EOF\n"), "golden openmetrics: ends with # EOF")
+            check("golden openmetrics: ends with # EOF", out.endswith("# EOF\n"))
             ok, why = openmetrics_ok(out)
-            check(ok, "golden openmetrics: prometheus_client OpenMetrics parser accepts it",
+            check("golden openmetrics: prometheus_client OpenMetrics parser accepts it", ok,
                   why)
 
 
 def live(daemon):
     for fmt in ("text", "openmetrics"):
         rc, out, err = run_once(daemon, [], fmt)
-        check(rc == 0, "live %s: every collector succeeded (exit 0)" % fmt, err)
-        check("netstack_scrape_collector_success" in out, "live %s: self-metrics present" % fmt)
+        check("live %s: every collector succeeded (exit 0)" % fmt, rc == 0, err)
+        check("live %s: self-metrics present" % fmt, "netstack_scrape_collector_success" in out)
         bad = [l for l in out.splitlines()
                if l.startswith("netstack_scrape_collector_success") and not l.endswith(" 1")]
-        check(not bad, "live %s: no collector reports success 0" % fmt, "\n".join(bad))
+        check("live %s: no collector reports success 0" % fmt, not bad, "\n".join(bad))
         if fmt == "text":
             ok, why = promtool_ok(out)
-            check(ok, "live text: promtool check metrics is clean", why)
+            check("live text: promtool check metrics is clean", ok, why)
             ok, why = text_parser_ok(out)
-            check(ok, "live text: prometheus_client text parser accepts it", why)
+            check("live text: prometheus_client text parser accepts it", ok, why)
         else:
             ok, why = openmetrics_ok(out)
-            check(ok, "live openmetrics: prometheus_client OpenMetrics parser accepts it", why)
+            check("live openmetrics: prometheus_client OpenMetrics parser accepts it", ok, why)
 
 
 def main():
@@ -190,8 +183,7 @@ def main():
         live(sys.argv[2])
     else:
         sys.exit("unknown mode " + mode)
-    print("%d passed, %d failed" % (results["passed"], results["failed"]))
-    sys.exit(1 if results["failed"] else 0)
+    sys.exit(summary())
 
 
 if __name__ == "__main__":

@@ -21,6 +21,10 @@ import sys
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import nstest  # noqa: E402
+from nstest import check, free_port  # noqa: E402
+
 TIMEOUT = 5.0  # per socket operation
 DEADLINE = time.monotonic() + 55.0  # the whole script
 
@@ -34,29 +38,7 @@ SAMPLE_RE = re.compile(
     r"[^ ]+( [0-9]+)?$"
 )
 
-passed = 0
-failed = 0
 procs = []
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"ok   {name}")
-    else:
-        failed += 1
-        detail = str(detail)
-        if len(detail) > 300:
-            detail = detail[:300] + "..."
-        print(f"FAIL {name}" + (f": {detail}" if detail else ""))
-    sys.stdout.flush()
-
-
-def free_port(family=socket.AF_INET, host="127.0.0.1"):
-    with socket.socket(family, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
 
 
 def ipv6_loopback_ok():
@@ -102,13 +84,7 @@ def start(exe, fixtures, listen, extra=(), wait_addr=None):
 
 
 def stop(p):
-    if p.poll() is None:
-        p.terminate()
-        try:
-            p.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait(timeout=5)
+    nstest.stop(p)
     if p.stderr:
         p.stderr.close()
 
@@ -637,8 +613,7 @@ def main():
                 stop(q)
             except Exception:
                 q.kill()
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return nstest.summary()
 
 
 if __name__ == "__main__":

@@ -39,29 +39,15 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import nstest  # noqa: E402
+from nstest import check, skip_all  # noqa: E402
+
 PID = os.getpid()
 NS = "nsct-%d" % PID
 PORT = 19300 + PID % 500
 PY = "/usr/bin/python3"
 MAX_PATH = "/proc/sys/net/netfilter/nf_conntrack_max"
-
-passed = 0
-failed = 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print("ok   %s" % name)
-    else:
-        failed += 1
-        print("FAIL %s %s" % (name, detail))
-
-
-def skip(reason):
-    print("SKIP: %s" % reason)
-    sys.exit(77)
 
 
 def run(cmd, check_rc=True, timeout=60, input_text=None):
@@ -364,16 +350,16 @@ def main():
         sys.exit("usage: test_conntrack.py <path-to-netstack_exporter>")
     exporter = os.path.abspath(sys.argv[1])
     if os.geteuid() != 0:
-        skip("needs root (network namespaces, nftables, nf_conntrack_max)")
+        skip_all("needs root (network namespaces, nftables, nf_conntrack_max)")
     for tool in ("ip", "nft", "conntrack", "capsh"):
         if not shutil.which(tool):
-            skip("%s not installed" % tool)
+            skip_all("%s not installed" % tool)
     if not os.path.exists(MAX_PATH):
-        skip("nf_conntrack is not available on this kernel")
+        skip_all("nf_conntrack is not available on this kernel")
     try:
         run(["ip", "netns", "add", NS])
     except RuntimeError as e:
-        skip("cannot create a network namespace: %s" % e)
+        skip_all("cannot create a network namespace: %s" % e)
     try:
         nsx("ip", "link", "set", "lo", "up")
         nsx("nft", "-f", "-", input_text="""
@@ -389,8 +375,7 @@ table inet ct_test {
         test_table_full(exporter)
     finally:
         run(["ip", "netns", "del", NS], check_rc=False)
-    print("%d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
+    sys.exit(nstest.summary())
 
 
 if __name__ == "__main__":

@@ -18,17 +18,11 @@ import re
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import nstest  # noqa: E402
+from nstest import check, skip_all  # noqa: E402
+
 NS = "nse-%d" % os.getpid()
-failed = passed = 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL: %s %s" % (name, detail), flush=True)
 
 
 def run(cmd, check_rc=True):
@@ -55,13 +49,11 @@ def parse(text):
 def main():
     exporter = os.path.abspath(sys.argv[1])
     if os.geteuid() != 0 or subprocess.run(["which", "ethtool"], capture_output=True).returncode:
-        print("SKIP: needs root and ethtool")
-        return 77
+        skip_all("needs root and ethtool")
     try:
         run(["ip", "netns", "add", NS])
     except RuntimeError as e:
-        print("SKIP: cannot create a network namespace: %s" % e)
-        return 77
+        skip_all("cannot create a network namespace: %s" % e)
     try:
         nsx("sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1",
             "net.ipv6.conf.default.disable_ipv6=1")
@@ -121,8 +113,7 @@ def main():
         print("%d ethtool -S per-queue statistics compared" % nq)
     finally:
         run(["ip", "netns", "del", NS], check_rc=False)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return nstest.summary()
 
 
 if __name__ == "__main__":

@@ -39,6 +39,10 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import nstest  # noqa: E402
+from nstest import check, skip_all  # noqa: E402
+
 PID = os.getpid()
 NSA = "nsx-%d-a" % PID
 NSB = "nsx-%d-b" % PID
@@ -56,25 +60,6 @@ N_ICMP = 50
 ICMP_PAYLOAD = 56
 ETH, IPV4, UDPH, ICMPH = 14, 20, 8, 8
 PY = "/usr/bin/python3"
-
-passed = 0
-failed = 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print("PASS: %s" % name, flush=True)
-    else:
-        failed += 1
-        print("FAIL: %s%s" % (name, (" -- " + detail) if detail else ""), flush=True)
-    return ok
-
-
-def skip(reason):
-    print("SKIP: %s" % reason, flush=True)
-    sys.exit(77)
 
 
 def run(cmd, check_rc=True, timeout=30, input_text=None):
@@ -281,7 +266,7 @@ def setup_namespaces():
         if p.returncode != 0:
             err = p.stderr.strip()
             if "Operation not permitted" in err or "Permission denied" in err:
-                skip("ip netns add: %s" % err)
+                skip_all("ip netns add: %s" % err)
             raise RuntimeError("ip netns add %s: %s" % (ns, err))
     for ns in (NSA, NSB):
         # No IPv6: no router solicitations, DAD or MLD reports on the veth.
@@ -550,7 +535,7 @@ def test_body(daemon, tmpdir):
             daemon_proc.kill()
             daemon_proc.wait()
         log.close()
-        if failed:
+        if nstest.failed:
             with open(log_path) as f:
                 tail = f.read()[-3000:]
             print("--- daemon log (tail) ---\n%s--- end ---" % tail)
@@ -567,7 +552,6 @@ def on_signal(signum, frame):
 
 
 def main():
-    global failed
     if len(sys.argv) != 2:
         print("usage: %s <netstack_exporter>" % sys.argv[0], file=sys.stderr)
         return 2
@@ -576,18 +560,17 @@ def main():
         print("FAIL: daemon %s is not executable" % daemon)
         return 1
     if os.geteuid() != 0:
-        skip("not root (network namespaces need CAP_SYS_ADMIN and CAP_NET_ADMIN)")
+        skip_all("not root (network namespaces need CAP_SYS_ADMIN and CAP_NET_ADMIN)")
     for tool in ("ip", "sysctl"):
         if subprocess.run(["sh", "-c", "command -v " + tool], capture_output=True).returncode:
-            skip("%s not installed" % tool)
+            skip_all("%s not installed" % tool)
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     tmpdir = tempfile.mkdtemp(prefix="nsx-%d-" % PID)
     try:
         test_body(daemon, tmpdir)
     except Exception as e:  # any unexpected error is a failure, not a crash
-        failed += 1
-        print("FAIL: test aborted: %s: %s" % (type(e).__name__, e), flush=True)
+        check("test aborted", False, "%s: %s" % (type(e).__name__, e))
     finally:
         cleanup()
         for f in os.listdir(tmpdir):
@@ -595,10 +578,8 @@ def main():
         os.rmdir(tmpdir)
         left = [ns for ns in (NSA, NSB) if os.path.exists("/run/netns/" + ns)]
         if left:
-            print("FAIL: namespaces left behind: %s" % left)
-            failed += 1
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+            check("namespaces left behind", False, str(left))
+    return nstest.summary()
 
 
 if __name__ == "__main__":

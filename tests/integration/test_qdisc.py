@@ -25,23 +25,16 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import nstest  # noqa: E402
+from nstest import check, skip_all  # noqa: E402
+
 PID = os.getpid()
 NSA, NSB = "nsq-%d-a" % PID, "nsq-%d-b" % PID
 R = PID % 250 + 1
 IPA, IPB = "10.201.%d.1" % R, "10.201.%d.2" % R
 MACA = "02:c9:%02x:%02x:00:01" % ((PID >> 8) & 0xFF, PID & 0xFF)
 MACB = "02:c9:%02x:%02x:00:02" % ((PID >> 8) & 0xFF, PID & 0xFF)
-failed = passed = 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL: %s %s" % (name, detail), flush=True)
-    return ok
 
 
 def run(cmd, check_rc=True, timeout=30):
@@ -134,13 +127,11 @@ def main():
         return 2
     exporter = os.path.abspath(sys.argv[1])
     if os.geteuid() != 0:
-        print("SKIP: needs root for network namespaces")
-        return 77
+        skip_all("needs root for network namespaces")
     try:
         run(["ip", "netns", "add", NSA])
     except Exception as e:  # noqa: BLE001
-        print("SKIP: cannot create a network namespace: %s" % e)
-        return 77
+        skip_all("cannot create a network namespace: %s" % e)
     try:
         run(["ip", "netns", "add", NSB])
         for ns in (NSA, NSB):
@@ -159,8 +150,7 @@ def main():
         try:
             nsx(NSA, *tc, "qdisc", "add", "dev", "qa", "root", "handle", "1:", "htb", "default", "20")
         except RuntimeError as e:
-            print("SKIP: htb not available: %s" % e)
-            return 77
+            skip_all("htb not available: %s" % e)
         nsx(NSA, *tc, "class", "add", "dev", "qa", "parent", "1:", "classid", "1:1", "htb",
             "rate", "400kbit")
         nsx(NSA, *tc, "class", "add", "dev", "qa", "parent", "1:1", "classid", "1:10", "htb",
@@ -250,8 +240,7 @@ def main():
     finally:
         for ns in (NSA, NSB):
             run(["ip", "netns", "del", ns], check_rc=False)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return nstest.summary()
 
 
 if __name__ == "__main__":

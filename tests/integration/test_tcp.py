@@ -35,30 +35,16 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import nstest  # noqa: E402
+from nstest import check, skip, skip_all  # noqa: E402
+
 PY = "/usr/bin/python3"
 PID = os.getpid()
-passed = 0
-failed = 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print("PASS: %s" % name, flush=True)
-    else:
-        failed += 1
-        print("FAIL: %s%s" % (name, (" -- " + detail) if detail else ""), flush=True)
-    return ok
 
 
 def eq(name, got, want):
     return check("%s == %r" % (name, want), got == want, "got %r" % (got,))
-
-
-def skip(reason):
-    print("SKIP: %s" % reason, flush=True)
-    sys.exit(77)
 
 
 # ---------------------------------------------------------------- inside
@@ -196,7 +182,7 @@ def sc_syn_recv(exporter):
              "  tcp dport 5030 tcp flags & (syn | ack | fin | rst) == ack drop\n }\n}\n")
     p = subprocess.run(["nft", "-f", "-"], input=rules, capture_output=True, text=True)
     if p.returncode != 0:
-        print("SKIP: syn_recv scenario: nft failed: %s" % p.stderr.strip(), flush=True)
+        skip("syn_recv scenario: nft failed: %s" % p.stderr.strip())
         return
     ls = listener(socket.AF_INET, "127.0.0.1", 5030, 16)
     c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -271,7 +257,7 @@ def inner(name, exporter):
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
     subprocess.run(["ip", "addr", "add", "127.0.0.2/8", "dev", "lo"], capture_output=True)
     SCENARIOS[name](exporter)
-    print("RESULT %d %d" % (passed, failed), flush=True)
+    print("RESULT %d %d %d" % (nstest.passed, nstest.failed, nstest.skipped), flush=True)
     return 0
 
 
@@ -279,7 +265,6 @@ def inner(name, exporter):
 
 
 def main():
-    global passed, failed
     if len(sys.argv) == 4 and sys.argv[1] == "--inner":
         return inner(sys.argv[2], sys.argv[3])
     if len(sys.argv) != 2:
@@ -287,11 +272,11 @@ def main():
         return 2
     exporter = os.path.abspath(sys.argv[1])
     if os.geteuid() != 0:
-        skip("needs root to create network namespaces")
+        skip_all("needs root to create network namespaces")
     for name in SCENARIOS:
         ns = "nstcp-%d-%s" % (PID, name.replace("_", ""))
         if subprocess.run(["ip", "netns", "add", ns], capture_output=True).returncode != 0:
-            skip("cannot create a network namespace")
+            skip_all("cannot create a network namespace")
         try:
             print("--- %s" % name, flush=True)
             p = subprocess.run(["ip", "netns", "exec", ns, PY, os.path.abspath(__file__),
@@ -299,17 +284,17 @@ def main():
                                timeout=120)
             for line in p.stdout.splitlines():
                 if line.startswith("RESULT "):
-                    a, b = line.split()[1:]
-                    passed += int(a)
-                    failed += int(b)
+                    a, b, c = line.split()[1:]
+                    nstest.passed += int(a)
+                    nstest.failed += int(b)
+                    nstest.skipped += int(c)
                 else:
                     print(line, flush=True)
             if p.returncode != 0:
                 check("scenario %s ran" % name, False, p.stderr.strip()[-2000:])
         finally:
             subprocess.run(["ip", "netns", "del", ns])
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return nstest.summary()
 
 
 if __name__ == "__main__":

@@ -25,22 +25,13 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import nstest  # noqa: E402
+from nstest import check, skip_all  # noqa: E402
+
 PY = "/usr/bin/python3"
 PID = os.getpid()
 N_DGRAMS = 100
-passed = 0
-failed = 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print("PASS: %s" % name, flush=True)
-    else:
-        failed += 1
-        print("FAIL: %s%s" % (name, (" -- " + detail) if detail else ""), flush=True)
-    return ok
 
 
 def eq(name, got, want):
@@ -141,13 +132,12 @@ def inner(exporter):
     eq("all sockets counted under the cap", total, 6)
     check("overflow bucket present", any('port="overflow"' in k for k in names), str(names))
     check("no more than 2 pairs + buckets", len(names) <= 2 + 3, str(names))
-    print("RESULT %d %d" % (passed, failed), flush=True)
+    print("RESULT %d %d" % (nstest.passed, nstest.failed), flush=True)
     del held
     return 0
 
 
 def main():
-    global passed, failed
     if len(sys.argv) == 3 and sys.argv[1] == "--inner":
         return inner(sys.argv[2])
     if len(sys.argv) != 2:
@@ -155,28 +145,25 @@ def main():
         return 2
     exporter = os.path.abspath(sys.argv[1])
     if os.geteuid() != 0:
-        print("SKIP: needs root to create network namespaces", flush=True)
-        return 77
+        skip_all("needs root to create network namespaces")
     ns = "nsudp-%d" % PID
     if subprocess.run(["ip", "netns", "add", ns], capture_output=True).returncode != 0:
-        print("SKIP: cannot create a network namespace", flush=True)
-        return 77
+        skip_all("cannot create a network namespace")
     try:
         p = subprocess.run(["ip", "netns", "exec", ns, PY, os.path.abspath(__file__), "--inner",
                             exporter], capture_output=True, text=True, timeout=120)
         for line in p.stdout.splitlines():
             if line.startswith("RESULT "):
                 a, b = line.split()[1:]
-                passed += int(a)
-                failed += int(b)
+                nstest.passed += int(a)
+                nstest.failed += int(b)
             else:
                 print(line, flush=True)
         if p.returncode != 0 or "RESULT" not in p.stdout:
             check("scenario ran", False, p.stderr.strip()[-2000:])
     finally:
         subprocess.run(["ip", "netns", "del", ns])
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return nstest.summary()
 
 
 if __name__ == "__main__":

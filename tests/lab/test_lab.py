@@ -67,6 +67,10 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_dashboards  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import nstest  # noqa: E402
+from nstest import check, skip_all  # noqa: E402
+
 PID = os.getpid()
 SRV = "nslab-%d-s" % PID
 PEER = "nslab-%d-p" % PID
@@ -158,29 +162,11 @@ PY = "/usr/bin/python3"
 CLONE_NEWNET = 0x40000000
 _libc = ctypes.CDLL(None, use_errno=True)
 
-passed = 0
-failed = 0
 t0 = time.monotonic()
 
 
 def log(msg):
     print("[%6.1fs] %s" % (time.monotonic() - t0, msg), flush=True)
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print("PASS: %s" % name, flush=True)
-    else:
-        failed += 1
-        print("FAIL: %s%s" % (name, (" -- " + detail) if detail else ""), flush=True)
-    return ok
-
-
-def skip(reason):
-    print("SKIP: %s" % reason, flush=True)
-    sys.exit(77)
 
 
 class Timeout(Exception):
@@ -304,11 +290,7 @@ class Prom:
 
 def free_port():
     with netns(SRV):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-        s.close()
-    return port
+        return nstest.free_port()
 
 
 def http_ok(url):
@@ -673,23 +655,23 @@ def main():
         return 2
     daemon, src = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     if os.geteuid() != 0:
-        skip("needs root (network namespaces, tc, nftables, nf_conntrack_max)")
+        skip_all("needs root (network namespaces, tc, nftables, nf_conntrack_max)")
     for tool in ("ip", "tc", "nft", "prometheus", "promtool"):
         if not shutil.which(tool):
-            skip("%s not installed" % tool)
+            skip_all("%s not installed" % tool)
     try:
         import yaml  # noqa: F401
     except ImportError:
-        skip("python3-yaml not installed")
+        skip_all("python3-yaml not installed")
     for f in ("netstack-alerts.yml", "netstack-rules.yml"):
         if not os.path.exists(os.path.join(src, "config", "prometheus", f)):
-            skip("config/prometheus/%s does not exist" % f)
+            skip_all("config/prometheus/%s does not exist" % f)
     if not os.path.exists(MAX_PATH):
-        skip("no nf_conntrack in this kernel (%s)" % MAX_PATH)
+        skip_all("no nf_conntrack in this kernel (%s)" % MAX_PATH)
     helptext = run([daemon, "--help"], check_rc=False).stdout
     for c in ("tcp", "udp", "conntrack", "qdisc", "ethtool"):
         if "--collector.%s." % c not in helptext and "collector.%s " % c not in helptext:
-            skip("the daemon is built without the %s collector" % c)
+            skip_all("the daemon is built without the %s collector" % c)
 
     signal.signal(signal.SIGALRM, on_alarm)
     signal.signal(signal.SIGTERM, on_term)
@@ -775,7 +757,7 @@ scrape_configs:
                 apps.close()
             stop(prom_p, "prometheus")
             stop(daemon_p, "netstack_exporter")
-            if failed and os.path.exists(os.path.join(tmp, "daemon.log")):
+            if nstest.failed and os.path.exists(os.path.join(tmp, "daemon.log")):
                 for name in ("daemon.log", "prometheus.log"):
                     with open(os.path.join(tmp, name)) as fh:
                         tail = fh.read()[-2000:]
@@ -783,8 +765,8 @@ scrape_configs:
                         print("---- %s (tail)\n%s" % (name, tail))
             teardown_lab()
             shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed (%.0f s)" % (passed, failed, time.monotonic() - t0))
-    return 1 if failed else 0
+    log("lab done")
+    return nstest.summary()
 
 
 if __name__ == "__main__":

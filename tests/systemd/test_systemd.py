@@ -37,34 +37,16 @@ import time
 import traceback
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import nstest  # noqa: E402
+from nstest import check, free_port, stop  # noqa: E402
+
 TIMEOUT = 5.0
 DEADLINE = time.monotonic() + 100.0
 MAX_EXPOSURE = 1.5
 CAP_NET_ADMIN = 12
 
-passed = 0
-failed = 0
 procs = []
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"ok   {name}")
-    else:
-        failed += 1
-        detail = str(detail)
-        if len(detail) > 400:
-            detail = detail[:400] + "..."
-        print(f"FAIL {name}" + (f": {detail}" if detail else ""))
-    sys.stdout.flush()
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def base_args(exe, fixtures):
@@ -89,17 +71,6 @@ def spawn(args, env=None, stderr=None):
     )
     procs.append(p)
     return p
-
-
-def stop(p, sig=signal.SIGTERM):
-    if p.poll() is None:
-        p.send_signal(sig)
-        try:
-            p.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait(timeout=5)
-    return p.returncode
 
 
 def wait_port(port, p, limit=10.0):
@@ -575,8 +546,7 @@ def main():
         shutil.rmtree(tmp, ignore_errors=True)
     if time.monotonic() > DEADLINE:
         check("finished within the deadline", False)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return nstest.summary()
 
 
 if __name__ == "__main__":

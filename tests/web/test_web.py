@@ -19,7 +19,6 @@ import hashlib
 import os
 import re
 import shutil
-import signal
 import socket
 import ssl
 import subprocess
@@ -27,32 +26,14 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import nstest  # noqa: E402
+from nstest import check, free_port, skip_all, stop  # noqa: E402
+
 TIMEOUT = 5
 DEADLINE = time.monotonic() + 100.0
 
-passed = 0
-failed = 0
 procs = []
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"ok   {name}")
-    else:
-        failed += 1
-        detail = str(detail)
-        if len(detail) > 400:
-            detail = detail[:400] + "..."
-        print(f"FAIL {name}" + (f": {detail}" if detail else ""))
-    sys.stdout.flush()
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def run(args, **kw):
@@ -127,17 +108,6 @@ def start(exe, fixtures, web, port, errpath):
         except OSError:
             time.sleep(0.05)
     raise RuntimeError("daemon did not listen within 10 s")
-
-
-def stop(p):
-    if p.poll() is None:
-        p.send_signal(signal.SIGTERM)
-        try:
-            p.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait(timeout=5)
-    return p.returncode
 
 
 def curl(url, *extra):
@@ -419,8 +389,7 @@ def main():
     src = sys.argv[3] if len(sys.argv) == 4 else os.path.join(fixtures, "..", "..")
     for tool in ("openssl", "curl", "htpasswd"):
         if not shutil.which(tool):
-            print(f"SKIP: {tool} not installed (scripts/deps.sh --test installs it)")
-            return 77
+            skip_all(f"{tool} not installed (scripts/deps.sh --test installs it)")
     d = tempfile.mkdtemp(prefix="ns_web_")
     try:
         make_ca(d, "ca")
@@ -446,8 +415,7 @@ def main():
         shutil.rmtree(d, ignore_errors=True)
     if time.monotonic() > DEADLINE:
         check("finished within the deadline", False)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return nstest.summary()
 
 
 if __name__ == "__main__":
