@@ -71,12 +71,8 @@ int ns_buf_printf(struct ns_buf *b, const char *fmt, ...)
 int ns_buf_put_u64(struct ns_buf *b, uint64_t v)
 {
 	char tmp[24];
-	char *p = tmp + sizeof(tmp);
+	char *p = ns_u64_digits(tmp + sizeof(tmp), v);
 
-	do {
-		*--p = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
 	return ns_buf_append(b, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 

@@ -57,6 +57,19 @@ static inline int ns_buf_puts(struct ns_buf *b, const char *s)
 	return ns_buf_append(b, s, strlen(s));
 }
 int ns_buf_printf(struct ns_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * The decimal digits of @v written backwards so that they end just before
+ * @end (give it 20 bytes); returns where they start.
+ */
+static inline char *ns_u64_digits(char *end, uint64_t v)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return end;
+}
+
 /* Exact decimal representation of an unsigned / signed 64-bit integer. */
 int ns_buf_put_u64(struct ns_buf *b, uint64_t v);
 int ns_buf_put_i64(struct ns_buf *b, int64_t v);
