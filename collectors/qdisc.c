@@ -350,7 +350,7 @@ struct qd_rec {
 	long next; /* the next qdisc of the same device in st->qd, -1 at the end */
 	union {
 		unsigned char raw[QD_XSTATS_MAX];
-		struct qd_cake cake;
+		size_t cake; /* QX_CAKE: index in st->cakes (cake stats are large and rare) */
 	} x;
 };
 
@@ -370,6 +370,8 @@ struct qd_state {
 	size_t nqd, capq;
 	struct qd_rec *cl;
 	size_t ncl, capc;
+	struct qd_cake *cakes; /* decoded cake statistics, for qdiscs of kind cake */
+	size_t ncake, capk;
 	size_t cl_mark; /* first class of the device being dumped */
 	int cl_ifindex;
 	struct ns_labelset ls; /* the record being emitted: formatted once for all its families */
@@ -477,11 +479,10 @@ static enum qd_xkind qd_xkind_of(const char *kind)
 	return QX_NONE;
 }
 
-static void qd_cake_parse(struct qd_rec *r, const struct nlattr *app)
+static void qd_cake_parse(struct qd_cake *c, const struct nlattr *app)
 {
 	const struct nlattr *tb[TCA_CAKE_STATS_MAX + 1], *tins[QD_CAKE_TINS + 1],
 	    *ts[TCA_CAKE_TIN_STATS_MAX + 1];
-	struct qd_cake *c = &r->x.cake;
 
 	memset(c, 0, sizeof(*c));
 	ns_nl_parse_nested(app, tb, TCA_CAKE_STATS_MAX);
@@ -674,8 +675,10 @@ static bool qd_parse_tc(struct qd_state *st, const struct nlmsghdr *nlh, struct 
 	if (!app)
 		app = tb[TCA_XSTATS];
 	if (r->xkind == QX_CAKE) {
-		if (app && !is_class) {
-			qd_cake_parse(r, app);
+		/* qd_qdisc_cb() made room for one more */
+		if (app && !is_class && st->ncake < st->capk) {
+			r->x.cake = st->ncake++;
+			qd_cake_parse(&st->cakes[r->x.cake], app);
 			r->xlen = 1;
 		}
 	} else if (app && r->xkind != QX_NONE) {
@@ -693,6 +696,7 @@ static bool qd_parse_tc(struct qd_state *st, const struct nlmsghdr *nlh, struct 
 static int qd_qdisc_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct qd_state *st = data;
+	struct qd_cake *c;
 	struct qd_rec *p;
 
 	if (nlh->nlmsg_type != RTM_NEWQDISC)
@@ -701,6 +705,10 @@ static int qd_qdisc_cb(const struct nlmsghdr *nlh, void *data)
 	if (!p)
 		return -ENOMEM;
 	st->qd = p;
+	c = qd_grow(st->cakes, &st->capk, st->ncake, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	st->cakes = c;
 	if (qd_parse_tc(st, nlh, &st->qd[st->nqd], false))
 		st->nqd++;
 	return MNL_CB_OK;
@@ -710,7 +718,7 @@ static void qd_qdisc_reset(void *data)
 {
 	struct qd_state *st = data;
 
-	st->nqd = 0;
+	st->nqd = st->ncake = 0;
 	for (size_t i = 0; i < st->nlinks; i++)
 		st->links[i].classful = false;
 }
@@ -1018,7 +1026,7 @@ static int qd_emit_all(struct qd_state *st, struct ns_writer *w, struct ns_err *
 			break;
 		case QX_CAKE:
 			if (r->xlen)
-				qd_put_cake(&em, &r->x.cake, l, 4, ls);
+				qd_put_cake(&em, &st->cakes[r->x.cake], l, 4, ls);
 			break;
 		case QX_HTB:
 			if (r->htb_have & QH_HTB_DIRECT) {
@@ -1082,6 +1090,7 @@ static void qd_fini(void *state)
 	ns_labelset_free(&st->ls);
 	free(st->qd);
 	free(st->cl);
+	free(st->cakes);
 	free(st);
 }
 
@@ -1120,7 +1129,7 @@ static int qd_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, stru
 	struct ns_nl *nl;
 	int rc, rc2;
 
-	st->nlinks = st->nqd = st->ncl = 0;
+	st->nlinks = st->nqd = st->ncl = st->ncake = 0;
 	rc = ns_ctx_nl(ctx, NETLINK_ROUTE, &nl, e);
 	if (rc)
 		return rc;

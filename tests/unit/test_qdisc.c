@@ -630,6 +630,66 @@ static void test_dump_intr(void **state)
 	ns_buf_free(&out);
 }
 
+/* One cake qdisc with capacity @cap and one tin sending @pkts packets. */
+static void cake_msg(int ifindex, uint32_t handle, uint64_t cap, uint32_t pkts, uint16_t flags)
+{
+	struct nlmsghdr *nlh = tc_msg(RTM_NEWQDISC, ifindex, handle, TC_H_ROOT, "cake", flags);
+	struct nlattr *s2 = mnl_attr_nest_start(nlh, TCA_STATS2), *app, *tins, *tin;
+
+	app = mnl_attr_nest_start(nlh, TCA_STATS_APP);
+	mnl_attr_put_u64(nlh, TCA_CAKE_STATS_CAPACITY_ESTIMATE64, cap);
+	tins = mnl_attr_nest_start(nlh, TCA_CAKE_STATS_TIN_STATS);
+	tin = mnl_attr_nest_start(nlh, 1);
+	mnl_attr_put_u32(nlh, TCA_CAKE_TIN_STATS_SENT_PACKETS, pkts);
+	mnl_attr_nest_end(nlh, tin);
+	mnl_attr_nest_end(nlh, tins);
+	mnl_attr_nest_end(nlh, app);
+	mnl_attr_nest_end(nlh, s2);
+	tu_nlgen_end(&gen, nlh);
+}
+
+/*
+ * Several cake qdiscs, each with its own statistics, also when the dump is
+ * interrupted after one (the restarted snapshot's values only).
+ */
+static void test_cake_many(void **state)
+{
+	struct ns_buf out = NS_BUF_INIT;
+
+	link_msg(2, "eth0");
+	link_msg(3, "eth1");
+	link_msg(4, "eth2");
+	tu_nlgen_write(&gen, replay_dir, "0-18.nl");
+	cake_msg(2, H(0x8001, 0), 999, 99, 0);
+	cake_msg(3, H(0x8002, 0), 998, 98, NLM_F_DUMP_INTR);
+	tu_nlgen_write(&gen, replay_dir, "0-38.nl");
+	cake_msg(2, H(0x8001, 0), 1000, 10, 0);
+	cake_msg(3, H(0x8002, 0), 2000, 20, 0);
+	cake_msg(4, H(0x8003, 0), 3000, 30, 0);
+	tu_nlgen_write(&gen, replay_dir, "0-38.2.nl");
+	assert_int_equal(run(NULL, &out), 0);
+	for (int i = 0; i < 3; i++) {
+		char dev[8], h[8], line[256];
+
+		snprintf(dev, sizeof(dev), "eth%d", i);
+		snprintf(h, sizeof(h), "800%d:", i + 1);
+		snprintf(line, sizeof(line),
+			 "netstack_qdisc_cake_capacity_estimate_bytes_per_second" QL(
+			     "%s", "cake", "%s", "root") " %d",
+			 dev, h, 1000 * (i + 1));
+		tu_assert_line(out.data, line);
+		snprintf(line, sizeof(line),
+			 "netstack_qdisc_cake_tin_sent_packets_total{device=\"%s\",kind=\"cake\","
+			 "handle=\"%s\",parent=\"root\",tin=\"0\"} %d",
+			 dev, h, 10 * (i + 1));
+		tu_assert_line(out.data, line);
+	}
+	tu_assert_no_line_prefix(out.data, "netstack_qdisc_cake_capacity_estimate_bytes_per_second"
+					   "{device=\"eth0\",kind=\"cake\",handle=\"8001:\","
+					   "parent=\"root\"} 999");
+	ns_buf_free(&out);
+}
+
 /* A failing class dump is reported, the qdiscs read are still emitted. */
 static void test_missing_class_replay(void **state)
 {
@@ -650,6 +710,7 @@ int main(void)
 	    cmocka_unit_test_teardown(test_truncated, cleanup_files),
 	    cmocka_unit_test_teardown(test_filters, cleanup_files),
 	    cmocka_unit_test_teardown(test_dump_intr, cleanup_files),
+	    cmocka_unit_test_teardown(test_cake_many, cleanup_files),
 	    cmocka_unit_test_teardown(test_missing_class_replay, cleanup_files),
 	};
 
