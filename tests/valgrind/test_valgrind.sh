@@ -15,6 +15,8 @@
 #    must report nothing.
 # 3. Without valgrind: 20 scrapes, VmRSS, 500 more scrapes, VmRSS. Printed
 #    for information only (never fails).
+# 4. Allocations per warm scrape, from memcheck's heap totals of two runs
+#    (20 and 120 scrapes): at most ALLOC_MAX (libmicrohttpd's response).
 #
 # Exit: 0 pass, 1 fail, 77 skip (valgrind or curl missing).
 set -u
@@ -291,6 +293,51 @@ if wait_ready "$BASE" 20; then
 else
 	fail "daemon without valgrind did not become ready within 20s"
 	sed 's/^/    daemon: /' "$TMP/daemon-rss.out" | tail -n 20
+fi
+
+# ------------------------------------------ 4. allocations per warm scrape
+# Design rule: no allocation churn per scrape once warm. memcheck counts
+# every allocation; two runs that differ only by 100 warm scrapes (all
+# collectors, text, one keep-alive connection) give the allocations of one
+# scrape. What remains is libmicrohttpd's: a response object and a copy of
+# each response header, about 22 blocks; our own code allocates nothing. A
+# bound of ALLOC_MAX (not 0, not the exact figure: libmicrohttpd's count is
+# its business) still catches any allocation per sample or per series.
+ALLOC_MAX=40
+# heap_allocs SCRAPES: prints memcheck's total allocation count for a daemon
+# that served SCRAPES text scrapes over one connection, or nothing.
+heap_allocs() {
+	local port log args=() i
+	port=$(free_port)
+	log=$TMP/valgrind-allocs-$1.log
+	valgrind --tool=memcheck --leak-check=no --log-file="$log" "$DAEMON" \
+		--web.listen-address=127.0.0.1:"$port" --log.level=warn >/dev/null 2>&1 &
+	DPID=$!
+	wait_ready "http://127.0.0.1:$port" 60 || return
+	for ((i = 0; i < $1; i++)); do
+		args+=(-o /dev/null "http://127.0.0.1:$port/metrics")
+	done
+	curl -s --max-time 120 "${args[@]}"
+	kill -TERM "$DPID"
+	wait_exit 60
+	sed -nE 's/.*total heap usage: ([0-9,]+) allocs.*/\1/p' "$log" | tr -d , | tail -n 1
+}
+if over_budget; then
+	fail "time budget exhausted before the allocation count"
+else
+	a20=$(heap_allocs 20)
+	a120=$(heap_allocs 120)
+	if [ -z "$a20" ] || [ -z "$a120" ]; then
+		fail "allocation count: a daemon under memcheck did not report (got '$a20', '$a120')"
+	else
+		per=$(((a120 - a20) / 100))
+		echo "INFO: heap allocations: $a20 after 20 scrapes, $a120 after 120: $per per warm scrape"
+		if [ "$per" -le "$ALLOC_MAX" ]; then
+			pass "allocations per warm scrape: $per (at most $ALLOC_MAX, all libmicrohttpd's)"
+		else
+			fail "allocations per warm scrape: $per, more than $ALLOC_MAX"
+		fi
+	fi
 fi
 
 echo "INFO: elapsed $((SECONDS - START))s"
