@@ -603,15 +603,15 @@ static int et_driver_stats(struct et_state *st, struct et_dev *d)
 
 static int et_link_cb(const struct nlmsghdr *nlh, void *data)
 {
-	const struct nlattr *tb[IFLA_IFNAME + 1];
+	const struct nlattr *name;
 	struct et_state *st = data;
 	const struct ifinfomsg *ifm;
 
 	if (nlh->nlmsg_type != RTM_NEWLINK || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifm))
 		return MNL_CB_OK;
 	ifm = mnl_nlmsg_get_payload(nlh);
-	ns_nl_parse(nlh, sizeof(*ifm), tb, IFLA_IFNAME);
-	if (!tb[IFLA_IFNAME])
+	name = ns_nl_find(nlh, sizeof(*ifm), IFLA_IFNAME);
+	if (!name)
 		return MNL_CB_OK;
 	if (st->nseen == st->caps) {
 		size_t cap = st->caps ? st->caps * 2 : 32;
@@ -622,7 +622,7 @@ static int et_link_cb(const struct nlmsghdr *nlh, void *data)
 		st->seen = p;
 		st->caps = cap;
 	}
-	ns_nl_attr_strcpy(tb[IFLA_IFNAME], st->seen[st->nseen].name, IFNAMSIZ);
+	ns_nl_attr_strcpy(name, st->seen[st->nseen].name, IFNAMSIZ);
 	if (!st->seen[st->nseen].name[0] || !et_dev_wanted(st, st->seen[st->nseen].name))
 		return MNL_CB_OK;
 	st->seen[st->nseen].ifindex = ifm->ifi_index;

@@ -420,7 +420,7 @@ static void *qd_grow(void *arr, size_t *cap, size_t n, size_t elem)
 
 static int qd_link_cb(const struct nlmsghdr *nlh, void *data)
 {
-	const struct nlattr *tb[IFLA_IFNAME + 1];
+	const struct nlattr *name;
 	struct qd_state *st = data;
 	const struct ifinfomsg *ifm;
 	struct qd_link *l, *p;
@@ -428,15 +428,15 @@ static int qd_link_cb(const struct nlmsghdr *nlh, void *data)
 	if (nlh->nlmsg_type != RTM_NEWLINK || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifm))
 		return MNL_CB_OK;
 	ifm = mnl_nlmsg_get_payload(nlh);
-	ns_nl_parse(nlh, sizeof(*ifm), tb, IFLA_IFNAME);
-	if (!tb[IFLA_IFNAME])
+	name = ns_nl_find(nlh, sizeof(*ifm), IFLA_IFNAME);
+	if (!name)
 		return MNL_CB_OK;
 	p = qd_grow(st->links, &st->capl, st->nlinks, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
 	st->links = p;
 	l = &st->links[st->nlinks];
-	ns_nl_attr_strcpy(tb[IFLA_IFNAME], l->name, sizeof(l->name));
+	ns_nl_attr_strcpy(name, l->name, sizeof(l->name));
 	if (!l->name[0] || !qd_wanted(st, l->name))
 		return MNL_CB_OK;
 	l->ifindex = ifm->ifi_index;

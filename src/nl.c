@@ -589,6 +589,20 @@ void ns_nl_parse(const struct nlmsghdr *nlh, size_t hdrlen, const struct nlattr 
 	}
 }
 
+const struct nlattr *ns_nl_find(const struct nlmsghdr *nlh, size_t hdrlen, unsigned type)
+{
+	const struct nlattr *a;
+
+	if (mnl_nlmsg_get_payload_len(nlh) < hdrlen)
+		return NULL;
+	mnl_attr_for_each(a, nlh, hdrlen)
+	{
+		if ((a->nla_type & NLA_TYPE_MASK) == type)
+			return a;
+	}
+	return NULL;
+}
+
 void ns_nl_parse_nested(const struct nlattr *nest, const struct nlattr **tb, unsigned max)
 {
 	const struct nlattr *a;

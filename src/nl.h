@@ -105,5 +105,10 @@ void ns_nl_attr_strcpy(const struct nlattr *a, char *dst, size_t size);
  */
 void ns_nl_parse(const struct nlmsghdr *nlh, size_t hdrlen, const struct nlattr **tb, unsigned max);
 void ns_nl_parse_nested(const struct nlattr *nest, const struct nlattr **tb, unsigned max);
+/*
+ * The first top-level attribute of @type, or NULL; the walk stops there (for
+ * one attribute of a large message, e.g. a link's name).
+ */
+const struct nlattr *ns_nl_find(const struct nlmsghdr *nlh, size_t hdrlen, unsigned type);
 
 #endif

@@ -395,6 +395,36 @@ static void test_attr_copy(void **state)
 	free(g);
 }
 
+/* ns_nl_find: the first attribute of a type; none; not past a malformed one. */
+static void test_find(void **state)
+{
+	struct gen *g = gen_new();
+	struct nlmsghdr *nlh = gen_msg(g, RTM_NEWLINK, 0);
+	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	const struct nlattr *first, *a;
+	struct nlattr *bad;
+
+	mnl_attr_put_u32(nlh, IFLA_MTU, 1500);
+	first = mnl_nlmsg_get_payload_tail(nlh);
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, "eth0");
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, "eth1");
+	a = ns_nl_find(nlh, sizeof(*ifm), IFLA_IFNAME);
+	assert_ptr_equal(a, first);
+	assert_string_equal(mnl_attr_get_str(a), "eth0");
+	assert_null(ns_nl_find(nlh, sizeof(*ifm), IFLA_QDISC));
+	/* a header longer than the payload: nothing */
+	assert_null(ns_nl_find(nlh, 4096, IFLA_MTU));
+
+	nlh = gen_msg(g, RTM_NEWLINK, 0);
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	bad = (struct nlattr *)mnl_nlmsg_get_payload_tail(nlh);
+	mnl_attr_put_u32(nlh, IFLA_MTU, 1500);
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, "eth2");
+	bad->nla_len = 200; /* runs past the message */
+	assert_null(ns_nl_find(nlh, sizeof(*ifm), IFLA_IFNAME));
+	free(g);
+}
+
 /* String attributes: NUL-terminated or not, shorter or longer than the buffer. */
 static void test_attr_strcpy(void **state)
 {
@@ -889,6 +919,7 @@ int main(void)
 	    cmocka_unit_test(test_unknown_attributes),
 	    cmocka_unit_test(test_malformed_attribute),
 	    cmocka_unit_test(test_attr_strcpy),
+	    cmocka_unit_test(test_find),
 	    cmocka_unit_test(test_attr_copy),
 	    cmocka_unit_test_teardown(test_error_extack, cleanup_files),
 	    cmocka_unit_test_teardown(test_error_uncapped, cleanup_files),
