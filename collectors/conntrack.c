@@ -1482,7 +1482,7 @@ static const struct ns_option ct_options[] = {
     {"top-tracked", NS_OPT_UINT, "1024",
      "Distinct keys tracked per top-k table (space-saving); counts are exact while a "
      "dump sees no more distinct keys than this."},
-    {NULL},
+    {NULL, 0, NULL, NULL},
 };
 
 const struct ns_collector ns_collector_conntrack = {

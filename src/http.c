@@ -545,7 +545,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 }
 
 /* MHD's error log, through ours (rate-limited: MHD logs per connection). */
-static void mhd_logger(void *cls, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
 	struct ns_http *h = cls;
 	char msg[512];
