@@ -258,6 +258,20 @@ static const char *nl_extack_msg(const struct nlmsghdr *nlh, size_t off)
 	return NULL;
 }
 
+/*
+ * The error a message carries, as -errno. Some protocols send a positive
+ * errno; a value that no errno can have (INT_MIN, say, from a broken or
+ * hostile peer) becomes -EPROTO.
+ */
+static int nl_errno(int v)
+{
+	if (v < 0 && v >= -4095)
+		return v;
+	if (v > 0 && v <= 4095)
+		return -v;
+	return -EPROTO;
+}
+
 /* Record the first error of a pass: "<strerror>[: <extack>]". */
 static void nl_pass_fail(struct ns_nl *nl, struct nl_pass *p, int err, const char *extack)
 {
@@ -286,8 +300,7 @@ static void nl_handle_error(struct ns_nl *nl, struct nl_pass *p, const struct nl
 	off = sizeof(*err);
 	if (!(nlh->nlmsg_flags & NLM_F_CAPPED) && err->msg.nlmsg_len >= sizeof(struct nlmsghdr))
 		off += err->msg.nlmsg_len - sizeof(struct nlmsghdr);
-	/* Some kernels/protocols send a positive errno. */
-	nl_pass_fail(nl, p, err->error < 0 ? err->error : -err->error, nl_extack_msg(nlh, off));
+	nl_pass_fail(nl, p, nl_errno(err->error), nl_extack_msg(nlh, off));
 }
 
 static void nl_handle_done(struct ns_nl *nl, struct nl_pass *p, const struct nlmsghdr *nlh)
@@ -299,7 +312,7 @@ static void nl_handle_done(struct ns_nl *nl, struct nl_pass *p, const struct nlm
 		return;
 	memcpy(&err, mnl_nlmsg_get_payload(nlh), sizeof(err));
 	if (err)
-		nl_pass_fail(nl, p, err < 0 ? err : -err, nl_extack_msg(nlh, sizeof(int)));
+		nl_pass_fail(nl, p, nl_errno(err), nl_extack_msg(nlh, sizeof(int)));
 }
 
 static void nl_deliver(struct ns_nl *nl, struct nl_pass *p, const struct nlmsghdr *nlh)

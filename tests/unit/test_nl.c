@@ -478,6 +478,40 @@ static void test_error_extack(void **state)
 	free(g);
 }
 
+/*
+ * Error codes no errno can have (found by the fuzzer: negating INT_MIN is
+ * undefined): -EPROTO, for NLMSG_ERROR and for NLMSG_DONE alike. A positive
+ * errno, which some protocols send, is still taken as that errno.
+ */
+static void test_error_out_of_range(void **state)
+{
+	static const struct {
+		uint16_t type;
+		int error, want;
+	} cases[] = {
+	    {NLMSG_ERROR, INT_MIN, -EPROTO},  {NLMSG_ERROR, -5000, -EPROTO},
+	    {NLMSG_ERROR, 70000, -EPROTO},    {NLMSG_ERROR, EPERM, -EPERM},
+	    {NLMSG_DONE, INT_MIN, -EPROTO},   {NLMSG_DONE, INT_MAX, -EPROTO},
+	    {NLMSG_DONE, -ENOBUFS, -ENOBUFS},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct gen *g = gen_new();
+		struct seen s = {0};
+		struct ns_err e = {{0}};
+		struct nlmsghdr *nlh = gen_msg(g, cases[i].type, NLM_F_MULTI);
+		int *v = mnl_nlmsg_put_extra_header(
+		    nlh, cases[i].type == NLMSG_ERROR ? sizeof(struct nlmsgerr) : sizeof(int));
+
+		*v = cases[i].error;
+		gen_end(g, nlh);
+		gen_write(g, "0-18.nl", g->len);
+		assert_int_equal(replay_dump(&s, &e, NULL), cases[i].want);
+		assert_non_null(strstr(e.msg, strerror(-cases[i].want)));
+		free(g);
+	}
+}
+
 /* NLMSG_ERROR, uncapped: the whole request precedes the TLVs. */
 static void test_error_uncapped(void **state)
 {
@@ -920,6 +954,7 @@ int main(void)
 	    cmocka_unit_test(test_malformed_attribute),
 	    cmocka_unit_test(test_attr_strcpy),
 	    cmocka_unit_test(test_find),
+	    cmocka_unit_test_teardown(test_error_out_of_range, cleanup_files),
 	    cmocka_unit_test(test_attr_copy),
 	    cmocka_unit_test_teardown(test_error_extack, cleanup_files),
 	    cmocka_unit_test_teardown(test_error_uncapped, cleanup_files),
