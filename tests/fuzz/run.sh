@@ -3,15 +3,17 @@
 #
 # run.sh <source-dir> [seconds [extra-corpus-dir]]
 #
-# Builds tests/fuzz/fuzz_collectors.c with clang, libFuzzer, ASan and UBSan
-# in a temporary directory (the whole core instrumented for coverage), makes
-# a seed corpus from the test fixtures (plus, as root, rtnetlink dumps of a
-# small namespace this script creates: veth, htb with classes, mq) and
-# fuzzes for SECONDS (default $FUZZ_SECONDS or 60). Fails on any crash,
+# Builds the libFuzzer targets in tests/fuzz with clang, ASan and UBSan in
+# a temporary directory (the whole core instrumented for coverage) and runs
+# them: fuzz_collectors for SECONDS (default $FUZZ_SECONDS or 60), seeded
+# from the test fixtures (plus, as root, rtnetlink dumps of a small
+# namespace this script creates: veth, htb with classes, mq), then
+# fuzz_config for a third of that, seeded from config/. Fails on any crash,
 # sanitizer report, leak or timeout; the input that did it is kept in
 # build/meson-logs/fuzz-{crash,leak,timeout,...}-* (or ./ outside meson)
 # and shown in hex.
-# Inputs in extra-corpus-dir (say, a kept crash input) are run first.
+# Inputs in extra-corpus-dir (say, a kept crash input) join the
+# fuzz_collectors corpus.
 #
 # Exit: 0 nothing found, 1 found something or could not build, 77 skip
 # (no clang or no libFuzzer runtime).
@@ -52,7 +54,7 @@ if ! CC=clang meson setup "$BUILD/b" "$SRC" -Dfuzz=true -Db_sanitize=address,und
 	echo "FAIL: meson setup failed"
 	exit 1
 fi
-if ! ninja -C "$BUILD/b" tests/fuzz_collectors >"$BUILD/ninja.log" 2>&1; then
+if ! ninja -C "$BUILD/b" tests/fuzz_collectors tests/fuzz_config >"$BUILD/ninja.log" 2>&1; then
 	grep -E 'error|Error' "$BUILD/ninja.log" | head -n 40
 	echo "FAIL: fuzz build failed"
 	exit 1
@@ -83,25 +85,35 @@ if [ -n "$EXTRA" ]; then
 	echo "$(find "$EXTRA" -type f | wc -l) inputs added from $EXTRA"
 fi
 
-echo "== fuzz for ${SECS}s"
-mkdir -p "$BUILD/artifacts"
-export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
-export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-(cd "$BUILD" && "$BUILD/b/tests/fuzz_collectors" "$BUILD/corpus" -max_total_time="$SECS" \
-	-max_len=65536 -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$BUILD/artifacts/" \
-	-print_final_stats=1 >"$BUILD/fuzz.log" 2>&1)
-rc=$?
-grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)|INITED|cov:' "$BUILD/fuzz.log" |
-	tail -n 5
-if [ "$rc" != 0 ]; then
-	grep -v '^#' "$BUILD/fuzz.log" | tail -n 60
-	for f in "$BUILD"/artifacts/*; do
+# fuzz TARGET CORPUS SECONDS: run one target; on a finding, keep the input
+# and fail the script.
+fuzz() {
+	local rc f
+	echo "== $1 for ${3}s"
+	mkdir -p "$BUILD/artifacts-$1"
+	(cd "$BUILD" && "$BUILD/b/tests/$1" "$2" -max_total_time="$3" -max_len=65536 -timeout=10 \
+		-rss_limit_mb=2048 -artifact_prefix="$BUILD/artifacts-$1/" -print_final_stats=1 \
+		>"$BUILD/$1.log" 2>&1)
+	rc=$?
+	grep -E '^(Done|stat::peak_rss_mb)|DONE' "$BUILD/$1.log" | tail -n 3
+	[ "$rc" = 0 ] && return 0
+	grep -v '^#' "$BUILD/$1.log" | tail -n 60
+	for f in "$BUILD/artifacts-$1"/*; do
 		[ -f "$f" ] || continue
-		cp "$f" "$KEEP/fuzz-$(basename "$f")"
-		echo "input kept as $KEEP/fuzz-$(basename "$f"):"
+		cp "$f" "$KEEP/$1-$(basename "$f")"
+		echo "input kept as $KEEP/$1-$(basename "$f"):"
 		od -A d -t x1 "$f" | head -n 20
 	done
-	echo "FAIL: the fuzzer found a crash, a sanitizer report or a leak (exit $rc)"
+	echo "FAIL: $1 found a crash, a sanitizer report or a leak (exit $rc)"
 	exit 1
-fi
-echo "ok: no crash, sanitizer report or leak in ${SECS}s"
+}
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+fuzz fuzz_collectors "$BUILD/corpus" "$SECS"
+
+mkdir -p "$BUILD/corpus-config"
+printf '\000' | cat - "$SRC/config/netstack_exporter.yml" >"$BUILD/corpus-config/daemon"
+printf '\001' | cat - "$SRC/config/web-config.example.yml" >"$BUILD/corpus-config/web"
+fuzz fuzz_config "$BUILD/corpus-config" $((SECS / 3 > 0 ? SECS / 3 : 1))
+echo "ok: no crash, sanitizer report or leak"
