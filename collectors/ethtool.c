@@ -1538,10 +1538,7 @@ static int et_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, stru
 }
 
 static const struct ns_option et_options[] = {
-    {"device-include", NS_OPT_REGEX, NULL,
-     "Only devices whose name matches this POSIX extended regex (unanchored)."},
-    {"device-exclude", NS_OPT_REGEX, NULL,
-     "Skip devices whose name matches this POSIX extended regex (unanchored)."},
+    NS_DEVICE_FILTER_OPTIONS("devices"),
     {"stat-include", NS_OPT_REGEX, NULL,
      "Only driver statistics whose ethtool -S name matches this regex (unanchored)."},
     {"stat-exclude", NS_OPT_REGEX, NULL,

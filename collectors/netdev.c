@@ -434,10 +434,7 @@ static int nd_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, stru
 }
 
 static const struct ns_option nd_options[] = {
-    {"device-include", NS_OPT_REGEX, NULL,
-     "Only interfaces whose name matches this POSIX extended regex (unanchored)."},
-    {"device-exclude", NS_OPT_REGEX, NULL,
-     "Skip interfaces whose name matches this POSIX extended regex (unanchored)."},
+    NS_DEVICE_FILTER_OPTIONS("interfaces"),
     {NULL, 0, NULL, NULL},
 };
 

@@ -1166,10 +1166,7 @@ static int qd_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, stru
 }
 
 static const struct ns_option qd_options[] = {
-    {"device-include", NS_OPT_REGEX, NULL,
-     "Only devices whose name matches this POSIX extended regex (unanchored)."},
-    {"device-exclude", NS_OPT_REGEX, NULL,
-     "Skip devices whose name matches this POSIX extended regex (unanchored)."},
+    NS_DEVICE_FILTER_OPTIONS("devices"),
     {NULL, 0, NULL, NULL},
 };
 

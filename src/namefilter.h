@@ -33,4 +33,17 @@ int ns_namefilter_init(struct ns_namefilter *f, const struct ns_opts *opts, cons
 bool ns_namefilter_wanted(const struct ns_namefilter *f, const char *name);
 void ns_namefilter_fini(struct ns_namefilter *f);
 
+/*
+ * The "device-include" / "device-exclude" entries of a collector's option
+ * table, in the same words everywhere; @what names the devices ("devices",
+ * "interfaces").
+ */
+// clang-format off
+#define NS_DEVICE_FILTER_OPTIONS(what)                                                             \
+	{"device-include", NS_OPT_REGEX, NULL,                                                     \
+	 "Only " what " whose name matches this POSIX extended regex (unanchored)."},              \
+	{"device-exclude", NS_OPT_REGEX, NULL,                                                     \
+	 "Skip " what " whose name matches this POSIX extended regex (unanchored)."}
+// clang-format on
+
 #endif
