@@ -848,6 +848,13 @@ static int load_http(struct ns_webconfig *wc, const char *file, yaml_document_t 
 	return 0;
 }
 
+/*
+ * The highest bcrypt cost accepted: htpasswd's own maximum (-C 4..17). Each
+ * step doubles the work; at 17 one check takes seconds, at 31 days, and the
+ * daemon pays one at start (the unknown-user hash) before it serves.
+ */
+#define BCRYPT_MAX_COST 17
+
 static bool valid_bcrypt(const char *h)
 {
 	/* $2a$ / $2b$ / $2y$, two-digit cost 04..31, 53 characters of salt and hash */
@@ -888,6 +895,12 @@ static int load_users(struct ns_webconfig *wc, const char *file, yaml_document_t
 					  "%s: basic_auth_users.%s: not a bcrypt hash ($2y$..., "
 					  "as made by htpasswd -nB)",
 					  file, u);
+		if ((h[4] - '0') * 10 + (h[5] - '0') > BCRYPT_MAX_COST)
+			return ns_err_set(
+			    e, -EINVAL,
+			    "%s: basic_auth_users.%s: bcrypt cost %.2s is above %d "
+			    "(htpasswd's maximum; each step doubles the time of a check)",
+			    file, u, h + 4, BCRYPT_MAX_COST);
 		for (size_t i = 0; i < wc->nusers; i++)
 			if (strcmp(wc->users[i].name, u) == 0)
 				return ns_err_set(e, -EINVAL, "%s: user %s given twice", file, u);
