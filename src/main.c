@@ -135,38 +135,28 @@ int main(int argc, char **argv)
 	char status[160], last_status[160] = "";
 	struct timespec period;
 	sigset_t set;
-	int rc, sig;
+	int rc, sig, exit_status = 2; /* if the next step fails */
 
+	/* Every way out goes through "out", which frees what exists (all NULL-safe). */
 	rc = ns_config_load(&cfg, argc, argv, &e);
-	if (rc < 0) {
-		fprintf(stderr, "netstack_exporter: %s\n", e.msg);
-		return 2;
-	}
+	if (rc < 0)
+		goto fail;
 	if (rc > 0) {
-		ns_config_free(&cfg);
-		return 0;
+		exit_status = 0; /* --help, --version */
+		goto out;
 	}
 	ns_log_setup(cfg.log_level, cfg.log_format);
 	rc = ns_webconfig_load(&web, cfg.web_config_file, &e);
-	if (rc) {
-		fprintf(stderr, "netstack_exporter: %s\n", e.msg);
-		ns_config_free(&cfg);
-		return 2;
-	}
+	if (rc)
+		goto fail;
 	if (cfg.check_config) {
 		/* Collectors check their own options in init(): build the engine too. */
 		rc = ns_engine_new(&eng, &cfg, &e);
-		if (rc) {
-			fprintf(stderr, "netstack_exporter: %s\n", e.msg);
-			ns_webconfig_free(web);
-			ns_config_free(&cfg);
-			return 2;
-		}
-		ns_engine_free(eng);
+		if (rc)
+			goto fail;
 		printf("configuration OK\n");
-		ns_webconfig_free(web);
-		ns_config_free(&cfg);
-		return 0;
+		exit_status = 0;
+		goto out;
 	}
 
 	/* Signals are taken synchronously by the main thread only. */
@@ -181,49 +171,31 @@ int main(int argc, char **argv)
 		rc = drop_privileges(&cfg, &e);
 		if (rc == 0)
 			rc = ns_engine_new(&eng, &cfg, &e);
-		if (rc) {
-			fprintf(stderr, "netstack_exporter: %s\n", e.msg);
-			ns_webconfig_free(web);
-			ns_config_free(&cfg);
-			return 2;
-		}
-		rc = run_once(eng, cfg.once_openmetrics);
-		ns_engine_free(eng);
-		ns_webconfig_free(web);
-		ns_config_free(&cfg);
-		return rc;
+		if (rc)
+			goto fail;
+		exit_status = run_once(eng, cfg.once_openmetrics);
+		goto out;
 	}
 
+	exit_status = 1;
 	rc = ns_http_listen(&http, &cfg, &e);
-	if (rc) {
-		fprintf(stderr, "netstack_exporter: %s\n", e.msg);
-		ns_webconfig_free(web);
-		ns_config_free(&cfg);
-		return 1;
-	}
-	rc = drop_privileges(&cfg, &e);
-	if (rc) {
-		fprintf(stderr, "netstack_exporter: %s\n", e.msg);
+	if (rc == 0)
+		rc = drop_privileges(&cfg, &e);
+	if (rc)
 		goto fail;
-	}
 	caps_kept = cfg.runtime_user ? ns_privdrop_needed_caps(&cfg) : ~0ULL;
 	rc = ns_engine_new(&eng, &cfg, &e);
 	if (rc) {
 		/* Unusable configuration (say, a procfs root that does not exist): status 2. */
-		fprintf(stderr, "netstack_exporter: %s\n", e.msg);
-		ns_http_stop(http);
-		ns_webconfig_free(web);
-		ns_config_free(&cfg);
-		return 2;
+		exit_status = 2;
+		goto fail;
 	}
-	/* From here the server owns cfg, eng and web. */
+	/* From here the server owns cfg (it zeroes ours), eng and web. */
 	rc = ns_http_serve(http, &cfg, eng, web, &e);
 	web = NULL;
 	eng = NULL;
-	if (rc) {
-		fprintf(stderr, "netstack_exporter: %s\n", e.msg);
+	if (rc)
 		goto fail;
-	}
 	if (geteuid() == 0)
 		ns_log(NS_LOG_WARN, NULL,
 		       "running as root with every capability; use --runtime.user (or the "
@@ -268,14 +240,15 @@ int main(int argc, char **argv)
 	}
 	ns_sd_stopping();
 	ns_log(NS_LOG_INFO, NULL, "shutting down on signal %d", sig);
-	ns_http_stop(http);
-	ns_webconfig_shutdown();
-	return 0;
+	exit_status = 0;
+	goto out;
 fail:
+	fprintf(stderr, "netstack_exporter: %s\n", e.msg);
+out:
 	ns_http_stop(http);
 	ns_engine_free(eng);
 	ns_webconfig_free(web);
 	ns_config_free(&cfg);
 	ns_webconfig_shutdown();
-	return 1;
+	return exit_status;
 }
