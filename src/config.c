@@ -205,26 +205,38 @@ opt_err : {
 }
 }
 
-static int load_yaml(struct ns_config *cfg, const char *file, struct ns_err *e)
+int ns_yaml_load_file(const char *file, const char *what, struct yaml_document_s *doc,
+		      struct ns_err *e)
 {
 	yaml_parser_t parser;
-	yaml_document_t doc;
-	yaml_node_t *root;
-	FILE *f = fopen(file, "r");
+	FILE *f = fopen(file, "re");
 	int rc = 0;
 
 	if (!f)
-		return ns_err_set(e, -EINVAL, "config file %s: %s", file, strerror(errno));
-	yaml_parser_initialize(&parser);
+		return ns_err_set(e, -EINVAL, "%s %s: %s", what, file, strerror(errno));
+	if (!yaml_parser_initialize(&parser)) {
+		fclose(f);
+		return ns_err_set(e, -ENOMEM, "out of memory");
+	}
 	yaml_parser_set_input_file(&parser, f);
-	if (!yaml_parser_load(&parser, &doc)) {
-		rc = ns_err_set(e, -EINVAL, "config file %s:%zu:%zu: %s", file,
+	/* The whole document is in memory afterwards: parser and file can go. */
+	if (!yaml_parser_load(&parser, doc))
+		rc = ns_err_set(e, -EINVAL, "%s %s:%zu:%zu: %s", what, file,
 				parser.problem_mark.line + 1, parser.problem_mark.column + 1,
 				parser.problem ? parser.problem : "YAML syntax error");
-		yaml_parser_delete(&parser);
-		fclose(f);
+	yaml_parser_delete(&parser);
+	fclose(f);
+	return rc;
+}
+
+static int load_yaml(struct ns_config *cfg, const char *file, struct ns_err *e)
+{
+	yaml_document_t doc;
+	yaml_node_t *root;
+	int rc = ns_yaml_load_file(file, "config file", &doc, e);
+
+	if (rc)
 		return rc;
-	}
 	root = yaml_document_get_root_node(&doc);
 	if (!root) /* empty file: all defaults */
 		goto out;
@@ -268,8 +280,6 @@ static int load_yaml(struct ns_config *cfg, const char *file, struct ns_err *e)
 	}
 out:
 	yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
-	fclose(f);
 	return rc;
 }
 

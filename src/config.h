@@ -56,6 +56,16 @@ struct ns_config {
  * with one line in @e (exit status 2).
  */
 int ns_config_load(struct ns_config *cfg, int argc, char **argv, struct ns_err *e);
+
+/*
+ * Load the YAML document in @file into @doc (a yaml_document_t; the caller
+ * deletes it on success). A failure is one line in @e naming @what ("config
+ * file") and, for a syntax error, the line and column. Used for the daemon's
+ * and the web configuration files.
+ */
+struct yaml_document_s;
+int ns_yaml_load_file(const char *file, const char *what, struct yaml_document_s *doc,
+		      struct ns_err *e);
 void ns_config_free(struct ns_config *cfg);
 void ns_config_usage(FILE *out);
 #endif

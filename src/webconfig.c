@@ -24,6 +24,7 @@
 #include <gnutls/x509.h>
 #include <yaml.h>
 
+#include "config.h"
 #include "log.h"
 #include "webconfig.h"
 
@@ -919,29 +920,19 @@ static int load_users(struct ns_webconfig *wc, const char *file, yaml_document_t
 
 static int load_yaml(struct ns_webconfig *wc, const char *file, struct ns_err *e)
 {
-	yaml_parser_t parser;
 	yaml_document_t doc;
 	yaml_node_t *root;
-	char *copy = NULL, *dir = NULL;
-	FILE *f;
-	int rc = 0;
+	char *copy, *dir;
+	int rc;
 
-	f = fopen(file, "re");
-	if (!f)
-		return ns_err_set(e, -EINVAL, "web config file %s: %s", file, strerror(errno));
 	copy = strdup(file);
-	if (!copy) {
-		fclose(f);
+	if (!copy)
 		return ns_err_set(e, -ENOMEM, "out of memory");
-	}
 	dir = dirname(copy);
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_file(&parser, f);
-	if (!yaml_parser_load(&parser, &doc)) {
-		rc = ns_err_set(e, -EINVAL, "web config file %s:%zu:%zu: %s", file,
-				parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-				parser.problem ? parser.problem : "YAML syntax error");
-		goto out_parser;
+	rc = ns_yaml_load_file(file, "web config file", &doc, e);
+	if (rc) {
+		free(copy);
+		return rc;
 	}
 	root = yaml_document_get_root_node(&doc);
 	if (!root || is_null(root))
@@ -968,9 +959,6 @@ static int load_yaml(struct ns_webconfig *wc, const char *file, struct ns_err *e
 	}
 out:
 	yaml_document_delete(&doc);
-out_parser:
-	yaml_parser_delete(&parser);
-	fclose(f);
 	free(copy);
 	return rc;
 }
