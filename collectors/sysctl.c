@@ -17,8 +17,14 @@
  *   netstack_sysctl_info{name,value} 1 anything else (text, mixed, empty)
  *   netstack_sysctl_read_errors        parameters present but unreadable
  *   netstack_sysctl_missing            explicitly included names that are absent
+ *   netstack_sysctl_withheld           parameters withheld as secret (below)
  * A parameter from the default set or from a glob that is absent is skipped
  * silently (nf_conntrack not loaded, an interface gone, another namespace).
+ *
+ * Secrets: sysctls that hold key material (sysctl_secrets[]) are never
+ * read or exported, whatever the include names, globs and privileges: the
+ * deny list is applied after glob expansion and after the exclude option,
+ * and what it removed is only counted.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -64,6 +70,7 @@ struct sysctl_param {
 struct sysctl_state {
 	struct sysctl_param *p;
 	size_t n, cap;
+	uint64_t withheld;     /* parameters dropped by the secret deny list */
 	struct ns_buf scratch; /* for parameters past SYSCTL_MAX_OPEN */
 };
 
@@ -98,6 +105,20 @@ static const char *const sysctl_defaults[] = {
     "net.netfilter.nf_conntrack_max",
     "net.netfilter.nf_conntrack_buckets",
     "net.netfilter.nf_conntrack_tcp_timeout_established",
+};
+
+/*
+ * Key material the kernel exposes under /proc/sys/net (dotted fnmatch
+ * patterns): the TCP Fast Open server keys, the NIC receive-side-scaling
+ * hash key, the IPv6 stable-privacy address secret per interface, and the
+ * multipath routing hash seed. Each lets whoever reads it forge cookies,
+ * predict addresses or steer flows into one queue or path.
+ */
+static const char *const sysctl_secrets[] = {
+    "net.ipv4.tcp_fastopen_key",
+    "net.core.netdev_rss_key",
+    "net.ipv6.conf.*.stable_secret",
+    "net.ipv4.fib_multipath_hash_seed",
 };
 
 static const struct ns_option sysctl_options[] = {
@@ -320,6 +341,30 @@ static int expand_glob(struct sysctl_state *st, int procfs_fd, const char *gpath
 	return 0;
 }
 
+static bool is_secret(const char *name)
+{
+	for (size_t i = 0; i < sizeof(sysctl_secrets) / sizeof(sysctl_secrets[0]); i++)
+		if (fnmatch(sysctl_secrets[i], name, 0) == 0)
+			return true;
+	return false;
+}
+
+/* Remove the parameters that hold key material; count them in st->withheld. */
+static void drop_secrets(struct sysctl_state *st)
+{
+	size_t keep = 0;
+
+	for (size_t i = 0; i < st->n; i++) {
+		if (is_secret(st->p[i].name)) {
+			st->withheld++;
+			param_free(&st->p[i]);
+		} else {
+			st->p[keep++] = st->p[i];
+		}
+	}
+	st->n = keep;
+}
+
 static int cmp_param(const void *a, const void *b)
 {
 	return strcmp(((const struct sysctl_param *)a)->name,
@@ -401,6 +446,8 @@ static int sysctl_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **st
 	for (size_t i = 0; exc_dotted && i < nexc; i++)
 		free(exc_dotted[i]);
 	free(exc_dotted);
+	if (!rc)
+		drop_secrets(st);
 	if (rc) {
 		if (rc == -ENOMEM)
 			ns_err_set(e, rc, "sysctl: out of memory");
@@ -583,6 +630,13 @@ static int sysctl_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, 
 	r = emit_count(w, SYSCTL_PREFIX "missing",
 		       "Number of explicitly included sysctls (not globs) that do not exist.",
 		       missing);
+	if (r && !rc)
+		rc = r;
+	r = emit_count(w, SYSCTL_PREFIX "withheld",
+		       "Number of matched sysctls not exported because they hold key material "
+		       "(TCP Fast Open keys, the RSS hash key, IPv6 stable secrets, the multipath "
+		       "hash seed).",
+		       st->withheld);
 	if (r && !rc)
 		rc = r;
 	if (rc && !msg_set)
