@@ -6,6 +6,7 @@
  * Every error is one line in ns_err and -EINVAL; main() prints it and
  * exits 2, so the daemon never starts half-configured.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,10 +36,121 @@ static int set_str(char **dst, const char *v, struct ns_err *e)
 	return *dst ? 0 : ns_err_set(e, -ENOMEM, "out of memory");
 }
 
+/* A host name as the resolver takes it: dot-separated labels of letters,
+ * digits, '-' and '_', 1..63 bytes each, at most 253 in all, one trailing
+ * dot allowed. */
+static bool valid_hostname(const char *h)
+{
+	size_t n = strlen(h), label = 0;
+
+	if (n && h[n - 1] == '.')
+		n--;
+	if (n == 0 || n > 253)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = h[i];
+
+		if (c == '.') {
+			if (label == 0 || h[i - 1] == '-')
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_'))
+			return false;
+		if (c == '-' && label == 0)
+			return false;
+		if (++label > 63)
+			return false;
+	}
+	return h[n - 1] != '-';
+}
+
+int ns_listen_addr_parse(const char *entry, struct ns_listen_addr *a, struct ns_err *e)
+{
+	const char *port_s, *why = NULL;
+	unsigned long port;
+	char *end;
+	size_t hl;
+
+	memset(a, 0, sizeof(*a));
+	if (entry[0] == '[') {
+		const char *rb = strchr(entry, ']');
+		char addr[sizeof(a->host)], *pct;
+		struct in6_addr in6;
+
+		if (!rb || rb[1] != ':')
+			goto bad;
+		hl = (size_t)(rb - entry - 1);
+		if (hl == 0 || hl >= sizeof(a->host))
+			goto bad;
+		memcpy(a->host, entry + 1, hl);
+		a->host[hl] = '\0';
+		memcpy(addr, a->host, hl + 1);
+		pct = strchr(addr, '%'); /* a zone: [fe80::1%eth0]:9868 */
+		if (pct)
+			*pct = '\0';
+		if (inet_pton(AF_INET6, addr, &in6) != 1 || (pct && !pct[1])) {
+			why = "not an IPv6 address";
+			goto bad;
+		}
+		a->literal6 = true;
+		port_s = rb + 2;
+	} else {
+		const char *colon = strrchr(entry, ':');
+
+		if (!colon)
+			goto bad;
+		if (memchr(entry, ':', (size_t)(colon - entry))) {
+			why = "an IPv6 address needs brackets";
+			goto bad;
+		}
+		hl = (size_t)(colon - entry);
+		if (hl >= sizeof(a->host))
+			goto bad;
+		memcpy(a->host, entry, hl);
+		a->host[hl] = '\0';
+		port_s = colon + 1;
+		if (hl && strspn(a->host, "0123456789.") == hl) {
+			struct in_addr in4;
+
+			/* digits and dots: a dotted-quad IPv4 address, not a name */
+			if (inet_pton(AF_INET, a->host, &in4) != 1) {
+				why = "not an IPv4 address";
+				goto bad;
+			}
+		} else if (hl && !valid_hostname(a->host)) {
+			why = "not a host name or address";
+			goto bad;
+		}
+	}
+	if (!*port_s || strspn(port_s, "0123456789") != strlen(port_s) || strlen(port_s) > 5) {
+		why = "the port is not a number";
+		goto bad;
+	}
+	port = strtoul(port_s, &end, 10);
+	if (port == 0 || port > 65535) {
+		why = "the port is not in 1..65535";
+		goto bad;
+	}
+	a->port = (unsigned)port;
+	return 0;
+bad:
+	return ns_err_set(
+	    e, -EINVAL, "flag --web.listen-address: '%s' is not host:port, :port or [v6]:port%s%s",
+	    entry, why ? ": " : "", why ? why : "");
+}
+
 static int add_listen(struct ns_config *cfg, const char *v, struct ns_err *e)
 {
-	char **l = realloc(cfg->listen, (cfg->nlisten + 1) * sizeof(char *));
+	struct ns_listen_addr a;
+	char **l;
+	int rc = ns_listen_addr_parse(v, &a, e);
 
+	if (rc)
+		return rc;
+	l = realloc(cfg->listen, (cfg->nlisten + 1) * sizeof(char *));
 	if (!l)
 		return ns_err_set(e, -ENOMEM, "out of memory");
 	cfg->listen = l;
@@ -79,7 +191,9 @@ void ns_config_usage(FILE *out)
 	    "  -h, --help                     Show this help and exit.\n"
 	    "      --version                  Show version and exit.\n"
 	    "      --web.listen-address=ADDR  Address to listen on; repeatable. ADDR is\n"
-	    "                                 host:port, :port or [v6addr]:port.\n"
+	    "                                 host:port, :port or [v6addr]:port; host is\n"
+	    "                                 an IPv4 address or a name (every address it\n"
+	    "                                 resolves to at start); port 1..65535.\n"
 	    "                                 Default \"%s\".\n"
 	    "      --web.telemetry-path=PATH  Path under which to expose metrics.\n"
 	    "                                 Default \"/metrics\".\n"
@@ -488,7 +602,15 @@ int ns_config_load(struct ns_config *cfg, int argc, char **argv, struct ns_err *
 		if (takes_value(namebuf, len)) {
 			if (eq)
 				v = eq + 1;
-			else if (i + 1 < argc)
+			else if (i + 1 < argc && strncmp(argv[i + 1], "--", 2) == 0) {
+				/* a missing value must not swallow the next flag */
+				rc = ns_err_set(
+				    e, -EINVAL,
+				    "flag --%s needs a value, got the flag '%s' (a value "
+				    "that starts with -- is written --%s=VALUE)",
+				    namebuf, argv[i + 1], namebuf);
+				break;
+			} else if (i + 1 < argc)
 				v = argv[++i];
 			else {
 				rc = ns_err_set(e, -EINVAL, "flag --%s needs a value", namebuf);

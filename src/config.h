@@ -51,6 +51,20 @@ struct ns_config {
 };
 
 /*
+ * A --web.listen-address value: "host:port", ":port" (every address) or
+ * "[v6addr]:port" (a zone as in [fe80::1%eth0]:port allowed). host is a
+ * dotted-quad IPv4 address or a host name (resolved when the daemon binds,
+ * every address it resolves to); the port is 1..65535. Returns 0, or
+ * -EINVAL with one line in @e. The one parser of listen addresses.
+ */
+struct ns_listen_addr {
+	char host[256]; /* without brackets; "" for ":port" */
+	unsigned port;
+	bool literal6; /* given as [v6addr] */
+};
+int ns_listen_addr_parse(const char *entry, struct ns_listen_addr *a, struct ns_err *e);
+
+/*
  * Parse argv (and the config file it names). Returns 0, or 1 when the
  * program should exit 0 right away (--help, --version printed), or -EINVAL
  * with one line in @e (exit status 2).

@@ -9,12 +9,14 @@ README's flag table matches --help.
 """
 import os
 import re
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from nstest import check, summary  # noqa: E402
+from nstest import check, free_port, stop, summary  # noqa: E402
 
 daemon, src, fixtures = sys.argv[1], sys.argv[2], sys.argv[3]
 
@@ -40,6 +42,84 @@ for args, needle in [
     p = run(*args)
     check("%s: exit 2 with one line naming the problem" % " ".join(args),
           one_line_error(p, needle), "rc=%d stderr=%r" % (p.returncode, p.stderr))
+
+# A value-taking flag whose value is missing must not swallow the next flag
+# (that once started the daemon on :9868 instead of checking the config).
+for args in (["--collector.netdev.device-include", "--check-config"],
+             ["--web.listen-address", "--check-config"],
+             ["--config.file", "--once"],
+             ["--check-config", "--log.level", "--log.format=json"]):
+    p = run(*args, timeout=10)
+    check("%s: the missing value is refused (exit 2, one line naming both flags)" % " ".join(args),
+          one_line_error(p, "flag %s needs a value, got the flag '" % args[-2]) and
+          args[-1] in p.stderr and "%s=" % args[-2] in p.stderr,
+          "rc=%d stderr=%r" % (p.returncode, p.stderr))
+# A value that really starts with -- is given with '='; a separate value that
+# only contains or starts with a single '-' is still a value.
+p = run("--collector.netdev.device-include=--x", "--check-config")
+check("--flag=--VALUE still accepted", p.returncode == 0 and p.stdout.strip() == "configuration OK",
+      p.stdout + p.stderr)
+p = run("--collector.netdev.device-include", "-x", "--check-config")
+check("--flag -VALUE (one dash) still taken as the value",
+      p.returncode == 0 and p.stdout.strip() == "configuration OK", p.stdout + p.stderr)
+p = run("--collector.netdev.device-include", "(", "--check-config")
+check("--flag VALUE: the separate value is still parsed (a bad regex is refused)",
+      one_line_error(p, "bad regex"), p.stderr)
+
+# Listen addresses are validated with the configuration, so --check-config
+# refuses what the start would fail on.
+for addr, why in [("999.1.1.1:19410", "not an IPv4 address"),
+                  ("127.1:9868", "not an IPv4 address"),
+                  (":99999", "not in 1..65535"),
+                  (":0", "not in 1..65535"),
+                  ("localhost:0", "not in 1..65535"),
+                  (":", "not a number"),
+                  (":+80", "not a number"),
+                  ("127.0.0.1", "not host:port"),
+                  ("[::1", "not host:port"),
+                  ("[::1]", "not host:port"),
+                  ("[::1]9868", "not host:port"),
+                  ("[]:9868", "not host:port"),
+                  ("[127.0.0.1]:9868", "not an IPv6 address"),
+                  ("[fe80::1%]:9868", "not an IPv6 address"),
+                  ("::1:9868", "IPv6 address needs brackets"),
+                  ("bad host:9868", "not a host name"),
+                  ("-lead:9868", "not a host name"),
+                  ("a..b:9868", "not a host name"),
+                  ("x" * 64 + ".example:9868", "not a host name"),
+                  ("h\u00e9te:9868", "not a host name")]:
+    for extra in (["--check-config"], ["--once", "--collector.disable-defaults"]):
+        p = run("--web.listen-address=" + addr, *extra, timeout=10)
+        check("listen address %r with %s: exit 2, one line naming it (%s)" % (addr, extra[0], why),
+              one_line_error(p, "flag --web.listen-address: '%s'" % addr) and why in p.stderr,
+              "rc=%d stderr=%r" % (p.returncode, p.stderr))
+for addr in (":9868", "127.0.0.1:1", "0.0.0.0:65535", "localhost:9868", "host-1.example.org.:80",
+             "[::1]:9868", "[::]:9868", "[fe80::1%lo]:9868", "[::ffff:127.0.0.1]:9868"):
+    p = run("--web.listen-address=" + addr, "--check-config")
+    check("listen address %r accepted by --check-config" % addr,
+          p.returncode == 0 and p.stdout.strip() == "configuration OK", p.stdout + p.stderr)
+# A name is resolved when the daemon binds, as before: localhost binds.
+port = free_port()
+p = subprocess.Popen([daemon, "--web.listen-address=localhost:%d" % port, "--path.procfs=" +
+                      os.path.join(fixtures, "proc", "golden"), "--path.sysfs=" +
+                      os.path.join(fixtures, "sys", "golden"), "--collector.disable-defaults",
+                      "--collector.snmp"], stdin=subprocess.DEVNULL,
+                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+try:
+    bound = False
+    for _ in range(100):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                bound = True
+                break
+        except OSError:
+            if p.poll() is not None:
+                break
+            time.sleep(0.05)
+    check("a host name (localhost) is resolved and bound at start", bound,
+          p.stderr.read() if p.poll() is not None else "")
+finally:
+    stop(p)
 
 # Option values that only a collector's init() can judge are still
 # configuration errors: the daemon must not start half-configured.
