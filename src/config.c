@@ -580,8 +580,15 @@ int ns_config_load(struct ns_config *cfg, int argc, char **argv, struct ns_err *
 			goto out;
 		}
 		if (strcmp(a, "--version") == 0) {
-			printf("netstack_exporter version %s (revision %s, %s)\n", NS_VERSION,
-			       NS_REVISION, NS_COMPILER);
+			/* Prometheus' layout (fleet tooling parses it); the
+			 * compiler stands where Go programs give their Go version. */
+			printf("netstack_exporter, version %s (branch: %s, revision: %s)\n"
+			       "  build user:       %s\n"
+			       "  build date:       %s\n"
+			       "  compiler:         %s\n"
+			       "  platform:         %s\n",
+			       NS_VERSION, NS_BRANCH, NS_REVISION, NS_BUILD_USER, NS_BUILD_DATE,
+			       NS_COMPILER, NS_PLATFORM);
 			rc = 1;
 			goto out;
 		}

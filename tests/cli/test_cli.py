@@ -146,10 +146,57 @@ p = run("--config.file=" + os.path.join(src, "config", "netstack_exporter.yml"),
 check("--check-config accepts config/netstack_exporter.yml",
       p.returncode == 0 and p.stdout.strip() == "configuration OK", p.stdout + p.stderr)
 
+# --version in Prometheus' layout (prometheus/common's version.Print), so the
+# regexes fleet tooling runs on exporters' --version work on ours.
 p = run("--version")
-check("--version prints the version",
-      p.returncode == 0 and re.match(r"netstack_exporter version \d+\.\d+\.\d+ ", p.stdout),
-      p.stdout)
+vout = p.stdout
+vlines = vout.splitlines()
+project_version = re.search(r"version: '([^']+)'", open(os.path.join(src, "meson.build")).read())[1]
+first = re.match(r"^(?P<program>[^,\s]+), version (?P<version>\S+) "
+                 r"\(branch: (?P<branch>[^,\s]+), revision: (?P<revision>[^)\s]+)\)$",
+                 vlines[0] if vlines else "")
+check("--version: exit 0, stdout only", p.returncode == 0 and not p.stderr, p.stderr)
+check("--version: first line 'PROGRAM, version V (branch: B, revision: R)'",
+      first and first["program"] == "netstack_exporter" and first["version"] == project_version
+      and re.fullmatch(r"[0-9a-f]{7,40}|unknown", first["revision"]), vout)
+# The forms seen in deployment tooling: a facter regex, and Ansible's
+# stdout_lines[0].split(" ")[2].
+check("--version: the facter-style regex finds the version",
+      (re.match(r"^netstack_exporter, version (\d+\.\d+\.\d+).*$", vout, re.M) or [0, 0])[1]
+      == project_version, vout)
+check("--version: the first line's third word is the version",
+      vlines and vlines[0].split(" ")[2] == project_version, vout)
+fields = {}
+for line in vlines[1:]:
+    m = re.fullmatch(r"  ([a-z][a-z ]*):( +)(\S.*)", line)
+    if m and len("  " + m[1] + ":" + m[2]) == 20:  # values aligned at column 20
+        fields[m[1]] = m[3]
+    else:
+        fields.setdefault("?", line)
+check("--version: every further line is '  key:' with the value at column 20",
+      "?" not in fields and len(fields) == len(vlines) - 1, vout)
+check("--version: build user, build date (YYYYMMDD-HH:MM:SS), compiler, platform (os/arch)",
+      set(fields) == {"build user", "build date", "compiler", "platform"}
+      and re.fullmatch(r"\S+", fields.get("build user", ""))
+      and re.fullmatch(r"\d{8}-\d\d:\d\d:\d\d", fields.get("build date", ""))
+      and re.fullmatch(r"(gcc|clang) \d+(\.\d+)*", fields.get("compiler", ""))
+      and re.fullmatch(r"linux/[a-z0-9]+", fields.get("platform", "")), fields)
+# The build facts come from scripts/build-info at configure time: with
+# SOURCE_DATE_EPOCH (reproducible builds) they do not depend on who builds
+# when and where.
+binfo = os.path.join(src, "scripts", "build-info")
+outs = []
+for user, when in (("alice", 0), ("bob", 1.1)):
+    time.sleep(when)
+    env = dict(os.environ, SOURCE_DATE_EPOCH="1700000000", USER=user, LOGNAME=user)
+    env.pop("NS_BUILD_USER", None)
+    outs.append(subprocess.run(["sh", binfo, src], capture_output=True, text=True, env=env).stdout)
+check("build-info with SOURCE_DATE_EPOCH: the same facts from two builds, the date is the epoch's",
+      outs[0] == outs[1] and outs[0].splitlines()[1:] == ["unknown", "20231114-22:13:20"], outs)
+env = dict(os.environ, SOURCE_DATE_EPOCH="1700000000", NS_BUILD_USER="pkg builder <x@y>")
+bl = subprocess.run(["sh", binfo, src], capture_output=True, text=True, env=env).stdout.splitlines()
+check("build-info: NS_BUILD_USER names the builder, made safe for the one-line form",
+      len(bl) == 3 and bl[1] == "pkg_builder__x@y_", bl)
 
 p = run("--help")
 check("--help exits 0 with usage", p.returncode == 0 and "--web.listen-address" in p.stdout)
