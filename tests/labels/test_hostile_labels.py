@@ -34,6 +34,10 @@ Two layers:
       tcp, udp.
 tcp and udp label sockets by address and port (formatted by inet_ntop)
 and never by a name: they are run for the whole exposition to parse.
+snmp, sockstat, softnet and conntrack label with fixed tables and numbers
+only (snmp's field names, which the kernel defines, become metric names).
+A new collector that exports names others chose (nftables set names and
+comments, cgroup paths) adds its replay or fixture values to layer (a).
 """
 import os
 import re
