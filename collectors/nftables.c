@@ -1248,7 +1248,7 @@ static const struct ns_option nft_options[] = {
     {"chain-series-max", NS_OPT_UINT, "1000",
      "At most this many regular chains in netstack_nftables_chain_rules (base chains are "
      "always shown); the rest are counted in netstack_nftables_chain_series_overflow."},
-    {"set-elements-max", NS_OPT_UINT, "262144",
+    {"set-elements-max", NS_OPT_UINT, "65536",
      "Count the elements of each named set up to this many (a dump of its elements per "
      "scrape, see docs/METRICS.md for the cost); 0 = do not count."},
     {NULL, 0, NULL, NULL},
