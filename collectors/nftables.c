@@ -146,7 +146,7 @@ struct nft_state {
 	uint64_t overflow_mark;
 
 	/* the set whose elements are being counted */
-	const struct nft_set *cur_set;
+	struct nft_set *cur_set; /* points into sets, which do not move during the element dumps */
 	uint8_t cur_family;
 	struct ns_labelset ls;
 	int cb_err; /* an allocation failure inside a callback */
@@ -684,7 +684,7 @@ static int nft_elem_cb(const struct nlmsghdr *nlh, void *data)
 	const struct nlattr *tb[NFTA_SET_ELEM_LIST_MAX + 1], *e;
 	struct nft_state *st = data;
 	const struct nfgenmsg *g = nft_msg(nlh, NFT_MSG_NEWSETELEM, tb, NFTA_SET_ELEM_LIST_MAX);
-	struct nft_set *s = (struct nft_set *)st->cur_set;
+	struct nft_set *s = st->cur_set;
 	const struct nft_table *t = NFT_AT(st, tables, struct nft_table, s->table);
 
 	/* In replay every set's dump reads one file: keep this set's messages. */
@@ -718,7 +718,7 @@ static int nft_elem_cb(const struct nlmsghdr *nlh, void *data)
 static void nft_elem_reset(void *data)
 {
 	struct nft_state *st = data;
-	struct nft_set *s = (struct nft_set *)st->cur_set;
+	struct nft_set *s = st->cur_set;
 
 	s->nelems = 0;
 	s->truncated = false;
@@ -842,7 +842,7 @@ static int nft_read_elements(struct ns_nl *nl, struct nft_state *st, struct ns_e
 	int rc = 0;
 
 	for (size_t i = 0; !rc && i < st->sets.n; i++) {
-		const struct nft_set *s = NFT_AT(st, sets, struct nft_set, i);
+		struct nft_set *s = NFT_AT(st, sets, struct nft_set, i);
 		const struct nft_table *t = NFT_AT(st, tables, struct nft_table, s->table);
 		struct nlmsghdr *nlh = nft_request(nl, NFT_MSG_GETSETELEM, t->family, NLM_F_DUMP);
 
