@@ -4,7 +4,7 @@
 #   scripts/deps.sh --test  also everything the test suite uses
 #   scripts/deps.sh --bench also the peer the benchmarks compare with
 set -eu
-BUILD="meson ninja-build gcc pkg-config libmicrohttpd-dev libmnl-dev libsystemd-dev zlib1g-dev libyaml-dev libnetfilter-conntrack-dev libgnutls28-dev libcap-dev libcrypt-dev"
+BUILD="meson ninja-build gcc pkg-config libmicrohttpd-dev libmnl-dev libsystemd-dev zlib1g-dev libyaml-dev libnetfilter-conntrack-dev libnftnl-dev libgnutls28-dev libcap-dev libcrypt-dev"
 TEST="libcmocka-dev clang-format clang libclang-rt-14-dev prometheus python3-prometheus-client python3-yaml curl iproute2 nftables conntrack ethtool valgrind procps libcap2-bin apache2-utils openssl systemd"
 BENCH="prometheus-node-exporter"
 pkgs=$BUILD

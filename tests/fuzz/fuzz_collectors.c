@@ -28,7 +28,7 @@
 #include "opts.h"
 #include "writer.h"
 
-#define MAX_FILES 4
+#define MAX_FILES 8
 
 struct target {
 	const char *collector;
@@ -44,6 +44,9 @@ static const struct target targets[] = {
     {"snmp", {"proc/net/snmp", "proc/net/netstat", "proc/net/snmp6"}},
     {"sockstat", {"proc/net/sockstat", "proc/net/sockstat6"}},
     {"softnet", {"proc/net/softnet_stat", "sys/devices/system/cpu/online"}},
+    {"nftables",
+     {"nl/12-2576.nl", "nl/12-2561.nl", "nl/12-2564.nl", "nl/12-2567.nl", "nl/12-2570.nl",
+      "nl/12-2579.nl", "nl/12-2573.nl"}},
 };
 #define NTARGETS (sizeof(targets) / sizeof(targets[0]))
 

@@ -17,7 +17,7 @@ import struct
 import sys
 
 # The order of targets[] in fuzz_collectors.c.
-NETDEV, QDISC, TCP, UDP, CONNTRACK, SNMP, SOCKSTAT, SOFTNET = range(8)
+NETDEV, QDISC, TCP, UDP, CONNTRACK, SNMP, SOCKSTAT, SOFTNET, NFTABLES = range(9)
 
 
 def read(path):
@@ -91,6 +91,9 @@ def main():
     for d in sorted(glob.glob(os.path.join(fx, "conntrack", "replay-*"))):
         seeds.append(seed(CONNTRACK, [read(os.path.join(d, n)) for n in
                                       ("12-257.nl", "12-260.nl", "12-261.nl", "12-515.nl")]))
+    for d in sorted(glob.glob(os.path.join(fx, "nftables", "replay-*"))):
+        seeds.append(seed(NFTABLES, [read(os.path.join(d, "12-%d.nl" % t)) for t in
+                                     (2576, 2561, 2564, 2567, 2570, 2579, 2573)]))
     for d in sorted(glob.glob(os.path.join(fx, "proc", "*"))):
         net = os.path.join(d, "net")
         seeds.append(seed(SNMP, [read(os.path.join(net, n)) for n in ("snmp", "netstat", "snmp6")]))
