@@ -1,11 +1,12 @@
 #!/bin/sh
 # Install the Debian 12 packages netstack_exporter needs.
 #   scripts/deps.sh         build and run the daemon
-#   scripts/deps.sh --test  also everything the test suite uses
+#   scripts/deps.sh --test  also everything the test suite uses (with the
+#                           Debian packaging tools the package suite uses)
 #   scripts/deps.sh --bench also the peer the benchmarks compare with
 set -eu
 BUILD="meson ninja-build gcc pkg-config libmicrohttpd-dev libmnl-dev libsystemd-dev zlib1g-dev libyaml-dev libnetfilter-conntrack-dev libnftnl-dev libgnutls28-dev libcap-dev libcrypt-dev"
-TEST="libcmocka-dev clang-format clang libclang-rt-14-dev prometheus python3-prometheus-client python3-yaml curl iproute2 nftables conntrack ethtool valgrind procps libcap2-bin apache2-utils openssl systemd"
+TEST="libcmocka-dev clang-format clang libclang-rt-14-dev prometheus python3-prometheus-client python3-yaml curl iproute2 nftables conntrack ethtool valgrind procps libcap2-bin apache2-utils openssl systemd help2man debhelper devscripts lintian dpkg-dev fakeroot man-db"
 BENCH="prometheus-node-exporter"
 pkgs=$BUILD
 [ "${1:-}" = "--test" ] && pkgs="$BUILD $TEST"

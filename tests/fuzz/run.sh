@@ -52,7 +52,7 @@ fi
 
 echo "== configure (clang, libFuzzer, address,undefined) in $BUILD"
 if ! CC=clang meson setup "$BUILD/b" "$SRC" -Dfuzz=true -Db_sanitize=address,undefined \
-	-Db_lundef=false >"$BUILD/setup.log" 2>&1; then
+	-Db_lundef=false -Dwerror=true >"$BUILD/setup.log" 2>&1; then
 	tail -n 30 "$BUILD/setup.log"
 	echo "FAIL: meson setup failed"
 	exit 1

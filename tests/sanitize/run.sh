@@ -33,7 +33,7 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 echo "== configure (address,undefined) in $BUILD"
-if ! meson setup "$BUILD" "$SRC" -Db_sanitize=address,undefined -Db_lundef=false \
+if ! meson setup "$BUILD" "$SRC" -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=true \
 	-Dbuildtype=debug >"$BUILD.setup.log" 2>&1; then
 	tail -n 30 "$BUILD.setup.log"
 	rm -f "$BUILD.setup.log"

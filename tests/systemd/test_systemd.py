@@ -110,6 +110,7 @@ def prepare_units(units_dir, exe, tmp):
         text = read_file(os.path.join(units_dir, name))
         # The source has @bindir@ for meson; point ExecStart at the built daemon.
         text = re.sub(r"^ExecStart=\S+", f"ExecStart={exe}", text, flags=re.M)
+        text = text.replace("@sysconfdir@", "/etc")
         path = os.path.join(tmp, name)
         with open(path, "w") as f:
             f.write(text)
@@ -132,9 +133,15 @@ def test_units(units_dir, exe):
         return
     with tempfile.TemporaryDirectory() as tmp:
         u = prepare_units(units_dir, exe, tmp)
+        # verify runs man(1) on Documentation=man:netstack_exporter(1): the built page.
+        os.makedirs(os.path.join(tmp, "man", "man1"))
+        page = os.path.join(os.path.dirname(exe), "netstack_exporter.1")
+        if os.path.exists(page):
+            shutil.copy(page, os.path.join(tmp, "man", "man1"))
+        env = dict(os.environ, MANPATH=os.path.join(tmp, "man"))
         for name, path in u.items():
             r = subprocess.run(["systemd-analyze", "verify", path], capture_output=True,
-                               text=True, timeout=60, cwd=tmp)
+                               text=True, timeout=60, cwd=tmp, env=env)
             check(f"systemd-analyze verify {name}: clean",
                   r.returncode == 0 and r.stderr.strip() == "", f"rc {r.returncode}: {r.stderr}")
         score, label = exposure(u["netstack_exporter.service"])

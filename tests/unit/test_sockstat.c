@@ -58,8 +58,9 @@ static long long value_of(const char *text, const char *series)
 static void assert_sample(const char *text, const char *name, long long v)
 {
 	char line[256];
+	int n = snprintf(line, sizeof(line), "%s %lld", name, v);
 
-	snprintf(line, sizeof(line), "%s %lld", name, v);
+	assert_true(n > 0 && (size_t)n < sizeof(line));
 	tu_assert_line(text, line);
 }
 
