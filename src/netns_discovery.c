@@ -13,6 +13,7 @@
 
 #include "netns_discovery.h"
 #include "procfs.h"
+#include "writer.h"
 
 /* One sighting of a namespace: a /run/netns entry or a process. */
 struct sighting {
@@ -437,6 +438,10 @@ static int diff(struct ns_discovery *d)
 				nw->attr = o->attr;
 			else if (!nw->self)
 				attribute(d, nw);
+			if (same) {
+				nw->enter_failures = o->enter_failures;
+				nw->collect_failures = o->collect_failures;
+			}
 			if (!same) {
 				const struct ns_netns **a = vec_push(&d->appeared);
 
@@ -584,4 +589,74 @@ int ns_discovery_open(const struct ns_discovery *d, const struct ns_netns *ns, s
 				  ns->label, path);
 	}
 	return fd;
+}
+
+void ns_discovery_count_failure(struct ns_discovery *d, uint64_t dev, uint64_t ino, bool entering)
+{
+	struct ns_netns *ns = (struct ns_netns *)find_in(&d->cur, dev, ino);
+
+	if (ns && entering)
+		ns->enter_failures++;
+	else if (ns)
+		ns->collect_failures++;
+}
+
+int ns_discovery_emit(const struct ns_discovery *d, struct ns_writer *w)
+{
+	struct ns_family *fi, *fe, *fc, *f;
+	int rc = 0;
+
+	fi =
+	    ns_family(w, "netstack_netns_info",
+		      "A network namespace collected: its netns label (\"\" for the daemon's own), "
+		      "nsfs inode, and the Kubernetes pod UID, container ID and comm of one member "
+		      "process (\"\" when unknown). Value 1.",
+		      NS_INFO, NULL);
+	fe = ns_family(w, "netstack_netns_enter_failures_total",
+		       "Times a namespace could not be opened or entered.", NS_COUNTER, NULL);
+	fc = ns_family(w, "netstack_netns_collect_failures_total",
+		       "Collections that failed inside a namespace (all collectors).", NS_COUNTER,
+		       NULL);
+	if (!fi || !fe || !fc)
+		return -EINVAL;
+	for (size_t i = 0; i < d->cur.n; i++) {
+		const struct ns_netns *ns = AT(d->cur, struct ns_netns, i);
+
+		rc = rc ? rc
+			: ns_sample_u64(w, fi,
+					NS_LABELS({"netns", ns->label}, {"inode", ns->inode},
+						  {"pod_uid", ns->attr.pod_uid},
+						  {"container_id", ns->attr.container_id},
+						  {"comm", ns->attr.comm}),
+					1);
+		rc = rc ? rc
+			: ns_sample_u64(w, fe, NS_LABELS({"netns", ns->label}), ns->enter_failures);
+		rc = rc ? rc
+			: ns_sample_u64(w, fc, NS_LABELS({"netns", ns->label}),
+					ns->collect_failures);
+	}
+	f = ns_family(w, "netstack_netns_namespaces",
+		      "Network namespaces collected, the daemon's own included.", NS_GAUGE, NULL);
+	rc = rc ? rc : f ? ns_sample_u64(w, f, NS_NOLABELS, d->cur.n) : -EINVAL;
+	f = ns_family(w, "netstack_netns_over_max",
+		      "Namespaces found but not collected in the last discovery: over --netns.max.",
+		      NS_GAUGE, NULL);
+	rc = rc ? rc : f ? ns_sample_u64(w, f, NS_NOLABELS, d->stats.over_max) : -EINVAL;
+	f = ns_family(
+	    w, "netstack_netns_filtered",
+	    "Namespaces left out by --netns.include/--netns.exclude in the last discovery.",
+	    NS_GAUGE, NULL);
+	rc = rc ? rc : f ? ns_sample_u64(w, f, NS_NOLABELS, d->stats.filtered) : -EINVAL;
+	f = ns_family(w, "netstack_netns_unreadable_processes",
+		      "Processes whose network namespace could not be read in the last discovery "
+		      "(EACCES: CAP_SYS_PTRACE missing).",
+		      NS_GAUGE, NULL);
+	rc = rc ? rc : f ? ns_sample_u64(w, f, NS_NOLABELS, d->stats.unreadable) : -EINVAL;
+	f = ns_family(w, "netstack_netns_discovery_runs_total", "Namespace discovery runs.",
+		      NS_COUNTER, NULL);
+	rc = rc ? rc : f ? ns_sample_u64(w, f, NS_NOLABELS, d->stats.runs) : -EINVAL;
+	f = ns_family(w, "netstack_netns_discovery_duration_seconds",
+		      "Time the last namespace discovery run took.", NS_GAUGE, "seconds");
+	rc = rc ? rc : f ? ns_sample_f64(w, f, NS_NOLABELS, d->stats.last_duration_s) : -EINVAL;
+	return rc;
 }

@@ -78,6 +78,9 @@ struct ns_netns {
 	bool self;			   /* the daemon's own namespace */
 	pid_t pid;			   /* a member process, 0 if none was seen */
 	struct ns_attribution attr;	   /* from pid, all "" if none */
+	/* Counted by the engine, kept while the namespace stays listed. */
+	uint64_t enter_failures;   /* opening or entering it failed */
+	uint64_t collect_failures; /* a collector failed inside it */
 };
 
 struct ns_discovery_stats {
@@ -134,6 +137,26 @@ const struct ns_discovery_stats *ns_discovery_stats(const struct ns_discovery *d
  * (dev, ino). -ESTALE if it is no longer what discovery saw, -errno otherwise.
  */
 int ns_discovery_open(const struct ns_discovery *d, const struct ns_netns *ns, struct ns_err *e);
+
+/*
+ * Count a failure against the listed namespace (dev, ino): @entering, the
+ * namespace could not be opened or entered; else a collector failed in it.
+ * Ignored if the namespace is not listed.
+ */
+void ns_discovery_count_failure(struct ns_discovery *d, uint64_t dev, uint64_t ino, bool entering);
+
+/*
+ * The namespace metrics, into @w (whose constant labels must be none):
+ *   netstack_netns_info{netns, inode, pod_uid, container_id, comm} 1 per
+ *     listed namespace (netns="" for the daemon's own);
+ *   netstack_netns_enter_failures_total{netns}, _collect_failures_total{netns};
+ *   netstack_netns_namespaces (listed), _over_max, _filtered (left out by
+ *     the last run), _unreadable_processes (whose ns/net could not be read);
+ *   netstack_netns_discovery_runs_total, _discovery_duration_seconds.
+ * Returns 0 or the first writer error.
+ */
+struct ns_writer;
+int ns_discovery_emit(const struct ns_discovery *d, struct ns_writer *w);
 
 /* Parse a --netns.sources list ("named,processes", "" = none) into NS_NETNS_SRC_* bits. */
 int ns_netns_parse_sources(const char *s, unsigned *out, struct ns_err *e);

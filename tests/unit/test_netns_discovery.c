@@ -14,6 +14,7 @@
 
 #include "netns_discovery.h"
 #include "testutil.h"
+#include "writer.h"
 
 #define UID1 "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0"
 #define UID2 "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
@@ -486,6 +487,63 @@ static void test_stale_open(void **st)
 	tree_free(&t);
 }
 
+static void test_emit(void **st)
+{
+	struct ns_discovery *d =
+	    make(proc_v2, run_v2, NS_NETNS_SRC_NAMED | NS_NETNS_SRC_PROCESSES, NULL, "blue", 512);
+	struct ns_writer *w = ns_writer_new();
+	struct ns_buf out = NS_BUF_INIT;
+	const struct ns_netns *ns;
+	char line[512];
+
+	run(d);
+	ns = must(d, "a-pod-alias");
+	ns_discovery_count_failure(d, ns->dev, ns->ino, true);
+	ns_discovery_count_failure(d, ns->dev, ns->ino, false);
+	ns_discovery_count_failure(d, ns->dev, ns->ino, false);
+	run(d); /* the counts stay with the namespace */
+	assert_int_equal(ns_discovery_emit(d, w), 0);
+	assert_int_equal(ns_writer_render(w, NS_FMT_TEXT, &out), 0);
+	snprintf(line, sizeof(line),
+		 "netstack_netns_info{netns=\"a-pod-alias\",inode=\"%s\",pod_uid=\"" UID1
+		 "\",container_id=\"" C1 "\",comm=\"pause\"} 1",
+		 ns->inode);
+	tu_assert_line(out.data, line);
+	snprintf(line, sizeof(line),
+		 "netstack_netns_info{netns=\"\",inode=\"%s\",pod_uid=\"\",container_id=\"\","
+		 "comm=\"\"} 1",
+		 inode_label(nsdir_v2, "host") + 6);
+	tu_assert_line(out.data, line);
+	ns = must(d, inode_label(nsdir_v2, "hostile"));
+	snprintf(line, sizeof(line),
+		 "netstack_netns_info{netns=\"%s\",inode=\"%s\",pod_uid=\"\",container_id=\"" C4
+		 "\",comm=\"a\\\"b\\\\c?d\xef\xbf\xbd\xef\xbf\xbd"
+		 "efghij\"} 1",
+		 ns->label, ns->inode);
+	tu_assert_line(out.data, line);
+	tu_assert_line(out.data, "netstack_netns_enter_failures_total{netns=\"a-pod-alias\"} 1");
+	tu_assert_line(out.data, "netstack_netns_collect_failures_total{netns=\"a-pod-alias\"} 2");
+	tu_assert_line(out.data, "netstack_netns_collect_failures_total{netns=\"\"} 0");
+	tu_assert_line(out.data, "netstack_netns_namespaces 7");
+	tu_assert_line(out.data, "netstack_netns_over_max 0");
+	tu_assert_line(out.data, "netstack_netns_filtered 1");
+	tu_assert_line(out.data, "netstack_netns_discovery_runs_total 2");
+	assert_int_equal(ns_writer_duplicates(w), 0);
+	ns_discovery_free(d);
+
+	d = make(proc_v2, run_v2, NS_NETNS_SRC_NAMED | NS_NETNS_SRC_PROCESSES, NULL, NULL, 1);
+	run(d);
+	ns_writer_reset(w);
+	ns_buf_reset(&out);
+	assert_int_equal(ns_discovery_emit(d, w), 0);
+	assert_int_equal(ns_writer_render(w, NS_FMT_TEXT, &out), 0);
+	tu_assert_line(out.data, "netstack_netns_namespaces 2");
+	tu_assert_line(out.data, "netstack_netns_over_max 6");
+	ns_writer_free(w);
+	ns_buf_free(&out);
+	ns_discovery_free(d);
+}
+
 static void test_parse_sources(void **st)
 {
 	struct ns_err e = {{0}};
@@ -504,9 +562,13 @@ static void test_parse_sources(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_both_sources),      cmocka_unit_test(test_sources),
-	    cmocka_unit_test(test_filters_and_cap),   cmocka_unit_test(test_diff),
-	    cmocka_unit_test(test_interval_and_open), cmocka_unit_test(test_stale_open),
+	    cmocka_unit_test(test_both_sources),
+	    cmocka_unit_test(test_sources),
+	    cmocka_unit_test(test_filters_and_cap),
+	    cmocka_unit_test(test_diff),
+	    cmocka_unit_test(test_interval_and_open),
+	    cmocka_unit_test(test_stale_open),
+	    cmocka_unit_test(test_emit),
 	    cmocka_unit_test(test_parse_sources),
 	};
 
