@@ -95,7 +95,7 @@ int ns_netns_parse_sources(const char *s, unsigned *out, struct ns_err *e)
 			bits |= NS_NETNS_SRC_PROCESSES;
 		else if (n)
 			return ns_err_set(e, -EINVAL,
-					  "netns sources: '%.*s' is not named or processes",
+					  "netns.sources: '%.*s' is not named or processes",
 					  (int)(n > 64 ? 64 : n), s);
 		s += n + (s[n] == ',');
 	}

@@ -3,7 +3,7 @@
 """
 Network namespace discovery and per-namespace contexts on the real kernel.
 
-Usage: test_netns_discovery.py <path-to-netns_probe>
+Usage: test_netns_discovery.py <path-to-netns_probe> <path-to-netstack_exporter>
 
 Builds three namespaces: two named (ip netns add) and one unnamed, held by a
 sleeping process (unshare --net sleep). Each gets its own veth pair, its
@@ -21,7 +21,12 @@ on its loopback. Then, from the host namespace:
     that namespace, and the kept files read the same from the host thread;
   * discovery: named namespaces by name, the unnamed one as inode:N with the
     sleeping process as member (comm "sleep"), the host's own once, and the
-    sources selectable.
+    sources selectable;
+  * the daemon with --netns.sources: every namespace's series carry its
+    netns label with its own values, the host's carry none, the exposition
+    parses, netstack_netns_info attributes the unnamed one to "sleep", and a
+    namespace deleted while the daemon runs is gone from the scrape after
+    the next rediscovery, while every scrape succeeds.
 
 Exit status: 0 all passed, 1 some check failed, 77 skipped (not root).
 The namespaces are named netnsd-PID-x and deleted on every exit.
@@ -32,6 +37,9 @@ import shutil
 import subprocess
 import sys
 import time
+import urllib.request
+
+from prometheus_client.parser import text_string_to_metric_families
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import nstest  # noqa: E402
@@ -72,8 +80,82 @@ def proc_net_dev(text):
     return devs
 
 
+def samples(text):
+    """{(name, frozenset(labels.items())): value} of an exposition, parsed by prometheus_client."""
+    out = {}
+    for fam in text_string_to_metric_families(text):
+        for smp in fam.samples:
+            out[(smp.name, frozenset(smp.labels.items()))] = smp.value
+    return out
+
+
+def daemon_checks(exporter, spaces, sleeper, host_fin):
+    c_ino = str(os.stat(spaces[2].path).st_ino)
+    labels = {NAMED[0]: spaces[0], NAMED[1]: spaces[1], "inode:" + c_ino: spaces[2]}
+    include = "^(netnsd-%d-|inode:%s$)" % (PID, c_ino)
+    args = ["--collector.disable-defaults", "--collector.netdev", "--collector.sysctl",
+            "--netns.sources=named,processes", "--netns.include=" + include]
+    p = subprocess.run([exporter, "--once"] + args, capture_output=True, text=True, timeout=60)
+    check("daemon --once with --netns.sources exits 0", p.returncode == 0, p.stderr)
+    try:
+        got = samples(p.stdout)
+    except Exception as exc:  # noqa: BLE001 - any parse error is the failure
+        check("the exposition parses (prometheus_client)", False, exc)
+        return
+    check("the exposition parses (prometheus_client)", True)
+    fin = "netstack_sysctl_net_ipv4_tcp_fin_timeout"
+    check("the host's series carry no netns label",
+          got.get((fin, frozenset())) == float(host_fin), got.get((fin, frozenset())))
+    for label, ns in labels.items():
+        check("%s: tcp_fin_timeout %d" % (label, 21 + ns.index),
+              got.get((fin, frozenset({("netns", label)}))) == 21 + ns.index)
+        lo = proc_net_dev(ns.sh("cat", "/proc/net/dev"))["lo"]
+        key = ("netstack_netdev_receive_bytes_total",
+               frozenset({("netns", label), ("device", "lo")}))
+        check("%s: lo receive bytes %s" % (label, lo[0]), got.get(key) == float(lo[0]),
+              got.get(key))
+        info = [k for k in got if k[0] == "netstack_netns_info" and ("netns", label) in k[1]]
+        check("%s: one netstack_netns_info" % label, len(info) == 1, info)
+    info = dict(next(k[1] for k in got if k[0] == "netstack_netns_info"
+                     and ("netns", "inode:" + c_ino) in k[1]))
+    check("the unnamed one: inode and comm in netstack_netns_info",
+          info.get("inode") == c_ino and info.get("comm") == "sleep", info)
+    check("every collector succeeded",
+          all(v == 1 for k, v in got.items() if k[0] == "netstack_scrape_collector_success"))
+    check("netstack_netns_namespaces: the host's and the 3 included",
+          got.get(("netstack_netns_namespaces", frozenset())) == 4,
+          got.get(("netstack_netns_namespaces", frozenset())))
+
+    # a namespace deleted while the daemon runs
+    port = nstest.free_port()
+    d = subprocess.Popen([exporter, "--web.listen-address=127.0.0.1:%d" % port,
+                          "--netns.rediscover-interval=1"] + args,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        def scrape():
+            for _ in range(50):
+                try:
+                    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port,
+                                                timeout=10) as r:
+                        return r.status, r.read().decode()
+                except OSError:
+                    time.sleep(0.1)
+            return None, ""
+        status, before = scrape()
+        check("daemon: the scrape has series of %s" % NAMED[1],
+              status == 200 and 'netns="%s"' % NAMED[1] in before, status)
+        run(["ip", "netns", "del", NAMED[1]])
+        time.sleep(1.2)
+        status, after = scrape()
+        check("daemon: the scrape after the next rediscovery succeeds, without %s" % NAMED[1],
+              status == 200 and 'netns="%s"' % NAMED[1] not in after
+              and 'netns="%s"' % NAMED[0] in after, status)
+    finally:
+        nstest.stop(d)
+
+
 def main():
-    probe = sys.argv[1]
+    probe, exporter = sys.argv[1], sys.argv[2]
     if os.geteuid() != 0:
         skip_all("needs root (setns, fsopen, ip netns)")
     for tool in ("ip", "unshare", "nsenter"):
@@ -180,6 +262,9 @@ def main():
         check("discovery, processes only: the unnamed one, not the process-less named ones",
               "inode:" + c_ino in procs and not any(n in procs for n in NAMED))
         check("discovery, no sources: only the host's", list(discover("")) == ["(self)"])
+
+        # ---- the daemon ----
+        daemon_checks(exporter, spaces, sleeper, host_fin)
     finally:
         if sleeper:
             nstest.stop(sleeper)

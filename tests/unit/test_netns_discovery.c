@@ -556,7 +556,7 @@ static void test_parse_sources(void **st)
 	assert_int_equal(ns_netns_parse_sources("processes", &s, &e), 0);
 	assert_int_equal(s, NS_NETNS_SRC_PROCESSES);
 	assert_int_equal(ns_netns_parse_sources("named,pods", &s, &e), -EINVAL);
-	assert_string_equal(e.msg, "netns sources: 'pods' is not named or processes");
+	assert_string_equal(e.msg, "netns.sources: 'pods' is not named or processes");
 }
 
 int main(void)
