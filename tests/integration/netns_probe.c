@@ -14,8 +14,9 @@
  *       sysctls through the context's procfs root, list links over its
  *       netlink socket, and run the netdev and sysctl collectors; then read
  *       the kept files again from the main thread. Prints "LABEL key value".
- *   netns_probe discover PROCFS RUNNETNS SOURCES
- *       One discovery run: "label inode pid comm pod_uid container_id".
+ *   netns_probe discover PROCFS RUNNETNS SOURCES [RUNS]
+ *       One discovery run (no cap): "label inode pid comm pod_uid container_id";
+ *       with RUNS, that many more runs, each "run SECONDS" (for benchmarks).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -375,9 +376,9 @@ static int read_cmd(const char *procfs, const char *sysfs, int n, char **files)
 
 /* ---- discover ---- */
 
-static int discover_cmd(const char *procfs, const char *run_netns, const char *sources)
+static int discover_cmd(const char *procfs, const char *run_netns, const char *sources, int runs)
 {
-	struct ns_netns_config cfg = {procfs, run_netns, 0, NULL, NULL, NS_NETNS_DEFAULT_MAX, 5};
+	struct ns_netns_config cfg = {procfs, run_netns, 0, NULL, NULL, 100000, 5};
 	struct ns_discovery *d;
 	struct ns_err e = {{0}};
 
@@ -395,6 +396,13 @@ static int discover_cmd(const char *procfs, const char *run_netns, const char *s
 		       ns->attr.pod_uid[0] ? ns->attr.pod_uid : "-",
 		       ns->attr.container_id[0] ? ns->attr.container_id : "-");
 	}
+	for (int i = 0; i < runs; i++) {
+		if (ns_discovery_run(d, &e)) {
+			fprintf(stderr, "%s\n", e.msg);
+			return 1;
+		}
+		printf("run %.6f\n", ns_discovery_stats(d)->last_duration_s);
+	}
 	printf("stats runs=%llu unreadable=%zu duration=%.6f\n",
 	       (unsigned long long)ns_discovery_stats(d)->runs, ns_discovery_stats(d)->unreadable,
 	       ns_discovery_stats(d)->last_duration_s);
@@ -411,8 +419,8 @@ int main(int argc, char **argv)
 	}
 	if (argc >= 5 && strcmp(argv[1], "read") == 0)
 		return read_cmd(argv[2], argv[3], argc - 4, argv + 4);
-	if (argc == 5 && strcmp(argv[1], "discover") == 0)
-		return discover_cmd(argv[2], argv[3], argv[4]);
+	if ((argc == 5 || argc == 6) && strcmp(argv[1], "discover") == 0)
+		return discover_cmd(argv[2], argv[3], argv[4], argc == 6 ? atoi(argv[5]) : 0);
 	fprintf(stderr, "usage: see the top of netns_probe.c\n");
 	return 2;
 }
