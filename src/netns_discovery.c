@@ -613,7 +613,9 @@ int ns_discovery_emit(const struct ns_discovery *d, struct ns_writer *w)
 		      "process (\"\" when unknown). Value 1.",
 		      NS_INFO, NULL);
 	fe = ns_family(w, "netstack_netns_enter_failures_total",
-		       "Times a namespace could not be opened or entered.", NS_COUNTER, NULL);
+		       "Times a namespace could not be opened (once per rediscovery) or entered "
+		       "(once per collector that tried).",
+		       NS_COUNTER, NULL);
 	fc = ns_family(w, "netstack_netns_collect_failures_total",
 		       "Collections that failed inside a namespace (all collectors).", NS_COUNTER,
 		       NULL);

@@ -26,7 +26,8 @@ on its loopback. Then, from the host namespace:
     netns label with its own values, the host's carry none, the exposition
     parses, netstack_netns_info attributes the unnamed one to "sleep", and a
     namespace deleted while the daemon runs is gone from the scrape after
-    the next rediscovery, while every scrape succeeds.
+    the next rediscovery, while every scrape succeeds; 20 namespaces added
+    and deleted leave no series and no fd behind.
 
 Exit status: 0 all passed, 1 some check failed, 77 skipped (not root).
 The namespaces are named netnsd-PID-x and deleted on every exit.
@@ -150,6 +151,30 @@ def daemon_checks(exporter, spaces, sleeper, host_fin):
         check("daemon: the scrape after the next rediscovery succeeds, without %s" % NAMED[1],
               status == 200 and 'netns="%s"' % NAMED[1] not in after
               and 'netns="%s"' % NAMED[0] in after, status)
+
+        # churn: 20 namespaces come and go; fds return to where they were
+        def fds(text):
+            m = re.search(r"^process_open_fds (\d+)", text, re.M)
+            return int(m.group(1)) if m else -1
+        base = fds(after)
+        churn = ["netnsd-%d-c%d" % (PID, i) for i in range(20)]
+        try:
+            for name in churn:
+                run(["ip", "netns", "add", name])
+            time.sleep(1.1)
+            status, during = scrape()
+            check("churn: the 20 new namespaces are scraped",
+                  status == 200 and all('netns="%s"' % n in during for n in churn), status)
+            check("churn: each holds fds while collected", fds(during) > base + 20,
+                  "%d vs %d" % (fds(during), base))
+        finally:
+            for name in churn:
+                subprocess.run(["ip", "netns", "del", name], capture_output=True)
+        time.sleep(1.1)
+        status, later = scrape()
+        check("churn: after the next rediscovery none is left, and the fds are back (%d)" % base,
+              status == 200 and not any('netns="%s"' % n in later for n in churn)
+              and fds(later) == base, "status %s fds %d" % (status, fds(later)))
     finally:
         nstest.stop(d)
 
