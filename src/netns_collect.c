@@ -126,10 +126,12 @@ static void open_entry(struct ns_netns_set *set, struct entry *en, const struct 
 	unsigned suppressed = 0;
 	int fd = -1, rc;
 
-	if (set->view < 0)
-		rc = ns_err_set(&e, -EPERM, "netns %s: no procfs view", ns->label);
-	else
-		rc = fd = ns_discovery_open(set->disc, ns, &e);
+	if (set->view < 0) {
+		/* Said once, at start; counted here. */
+		ns_discovery_count_failure(set->disc, ns->dev, ns->ino, true);
+		return;
+	}
+	rc = fd = ns_discovery_open(set->disc, ns, &e);
 	if (fd >= 0) {
 		rc = ns_ctx_open_netns(&en->ctx, ns->label, fd, set->view, set->sysfs, &e);
 		close(fd);
@@ -300,12 +302,21 @@ unsigned ns_netns_set_collect(struct ns_netns_set *set, size_t i, struct ns_writ
 
 int ns_netns_set_emit(struct ns_netns_set *set, struct ns_writer *w)
 {
+	struct ns_family *f;
 	int rc;
 
 	if (!set)
 		return 0;
+	f = ns_family(w, "netstack_netns_entering_possible",
+		      "1 if the daemon can enter other network namespaces, 0 if not (no "
+		      "CAP_SYS_ADMIN: logged once at start); then only its own is collected.",
+		      NS_GAUGE, NULL);
+	if (!f)
+		return -EINVAL;
 	pthread_mutex_lock(&set->mu);
-	rc = ns_discovery_emit(set->disc, w);
+	rc = ns_sample_u64(w, f, NS_NOLABELS, set->view >= 0);
+	if (!rc)
+		rc = ns_discovery_emit(set->disc, w);
 	pthread_mutex_unlock(&set->mu);
 	return rc;
 }

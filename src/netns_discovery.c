@@ -638,7 +638,9 @@ int ns_discovery_emit(const struct ns_discovery *d, struct ns_writer *w)
 					ns->collect_failures);
 	}
 	f = ns_family(w, "netstack_netns_namespaces",
-		      "Network namespaces collected, the daemon's own included.", NS_GAUGE, NULL);
+		      "Network namespaces listed by discovery (after the filters and the cap), the "
+		      "daemon's own included.",
+		      NS_GAUGE, NULL);
 	rc = rc ? rc : f ? ns_sample_u64(w, f, NS_NOLABELS, d->cur.n) : -EINVAL;
 	f = ns_family(w, "netstack_netns_over_max",
 		      "Namespaces found but not collected in the last discovery: over --netns.max.",

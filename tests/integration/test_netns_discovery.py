@@ -24,7 +24,8 @@ on its loopback. Then, from the host namespace:
     sources selectable;
   * the daemon with --netns.sources: every namespace's series carry its
     netns label with its own values, the host's carry none, the exposition
-    parses, netstack_netns_info attributes the unnamed one to "sleep", and a
+    parses, netstack_netns_info attributes the unnamed one to "sleep"; as
+    nobody it collects its own namespace and says why not the others; a
     namespace deleted while the daemon runs is gone from the scrape after
     the next rediscovery, while every scrape succeeds; 20 namespaces added
     and deleted leave no series and no fd behind.
@@ -126,6 +127,25 @@ def daemon_checks(exporter, spaces, sleeper, host_fin):
     check("netstack_netns_namespaces: the host's and the 3 included",
           got.get(("netstack_netns_namespaces", frozenset())) == 4,
           got.get(("netstack_netns_namespaces", frozenset())))
+
+    # without privileges: starts, collects its own namespace, says why once
+    if shutil.which("setpriv"):
+        p = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                            "--inh-caps=-all", exporter, "--once"] + args,
+                           capture_output=True, text=True, timeout=60)
+        got = samples(p.stdout) if p.returncode == 0 else {}
+        check("unprivileged: exits 0 with the host's series",
+              p.returncode == 0 and got.get((fin, frozenset())) == float(host_fin), p.stderr)
+        check("unprivileged: one log line says why",
+              len(p.stderr.strip().splitlines()) == 1 and "CAP_SYS_ADMIN" in p.stderr, p.stderr)
+        check("unprivileged: netstack_netns_entering_possible 0, enter failures counted",
+              got.get(("netstack_netns_entering_possible", frozenset())) == 0 and
+              got.get(("netstack_netns_enter_failures_total",
+                       frozenset({("netns", NAMED[0])}))) == 1 and
+              not any(("netns", NAMED[0]) in k[1] for k in got
+                      if k[0].startswith("netstack_sysctl")), p.stdout[-300:])
+    else:
+        nstest.skip("setpriv not installed: no unprivileged run")
 
     # a namespace deleted while the daemon runs
     port = nstest.free_port()
