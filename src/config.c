@@ -132,6 +132,10 @@ void ns_config_usage(FILE *out)
 	    "      --netns.rediscover-interval=SECONDS\n"
 	    "                                 Look for namespaces at most this often.\n"
 	    "                                 Default 5.\n"
+	    "      --netns.collectors=LIST    Collectors run in other namespaces, if also\n"
+	    "                                 enabled. Default " NS_NETNS_DEFAULT_COLLECTORS "\n"
+	    "                                 (tcp, udp and conntrack dumps walk the host's\n"
+	    "                                 whole tables from any namespace).\n"
 	    "      --debug.netlink-replay=DIR Testing only: read netlink replies from\n"
 	    "                                 recorded files in DIR instead of the kernel.\n"
 	    "\n"
@@ -247,7 +251,22 @@ int ns_yaml_load_file(const char *file, const char *what, struct yaml_document_s
 /* ---- netns options: the same keys as flags (--netns.KEY) and in YAML (netns: KEY:) ---- */
 
 static const char *const netns_keys[] = {
-    "sources", "include", "exclude", "max", "rediscover-interval", NULL};
+    "sources", "include", "exclude", "max", "rediscover-interval", "collectors", NULL};
+
+/* A comma-separated list of compiled-in collector names ("" allowed). */
+static int check_collector_list(const char *v, const char *where, struct ns_err *e)
+{
+	for (const char *p = v; *p;) {
+		size_t n = strcspn(p, ",");
+
+		if (n && collector_index(p, n) < 0)
+			return ns_err_set(e, -EINVAL,
+					  "%snetns.collectors: unknown collector '%.*s'", where,
+					  (int)(n > 64 ? 64 : n), p);
+		p += n + (p[n] == ',');
+	}
+	return 0;
+}
 
 /* Set netns option @key; @where prefixes errors ("flag --", "FILE: "). */
 static int netns_option(struct ns_config *cfg, const char *key, const char *v, const char *where,
@@ -287,6 +306,9 @@ static int netns_option(struct ns_config *cfg, const char *key, const char *v, c
 			    e, -EINVAL, "%snetns.max: '%s' is not a number in 0..100000", where, v);
 		cfg->netns_max = (unsigned)u;
 		break;
+	case 5:
+		rc = check_collector_list(v, where, e);
+		return rc ? rc : set_str(&cfg->netns_collectors, v, e);
 	default:
 		if (ns_parse_u64(v, &u) || u < 1 || u > 86400)
 			return ns_err_set(e, -EINVAL,
@@ -323,17 +345,17 @@ static int yaml_netns(struct ns_config *cfg, const char *file, yaml_document_t *
 		const char *v = scalar(doc, vn);
 		char list[256] = "";
 
-		if (k && strcmp(k, "sources") == 0 && vn && vn->type == YAML_SEQUENCE_NODE) {
-			/* sources: [named, processes] */
+		if (k && vn && vn->type == YAML_SEQUENCE_NODE) {
+			/* sources: [named, processes], collectors: [netdev, snmp] */
 			for (yaml_node_item_t *it = vn->data.sequence.items.start;
 			     it < vn->data.sequence.items.top; it++) {
 				const char *iv = scalar(doc, yaml_document_get_node(doc, *it));
 
 				if (!iv || strlen(list) + strlen(iv) + 2 > sizeof(list))
 					return ns_err_set(e, -EINVAL,
-							  "%s: netns.sources: items must be "
-							  "named or processes",
-							  file);
+							  "%s: netns.%s: items must be "
+							  "short strings",
+							  file, k);
 				strcat(strcat(list, list[0] ? "," : ""), iv);
 			}
 			v = list;
@@ -427,6 +449,7 @@ static const char *const value_flags[] = {
     "netns.exclude",
     "netns.max",
     "netns.rediscover-interval",
+    "netns.collectors",
     NULL,
 };
 
@@ -699,6 +722,7 @@ void ns_config_free(struct ns_config *cfg)
 	free(cfg->nl_replay_dir);
 	free(cfg->netns_include);
 	free(cfg->netns_exclude);
+	free(cfg->netns_collectors);
 	for (size_t i = 0; i < NS_MAX_COLLECTORS; i++)
 		ns_opts_free(cfg->coll[i].opts);
 	memset(cfg, 0, sizeof(*cfg));

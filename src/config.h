@@ -52,6 +52,7 @@ struct ns_config {
 	char *netns_exclude;	   /* regex on the netns label; may be NULL */
 	unsigned netns_max;	   /* other namespaces collected at most; default 512 */
 	unsigned netns_interval_s; /* --netns.rediscover-interval; default 5 */
+	char *netns_collectors;	   /* comma list run in other namespaces; NULL: the default */
 	unsigned netns_from_flags; /* bits of the netns keys the command line set */
 	/* indexed like ns_collectors[] */
 	struct ns_collector_config coll[NS_MAX_COLLECTORS];

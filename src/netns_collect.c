@@ -30,12 +30,27 @@ struct ns_netns_set {
 	char *sysfs;
 	const struct ns_collector **colls; /* copies of the engine's lists */
 	const struct ns_opts **opts;
+	bool *wanted; /* per collector: run in other namespaces (--netns.collectors) */
 	size_t ncoll;
 	struct entry **ent;
 	size_t nent, capent;
 	struct ns_ctx **visit; /* scratch for ns_ctx_visit */
 	struct ns_ratelimit open_rl;
 };
+
+static bool in_list(const char *list, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (const char *p = list; *p;) {
+		size_t n = strcspn(p, ",");
+
+		if (n == len && strncmp(p, name, n) == 0)
+			return true;
+		p += n + (p[n] == ',');
+	}
+	return false;
+}
 
 int ns_netns_set_new(struct ns_netns_set **out, const struct ns_config *cfg,
 		     const struct ns_collector *const *colls, const struct ns_opts *const *opts,
@@ -60,12 +75,17 @@ int ns_netns_set_new(struct ns_netns_set **out, const struct ns_config *cfg,
 	set->sysfs = strdup(cfg->sysfs);
 	set->colls = calloc(n + 1, sizeof(*set->colls));
 	set->opts = calloc(n + 1, sizeof(*set->opts));
-	if (!set->sysfs || !set->colls || !set->opts) {
+	set->wanted = calloc(n + 1, sizeof(*set->wanted));
+	if (!set->sysfs || !set->colls || !set->opts || !set->wanted) {
 		ns_netns_set_free(set);
 		return ns_err_set(e, -ENOMEM, "out of memory");
 	}
 	memcpy(set->colls, colls, n * sizeof(*colls));
 	memcpy(set->opts, opts, n * sizeof(*opts));
+	for (size_t i = 0; i < n; i++)
+		set->wanted[i] = in_list(cfg->netns_collectors ? cfg->netns_collectors
+							       : NS_NETNS_DEFAULT_COLLECTORS,
+					 colls[i]->name);
 	rc = ns_discovery_new(&set->disc, &dc, e);
 	if (rc) {
 		ns_netns_set_free(set);
@@ -105,6 +125,7 @@ void ns_netns_set_free(struct ns_netns_set *set)
 	free(set->sysfs);
 	free(set->colls);
 	free(set->opts);
+	free(set->wanted);
 	pthread_mutex_destroy(&set->mu);
 	free(set);
 }
@@ -287,7 +308,7 @@ unsigned ns_netns_set_collect(struct ns_netns_set *set, size_t i, struct ns_writ
 	struct visit_arg a = {set, i, w, 0};
 	size_t n = 0;
 
-	if (!set || i >= set->ncoll)
+	if (!set || i >= set->ncoll || !set->wanted[i])
 		return 0;
 	pthread_mutex_lock(&set->mu);
 	for (size_t k = 0; k < set->nent; k++)

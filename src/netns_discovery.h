@@ -59,6 +59,8 @@
 #define NS_NETNS_NAME_MAX 64
 #define NS_NETNS_DEFAULT_MAX 512
 #define NS_NETNS_DEFAULT_INTERVAL_S 5
+/* Collectors run in other namespaces by default: what costs O(that namespace). */
+#define NS_NETNS_DEFAULT_COLLECTORS "netdev,snmp,sockstat,sysctl"
 
 struct ns_netns_config {
 	const char *procfs;    /* procfs root, e.g. "/proc" */

@@ -128,6 +128,16 @@ def daemon_checks(exporter, spaces, sleeper, host_fin):
           got.get(("netstack_netns_namespaces", frozenset())) == 4,
           got.get(("netstack_netns_namespaces", frozenset())))
 
+    # --netns.collectors: only those run in other namespaces
+    p = subprocess.run([exporter, "--once", "--netns.collectors=sysctl"] + args,
+                       capture_output=True, text=True, timeout=60)
+    got = samples(p.stdout) if p.returncode == 0 else {}
+    check("--netns.collectors=sysctl: sysctl in the namespaces, netdev only in the host's",
+          got.get((fin, frozenset({("netns", NAMED[0])}))) == 21 and
+          not any(k[0].startswith("netstack_netdev_") and ("netns", NAMED[0]) in k[1]
+                  for k in got) and
+          any(k[0].startswith("netstack_netdev_") for k in got), p.stderr)
+
     # without privileges: starts, collects its own namespace, says why once
     if shutil.which("setpriv"):
         p = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",

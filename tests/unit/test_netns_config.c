@@ -38,6 +38,7 @@ static void test_defaults(void **st)
 	assert_null(cfg.netns_exclude);
 	assert_int_equal(cfg.netns_max, 512);
 	assert_int_equal(cfg.netns_interval_s, 5);
+	assert_null(cfg.netns_collectors);
 	ns_config_free(&cfg);
 }
 
@@ -77,6 +78,13 @@ static void test_errors(void **st)
 	assert_string_equal(e.msg, "unknown flag --netns.bogus=...");
 	assert_int_equal(LOAD(&cfg, &e, "--netns.bogus"), -EINVAL);
 	assert_string_equal(e.msg, "unknown flag --netns.bogus");
+	if (ns_collector_find("sysctl")) {
+		assert_int_equal(LOAD(&cfg, &e, "--netns.collectors=sysctl"), 0);
+		assert_string_equal(cfg.netns_collectors, "sysctl");
+		ns_config_free(&cfg);
+	}
+	assert_int_equal(LOAD(&cfg, &e, "--netns.collectors=sysctl,nope"), -EINVAL);
+	assert_string_equal(e.msg, "flag --netns.collectors: unknown collector 'nope'");
 	assert_int_equal(LOAD(&cfg, &e, "--netns.max"), -EINVAL);
 	assert_string_equal(e.msg, "flag --netns.max needs a value");
 }
@@ -107,11 +115,12 @@ static void test_yaml_and_precedence(void **st)
 	ns_config_free(&cfg);
 	unlink(f);
 
-	f = write_tmp("netns:\n  sources: named,processes\n  exclude: x\n");
+	f = write_tmp("netns:\n  sources: named,processes\n  exclude: x\n  collectors: []\n");
 	snprintf(arg, sizeof(arg), "--config.file=%s", f);
 	assert_int_equal(LOAD(&cfg, &e, arg), 0);
 	assert_int_equal(cfg.netns_sources, NS_NETNS_SRC_NAMED | NS_NETNS_SRC_PROCESSES);
 	assert_string_equal(cfg.netns_exclude, "x");
+	assert_string_equal(cfg.netns_collectors, "");
 	ns_config_free(&cfg);
 	unlink(f);
 
