@@ -157,6 +157,35 @@ def daemon_checks(exporter, spaces, sleeper, host_fin):
     else:
         nstest.skip("setpriv not installed: no unprivileged run")
 
+    # --runtime.user: the privilege drop keeps what entering namespaces needs
+    port = nstest.free_port()
+    d = subprocess.Popen([exporter, "--web.listen-address=127.0.0.1:%d" % port,
+                          "--runtime.user=nobody"] + args,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        body = ""
+        for _ in range(50):
+            try:
+                with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port,
+                                            timeout=10) as r:
+                    body = r.read().decode()
+                    break
+            except OSError:
+                time.sleep(0.1)
+        got = samples(body) if body else {}
+        check("--runtime.user=nobody: the namespaces are still entered and read",
+              got.get(("netstack_netns_entering_possible", frozenset())) == 1 and
+              got.get((fin, frozenset({("netns", NAMED[0])}))) == 21 and
+              got.get((fin, frozenset({("netns", "inode:" + c_ino)}))) == 23,
+              body[-300:])
+        status = open("/proc/%d/status" % d.pid).read()
+        capeff = int(re.search(r"^CapEff:\s+([0-9a-f]+)", status, re.M).group(1), 16)
+        check("--runtime.user=nobody: CAP_SYS_ADMIN and CAP_SYS_PTRACE kept, uid dropped",
+              capeff & (1 << 21) and capeff & (1 << 19) and
+              re.search(r"^Uid:\s+65534\b", status, re.M), hex(capeff))
+    finally:
+        nstest.stop(d)
+
     # a namespace deleted while the daemon runs
     port = nstest.free_port()
     d = subprocess.Popen([exporter, "--web.listen-address=127.0.0.1:%d" % port,
