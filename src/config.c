@@ -8,6 +8,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "build_config.h"
 #include "collector.h"
 #include "config.h"
+#include "netns_discovery.h"
 #include "opts.h"
 #include "procfs.h"
 
@@ -231,6 +233,23 @@ void ns_config_usage(FILE *out)
 	    "      --no-collector.NAME        Disable collector NAME.\n"
 	    "      --collector.NAME.OPTION=V  Set a collector option (list options are\n"
 	    "                                 repeatable).\n"
+	    "      --netns.sources=LIST       Also collect other network namespaces, found by\n"
+	    "                                 these sources: named (/run/netns), processes\n"
+	    "                                 (/proc/PID/ns/net). Default \"\": only the\n"
+	    "                                 daemon's own. Needs CAP_SYS_ADMIN (and\n"
+	    "                                 CAP_SYS_PTRACE for other users' processes).\n"
+	    "      --netns.include=REGEX      Only namespaces whose netns label matches\n"
+	    "                                 (POSIX extended, unanchored).\n"
+	    "      --netns.exclude=REGEX      Skip namespaces whose netns label matches.\n"
+	    "      --netns.max=N              Other namespaces collected at most; the rest\n"
+	    "                                 are counted. Default 512.\n"
+	    "      --netns.rediscover-interval=SECONDS\n"
+	    "                                 Look for namespaces at most this often.\n"
+	    "                                 Default 5.\n"
+	    "      --netns.collectors=LIST    Collectors run in other namespaces, if also\n"
+	    "                                 enabled. Default " NS_NETNS_DEFAULT_COLLECTORS "\n"
+	    "                                 (tcp, udp and conntrack dumps walk the host's\n"
+	    "                                 whole tables from any namespace).\n"
 	    "      --debug.netlink-replay=DIR Testing only: read netlink replies from\n"
 	    "                                 recorded files in DIR instead of the kernel.\n"
 	    "\n"
@@ -343,6 +362,126 @@ int ns_yaml_load_file(const char *file, const char *what, struct yaml_document_s
 	return rc;
 }
 
+/* ---- netns options: the same keys as flags (--netns.KEY) and in YAML (netns: KEY:) ---- */
+
+static const char *const netns_keys[] = {
+    "sources", "include", "exclude", "max", "rediscover-interval", "collectors", NULL};
+
+/* A comma-separated list of compiled-in collector names ("" allowed). */
+static int check_collector_list(const char *v, const char *where, struct ns_err *e)
+{
+	for (const char *p = v; *p;) {
+		size_t n = strcspn(p, ",");
+
+		if (n && collector_index(p, n) < 0)
+			return ns_err_set(e, -EINVAL,
+					  "%snetns.collectors: unknown collector '%.*s'", where,
+					  (int)(n > 64 ? 64 : n), p);
+		p += n + (p[n] == ',');
+	}
+	return 0;
+}
+
+/* Set netns option @key; @where prefixes errors ("flag --", "FILE: "). */
+static int netns_option(struct ns_config *cfg, const char *key, const char *v, const char *where,
+			bool from_flag, struct ns_err *e)
+{
+	unsigned bit = 0;
+	uint64_t u;
+	regex_t re;
+	int rc = 0;
+
+	while (netns_keys[bit] && strcmp(netns_keys[bit], key) != 0)
+		bit++;
+	if (!netns_keys[bit] && from_flag)
+		return ns_err_set(e, -EINVAL, "unknown flag --netns.%s=...", key);
+	if (!netns_keys[bit])
+		return ns_err_set(e, -EINVAL, "%snetns.%s: unknown option", where, key);
+	if (!from_flag && (cfg->netns_from_flags & (1u << bit)))
+		return 0; /* the command line wins */
+	if (from_flag)
+		cfg->netns_from_flags |= 1u << bit;
+	switch (bit) {
+	case 0:
+		rc = ns_netns_parse_sources(v, &cfg->netns_sources, e);
+		break;
+	case 1:
+	case 2:
+		rc = regcomp(&re, v, REG_EXTENDED | REG_NOSUB);
+		if (rc)
+			return ns_err_set(e, -EINVAL,
+					  "%snetns.%s: '%s' is not a POSIX extended regex", where,
+					  key, v);
+		regfree(&re);
+		return set_str(bit == 1 ? &cfg->netns_include : &cfg->netns_exclude, v, e);
+	case 3:
+		if (ns_parse_u64(v, &u) || u > 100000)
+			return ns_err_set(
+			    e, -EINVAL, "%snetns.max: '%s' is not a number in 0..100000", where, v);
+		cfg->netns_max = (unsigned)u;
+		break;
+	case 5:
+		rc = check_collector_list(v, where, e);
+		return rc ? rc : set_str(&cfg->netns_collectors, v, e);
+	default:
+		if (ns_parse_u64(v, &u) || u < 1 || u > 86400)
+			return ns_err_set(e, -EINVAL,
+					  "%snetns.rediscover-interval: '%s' is not a number of "
+					  "seconds in 1..86400",
+					  where, v);
+		cfg->netns_interval_s = (unsigned)u;
+		break;
+	}
+	if (rc) {
+		char why[sizeof(e->msg)];
+
+		snprintf(why, sizeof(why), "%s", e->msg);
+		return ns_err_set(e, -EINVAL, "%s%s", where, why);
+	}
+	return 0;
+}
+
+static int yaml_netns(struct ns_config *cfg, const char *file, yaml_document_t *doc,
+		      yaml_node_t *map, struct ns_err *e)
+{
+	char where[512];
+	int rc = 0;
+
+	snprintf(where, sizeof(where), "%s: ", file);
+	if (map->type == YAML_SCALAR_NODE && !*map->data.scalar.value)
+		return 0; /* "netns:" with nothing under it */
+	if (map->type != YAML_MAPPING_NODE)
+		return ns_err_set(e, -EINVAL, "%s: netns must be a mapping", file);
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+	     p < map->data.mapping.pairs.top && !rc; p++) {
+		const char *k = scalar(doc, yaml_document_get_node(doc, p->key));
+		yaml_node_t *vn = yaml_document_get_node(doc, p->value);
+		const char *v = scalar(doc, vn);
+		char list[256] = "";
+
+		if (k && vn && vn->type == YAML_SEQUENCE_NODE) {
+			/* sources: [named, processes], collectors: [netdev, snmp] */
+			for (yaml_node_item_t *it = vn->data.sequence.items.start;
+			     it < vn->data.sequence.items.top; it++) {
+				const char *iv = scalar(doc, yaml_document_get_node(doc, *it));
+
+				if (!iv || strlen(list) + strlen(iv) + 2 > sizeof(list))
+					return ns_err_set(e, -EINVAL,
+							  "%s: netns.%s: items must be "
+							  "short strings",
+							  file, k);
+				strcat(strcat(list, list[0] ? "," : ""), iv);
+			}
+			v = list;
+		}
+		if (!k || !v)
+			return ns_err_set(e, -EINVAL, "%s: netns.%s must be a value", file,
+					  k ? k : "?");
+		rc = netns_option(cfg, k, v, where, false, e);
+	}
+	return rc;
+}
+
 static int load_yaml(struct ns_config *cfg, const char *file, struct ns_err *e)
 {
 	yaml_document_t doc;
@@ -363,6 +502,10 @@ static int load_yaml(struct ns_config *cfg, const char *file, struct ns_err *e)
 		const char *k = scalar(&doc, yaml_document_get_node(&doc, p->key));
 		yaml_node_t *v = yaml_document_get_node(&doc, p->value);
 
+		if (k && strcmp(k, "netns") == 0) {
+			rc = yaml_netns(cfg, file, &doc, v, e);
+			continue;
+		}
 		if (!k || strcmp(k, "collectors") != 0) {
 			rc = ns_err_set(e, -EINVAL, "config file %s: unknown key '%s'", file,
 					k ? k : "?");
@@ -415,6 +558,12 @@ static const char *const value_flags[] = {
     "once.format",
     "web.config.file",
     "runtime.user",
+    "netns.sources",
+    "netns.include",
+    "netns.exclude",
+    "netns.max",
+    "netns.rediscover-interval",
+    "netns.collectors",
     NULL,
 };
 
@@ -484,6 +633,8 @@ static int apply_flag(struct ns_config *cfg, const char *name, const char *v, st
 		return set_str(&cfg->sysfs, v, e);
 	if (strcmp(name, "debug.netlink-replay") == 0)
 		return set_str(&cfg->nl_replay_dir, v, e);
+	if (v && strncmp(name, "netns.", 6) == 0)
+		return netns_option(cfg, name + 6, v, "flag --", true, e);
 	if (strcmp(name, "log.level") == 0) {
 		if (ns_log_parse_level(v, &cfg->log_level))
 			return ns_err_set(
@@ -558,6 +709,8 @@ int ns_config_load(struct ns_config *cfg, int argc, char **argv, struct ns_err *
 	cfg->conn_memory_limit = 32 * 1024;
 	cfg->log_level = NS_LOG_INFO;
 	cfg->log_format = NS_LOG_LOGFMT;
+	cfg->netns_max = NS_NETNS_DEFAULT_MAX;
+	cfg->netns_interval_s = NS_NETNS_DEFAULT_INTERVAL_S;
 	if (ns_ncollectors > NS_MAX_COLLECTORS) {
 		rc = ns_err_set(e, -EINVAL, "too many collectors compiled in");
 		goto out;
@@ -696,6 +849,9 @@ void ns_config_free(struct ns_config *cfg)
 	free(cfg->procfs);
 	free(cfg->sysfs);
 	free(cfg->nl_replay_dir);
+	free(cfg->netns_include);
+	free(cfg->netns_exclude);
+	free(cfg->netns_collectors);
 	for (size_t i = 0; i < NS_MAX_COLLECTORS; i++)
 		ns_opts_free(cfg->coll[i].opts);
 	memset(cfg, 0, sizeof(*cfg));

@@ -46,6 +46,14 @@ struct ns_config {
 	bool once;
 	bool once_openmetrics; /* --once.format=openmetrics */
 	bool check_config;
+	/* --netns.*: other network namespaces (netns_discovery.h) */
+	unsigned netns_sources;	   /* NS_NETNS_SRC_* bits; 0 (default): only the daemon's own */
+	char *netns_include;	   /* regex on the netns label; may be NULL */
+	char *netns_exclude;	   /* regex on the netns label; may be NULL */
+	unsigned netns_max;	   /* other namespaces collected at most; default 512 */
+	unsigned netns_interval_s; /* --netns.rediscover-interval; default 5 */
+	char *netns_collectors;	   /* comma list run in other namespaces; NULL: the default */
+	unsigned netns_from_flags; /* bits of the netns keys the command line set */
 	/* indexed like ns_collectors[] */
 	struct ns_collector_config coll[NS_MAX_COLLECTORS];
 };

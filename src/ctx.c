@@ -2,8 +2,14 @@
 /* ctx.c - the per-network-namespace context: roots and netlink sockets. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ctx.h"
@@ -25,7 +31,7 @@ int ns_ctx_open(struct ns_ctx **out, const char *name, const char *procfs, const
 
 	if (!ctx)
 		return ns_err_set(e, -ENOMEM, "out of memory");
-	ctx->procfs_fd = ctx->sysfs_fd = -1;
+	ctx->procfs_fd = ctx->sysfs_fd = ctx->netns_fd = -1;
 	ctx->name = strdup(name ? name : "");
 	ctx->procfs_path = strdup(procfs);
 	ctx->sysfs_path = strdup(sysfs);
@@ -61,12 +67,16 @@ void ns_ctx_close(struct ns_ctx *ctx)
 		close(ctx->procfs_fd);
 	if (ctx->sysfs_fd >= 0)
 		close(ctx->sysfs_fd);
+	if (ctx->netns_fd >= 0)
+		close(ctx->netns_fd);
 	free(ctx->name);
 	free(ctx->procfs_path);
 	free(ctx->sysfs_path);
 	free(ctx->nl_replay_dir);
 	free(ctx);
 }
+
+static int nl_open_inside(struct ns_ctx *ctx, int protocol, struct ns_err *e);
 
 int ns_ctx_nl(struct ns_ctx *ctx, int protocol, struct ns_nl **out, struct ns_err *e)
 {
@@ -77,11 +87,197 @@ int ns_ctx_nl(struct ns_ctx *ctx, int protocol, struct ns_nl **out, struct ns_er
 	if (!ctx->nl[protocol]) {
 		if (ctx->nl_replay_dir)
 			rc = ns_nl_open_replay(&ctx->nl[protocol], protocol, ctx->nl_replay_dir, e);
+		else if (ctx->netns_fd >= 0)
+			rc = nl_open_inside(ctx, protocol, e);
 		else
 			rc = ns_nl_open(&ctx->nl[protocol], protocol, e);
 		if (rc)
 			return rc;
 	}
 	*out = ctx->nl[protocol];
+	return 0;
+}
+
+/* ---- contexts of other network namespaces ---- */
+
+int ns_netns_view_open(const char *procfs, struct ns_err *e)
+{
+	struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
+	char root[PATH_MAX], net[PATH_MAX + 32], sys[PATH_MAX + 32];
+	int fs, view = -1, rc;
+
+	/* The links resolve from "/" of whoever follows them: they must be absolute. */
+	if (!realpath(procfs, root))
+		return ns_err_set(e, -errno, "procfs root %s: %s", procfs, strerror(errno));
+	snprintf(net, sizeof(net), "%s/thread-self/net", root);
+	snprintf(sys, sizeof(sys), "%s/sys", root);
+	fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return ns_err_set(e, -errno, "netns view: fsopen(tmpfs): %s", strerror(errno));
+	if (fsconfig(fs, FSCONFIG_SET_STRING, "size", "64k", 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+		rc = ns_err_set(e, -errno, "netns view: fsconfig(tmpfs): %s", strerror(errno));
+		goto out;
+	}
+	view =
+	    fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NOSUID);
+	if (view < 0) {
+		rc = ns_err_set(e, -errno, "netns view: fsmount: %s", strerror(errno));
+		goto out;
+	}
+	if (symlinkat(net, view, "net") < 0 || symlinkat(sys, view, "sys") < 0 ||
+	    mount_setattr(view, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0) {
+		rc = ns_err_set(e, -errno, "netns view: %s", strerror(errno));
+		goto out;
+	}
+	rc = view;
+	view = -1;
+out:
+	if (view >= 0)
+		close(view);
+	close(fs);
+	return rc;
+}
+
+/* Run @fn(@arg) in a short-lived thread inside the namespace @nsfd. */
+struct inside_call {
+	int nsfd;
+	int (*fn)(void *arg);
+	void *arg;
+	int rc;
+};
+
+static void *inside_thread(void *p)
+{
+	struct inside_call *c = p;
+
+	c->rc = setns(c->nsfd, CLONE_NEWNET) < 0 ? -errno : c->fn(c->arg);
+	return NULL;
+}
+
+static int call_inside(int nsfd, int (*fn)(void *arg), void *arg)
+{
+	struct inside_call c = {nsfd, fn, arg, 0};
+	pthread_t t;
+	int rc = pthread_create(&t, NULL, inside_thread, &c);
+
+	if (rc)
+		return -rc;
+	pthread_join(t, NULL);
+	return c.rc;
+}
+
+static int nothing(void *arg)
+{
+	return 0;
+}
+
+int ns_ctx_open_netns(struct ns_ctx **out, const char *name, int nsfd, int viewfd,
+		      const char *sysfs, struct ns_err *e)
+{
+	struct ns_ctx *ctx = calloc(1, sizeof(*ctx));
+	struct stat st;
+	int rc;
+
+	if (!ctx)
+		return ns_err_set(e, -ENOMEM, "out of memory");
+	ctx->procfs_fd = ctx->sysfs_fd = -1;
+	ctx->netns_fd = fcntl(nsfd, F_DUPFD_CLOEXEC, 3);
+	ctx->name = strdup(name);
+	ctx->procfs_path = strdup("(netns view)");
+	ctx->sysfs_path = strdup(sysfs);
+	if (ctx->netns_fd < 0 || !ctx->name || !ctx->procfs_path || !ctx->sysfs_path) {
+		rc = ns_err_set(e, ctx->netns_fd < 0 ? -errno : -ENOMEM, "netns %s: %s", name,
+				strerror(ctx->netns_fd < 0 ? errno : ENOMEM));
+		goto fail;
+	}
+	if (fstat(ctx->netns_fd, &st) < 0) {
+		rc = ns_err_set(e, -errno, "netns %s: %s", name, strerror(errno));
+		goto fail;
+	}
+	ctx->netns_dev = st.st_dev;
+	ctx->netns_ino = st.st_ino;
+	ctx->netns_label = (struct ns_label){"netns", ctx->name};
+	ctx->labels = &ctx->netns_label;
+	ctx->nlabels = 1;
+	ctx->procfs_fd = fcntl(viewfd, F_DUPFD_CLOEXEC, 3);
+	if (ctx->procfs_fd < 0) {
+		rc = ns_err_set(e, -errno, "netns %s: view: %s", name, strerror(errno));
+		goto fail;
+	}
+	rc = open_root(sysfs, "sysfs", e);
+	if (rc < 0)
+		goto fail;
+	ctx->sysfs_fd = rc;
+	rc = call_inside(ctx->netns_fd, nothing, NULL);
+	if (rc) {
+		ns_err_set(e, rc, "netns %s: cannot enter: %s", name, strerror(-rc));
+		goto fail;
+	}
+	*out = ctx;
+	return 0;
+fail:
+	ns_ctx_close(ctx);
+	return rc;
+}
+
+struct nl_open_args {
+	struct ns_ctx *ctx;
+	int protocol;
+	struct ns_err *e;
+};
+
+static int nl_open_here(void *p)
+{
+	struct nl_open_args *a = p;
+
+	return ns_nl_open(&a->ctx->nl[a->protocol], a->protocol, a->e);
+}
+
+/* A socket of another namespace is opened inside it, whichever thread asks. */
+static int nl_open_inside(struct ns_ctx *ctx, int protocol, struct ns_err *e)
+{
+	struct nl_open_args a = {ctx, protocol, e};
+	int rc = call_inside(ctx->netns_fd, nl_open_here, &a);
+
+	if (rc && !ctx->nl[protocol] && e && !e->msg[0])
+		ns_err_set(e, rc, "netns %s: netlink socket: %s", ctx->name, strerror(-rc));
+	return rc;
+}
+
+struct visit {
+	struct ns_ctx *const *ctx;
+	size_t n;
+	ns_ctx_visit_fn fn;
+	void *arg;
+};
+
+static void *visit_thread(void *p)
+{
+	struct visit *v = p;
+
+	for (size_t i = 0; i < v->n; i++) {
+		struct ns_ctx *ctx = v->ctx[i];
+		int rc = ctx->netns_fd < 0			  ? -EINVAL
+			 : setns(ctx->netns_fd, CLONE_NEWNET) < 0 ? -errno
+								  : 0;
+
+		v->fn(ctx, rc, v->arg);
+	}
+	return NULL;
+}
+
+int ns_ctx_visit(struct ns_ctx *const *ctx, size_t n, ns_ctx_visit_fn fn, void *arg)
+{
+	struct visit v = {ctx, n, fn, arg};
+	pthread_t t;
+	int rc;
+
+	if (!n)
+		return 0;
+	rc = pthread_create(&t, NULL, visit_thread, &v);
+	if (rc)
+		return -rc;
+	pthread_join(t, NULL);
 	return 0;
 }

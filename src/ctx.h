@@ -17,6 +17,7 @@
 #define NS_CTX_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "err.h"
 #include "nl.h"
@@ -34,6 +35,10 @@ struct ns_ctx {
 	struct ns_nl *nl[NS_CTX_MAX_NL];
 	const struct ns_label *labels; /* constant labels, may be NULL */
 	size_t nlabels;
+	/* Another network namespace (ns_ctx_open_netns); -1 / 0 for the daemon's own. */
+	int netns_fd;		       /* kept: pins the namespace until the context closes */
+	uint64_t netns_dev, netns_ino; /* the namespace's nsfs identity */
+	struct ns_label netns_label;   /* netns="<name>", what labels points to */
 };
 
 /*
@@ -46,5 +51,44 @@ void ns_ctx_close(struct ns_ctx *ctx);
 
 /* The context's netlink socket for @protocol (NETLINK_ROUTE, ...), opened on first use. */
 int ns_ctx_nl(struct ns_ctx *ctx, int protocol, struct ns_nl **out, struct ns_err *e);
+
+/*
+ * Contexts of other network namespaces (docs/ARCHITECTURE.md, "Network
+ * namespaces"). A thread that setns()es into a namespace reads that
+ * namespace through /proc/thread-self/net and /proc/sys/net (but not
+ * through /proc/net or /proc/self/net, which follow the thread-group
+ * leader), and what it opens there (files, netlink sockets) keeps reading
+ * that namespace afterwards. So a context of another namespace is used only
+ * from a thread inside it (ns_ctx_visit()), and its procfs root is a view
+ * in which "net" and "sys" resolve through the calling thread:
+ *
+ * ns_netns_view_open() makes that view once per daemon: a private read-only
+ * tmpfs attached nowhere (fsopen/fsmount, so CAP_SYS_ADMIN, which entering
+ * other namespaces needs anyway), holding two symlinks,
+ * net -> PROCFS/thread-self/net and sys -> PROCFS/sys. Returns the view's
+ * directory fd or -errno with @e.
+ */
+int ns_netns_view_open(const char *procfs, struct ns_err *e);
+
+/*
+ * Open a context for the network namespace @nsfd (an fd of an nsfs file,
+ * duplicated and kept), labelled netns="@name": procfs root the view
+ * @viewfd (duplicated), sysfs root @sysfs (the host's: collectors read only
+ * CPU lists there). Fails, with @e, if the namespace cannot be entered (a
+ * short-lived thread tries).
+ */
+int ns_ctx_open_netns(struct ns_ctx **out, const char *name, int nsfd, int viewfd,
+		      const char *sysfs, struct ns_err *e);
+
+/*
+ * Call @fn(ctx[i], entered, @arg) for each context of another namespace,
+ * inside that namespace: one short-lived thread setns()es into each in
+ * turn and calls @fn there; @entered is 0, or -errno if entering failed
+ * (the namespace is then not to be read; -EINVAL for a context of the
+ * daemon's own namespace, which the caller collects itself). Returns when
+ * all are done: 0, or -errno if the thread could not be started.
+ */
+typedef void (*ns_ctx_visit_fn)(struct ns_ctx *ctx, int entered, void *arg);
+int ns_ctx_visit(struct ns_ctx *const *ctx, size_t n, ns_ctx_visit_fn fn, void *arg);
 
 #endif

@@ -12,6 +12,7 @@
 
 #include "collector.h"
 #include "config.h"
+#include "netns_discovery.h"
 #include "log.h"
 #include "privdrop.h"
 
@@ -22,6 +23,11 @@ uint64_t ns_privdrop_needed_caps(const struct ns_config *cfg)
 	for (size_t i = 0; i < ns_ncollectors; i++)
 		if (cfg->coll[i].enabled)
 			caps |= ns_collectors[i]->caps;
+	/* Other network namespaces: setns() and the procfs view; others' /proc/PID/ns. */
+	if (cfg->netns_sources)
+		caps |= 1ULL << CAP_SYS_ADMIN;
+	if (cfg->netns_sources & NS_NETNS_SRC_PROCESSES)
+		caps |= 1ULL << CAP_SYS_PTRACE;
 	return caps;
 }
 

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "ctx.h"
 #include "log.h"
+#include "netns_collect.h"
 #include "process.h"
 #include "scrape.h"
 
@@ -42,6 +43,7 @@ struct ns_engine {
 	struct ns_writer *self_w;
 	struct ns_process process;
 	double last_duration;
+	struct ns_netns_set *netns; /* other network namespaces; NULL when off */
 	size_t n;
 	struct slot slots[];
 };
@@ -52,6 +54,19 @@ static int64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Other network namespaces (netns_collect.h), for the enabled collectors in slot order. */
+static int netns_setup(struct ns_engine *eng, const struct ns_config *cfg, struct ns_err *e)
+{
+	const struct ns_collector *colls[64];
+	const struct ns_opts *opts[64];
+
+	for (size_t i = 0; i < eng->n; i++) {
+		colls[i] = eng->slots[i].c;
+		opts[i] = eng->slots[i].opts;
+	}
+	return ns_netns_set_new(&eng->netns, cfg, colls, opts, eng->n, e);
 }
 
 int ns_engine_new(struct ns_engine **out, const struct ns_config *cfg, struct ns_err *e)
@@ -112,6 +127,11 @@ int ns_engine_new(struct ns_engine **out, const struct ns_config *cfg, struct ns
 			ns_ratelimit_ok(&s->rl, 60, NULL);
 		}
 	}
+	rc = netns_setup(eng, cfg, e);
+	if (rc) {
+		ns_engine_free(eng);
+		return rc;
+	}
 	*out = eng;
 	return 0;
 }
@@ -128,6 +148,7 @@ void ns_engine_free(struct ns_engine *eng)
 		ns_writer_free(s->w);
 		pthread_mutex_destroy(&s->mu);
 	}
+	ns_netns_set_free(eng->netns);
 	ns_process_fini(&eng->process);
 	ns_writer_free(eng->self_w);
 	ns_ctx_close(eng->ctx);
@@ -206,6 +227,7 @@ static void collect_slot(struct ns_engine *eng, struct slot *s)
 			   ns_writer_duplicates(s->w));
 	}
 done:
+	ns_netns_set_collect(eng->netns, (size_t)(s - eng->slots), s->w);
 	t1 = now_ns();
 	pthread_mutex_unlock(&eng->collect_mu);
 	s->runs++;
@@ -245,6 +267,7 @@ static int render_self(struct ns_engine *eng, ns_mask_t mask, const double *dur,
 			    NS_LABELS({"version", NS_VERSION}, {"revision", NS_REVISION},
 				      {"compiler", NS_COMPILER}),
 			    1);
+	rc |= ns_netns_set_emit(eng->netns, w);
 	ns_process_collect(&eng->process, w);
 	/* A refused self-sample is a bug worth a log line, not an empty scrape. */
 	if (rc)
@@ -263,6 +286,7 @@ int ns_engine_scrape(struct ns_engine *eng, ns_mask_t mask, enum ns_format fmt, 
 	unsigned nfailed = 0;
 	int rc = 0;
 
+	ns_netns_set_refresh(eng->netns, start);
 	for (size_t i = 0; i < eng->n; i++) {
 		struct slot *s = &eng->slots[i];
 

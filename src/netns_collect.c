@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* netns_collect.c - collectors run in every other network namespace (see the header). */
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "ctx.h"
+#include "log.h"
+#include "netns_collect.h"
+#include "netns_discovery.h"
+
+/* One other namespace. */
+struct entry {
+	uint64_t dev, ino;
+	char label[NS_NETNS_NAME_MAX + 1];
+	struct ns_ctx *ctx; /* NULL until it could be opened */
+	struct ns_ratelimit rl;
+	void **state; /* per collector */
+	bool *inited;
+};
+
+struct ns_netns_set {
+	pthread_mutex_t mu;
+	struct ns_discovery *disc;
+	int view; /* -1 if it could not be made */
+	char *sysfs;
+	const struct ns_collector **colls; /* copies of the engine's lists */
+	const struct ns_opts **opts;
+	bool *wanted; /* per collector: run in other namespaces (--netns.collectors) */
+	size_t ncoll;
+	struct entry **ent;
+	size_t nent, capent;
+	struct ns_ctx **visit; /* scratch for ns_ctx_visit */
+	struct ns_ratelimit open_rl;
+};
+
+static bool in_list(const char *list, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (const char *p = list; *p;) {
+		size_t n = strcspn(p, ",");
+
+		if (n == len && strncmp(p, name, n) == 0)
+			return true;
+		p += n + (p[n] == ',');
+	}
+	return false;
+}
+
+int ns_netns_set_new(struct ns_netns_set **out, const struct ns_config *cfg,
+		     const struct ns_collector *const *colls, const struct ns_opts *const *opts,
+		     size_t n, struct ns_err *e)
+{
+	struct ns_netns_config dc = {cfg->procfs,	   "/run/netns",       cfg->netns_sources,
+				     cfg->netns_include,   cfg->netns_exclude, cfg->netns_max,
+				     cfg->netns_interval_s};
+	struct ns_netns_set *set;
+	struct ns_err ve = {{0}};
+	int rc;
+
+	*out = NULL;
+	if (!cfg->netns_sources)
+		return 0;
+	set = calloc(1, sizeof(*set));
+	if (!set)
+		return ns_err_set(e, -ENOMEM, "out of memory");
+	pthread_mutex_init(&set->mu, NULL);
+	set->ncoll = n;
+	set->view = -1;
+	set->sysfs = strdup(cfg->sysfs);
+	set->colls = calloc(n + 1, sizeof(*set->colls));
+	set->opts = calloc(n + 1, sizeof(*set->opts));
+	set->wanted = calloc(n + 1, sizeof(*set->wanted));
+	if (!set->sysfs || !set->colls || !set->opts || !set->wanted) {
+		ns_netns_set_free(set);
+		return ns_err_set(e, -ENOMEM, "out of memory");
+	}
+	memcpy(set->colls, colls, n * sizeof(*colls));
+	memcpy(set->opts, opts, n * sizeof(*opts));
+	for (size_t i = 0; i < n; i++)
+		set->wanted[i] = in_list(cfg->netns_collectors ? cfg->netns_collectors
+							       : NS_NETNS_DEFAULT_COLLECTORS,
+					 colls[i]->name);
+	rc = ns_discovery_new(&set->disc, &dc, e);
+	if (rc) {
+		ns_netns_set_free(set);
+		return rc;
+	}
+	set->view = ns_netns_view_open(cfg->procfs, &ve);
+	if (set->view < 0)
+		ns_log(NS_LOG_WARN, "netns",
+		       "other network namespaces are not collected: %s (needs CAP_SYS_ADMIN)",
+		       ve.msg);
+	*out = set;
+	return 0;
+}
+
+static void entry_free(struct ns_netns_set *set, struct entry *en)
+{
+	for (size_t i = 0; i < set->ncoll; i++)
+		if (en->inited[i] && set->colls[i]->fini)
+			set->colls[i]->fini(en->state[i]);
+	ns_ctx_close(en->ctx);
+	free(en->state);
+	free(en->inited);
+	free(en);
+}
+
+void ns_netns_set_free(struct ns_netns_set *set)
+{
+	if (!set)
+		return;
+	for (size_t i = 0; i < set->nent; i++)
+		entry_free(set, set->ent[i]);
+	free(set->ent);
+	free(set->visit);
+	ns_discovery_free(set->disc);
+	if (set->view >= 0)
+		close(set->view);
+	free(set->sysfs);
+	free(set->colls);
+	free(set->opts);
+	free(set->wanted);
+	pthread_mutex_destroy(&set->mu);
+	free(set);
+}
+
+static struct entry *find_entry(struct ns_netns_set *set, uint64_t dev, uint64_t ino, size_t *idx)
+{
+	for (size_t i = 0; i < set->nent; i++)
+		if (set->ent[i]->dev == dev && set->ent[i]->ino == ino) {
+			if (idx)
+				*idx = i;
+			return set->ent[i];
+		}
+	return NULL;
+}
+
+static void open_entry(struct ns_netns_set *set, struct entry *en, const struct ns_netns *ns)
+{
+	struct ns_err e = {{0}};
+	unsigned suppressed = 0;
+	int fd = -1, rc;
+
+	if (set->view < 0) {
+		/* Said once, at start; counted here. */
+		ns_discovery_count_failure(set->disc, ns->dev, ns->ino, true);
+		return;
+	}
+	rc = fd = ns_discovery_open(set->disc, ns, &e);
+	if (fd >= 0) {
+		rc = ns_ctx_open_netns(&en->ctx, ns->label, fd, set->view, set->sysfs, &e);
+		close(fd);
+	}
+	if (!rc)
+		return;
+	ns_discovery_count_failure(set->disc, ns->dev, ns->ino, true);
+	if (ns_ratelimit_ok(&set->open_rl, 60, &suppressed))
+		ns_log(NS_LOG_WARN, "netns", "%s%s", e.msg,
+		       suppressed ? " (and earlier failures not logged)" : "");
+}
+
+/* Room for one more entry (and its slot in the visit list). */
+static int grow(struct ns_netns_set *set)
+{
+	size_t cap = set->capent ? set->capent * 2 : 16;
+	struct entry **p;
+	struct ns_ctx **v;
+
+	if (set->nent < set->capent)
+		return 0;
+	p = realloc(set->ent, cap * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	set->ent = p;
+	v = realloc(set->visit, cap * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	set->visit = v;
+	set->capent = cap;
+	return 0;
+}
+
+static int add_entry(struct ns_netns_set *set, const struct ns_netns *ns)
+{
+	struct entry *en;
+
+	if (grow(set))
+		return -ENOMEM;
+	en = calloc(1, sizeof(*en));
+	if (!en)
+		return -ENOMEM;
+	en->state = calloc(set->ncoll + 1, sizeof(*en->state));
+	en->inited = calloc(set->ncoll + 1, sizeof(*en->inited));
+	if (!en->state || !en->inited) {
+		free(en->state);
+		free(en->inited);
+		free(en);
+		return -ENOMEM;
+	}
+	en->dev = ns->dev;
+	en->ino = ns->ino;
+	memcpy(en->label, ns->label, sizeof(en->label));
+	set->ent[set->nent++] = en;
+	open_entry(set, en, ns);
+	return 0;
+}
+
+void ns_netns_set_refresh(struct ns_netns_set *set, int64_t now_ns)
+{
+	const struct ns_netns *const *app, *van;
+	struct ns_err e = {{0}};
+	size_t na, nv, idx;
+	int rc;
+
+	if (!set)
+		return;
+	pthread_mutex_lock(&set->mu);
+	rc = ns_discovery_maybe_run(set->disc, now_ns, &e);
+	if (rc < 0)
+		ns_log(NS_LOG_ERROR, "netns", "%s", e.msg);
+	if (rc <= 0)
+		goto out;
+	nv = ns_discovery_vanished(set->disc, &van);
+	for (size_t i = 0; i < nv; i++) {
+		struct entry *en = find_entry(set, van[i].dev, van[i].ino, &idx);
+
+		/* A label change vanishes and appears under the same identity. */
+		if (!en || strcmp(en->label, van[i].label) != 0)
+			continue;
+		entry_free(set, en);
+		set->ent[idx] = set->ent[--set->nent];
+	}
+	na = ns_discovery_appeared(set->disc, &app);
+	for (size_t i = 0; i < na; i++)
+		if (!app[i]->self && add_entry(set, app[i]))
+			ns_log(NS_LOG_ERROR, "netns", "out of memory");
+	/* Those that could not be opened are tried again, once per rediscovery. */
+	for (size_t i = 0; i < set->nent; i++) {
+		struct entry *en = set->ent[i];
+		const struct ns_netns *ns =
+		    en->ctx ? NULL : ns_discovery_find(set->disc, en->dev, en->ino);
+		bool just_added = false;
+
+		for (size_t k = 0; k < na && ns; k++)
+			just_added |= app[k] == ns;
+		if (ns && !just_added)
+			open_entry(set, en, ns);
+	}
+out:
+	pthread_mutex_unlock(&set->mu);
+}
+
+struct visit_arg {
+	struct ns_netns_set *set;
+	size_t i;
+	struct ns_writer *w;
+	unsigned failed;
+};
+
+static struct entry *entry_of(struct ns_netns_set *set, const struct ns_ctx *ctx)
+{
+	for (size_t k = 0; k < set->nent; k++)
+		if (set->ent[k]->ctx == ctx)
+			return set->ent[k];
+	return NULL;
+}
+
+static void collect_inside(struct ns_ctx *ctx, int entered, void *p)
+{
+	struct visit_arg *a = p;
+	struct ns_netns_set *set = a->set;
+	struct entry *en = entry_of(set, ctx);
+	const struct ns_collector *c = set->colls[a->i];
+	struct ns_err e = {{0}};
+	unsigned suppressed = 0;
+	int rc = entered;
+
+	if (!en)
+		return;
+	if (!rc && !en->inited[a->i]) {
+		rc = c->init(ctx, set->opts[a->i], &en->state[a->i], &e);
+		en->inited[a->i] = rc == 0;
+	}
+	if (!rc) {
+		ns_writer_set_const_labels(a->w, ctx->labels, ctx->nlabels);
+		rc = c->collect(ctx, en->state[a->i], a->w, &e);
+	}
+	if (!rc)
+		return;
+	a->failed++;
+	ns_discovery_count_failure(set->disc, en->dev, en->ino, entered != 0);
+	if (ns_ratelimit_ok(&en->rl, 60, &suppressed))
+		ns_log(NS_LOG_WARN, "netns", "netns %s: collector %s: %s%s", en->label, c->name,
+		       entered	  ? "cannot enter the namespace"
+		       : e.msg[0] ? e.msg
+				  : strerror(-rc),
+		       suppressed ? " (and earlier failures not logged)" : "");
+}
+
+unsigned ns_netns_set_collect(struct ns_netns_set *set, size_t i, struct ns_writer *w)
+{
+	struct visit_arg a = {set, i, w, 0};
+	size_t n = 0;
+
+	if (!set || i >= set->ncoll || !set->wanted[i])
+		return 0;
+	pthread_mutex_lock(&set->mu);
+	for (size_t k = 0; k < set->nent; k++)
+		if (set->ent[k]->ctx)
+			set->visit[n++] = set->ent[k]->ctx;
+	if (ns_ctx_visit(set->visit, n, collect_inside, &a))
+		ns_log(NS_LOG_ERROR, "netns", "cannot start the namespace thread");
+	ns_writer_set_const_labels(w, NULL, 0);
+	pthread_mutex_unlock(&set->mu);
+	return a.failed;
+}
+
+int ns_netns_set_emit(struct ns_netns_set *set, struct ns_writer *w)
+{
+	struct ns_family *f;
+	int rc;
+
+	if (!set)
+		return 0;
+	f = ns_family(w, "netstack_netns_entering_possible",
+		      "1 if the daemon can enter other network namespaces, 0 if not (no "
+		      "CAP_SYS_ADMIN: logged once at start); then only its own is collected.",
+		      NS_GAUGE, NULL);
+	if (!f)
+		return -EINVAL;
+	pthread_mutex_lock(&set->mu);
+	rc = ns_sample_u64(w, f, NS_NOLABELS, set->view >= 0);
+	if (!rc)
+		rc = ns_discovery_emit(set->disc, w);
+	pthread_mutex_unlock(&set->mu);
+	return rc;
+}
