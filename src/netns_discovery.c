@@ -221,8 +221,8 @@ static int scan_named(struct ns_discovery *d)
 		s->dev = st.st_dev;
 		s->ino = st.st_ino;
 		s->named = true;
-		if (usable_name(de->d_name))
-			snprintf(s->name, sizeof(s->name), "%s", de->d_name);
+		if (usable_name(de->d_name)) /* bounded by NS_NETNS_NAME_MAX */
+			memcpy(s->name, de->d_name, strlen(de->d_name) + 1);
 	}
 	closedir(dir);
 	return rc;
