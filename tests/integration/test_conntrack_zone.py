@@ -67,9 +67,15 @@ def once(exporter, *opts):
 
 
 def listing(zone):
-    """`conntrack -L -w ZONE` lines (only entries of that zone, as the tool filters)."""
+    """`conntrack -L -w ZONE` lines (only entries of that zone, as the tool filters),
+    sorted, without the remaining-timeout column (it counts down between reads)."""
     p = nsx("conntrack", "-L", "-w", str(zone), check_rc=False)
-    return [l for l in p.stdout.splitlines() if l.strip()]
+    out = []
+    for l in p.stdout.splitlines():
+        f = l.split()
+        if len(f) > 2:
+            out.append(" ".join(f[:2] + f[3:]))
+    return sorted(out)
 
 
 # zone -> [(source, destination, protocol, dport)], one entry each
