@@ -11,7 +11,8 @@
  * device and parent). Covers: counts per attach point, u32 hash tables and
  * heads not counted, u32 TCA_U32_PCNT, action bytes/packets/drops/
  * overlimits (PKT64), a classless qdisc never asked, the filter-max cap,
- * unknown attributes, short payloads, an empty dump, a cut message.
+ * unknown attributes, short payloads, an empty dump, a cut message; and a
+ * recording from the kernel (tests/fixtures/qdisc-filters/recorded).
  */
 #include <errno.h>
 #include <limits.h>
@@ -346,6 +347,29 @@ static void test_truncated(void **unused)
 				 "action=\"gact\"");
 }
 
+/*
+ * Recorded from Linux 6.18 by tests/fixtures/qdisc-filters/record.py; the
+ * counts are what `tc -s filter show` listed (recorded/tc.txt). This kernel
+ * has no CONFIG_CLS_U32_PERF: no u32 hit counters, and no actions.
+ */
+static void test_recorded(void **unused)
+{
+	assert_int_equal(
+	    tu_collect(&C, NULL, NULL, "qdisc-filters/recorded", NULL, NS_FMT_TEXT, &out), 0);
+	L("netstack_qdisc_filters{device=\"rqa\",parent=\"1:\",kind=\"u32\"} 2");
+	L("netstack_qdisc_filters{device=\"rqa\",parent=\"1:10\",kind=\"u32\"} 1");
+	L("netstack_qdisc_filters{device=\"rqa\",parent=\"ingress\",kind=\"u32\"} 2");
+	L("netstack_qdisc_filters{device=\"rqa\",parent=\"egress\",kind=\"u32\"} 1");
+	L("netstack_qdisc_filters{device=\"rqb\",parent=\"ingress\",kind=\"u32\"} 1");
+	assert_int_equal(count_prefix("netstack_qdisc_filters{"), 5);
+	L("netstack_qdisc_filters_untracked 0");
+	tu_assert_no_line_prefix(out.data, "netstack_qdisc_filter_u32");
+	tu_assert_no_line_prefix(out.data, "netstack_qdisc_filter_action");
+	/* the qdiscs and classes themselves are still there */
+	L("netstack_qdisc_class_packets_total{device=\"rqa\",kind=\"htb\",classid=\"1:20\",parent="
+	  "\"root\"} 4");
+}
+
 static int setup(void **unused)
 {
 	snprintf(dir, sizeof(dir), "/tmp/ns-test-qf-XXXXXX");
@@ -366,7 +390,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_filters),    cmocka_unit_test(test_unknown_attributes),
 	    cmocka_unit_test(test_filter_max), cmocka_unit_test(test_empty_and_missing),
-	    cmocka_unit_test(test_truncated),
+	    cmocka_unit_test(test_truncated),  cmocka_unit_test(test_recorded),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
