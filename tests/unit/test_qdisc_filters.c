@@ -348,6 +348,33 @@ static void test_truncated(void **unused)
 }
 
 /*
+ * cls_u32 lists a key node under every block of its qdisc with a u32 filter
+ * of the same priority: 800::800 (pref 1) comes in the dumps of 1: and of
+ * 1:10, and of both clsact sides for ffff's 800::801. Each counts once,
+ * under the first attach point (the qdisc; ingress).
+ */
+static void test_u32_shared_tables(void **unused)
+{
+	write_base();
+	write_qdiscs();
+	tu_nlgen_end(&gen, tc_msg(RTM_NEWTFILTER, 2, 0x80000800, 0x10000, PRIO(1, 0x0800), "u32"));
+	tu_nlgen_end(&gen, tc_msg(RTM_NEWTFILTER, 2, 0x80000800, 0x10010, PRIO(1, 0x0800), "u32"));
+	tu_nlgen_end(&gen, tc_msg(RTM_NEWTFILTER, 2, 0x80100800, 0x10010, PRIO(1, 0x0800), "u32"));
+	tu_nlgen_end(&gen, tc_msg(RTM_NEWTFILTER, 2, 0x80000801, INGRESS, PRIO(1, 0x0003), "u32"));
+	tu_nlgen_end(&gen, tc_msg(RTM_NEWTFILTER, 2, 0x80000801, EGRESS, PRIO(1, 0x0003), "u32"));
+	tu_nlgen_end(&gen, tc_msg(RTM_NEWTFILTER, 2, 0x80100801, EGRESS, PRIO(1, 0x0003), "u32"));
+	/* same handle and priority on another device: its own */
+	tu_nlgen_end(&gen, tc_msg(RTM_NEWTFILTER, 3, 0x80000800, 0x10000, PRIO(1, 0x0800), "u32"));
+	tu_nlgen_write(&gen, dir, "0-46.nl");
+	assert_int_equal(run(NULL), 0);
+	L("netstack_qdisc_filters{device=\"eth0\",parent=\"1:\",kind=\"u32\"} 1");
+	L("netstack_qdisc_filters{device=\"eth0\",parent=\"1:10\",kind=\"u32\"} 1");
+	L("netstack_qdisc_filters{device=\"eth0\",parent=\"ingress\",kind=\"u32\"} 1");
+	L("netstack_qdisc_filters{device=\"eth0\",parent=\"egress\",kind=\"u32\"} 1");
+	assert_int_equal(count_prefix("netstack_qdisc_filters{"), 4);
+}
+
+/*
  * Recorded from Linux 6.18 by tests/fixtures/qdisc-filters/record.py; the
  * counts are what `tc -s filter show` listed (recorded/tc.txt). This kernel
  * has no CONFIG_CLS_U32_PERF: no u32 hit counters, and no actions.
@@ -388,9 +415,10 @@ static int teardown(void **unused)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_filters),    cmocka_unit_test(test_unknown_attributes),
-	    cmocka_unit_test(test_filter_max), cmocka_unit_test(test_empty_and_missing),
-	    cmocka_unit_test(test_truncated),  cmocka_unit_test(test_recorded),
+	    cmocka_unit_test(test_filters),	      cmocka_unit_test(test_unknown_attributes),
+	    cmocka_unit_test(test_filter_max),	      cmocka_unit_test(test_empty_and_missing),
+	    cmocka_unit_test(test_truncated),	      cmocka_unit_test(test_recorded),
+	    cmocka_unit_test(test_u32_shared_tables),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
