@@ -98,6 +98,19 @@ def info_labels(text):
     return out
 
 
+def entered(body, label):
+    """Series collected inside the namespace LABEL (not only listed by discovery)."""
+    return [k for k in samples(body or "")
+            if ("netns", label) in k[1] and not k[0].startswith("netstack_netns_")]
+
+
+def value(body, name, **labels):
+    for (n, ls), v in samples(body or "").items():
+        if n == name and dict(ls) == labels:
+            return v
+    return None
+
+
 def get(url, timeout=10):
     try:
         with urllib.request.urlopen(url, timeout=timeout) as r:

@@ -23,7 +23,10 @@ Without a cluster (nothing here talks to an API server):
   set), no_new_privs, the root file system read-only, in a mount namespace
   whose /run/netns follows the host's (slave, as HostToContainer): the probe
   path answers 200, and netstack_netns_info lists two named and one unnamed
-  test namespace, and a namespace added after the start.
+  test namespace (each one entered), and a namespace added after the start;
+  and without each added capability something is lost (nothing more is added
+  than needed);
+- docs/KUBERNETES.md's join query with kube_pod_info, evaluated by promtool.
 
 Prints one line per check and "N passed, N failed"; exit 1 on failure.
 """
@@ -271,50 +274,84 @@ def check_runtime_user(exporter, args, added):
           % (m.group(1) if m else None), kept == added, log[-300:])
 
 
-def check_pod(exporter, args, added):
-    """The pod as the kubelet would run it, minus the container runtime."""
+def run_pod(exporter, args, caps, ns, late=False):
+    """The pod as the kubelet would run it, minus the container runtime: uid 0 with
+    only CAPS (bounding set), no_new_privs, / read-only, in a mount namespace whose
+    /run/netns follows the host's. Returns (probe status, /metrics body, caps
+    status, info labels after adding a namespace, stderr)."""
     port = nstest.free_port()
     pargs = [a for a in args if not a.startswith("--web.listen-address=")]
     pargs.append("--web.listen-address=127.0.0.1:%d" % port)
-    keep = ",".join("+" + c[4:].lower() for c in sorted(added))
+    keep = "".join(",+" + c[4:].lower() for c in sorted(caps))
     cmd = dl.sandbox_cmd([["-o", "bind,remount,ro", "/"]], None,
-                         ["setpriv", "--inh-caps=-all", "--bounding-set=-all," + keep,
+                         ["setpriv", "--inh-caps=-all", "--bounding-set=-all" + keep,
                           "--no-new-privs", exporter] + pargs)
-    with dl.Namespaces("deployk8s") as ns:
-        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        try:
-            st = dl.wait_served(port, p)
-            if st != 200 and p.poll() is not None:
-                st = "exited %s: %s" % (p.returncode, p.stderr.read()[-400:])
-            check("pod: the probe path /-/healthy answers 200", st == 200, st)
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    body, status, later = None, None, None
+    try:
+        st = dl.wait_served(port, p)
+        if st != 200 and p.poll() is not None:
+            st = "exited %s: %s" % (p.returncode, p.stderr.read()[-400:])
+        if st == 200:
+            _, body = dl.get("http://127.0.0.1:%d/metrics" % port)
             # unshare, python3 and setpriv each exec the next: the same pid.
-            exe = os.path.realpath("/proc/%d/exe" % p.pid) if p.poll() is None else None
-            daemon = p.pid if exe == exporter else None
-            check("pod: the daemon runs as the process started", daemon, exe)
-            if daemon:
-                caps = dl.proc_caps(daemon)
-                want = dl.capmask(added)
-                check("pod: uid 0 with exactly the added capabilities, no_new_privs",
-                      caps["Uid"][0] == "0" and caps["CapEff"] == want and
-                      caps["CapBnd"] == want and caps["NoNewPrivs"] == "1", caps)
-            st, body = dl.get("http://127.0.0.1:%d/metrics" % port)
-            info = dl.info_labels(body) if st == 200 else {}
-            check("pod: netstack_netns_info for the host and the three test namespaces",
-                  {""} | set(ns.labels()) <= set(info), sorted(info))
-            check("pod: the unnamed namespace attributed to its process (comm sleep)",
-                  info.get(ns.unnamed, {}).get("comm") == "sleep", info.get(ns.unnamed))
-            ns.add_late()
-            end = time.monotonic() + 12
-            while time.monotonic() < end and ns.late not in info:
-                time.sleep(0.5)
-                st, body = dl.get("http://127.0.0.1:%d/metrics" % port)
-                info = dl.info_labels(body) if st == 200 else {}
-            check("pod: a namespace added after the start appears (HostToContainer)",
-                  ns.late in info, sorted(info))
-        finally:
-            nstest.stop(p)
-        err = p.stderr.read()
+            if os.path.realpath("/proc/%d/exe" % p.pid) == exporter:
+                status = dl.proc_caps(p.pid)
+            if late:
+                ns.add_late()
+                end = time.monotonic() + 12
+                later = {}
+                while time.monotonic() < end and ns.late not in later:
+                    time.sleep(0.5)
+                    s2, b2 = dl.get("http://127.0.0.1:%d/metrics" % port)
+                    later = dl.info_labels(b2) if s2 == 200 else {}
+    finally:
+        nstest.stop(p)
+    return st, body, status, later, p.stderr.read()
+
+
+def check_pod(exporter, args, added):
+    with dl.Namespaces("deployk8s") as ns:
+        st, body, caps, later, err = run_pod(exporter, args, added, ns, late=True)
+        check("pod: the probe path /-/healthy answers 200", st == 200, st)
+        want = dl.capmask(added)
+        check("pod: uid 0 with exactly the added capabilities, no_new_privs",
+              caps and caps["Uid"][0] == "0" and caps["CapEff"] == want and
+              caps["CapBnd"] == want and caps["NoNewPrivs"] == "1", caps)
+        info = dl.info_labels(body or "")
+        check("pod: netstack_netns_info for the host and the three test namespaces",
+              {""} | set(ns.labels()) <= set(info), sorted(info))
+        check("pod: series collected inside each test namespace",
+              all(dl.entered(body, n) for n in ns.labels()))
+        check("pod: the unnamed namespace attributed to its process (comm sleep)",
+              info.get(ns.unnamed, {}).get("comm") == "sleep", info.get(ns.unnamed))
+        ok = body and all(dl.value(body, "netstack_scrape_collector_success", collector=c) == 1
+                          for c in ("conntrack", "nftables")) and \
+            dl.value(body, "netstack_conntrack_source_info", source="netlink") == 1
+        check("pod: conntrack (over ctnetlink) and nftables collectors succeed", ok)
+        check("pod: a namespace added after the start appears (HostToContainer)",
+              later and ns.late in later, sorted(later or {}))
         check("pod: no error logged", "level=error" not in err, err[-400:])
+
+        # Nothing more than needed: without each capability, something is lost.
+        for cap in sorted(added):
+            st, body, _, _, err = run_pod(exporter, args, added - {cap}, ns)
+            info = dl.info_labels(body or "")
+            if cap == "CAP_NET_ADMIN":
+                what = "nftables fails, conntrack falls back to procfs (no ctnetlink)"
+                ok = body and dl.value(body, "netstack_scrape_collector_success",
+                                       collector="nftables") == 0 and \
+                    dl.value(body, "netstack_conntrack_source_info", source="procfs") == 1
+            elif cap == "CAP_SYS_ADMIN":
+                what = "no other namespace is entered"
+                ok = body and dl.value(body, "netstack_netns_entering_possible") == 0 and \
+                    not any(dl.entered(body, n) for n in ns.labels())
+            elif cap == "CAP_SYS_PTRACE":
+                what = "the namespace of a process with more capabilities is not found"
+                ok = body and ns.unnamed not in info and dl.entered(body, ns.named[0])
+            else:
+                what, ok = "(no check written for it)", False
+            check("pod without %s: %s" % (cap, what), ok, (st, sorted(info), err[-300:]))
 
 
 def main():

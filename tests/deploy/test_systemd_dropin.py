@@ -157,17 +157,7 @@ def run_as_unit(exporter, src, s, namespaces, late=False):
     return body, p.stderr.read(), status, later
 
 
-def entered(body, label):
-    """Series collected inside the namespace LABEL (not only listed)."""
-    return [k for k in dl.samples(body or "")
-            if ("netns", label) in k[1] and not k[0].startswith("netstack_netns_")]
-
-
-def value(body, name):
-    for (n, labels), v in dl.samples(body).items():
-        if n == name and not labels:
-            return v
-    return None
+entered, value = dl.entered, dl.value
 
 
 def main():
