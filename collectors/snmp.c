@@ -25,6 +25,8 @@
  * <field> is ns_snake_case(field). Every field is a counter (suffix _total,
  * value unsigned 64-bit, exact) except the fixed list in gauges[] below,
  * which are gauges (value signed 64-bit: Tcp MaxConn is -1 on Linux).
+ * The gauges in scaled[] (Tcp RtoMin, RtoMax: milliseconds) are converted to
+ * their base unit, which ends the name: netstack_snmp_tcp_rto_min_seconds.
  * A snmp6 name without digits (none exist today) is snake-cased whole:
  * netstack_snmp_<snake(name)>[_total].
  *
@@ -59,6 +61,22 @@ static const struct {
     {"Ip", "Forwarding"}, {"Ip", "DefaultTTL"},	       {"Tcp", "RtoAlgorithm"},
     {"Tcp", "RtoMin"},	  {"Tcp", "RtoMax"},	       {"Tcp", "MaxConn"},
     {"Tcp", "CurrEstab"}, {"MPTcpExt", "MPCurrEstab"},
+};
+
+/*
+ * Gauges the kernel prints in another unit than the base one: exposed
+ * converted, with the unit at the end of the name (RFC 2012's tcpRtoMin and
+ * tcpRtoMax are milliseconds; Linux prints TCP_RTO_MIN/MAX in ms).
+ */
+static const struct {
+	const char *section;
+	const char *field;
+	const char *unit; /* base unit, appended to the name */
+	double div;	  /* kernel value / div = value in @unit */
+	const char *from; /* the kernel's unit, for HELP */
+} scaled[] = {
+    {"Tcp", "RtoMin", "seconds", 1000.0, "milliseconds"},
+    {"Tcp", "RtoMax", "seconds", 1000.0, "milliseconds"},
 };
 
 /*
@@ -180,12 +198,22 @@ static int is_gauge(const char *section, const char *field)
 	return 0;
 }
 
+/* Index + 1 in scaled[] of a (section, field), 0 if it is not converted. */
+static int scaled_of(const char *section, const char *field)
+{
+	for (size_t i = 0; i < sizeof(scaled) / sizeof(scaled[0]); i++)
+		if (!strcmp(scaled[i].section, section) && !strcmp(scaled[i].field, field))
+			return (int)i + 1;
+	return 0;
+}
+
 /*
  * Emit one field. @sect_lc/@field_sc are the name parts ("tcp", "retrans_segs";
- * @sect_lc may be empty), @what is "<Section>:<Field>" or the snmp6 name for HELP.
+ * @sect_lc may be empty), @what is "<Section>:<Field>" or the snmp6 name for HELP,
+ * @sc the scaled_of() of the field (0: exposed as the kernel prints it).
  */
 static void emit(struct snmp_state *st, struct ns_writer *w, const char *file, const char *sect_lc,
-		 const char *field_sc, const char *what, int gauge, const char *val)
+		 const char *field_sc, const char *what, int gauge, int sc, const char *val)
 {
 	char base[SNMP_NAME_LEN], uniq[SNMP_NAME_LEN + 16], name[SNMP_NAME_LEN + 32];
 	char help[SNMP_NAME_LEN + 64];
@@ -198,10 +226,12 @@ static void emit(struct snmp_state *st, struct ns_writer *w, const char *file, c
 		return;
 	snprintf(base, sizeof(base), "netstack_snmp_%s%s%s", sect_lc, *sect_lc ? "_" : "",
 		 field_sc);
-	snprintf(uniq, sizeof(uniq), "%s", base);
+	/* The unit stays last: netstack_snmp_tcp_rto_min[_2]_seconds. */
+	snprintf(uniq, sizeof(uniq), "%s%s%s", base, sc ? "_" : "", sc ? scaled[sc - 1].unit : "");
 	rc = names_add(&st->names, uniq);
 	for (unsigned n = 2; rc == 1; n++) {
-		snprintf(uniq, sizeof(uniq), "%s_%u", base, n);
+		snprintf(uniq, sizeof(uniq), "%s_%u%s%s", base, n, sc ? "_" : "",
+			 sc ? scaled[sc - 1].unit : "");
 		rc = names_add(&st->names, uniq);
 	}
 	if (rc < 0) {
@@ -209,15 +239,21 @@ static void emit(struct snmp_state *st, struct ns_writer *w, const char *file, c
 		return;
 	}
 	snprintf(name, sizeof(name), "%s%s", uniq, gauge ? "" : "_total");
-	snprintf(help, sizeof(help), "Kernel %s %s from /proc/%s.", gauge ? "gauge" : "counter",
-		 what, file);
-	f = ns_family(w, name, help, gauge ? NS_GAUGE : NS_COUNTER, NULL);
+	if (sc)
+		snprintf(help, sizeof(help), "Kernel gauge %s from /proc/%s, in %s (%s there).", what,
+			 file, scaled[sc - 1].unit, scaled[sc - 1].from);
+	else
+		snprintf(help, sizeof(help), "Kernel %s %s from /proc/%s.",
+			 gauge ? "gauge" : "counter", what, file);
+	f = ns_family(w, name, help, gauge ? NS_GAUGE : NS_COUNTER, sc ? scaled[sc - 1].unit : NULL);
 	if (!f) {
 		ns_err_first(st->e, &st->rc, -EINVAL, "%s: %s: cannot create metric %s", file, what,
 			     name);
 		return;
 	}
-	if (gauge && ns_parse_i64(val, &i) == 0) {
+	if (sc && ns_parse_i64(val, &i) == 0) {
+		rc = ns_sample_f64(w, f, NS_NOLABELS, (double)i / scaled[sc - 1].div);
+	} else if (gauge && ns_parse_i64(val, &i) == 0) {
 		rc = ns_sample_i64(w, f, NS_NOLABELS, i);
 	} else if (ns_parse_u64(val, &u) == 0) {
 		rc = ns_sample_u64(w, f, NS_NOLABELS, u);
@@ -272,7 +308,8 @@ static void parse_pairs(struct snmp_state *st, struct ns_writer *w, char *text, 
 		while ((field = ns_next_token(&hline)) && (val = ns_next_token(&vcur))) {
 			ns_snake_case(field, field_sc, sizeof(field_sc));
 			snprintf(what, sizeof(what), "%s:%s", hsect, field);
-			emit(st, w, file, sect_lc, field_sc, what, is_gauge(hsect, field), val);
+			emit(st, w, file, sect_lc, field_sc, what, is_gauge(hsect, field),
+			     scaled_of(hsect, field), val);
 		}
 		hline = NULL;
 	}
@@ -304,7 +341,7 @@ static void parse_snmp6(struct snmp_state *st, struct ns_writer *w, char *text, 
 			sect_lc[0] = '\0';
 			ns_snake_case(name, field_sc, sizeof(field_sc));
 		}
-		emit(st, w, file, sect_lc, field_sc, name, 0, val);
+		emit(st, w, file, sect_lc, field_sc, name, 0, 0, val);
 	}
 }
 

@@ -86,8 +86,14 @@ static void test_debian12(void **unused)
 	tu_assert_line(out.data, "netstack_snmp_icmp_in_dest_unreachs_total 1");
 	tu_assert_line(out.data, "netstack_snmp_icmpmsg_in_type3_total 1");
 	tu_assert_line(out.data, "netstack_snmp_tcp_rto_algorithm 1");
-	tu_assert_line(out.data, "netstack_snmp_tcp_rto_min 200");
-	tu_assert_line(out.data, "netstack_snmp_tcp_rto_max 120000");
+	/* RtoMin/RtoMax: milliseconds in the file, seconds exposed. */
+	tu_assert_line(out.data, "netstack_snmp_tcp_rto_min_seconds 0.2");
+	tu_assert_line(out.data, "netstack_snmp_tcp_rto_max_seconds 120");
+	tu_assert_line(out.data, "# HELP netstack_snmp_tcp_rto_min_seconds Kernel gauge Tcp:RtoMin "
+				 "from /proc/net/snmp, in seconds (milliseconds there).");
+	tu_assert_line(out.data, "# TYPE netstack_snmp_tcp_rto_max_seconds gauge");
+	tu_assert_no_line_prefix(out.data, "netstack_snmp_tcp_rto_min ");
+	tu_assert_no_line_prefix(out.data, "netstack_snmp_tcp_rto_max ");
 	tu_assert_line(out.data, "netstack_snmp_tcp_max_conn -1");
 	tu_assert_line(out.data, "netstack_snmp_tcp_in_segs_total 9383");
 	tu_assert_line(out.data, "netstack_snmp_tcp_out_rsts_total 16");
