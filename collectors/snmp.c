@@ -240,12 +240,13 @@ static void emit(struct snmp_state *st, struct ns_writer *w, const char *file, c
 	}
 	snprintf(name, sizeof(name), "%s%s", uniq, gauge ? "" : "_total");
 	if (sc)
-		snprintf(help, sizeof(help), "Kernel gauge %s from /proc/%s, in %s (%s there).", what,
-			 file, scaled[sc - 1].unit, scaled[sc - 1].from);
+		snprintf(help, sizeof(help), "Kernel gauge %s from /proc/%s, in %s (%s there).",
+			 what, file, scaled[sc - 1].unit, scaled[sc - 1].from);
 	else
 		snprintf(help, sizeof(help), "Kernel %s %s from /proc/%s.",
 			 gauge ? "gauge" : "counter", what, file);
-	f = ns_family(w, name, help, gauge ? NS_GAUGE : NS_COUNTER, sc ? scaled[sc - 1].unit : NULL);
+	f = ns_family(w, name, help, gauge ? NS_GAUGE : NS_COUNTER,
+		      sc ? scaled[sc - 1].unit : NULL);
 	if (!f) {
 		ns_err_first(st->e, &st->rc, -EINVAL, "%s: %s: cannot create metric %s", file, what,
 			     name);
