@@ -36,9 +36,11 @@
  * _total (e.g. netstack_snmp_tcpext_tcp_lost_retransmit_2_total).
  *
  * net/snmp must exist; net/netstat and net/snmp6 (absent when IPv6 is
- * disabled) are optional. A value that does not parse is skipped (its name
- * stays reserved, so the numbering above does not shift) and makes collect()
- * return -EINVAL after emitting everything else.
+ * disabled) are optional. Each file's presence is exposed as
+ * netstack_snmp_file_missing{file="/proc/net/<file>"} (1 absent, 0 read; no
+ * series if reading it failed otherwise, which is the collector's error). A value that does not
+ *parse is skipped (its name stays reserved, so the numbering above does not shift) and makes
+ *collect() return -EINVAL after emitting everything else.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -51,6 +53,8 @@
 #include "procfs.h"
 
 #define SNMP_NAME_LEN 320
+/* One series per file, so that fields vanishing with their file are explained. */
+#define MISSING_NAME "netstack_snmp_file_missing"
 #define SNMP_PART_LEN 128
 
 /* The (section, field) pairs exposed as gauges; everything else is a counter. */
@@ -363,22 +367,30 @@ static int snmp_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, st
 {
 	static const struct {
 		const char *rel;
+		const char *label; /* the file label of MISSING_NAME */
 		int optional;
 		int pairs;
 	} files[] = {
-	    {"net/snmp", 0, 1},
-	    {"net/netstat", 1, 1},
-	    {"net/snmp6", 1, 0},
+	    {"net/snmp", "/proc/net/snmp", 0, 1},
+	    {"net/netstat", "/proc/net/netstat", 1, 1},
+	    {"net/snmp6", "/proc/net/snmp6", 1, 0},
 	};
 	struct snmp_state *st = state;
 	struct ns_file *nf[] = {&st->snmp, &st->netstat, &st->snmp6};
+	int missing[sizeof(files) / sizeof(files[0])];
+	struct ns_family *fm;
 	int rc;
 
 	st->rc = 0;
 	st->e = e;
 	names_reset(&st->names);
+	/* Reserved first: a kernel field "File:Missing" would get _2. */
+	rc = names_add(&st->names, MISSING_NAME);
+	if (rc < 0)
+		ns_err_first(st->e, &st->rc, rc, "%s", strerror(-rc));
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		rc = ns_file_read(nf[i], ctx->procfs_fd, files[i].rel);
+		missing[i] = rc == -ENOENT ? 1 : rc ? -1 : 0;
 		if (rc == -ENOENT && files[i].optional)
 			continue;
 		if (rc) {
@@ -390,6 +402,20 @@ static int snmp_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, st
 		else
 			parse_snmp6(st, w, nf[i]->buf.data, files[i].rel);
 	}
+	fm = ns_family(w, MISSING_NAME,
+		       "1 if the file does not exist in this procfs (none of its fields is then "
+		       "exposed), 0 if it was read.",
+		       NS_GAUGE, NULL);
+	for (size_t i = 0; fm && i < sizeof(files) / sizeof(files[0]); i++) {
+		if (missing[i] < 0) /* another error: reported as the collector's failure */
+			continue;
+		rc =
+		    ns_sample_u64(w, fm, NS_LABELS({"file", files[i].label}), (uint64_t)missing[i]);
+		if (rc)
+			ns_err_first(st->e, &st->rc, rc, "%s: %s", MISSING_NAME, strerror(-rc));
+	}
+	if (!fm)
+		ns_err_first(st->e, &st->rc, -EINVAL, "cannot create metric %s", MISSING_NAME);
 	st->e = NULL;
 	return st->rc;
 }
