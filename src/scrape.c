@@ -27,6 +27,7 @@ struct slot {
 	double duration;
 	uint64_t runs; /* collections actually made (shared results not counted) */
 	bool success;
+	unsigned collisions; /* ns_writer_collisions() of the last collection */
 	struct ns_err err;
 	struct ns_ratelimit rl;
 };
@@ -228,6 +229,8 @@ static void collect_slot(struct ns_engine *eng, struct slot *s)
 	}
 done:
 	ns_netns_set_collect(eng->netns, (size_t)(s - eng->slots), s->w);
+	/* Not a failure: the kernel's names collide once made valid UTF-8. */
+	s->collisions = ns_writer_collisions(s->w);
 	t1 = now_ns();
 	pthread_mutex_unlock(&eng->collect_mu);
 	s->runs++;
@@ -241,10 +244,10 @@ done:
 }
 
 static int render_self(struct ns_engine *eng, ns_mask_t mask, const double *dur, const bool *ok,
-		       enum ns_format fmt, struct ns_buf *out)
+		       const unsigned *coll, enum ns_format fmt, struct ns_buf *out)
 {
 	struct ns_writer *w = eng->self_w;
-	struct ns_family *fd, *fs, *fb;
+	struct ns_family *fd, *fs, *fc, *fb;
 	int rc = 0;
 
 	pthread_mutex_lock(&eng->self_mu);
@@ -254,11 +257,18 @@ static int render_self(struct ns_engine *eng, ns_mask_t mask, const double *dur,
 	fs = ns_family(w, "netstack_scrape_collector_success",
 		       "1 if the collector's last collection succeeded, 0 if it failed.", NS_GAUGE,
 		       NULL);
+	fc = ns_family(w, "netstack_scrape_collector_label_collisions",
+		       "Series the collector's last collection dropped because their label values "
+		       "became equal once invalid UTF-8 was replaced by U+FFFD (the first one "
+		       "emitted is kept).",
+		       NS_GAUGE, NULL);
 	for (size_t i = 0; i < eng->n; i++) {
 		if (!(mask & ((ns_mask_t)1 << i)))
 			continue;
 		rc |= ns_sample_f64(w, fd, NS_LABELS({"collector", eng->slots[i].c->name}), dur[i]);
 		rc |= ns_sample_u64(w, fs, NS_LABELS({"collector", eng->slots[i].c->name}), ok[i]);
+		rc |=
+		    ns_sample_u64(w, fc, NS_LABELS({"collector", eng->slots[i].c->name}), coll[i]);
 	}
 	fb = ns_family(w, "netstack_exporter_build_info",
 		       "Version, revision and compiler of this netstack_exporter, value 1.",
@@ -282,6 +292,7 @@ int ns_engine_scrape(struct ns_engine *eng, ns_mask_t mask, enum ns_format fmt, 
 {
 	double dur[64];
 	bool ok[64];
+	unsigned coll[64];
 	int64_t start = now_ns();
 	unsigned nfailed = 0;
 	int rc = 0;
@@ -297,13 +308,14 @@ int ns_engine_scrape(struct ns_engine *eng, ns_mask_t mask, enum ns_format fmt, 
 			collect_slot(eng, s);
 		dur[i] = s->duration;
 		ok[i] = s->success;
+		coll[i] = s->collisions;
 		nfailed += !s->success;
 		if (!rc)
 			rc = ns_writer_render(s->w, fmt, out);
 		pthread_mutex_unlock(&s->mu);
 	}
 	if (!rc)
-		rc = render_self(eng, mask, dur, ok, fmt, out);
+		rc = render_self(eng, mask, dur, ok, coll, fmt, out);
 	if (!rc && fmt == NS_FMT_OPENMETRICS)
 		rc = ns_buf_puts(out, "# EOF\n");
 	pthread_mutex_lock(&eng->self_mu);

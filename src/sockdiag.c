@@ -183,20 +183,12 @@ void ns_sd_ep_of(const struct ns_sd_sock *s, bool remote, int v6only, struct ns_
 
 void ns_sd_format_addr(const struct ns_sd_ep *ep, char *buf, size_t len)
 {
-	char tmp[INET6_ADDRSTRLEN];
-
-	if (ep->family == AF_INET) {
-		if (!inet_ntop(AF_INET, ep->addr, buf, (socklen_t)len))
-			snprintf(buf, len, "?");
-		return;
-	}
-	if (ep->kind == NS_EP_DUAL_ANY) {
+	if (ep->family == AF_INET6 && ep->kind == NS_EP_DUAL_ANY) {
 		snprintf(buf, len, "*");
 		return;
 	}
-	if (!inet_ntop(AF_INET6, ep->addr, tmp, sizeof(tmp)))
-		snprintf(tmp, sizeof(tmp), "?");
-	snprintf(buf, len, "[%s]", tmp);
+	if (!inet_ntop(ep->family == AF_INET ? AF_INET : AF_INET6, ep->addr, buf, (socklen_t)len))
+		snprintf(buf, len, "?");
 }
 
 const char *ns_sd_family_name(uint8_t family)
