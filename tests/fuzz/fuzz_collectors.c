@@ -37,17 +37,20 @@ struct target {
 };
 
 static const struct target targets[] = {
-    {"netdev", {"nl/0-18.nl"}},
-    {"qdisc", {"nl/0-18.nl", "nl/0-38.nl", "nl/0-42.nl", "nl/0-46.nl"}},
-    {"tcp", {"nl/4-18.nl", "proc/sys/net/ipv4/ip_local_port_range"}},
-    {"udp", {"nl/inet-udp/4-20.nl", "nl/inet6-udp/4-20.nl"}},
-    {"conntrack", {"nl/12-257.nl", "nl/12-260.nl", "nl/12-261.nl", "nl/12-515.nl", "nl/12-513.nl"}},
-    {"snmp", {"proc/net/snmp", "proc/net/netstat", "proc/net/snmp6"}},
-    {"sockstat", {"proc/net/sockstat", "proc/net/sockstat6"}},
-    {"softnet", {"proc/net/softnet_stat", "sys/devices/system/cpu/online"}},
+    {"netdev", {"nl/0-18.nl"}, {NULL}},
+    {"qdisc", {"nl/0-18.nl", "nl/0-38.nl", "nl/0-42.nl", "nl/0-46.nl"}, {NULL}},
+    {"tcp", {"nl/4-18.nl", "proc/sys/net/ipv4/ip_local_port_range"}, {NULL}},
+    {"udp", {"nl/inet-udp/4-20.nl", "nl/inet6-udp/4-20.nl"}, {NULL}},
+    {"conntrack",
+     {"nl/12-257.nl", "nl/12-260.nl", "nl/12-261.nl", "nl/12-515.nl", "nl/12-513.nl"},
+     {NULL}},
+    {"snmp", {"proc/net/snmp", "proc/net/netstat", "proc/net/snmp6"}, {NULL}},
+    {"sockstat", {"proc/net/sockstat", "proc/net/sockstat6"}, {NULL}},
+    {"softnet", {"proc/net/softnet_stat", "sys/devices/system/cpu/online"}, {NULL}},
     {"nftables",
      {"nl/12-2576.nl", "nl/12-2561.nl", "nl/12-2564.nl", "nl/12-2567.nl", "nl/12-2570.nl",
-      "nl/12-2579.nl", "nl/12-2573.nl"}},
+      "nl/12-2579.nl", "nl/12-2573.nl"},
+     {NULL}},
     /* tcp with tcp_info: the RTT/RTO/cwnd/delivery-rate histograms and sums */
     {"tcp", {"nl/4-18.nl", "proc/sys/net/ipv4/ip_local_port_range"}, {"tcp-info=true"}},
 };
