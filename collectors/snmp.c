@@ -102,6 +102,7 @@ struct snmp_state {
 	struct name_set names;
 	int rc; /* first error of this scrape */
 	struct ns_err *e;
+	const char *root; /* the context's procfs root (absolute), for messages */
 };
 
 static uint64_t hash_str(const char *s)
@@ -239,7 +240,8 @@ static void emit(struct snmp_state *st, struct ns_writer *w, const char *file, c
 		rc = names_add(&st->names, uniq);
 	}
 	if (rc < 0) {
-		ns_err_first(st->e, &st->rc, rc, "%s: %s: %s", file, what, strerror(-rc));
+		ns_err_first(st->e, &st->rc, rc, "%s/%s: %s: %s", st->root, file, what,
+			     strerror(-rc));
 		return;
 	}
 	snprintf(name, sizeof(name), "%s%s", uniq, gauge ? "" : "_total");
@@ -252,8 +254,8 @@ static void emit(struct snmp_state *st, struct ns_writer *w, const char *file, c
 	f = ns_family(w, name, help, gauge ? NS_GAUGE : NS_COUNTER,
 		      sc ? scaled[sc - 1].unit : NULL);
 	if (!f) {
-		ns_err_first(st->e, &st->rc, -EINVAL, "%s: %s: cannot create metric %s", file, what,
-			     name);
+		ns_err_first(st->e, &st->rc, -EINVAL, "%s/%s: %s: cannot create metric %s",
+			     st->root, file, what, name);
 		return;
 	}
 	if (sc && ns_parse_i64(val, &i) == 0) {
@@ -263,11 +265,13 @@ static void emit(struct snmp_state *st, struct ns_writer *w, const char *file, c
 	} else if (ns_parse_u64(val, &u) == 0) {
 		rc = ns_sample_u64(w, f, NS_NOLABELS, u);
 	} else {
-		ns_err_first(st->e, &st->rc, -EINVAL, "%s: %s: bad value '%s'", file, what, val);
+		ns_err_first(st->e, &st->rc, -EINVAL, "%s/%s: %s: bad value '%s'", st->root, file,
+			     what, val);
 		return;
 	}
 	if (rc)
-		ns_err_first(st->e, &st->rc, rc, "%s: %s: %s", file, what, strerror(-rc));
+		ns_err_first(st->e, &st->rc, rc, "%s/%s: %s: %s", st->root, file, what,
+			     strerror(-rc));
 }
 
 /* "Tcp:" -> "Tcp" in place; NULL if @tok is not a section prefix. */
@@ -383,6 +387,7 @@ static int snmp_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, st
 
 	st->rc = 0;
 	st->e = e;
+	st->root = ctx->procfs_path;
 	names_reset(&st->names);
 	/* Reserved first: a kernel field "File:Missing" would get _2. */
 	rc = names_add(&st->names, MISSING_NAME);
@@ -394,7 +399,8 @@ static int snmp_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, st
 		if (rc == -ENOENT && files[i].optional)
 			continue;
 		if (rc) {
-			ns_err_first(st->e, &st->rc, rc, "%s: %s", files[i].rel, strerror(-rc));
+			ns_err_first(st->e, &st->rc, rc, "%s/%s: %s", st->root, files[i].rel,
+				     strerror(-rc));
 			continue;
 		}
 		if (files[i].pairs)

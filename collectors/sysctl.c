@@ -315,7 +315,8 @@ static int walk(struct sysctl_state *st, int fd, char *path, size_t len, const c
 }
 
 /* Expand @gpath (a glob in path form) below <procfs>/sys. */
-static int expand_glob(struct sysctl_state *st, int procfs_fd, const char *gpath, struct ns_err *e)
+static int expand_glob(struct sysctl_state *st, const struct ns_ctx *ctx, const char *gpath,
+		       struct ns_err *e)
 {
 	char path[PATH_MAX], dotted[PATH_MAX];
 	size_t len = 0, plen;
@@ -337,12 +338,13 @@ static int expand_glob(struct sysctl_state *st, int procfs_fd, const char *gpath
 	memcpy(path, "sys/", 4);
 	memcpy(path + 4, gpath, len);
 	path[4 + len] = '\0';
-	fd = openat(procfs_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = openat(ctx->procfs_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		rc = errno;
 		if (rc == ENOENT || rc == ENOTDIR)
 			return 0; /* nothing to match */
-		return ns_err_set(e, -rc, "sysctl: cannot open %s: %s", path, strerror(rc));
+		return ns_err_set(e, -rc, "sysctl: cannot open %s/%s: %s", ctx->procfs_path, path,
+				  strerror(rc));
 	}
 	memcpy(path, gpath, len);
 	path[len] = '\0';
@@ -465,7 +467,7 @@ static int sysctl_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **st
 		if (rc)
 			break;
 		if (is_glob(path))
-			rc = expand_glob(st, ctx->procfs_fd, path, e);
+			rc = expand_glob(st, ctx, path, e);
 		else
 			rc = add_param(st, path, ORIGIN_EXPLICIT);
 		free(path);

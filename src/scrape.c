@@ -2,6 +2,7 @@
 /* scrape.c - the scrape engine (see scrape.h for the sharing rule). */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -40,11 +41,12 @@ struct ns_engine {
 	 * the result fresh and reuses it.
 	 */
 	pthread_mutex_t collect_mu;
-	pthread_mutex_t self_mu; /* guards self_w, process, last_duration */
+	pthread_mutex_t self_mu; /* guards self_w, process, last_duration, debug_rl */
 	struct ns_writer *self_w;
 	struct ns_process process;
 	double last_duration;
-	struct ns_netns_set *netns; /* other network namespaces; NULL when off */
+	struct ns_ratelimit debug_rl; /* the per-scrape debug record */
+	struct ns_netns_set *netns;   /* other network namespaces; NULL when off */
 	size_t n;
 	struct slot slots[];
 };
@@ -123,8 +125,11 @@ int ns_engine_new(struct ns_engine **out, const struct ns_config *cfg, struct ns
 			s->inited = true;
 		} else {
 			/* Not fatal: reported as success 0 and retried at each scrape. */
-			ns_log(NS_LOG_WARN, "scrape", "collector %s: init failed: %s", s->c->name,
-			       s->err.msg[0] ? s->err.msg : strerror(-rc));
+			ns_log_kv(NS_LOG_WARN, "scrape",
+				  (struct ns_log_kv[]){
+				      {"collector", s->c->name},
+				      {"err", s->err.msg[0] ? s->err.msg : strerror(-rc)}},
+				  2, "collector init failed");
 			ns_ratelimit_ok(&s->rl, 60, NULL);
 		}
 	}
@@ -237,10 +242,52 @@ done:
 	s->done_ns = t1;
 	s->duration = (double)(t1 - t0) / 1e9;
 	s->success = rc == 0;
-	if (rc && ns_ratelimit_ok(&s->rl, 60, &suppressed))
-		ns_log(NS_LOG_ERROR, "scrape", "collector %s failed: %s%s", s->c->name,
-		       s->err.msg[0] ? s->err.msg : strerror(rc < 0 ? -rc : rc),
-		       suppressed ? " (and earlier failures not logged)" : "");
+	if (rc && ns_ratelimit_ok(&s->rl, 60, &suppressed)) {
+		char nsup[16];
+
+		snprintf(nsup, sizeof(nsup), "%u", suppressed);
+		ns_log_kv(NS_LOG_ERROR, "scrape",
+			  (struct ns_log_kv[]){
+			      {"collector", s->c->name},
+			      {"err", s->err.msg[0] ? s->err.msg : strerror(rc < 0 ? -rc : rc)},
+			      {"suppressed", suppressed ? nsup : NULL}},
+			  3, "collector failed");
+	}
+}
+
+/*
+ * --log.level=debug: one record per scrape, at most one per
+ * NS_SCRAPE_DEBUG_INTERVAL seconds (suppressed= counts the scrapes not
+ * logged since the last one): the scrape's duration, the failed count and
+ * each selected collector's last duration as <collector>_seconds=. Caller
+ * holds eng->self_mu.
+ */
+#define NS_SCRAPE_DEBUG_INTERVAL 5
+static void log_scrape(struct ns_engine *eng, ns_mask_t mask, const double *dur, double total,
+		       unsigned nfailed)
+{
+	struct ns_log_kv kv[64 + 3];
+	char keys[64][48], vals[64][32], tot[32], nf[16], nsup[16];
+	unsigned suppressed = 0;
+	size_t n = 0;
+
+	if (!ns_log_enabled(NS_LOG_DEBUG) ||
+	    !ns_ratelimit_ok(&eng->debug_rl, NS_SCRAPE_DEBUG_INTERVAL, &suppressed))
+		return;
+	snprintf(tot, sizeof(tot), "%.6f", total);
+	snprintf(nf, sizeof(nf), "%u", nfailed);
+	snprintf(nsup, sizeof(nsup), "%u", suppressed);
+	kv[n++] = (struct ns_log_kv){"duration_seconds", tot};
+	kv[n++] = (struct ns_log_kv){"failed", nf};
+	for (size_t i = 0; i < eng->n && i < 64; i++) {
+		if (!(mask & ((ns_mask_t)1 << i)))
+			continue;
+		snprintf(keys[i], sizeof(keys[i]), "%s_seconds", eng->slots[i].c->name);
+		snprintf(vals[i], sizeof(vals[i]), "%.6f", dur[i]);
+		kv[n++] = (struct ns_log_kv){keys[i], vals[i]};
+	}
+	kv[n++] = (struct ns_log_kv){"suppressed", suppressed ? nsup : NULL};
+	ns_log_kv(NS_LOG_DEBUG, "scrape", kv, n, "scrape done");
 }
 
 static int render_self(struct ns_engine *eng, ns_mask_t mask, const double *dur, const bool *ok,
@@ -320,6 +367,7 @@ int ns_engine_scrape(struct ns_engine *eng, ns_mask_t mask, enum ns_format fmt, 
 		rc = ns_buf_puts(out, "# EOF\n");
 	pthread_mutex_lock(&eng->self_mu);
 	eng->last_duration = (double)(now_ns() - start) / 1e9;
+	log_scrape(eng, mask, dur, eng->last_duration, nfailed);
 	pthread_mutex_unlock(&eng->self_mu);
 	if (failed)
 		*failed = nfailed;

@@ -3,6 +3,7 @@
  * sockdiag.c - streaming inet_diag dumps and endpoint tables (see sockdiag.h).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -277,9 +278,14 @@ int ns_sd_read_port_range(struct ns_file *f, struct ns_ctx *ctx, const char *who
 	int rc;
 
 	rc = ns_file_read(f, ctx->procfs_fd, "sys/net/ipv4/ip_local_port_range");
-	if (rc)
-		return ns_err_set(e, rc, "%s: sys/net/ipv4/ip_local_port_range: %s", who,
-				  strerror(-rc));
+	if (rc) {
+		char path[PATH_MAX];
+
+		return ns_err_set(
+		    e, rc, "%s: %s: %s", who,
+		    ns_ctx_procfs_file(ctx, "sys/net/ipv4/ip_local_port_range", path, sizeof(path)),
+		    strerror(-rc));
+	}
 	cur = f->buf.data;
 	ta = ns_next_token(&cur);
 	tb = ns_next_token(&cur);
