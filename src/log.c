@@ -94,21 +94,22 @@ static size_t put_quoted(char *o, size_t n, size_t pos, const char *s)
 	return pos + 1;
 }
 
-void ns_log(enum ns_log_level lvl, const char *component, const char *fmt, ...)
+static void vlog(enum ns_log_level lvl, const char *component, const char *err, const char *fmt,
+		 va_list ap) __attribute__((format(printf, 4, 0)));
+
+static void vlog(enum ns_log_level lvl, const char *component, const char *err, const char *fmt,
+		 va_list ap)
 {
 	char msg[1024], line[2048], ts[96];
 	struct timespec now;
 	struct tm tm;
 	size_t pos = 0, n = sizeof(line) - 2;
-	va_list ap;
 
 	if (lvl < log_min)
 		return;
 	if (log_journal < 0)
 		log_journal = stderr_is_journal();
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
@@ -128,6 +129,10 @@ void ns_log(enum ns_log_level lvl, const char *component, const char *fmt, ...)
 		}
 		pos += (size_t)snprintf(line + pos, n > pos ? n - pos : 0, ",\"msg\":");
 		pos = put_quoted(line, n, pos, msg);
+		if (err) {
+			pos += (size_t)snprintf(line + pos, n > pos ? n - pos : 0, ",\"err\":");
+			pos = put_quoted(line, n, pos, err);
+		}
 		if (pos < n)
 			line[pos] = '}';
 		pos++;
@@ -140,6 +145,10 @@ void ns_log(enum ns_log_level lvl, const char *component, const char *fmt, ...)
 						component);
 		pos += (size_t)snprintf(line + pos, n > pos ? n - pos : 0, " msg=");
 		pos = put_quoted(line, n, pos, msg);
+		if (err) {
+			pos += (size_t)snprintf(line + pos, n > pos ? n - pos : 0, " err=");
+			pos = put_quoted(line, n, pos, err);
+		}
 	}
 	if (pos > n)
 		pos = n;
@@ -147,6 +156,24 @@ void ns_log(enum ns_log_level lvl, const char *component, const char *fmt, ...)
 	if (write(STDERR_FILENO, line, pos) < 0) {
 		/* nowhere left to report it */
 	}
+}
+
+void ns_log(enum ns_log_level lvl, const char *component, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(lvl, component, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void ns_log_err(enum ns_log_level lvl, const char *component, const char *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(lvl, component, err, fmt, ap);
+	va_end(ap);
 }
 
 int ns_ratelimit_ok(struct ns_ratelimit *rl, unsigned interval_s, unsigned *suppressed)

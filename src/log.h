@@ -32,6 +32,14 @@ void ns_log(enum ns_log_level lvl, const char *component, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /*
+ * The same with the error in its own key: ... msg="..." err="...", so that
+ * the message stays constant and the cause can be matched on (@err may be
+ * NULL: no key).
+ */
+void ns_log_err(enum ns_log_level lvl, const char *component, const char *err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/*
  * Rate limiting for repeated failures: returns 1 if a message with this
  * limiter may be logged now (at most one per @interval_s seconds), and
  * counts the suppressed ones in *suppressed.
