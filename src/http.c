@@ -8,11 +8,13 @@
  * thread each. Hostile clients are bounded by
  *  - a connection limit per socket (--web.max-connections) and per client
  *    address (--web.max-connections-per-ip), enforced by MHD at accept;
- *  - a deadline for the whole request header (--web.header-timeout, plus
- *    --web.tls-handshake-timeout for a TLS connection's first request; for
- *    a later request on a kept-alive connection, --web.connection-timeout
- *    from the previous response): a reaper thread shut()s down the socket
- *    of a connection past it, and MHD closes it;
+ *  - a deadline for a TLS handshake (--web.tls-handshake-timeout, from
+ *    accept to the client's Finished message, which a GnuTLS hook reports)
+ *    and one for the whole request header (--web.header-timeout, from
+ *    accept or the end of the handshake; for a later request on a
+ *    kept-alive connection, --web.connection-timeout from the previous
+ *    response): a reaper thread shut()s down the socket of a connection
+ *    past either, and MHD closes it;
  *  - bcrypt checks (basic auth) run in their own low-priority threads, at
  *    most --web.max-auth-checks at once, the connection suspended
  *    meanwhile; a check over the limit is answered 429 at once, so a flood
@@ -80,12 +82,13 @@
 #include "writer.h"
 
 #define HTTP_BACKLOG 512
-#define HTTP_THREADS 4	     /* MHD workers per listening socket */
-#define HTTP_MAX_TARGET 8192 /* request target bytes; longer: 414 */
-#define HTTP_MAX_QUERY 128   /* query parameters; more: 400 */
-#define HTTP_REAP_MS 200     /* how often the reaper looks at deadlines */
-#define HTTP_POOL_MAX 8	     /* idle bodies kept for reuse */
-#define HTTP_MAX_PARAMS 64   /* collect[] or exclude[] values per request */
+#define HTTP_THREADS 4	      /* MHD workers per listening socket */
+#define HTTP_SCRAPE_THREADS 4 /* threads that render scrapes (shared) */
+#define HTTP_MAX_TARGET 8192  /* request target bytes; longer: 414 */
+#define HTTP_MAX_QUERY 128    /* query parameters; more: 400 */
+#define HTTP_REAP_MS 200      /* how often the reaper looks at deadlines */
+#define HTTP_POOL_MAX 8	      /* idle bodies kept for reuse */
+#define HTTP_MAX_PARAMS 64    /* collect[] or exclude[] values per request */
 #define HTTP_ADDRSTR (INET6_ADDRSTRLEN + 16)
 #define HTTP_REALM "Basic realm=\"netstack_exporter\", charset=\"UTF-8\""
 
@@ -112,9 +115,10 @@ enum {
 };
 
 enum req_state {
-	REQ_NEW,  /* headers not looked at yet */
-	REQ_AUTH, /* suspended, a bcrypt check queued or running */
-	REQ_OK,	  /* checked and allowed */
+	REQ_NEW,    /* headers not looked at yet */
+	REQ_AUTH,   /* suspended, a bcrypt check queued or running */
+	REQ_OK,	    /* checked and allowed */
+	REQ_SCRAPE, /* suspended, its scrape queued or running */
 };
 
 /* One open connection; slots come from a table made at start. */
@@ -124,9 +128,11 @@ struct http_conn {
 	struct MHD_Connection *c;
 	int fd;
 	bool active;
-	bool waiting;	  /* for a request header (the reaper looks at these) */
-	bool reaped;	  /* its socket was shut down by the reaper */
-	int64_t deadline; /* CLOCK_MONOTONIC ns */
+	bool waiting;	     /* for a request header (the reaper looks at these) */
+	bool reaped;	     /* its socket was shut down by the reaper */
+	bool handshaking;    /* TLS handshake not complete */
+	int64_t deadline;    /* CLOCK_MONOTONIC ns, for the request header */
+	int64_t hs_deadline; /* for the TLS handshake */
 	/* the current request */
 	unsigned target;
 	enum req_state state;
@@ -134,6 +140,25 @@ struct http_conn {
 	bool auth_ok;
 	const char *authz; /* in MHD's connection memory, valid while suspended */
 	struct http_gen *gen;
+	/* a scrape, rendered by a scrape thread */
+	ns_mask_t mask;
+	enum ns_format fmt;
+	bool gz;
+	int scrape_rc;
+	struct http_body *body;
+};
+
+/* Suspended connections waiting for a thread of their own (bcrypt, scrapes). */
+struct jobq {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct http_conn *head, *tail;
+	pthread_t *thr;
+	unsigned nthr;
+	bool stop;
+	int nice;
+	struct ns_http *h;
+	void (*run)(struct ns_http *h, struct http_conn *hc);
 };
 
 /* What a reload replaces. */
@@ -168,15 +193,12 @@ struct ns_http {
 	pthread_cond_t reaper_cv;
 	bool stopping;
 	atomic_ullong reaped;	      /* connections closed at the header deadline */
+	atomic_ullong hs_reaped;      /* TLS connections closed at the handshake deadline */
 	atomic_ullong auth_throttled; /* 429: too many bcrypt checks at once */
 	atomic_ullong refused;	      /* requests refused by the strict checks */
 
-	/* bcrypt checks */
-	pthread_mutex_t auth_lock;
-	pthread_cond_t auth_cv;
-	struct http_conn *auth_head, *auth_tail;
-	pthread_t *auth_thr;
-	unsigned nauth_thr;
+	struct jobq authq;   /* bcrypt checks */
+	struct jobq scrapeq; /* scrapes */
 	atomic_uint auth_busy;
 
 	pthread_mutex_t self_lock;
@@ -506,10 +528,17 @@ static int render_web(struct ns_http *h, enum ns_format fmt, struct ns_buf *out)
 		      "HTTP connections open now (this scrape's included).", NS_GAUGE, NULL);
 	rc |= ns_sample_u64(w, f, NS_NOLABELS, open);
 	f = ns_family(w, "netstack_web_header_timeouts_total",
-		      "Connections closed because their request header (or TLS handshake) was "
-		      "not complete by the deadline.",
+		      "Connections closed because their request header was not complete by the "
+		      "deadline.",
 		      NS_COUNTER, NULL);
 	rc |= ns_sample_u64(w, f, NS_NOLABELS, atomic_load(&h->reaped));
+	if (h->tls) {
+		f = ns_family(w, "netstack_web_tls_handshake_timeouts_total",
+			      "TLS connections closed because their handshake was not complete by "
+			      "the deadline.",
+			      NS_COUNTER, NULL);
+		rc |= ns_sample_u64(w, f, NS_NOLABELS, atomic_load(&h->hs_reaped));
+	}
 	f = ns_family(w, "netstack_web_auth_throttled_total",
 		      "Requests answered 429 because --web.max-auth-checks password checks were "
 		      "running.",
@@ -541,20 +570,106 @@ static int render_web(struct ns_http *h, enum ns_format fmt, struct ns_buf *out)
 	return rc;
 }
 
-static enum MHD_Result serve_metrics(struct ns_http *h, struct http_gen *g,
+/* ---- job queues ---- */
+
+/*
+ * Queue a suspended connection; false when the threads are stopping (the
+ * caller resumes it and answers).
+ */
+static bool jobq_push(struct jobq *q, struct http_conn *hc)
+{
+	hc->next = NULL;
+	pthread_mutex_lock(&q->mu);
+	if (q->stop) {
+		pthread_mutex_unlock(&q->mu);
+		return false;
+	}
+	if (q->tail)
+		q->tail->next = hc;
+	else
+		q->head = hc;
+	q->tail = hc;
+	pthread_cond_signal(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+	return true;
+}
+
+static void *jobq_thread(void *arg)
+{
+	struct jobq *q = arg;
+
+	if (q->nice && setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), q->nice) < 0) {
+		/* best effort */
+	}
+	pthread_mutex_lock(&q->mu);
+	for (;;) {
+		struct http_conn *hc;
+
+		while (!q->head && !q->stop)
+			pthread_cond_wait(&q->cv, &q->mu);
+		hc = q->head;
+		if (!hc)
+			break; /* stopping, and nothing left */
+		q->head = hc->next;
+		if (!q->head)
+			q->tail = NULL;
+		pthread_mutex_unlock(&q->mu);
+		q->run(q->h, hc); /* resumes the connection */
+		pthread_mutex_lock(&q->mu);
+	}
+	pthread_mutex_unlock(&q->mu);
+	return NULL;
+}
+
+static void jobq_init(struct jobq *q, struct ns_http *h,
+		      void (*run)(struct ns_http *h, struct http_conn *hc), int nice)
+{
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->cv, NULL);
+	q->h = h;
+	q->run = run;
+	q->nice = nice;
+}
+
+static int jobq_start(struct jobq *q, unsigned n)
+{
+	q->thr = calloc(n, sizeof(*q->thr));
+	if (!q->thr)
+		return -ENOMEM;
+	for (; q->nthr < n; q->nthr++)
+		if (pthread_create(&q->thr[q->nthr], NULL, jobq_thread, q))
+			return -EAGAIN;
+	return 0;
+}
+
+/* Let the threads finish what is queued, then join them. */
+static void jobq_stop(struct jobq *q)
+{
+	pthread_mutex_lock(&q->mu);
+	q->stop = true;
+	pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+	for (unsigned i = 0; i < q->nthr; i++)
+		pthread_join(q->thr[i], NULL);
+	free(q->thr);
+	pthread_mutex_destroy(&q->mu);
+	pthread_cond_destroy(&q->cv);
+}
+
+/* ---- scrapes ---- */
+
+/*
+ * In an MHD worker: what to scrape; then the connection is suspended and a
+ * scrape thread renders it, so a worker never waits for the collectors.
+ */
+static enum MHD_Result serve_metrics(struct ns_http *h, struct http_conn *hc,
 				     struct MHD_Connection *c)
 {
 	struct sel_args args = {.ncollect = 0};
+	struct http_gen *g = hc->gen;
 	const char *accept, *ae;
-	enum ns_format fmt = NS_FMT_TEXT;
-	struct http_body *b;
-	struct MHD_Response *r;
 	struct ns_err e;
-	ns_mask_t mask;
-	unsigned prev, failed = 0;
-	bool gz = false;
-	const char *data;
-	size_t len;
+	unsigned prev;
 	int rc;
 
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, sel_iter, &args);
@@ -563,17 +678,17 @@ static enum MHD_Result serve_metrics(struct ns_http *h, struct http_gen *g,
 				  "too many collect[]/exclude[] parameters", NULL, NULL);
 	ns_err_clear(&e);
 	rc = ns_engine_select(g->eng, args.collect, args.ncollect, args.exclude, args.nexclude,
-			      &mask, &e);
+			      &hc->mask, &e);
 	if (rc < 0)
 		return reply_text(c, g->web, MHD_HTTP_BAD_REQUEST,
 				  e.msg[0] ? e.msg : "invalid collector selection", NULL, NULL);
 
+	hc->fmt = NS_FMT_TEXT;
 	accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
 	if (accept && strcasestr(accept, "application/openmetrics-text"))
-		fmt = NS_FMT_OPENMETRICS;
+		hc->fmt = NS_FMT_OPENMETRICS;
 	ae = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
-	if (ae && accepts_gzip(ae))
-		gz = true;
+	hc->gz = ae && accepts_gzip(ae);
 
 	prev = atomic_fetch_add(&h->inflight, 1);
 	if (h->max_requests && prev >= h->max_requests) {
@@ -581,32 +696,65 @@ static enum MHD_Result serve_metrics(struct ns_http *h, struct http_gen *g,
 		return reply_text(c, g->web, MHD_HTTP_SERVICE_UNAVAILABLE,
 				  "too many concurrent scrapes", MHD_HTTP_HEADER_RETRY_AFTER, "1");
 	}
-	b = body_get(h);
-	rc = b ? ns_engine_scrape(g->eng, mask, fmt, &b->text, &failed) : -ENOMEM;
-	atomic_fetch_sub(&h->inflight, 1);
-	if (rc == 0)
-		rc = render_web(h, fmt, &b->text);
-	if (rc < 0) {
-		ns_log_err(NS_LOG_ERROR, "http", strerror(-rc), "scrape failed");
-		if (b)
-			body_put(b);
-		return reply_text(c, g->web, MHD_HTTP_INTERNAL_SERVER_ERROR, "scrape failed", NULL,
-				  NULL);
+	hc->state = REQ_SCRAPE;
+	hc->body = NULL;
+	hc->scrape_rc = -ECANCELED;
+	MHD_suspend_connection(c);
+	if (!jobq_push(&h->scrapeq, hc)) {
+		atomic_fetch_sub(&h->inflight, 1);
+		MHD_resume_connection(c); /* answered 500 on the next call */
 	}
+	return MHD_YES;
+}
 
-	data = b->text.data ? b->text.data : "";
-	len = b->text.len;
-	if (gz) {
-		rc = body_gzip(b);
-		if (rc == 0) {
-			data = b->gz.data;
-			len = b->gz.len;
-		} else {
-			ns_log_err(NS_LOG_WARN, "http", strerror(-rc),
+/* In a scrape thread. */
+static void scrape_job(struct ns_http *h, struct http_conn *hc)
+{
+	struct http_body *b = body_get(h);
+	unsigned failed = 0;
+	int rc;
+
+	rc = b ? ns_engine_scrape(hc->gen->eng, hc->mask, hc->fmt, &b->text, &failed) : -ENOMEM;
+	if (rc == 0)
+		rc = render_web(h, hc->fmt, &b->text);
+	atomic_fetch_sub(&h->inflight, 1);
+	if (rc == 0 && hc->gz) {
+		int zrc = body_gzip(b);
+
+		if (zrc) {
+			ns_log_err(NS_LOG_WARN, "http", strerror(-zrc),
 				   "gzip failed, sending identity");
-			gz = false;
+			hc->gz = false;
 		}
 	}
+	if (rc && b) {
+		body_put(b);
+		b = NULL;
+	}
+	hc->body = b;
+	hc->scrape_rc = rc;
+	MHD_resume_connection(hc->c);
+}
+
+/* Back in the MHD worker, after the scrape thread resumed the connection. */
+static enum MHD_Result reply_metrics(struct http_conn *hc, struct MHD_Connection *c)
+{
+	struct http_body *b = hc->body;
+	struct MHD_Response *r;
+	const char *data;
+	size_t len;
+
+	hc->body = NULL;
+	if (hc->scrape_rc || !b) {
+		if (hc->scrape_rc != -ECANCELED)
+			ns_log_err(NS_LOG_ERROR, "http", strerror(-hc->scrape_rc), "scrape failed");
+		if (b)
+			body_put(b);
+		return reply_text(c, hc->gen->web, MHD_HTTP_INTERNAL_SERVER_ERROR, "scrape failed",
+				  NULL, NULL);
+	}
+	data = hc->gz ? b->gz.data : (b->text.data ? b->text.data : "");
+	len = hc->gz ? b->gz.len : b->text.len;
 #if MHD_VERSION >= 0x00097302
 	r = MHD_create_response_from_buffer_with_free_callback_cls(len, (void *)data, body_release,
 								   b);
@@ -621,22 +769,23 @@ static enum MHD_Result serve_metrics(struct ns_http *h, struct http_gen *g,
 		return MHD_NO;
 #endif
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-				fmt == NS_FMT_OPENMETRICS ? CT_OPENMETRICS : CT_TEXT);
+				hc->fmt == NS_FMT_OPENMETRICS ? CT_OPENMETRICS : CT_TEXT);
 	MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept, Accept-Encoding");
-	if (gz)
+	if (hc->gz)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
-	return queue(c, g->web, MHD_HTTP_OK, r);
+	return queue(c, hc->gen->web, MHD_HTTP_OK, r);
 }
 
-static enum MHD_Result route(struct ns_http *h, struct http_gen *g, struct MHD_Connection *c,
+static enum MHD_Result route(struct ns_http *h, struct http_conn *hc, struct MHD_Connection *c,
 			     const char *url, bool get_or_head)
 {
+	struct http_gen *g = hc->gen;
 	struct MHD_Response *r;
 
 	if (strcmp(url, h->telemetry_path) == 0) {
 		if (!get_or_head)
 			return reply_405(c, g->web);
-		return serve_metrics(h, g, c);
+		return serve_metrics(h, hc, c);
 	}
 	if (strcmp(url, "/") == 0) {
 		if (!get_or_head)
@@ -746,53 +895,22 @@ static bool auth_submit(struct ns_http *h, struct http_conn *hc)
 		atomic_fetch_sub(&h->auth_busy, 1);
 		return false;
 	}
-	pthread_mutex_lock(&h->auth_lock);
-	if (h->stopping) {
-		pthread_mutex_unlock(&h->auth_lock);
-		atomic_fetch_sub(&h->auth_busy, 1);
-		return false;
-	}
 	hc->state = REQ_AUTH;
-	hc->next = NULL;
+	hc->auth_ok = false;
 	MHD_suspend_connection(hc->c);
-	if (h->auth_tail)
-		h->auth_tail->next = hc;
-	else
-		h->auth_head = hc;
-	h->auth_tail = hc;
-	pthread_cond_signal(&h->auth_cv);
-	pthread_mutex_unlock(&h->auth_lock);
+	if (!jobq_push(&h->authq, hc)) {
+		atomic_fetch_sub(&h->auth_busy, 1);
+		MHD_resume_connection(hc->c); /* answered 401 on the next call */
+	}
 	return true;
 }
 
-static void *auth_thread(void *arg)
+/* In an auth thread (nice 10: bcrypt is the one CPU-bound thing a client can start). */
+static void auth_job(struct ns_http *h, struct http_conn *hc)
 {
-	struct ns_http *h = arg;
-
-	/* bcrypt is the one CPU-bound thing a client can start: below the scrapes. */
-	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10) < 0) {
-		/* best effort */
-	}
-	pthread_mutex_lock(&h->auth_lock);
-	for (;;) {
-		struct http_conn *hc;
-
-		while (!h->auth_head && !h->stopping)
-			pthread_cond_wait(&h->auth_cv, &h->auth_lock);
-		hc = h->auth_head;
-		if (!hc)
-			break;
-		h->auth_head = hc->next;
-		if (!h->auth_head)
-			h->auth_tail = NULL;
-		pthread_mutex_unlock(&h->auth_lock);
-		hc->auth_ok = !h->stopping && ns_webconfig_check_auth(hc->gen->web, hc->authz) == 0;
-		atomic_fetch_sub(&h->auth_busy, 1);
-		MHD_resume_connection(hc->c);
-		pthread_mutex_lock(&h->auth_lock);
-	}
-	pthread_mutex_unlock(&h->auth_lock);
-	return NULL;
+	hc->auth_ok = ns_webconfig_check_auth(hc->gen->web, hc->authz) == 0;
+	atomic_fetch_sub(&h->auth_busy, 1);
+	MHD_resume_connection(hc->c);
 }
 
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
@@ -829,6 +947,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 	case REQ_NEW:
 		pthread_mutex_lock(&h->conn_lock);
 		hc->waiting = false;
+		hc->handshaking = false;
 		pthread_mutex_unlock(&h->conn_lock);
 		hc->get_or_head = strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
 				  strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
@@ -875,8 +994,11 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 			return MHD_YES;
 		}
 		break;
+	case REQ_SCRAPE:
+		/* Resumed by the scrape thread. */
+		return reply_metrics(hc, c);
 	}
-	return route(h, hc->gen, c, url, hc->get_or_head);
+	return route(h, hc, c, url, hc->get_or_head);
 }
 
 /* MHD_OPTION_URI_LOG_CALLBACK: the raw request target, before MHD parses it. */
@@ -929,6 +1051,11 @@ static void completed_cb(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)toe;
 	if (!hc)
 		return;
+	if (hc->body) {
+		/* the client left while its scrape was rendered */
+		body_put(hc->body);
+		hc->body = NULL;
+	}
 	gen_put(hc->gen);
 	hc->gen = NULL;
 	hc->state = REQ_NEW;
@@ -959,6 +1086,9 @@ static void conn_cb(void *cls, struct MHD_Connection *c, void **socket_context,
 			hc->active = true;
 			conn_arm(hc,
 				 h->header_timeout_s + (h->tls ? h->tls_handshake_timeout_s : 0));
+			hc->handshaking = h->tls;
+			hc->hs_deadline =
+			    mono_ns() + (int64_t)h->tls_handshake_timeout_s * 1000000000;
 			h->open_conns++;
 		}
 		pthread_mutex_unlock(&h->conn_lock);
@@ -981,6 +1111,24 @@ static void conn_cb(void *cls, struct MHD_Connection *c, void **socket_context,
 	*socket_context = NULL;
 }
 
+/* A TLS handshake completed (in an MHD worker): the header deadline starts now. */
+static void handshake_done(int fd, void *arg)
+{
+	struct ns_http *h = arg;
+
+	pthread_mutex_lock(&h->conn_lock);
+	for (size_t i = 0; i < h->nconns; i++) {
+		struct http_conn *hc = &h->conns[i];
+
+		if (hc->active && hc->fd == fd && hc->handshaking) {
+			hc->handshaking = false;
+			conn_arm(hc, h->header_timeout_s);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&h->conn_lock);
+}
+
 /* Shut down connections past their header deadline; free old TLS pairs. */
 static void *reaper_thread(void *arg)
 {
@@ -994,8 +1142,13 @@ static void *reaper_thread(void *arg)
 		for (size_t i = 0; i < h->nconns; i++) {
 			struct http_conn *hc = &h->conns[i];
 
-			if (hc->active && hc->waiting && !hc->reaped && now > hc->deadline &&
-			    hc->fd >= 0) {
+			if (!hc->active || hc->reaped || hc->fd < 0)
+				continue;
+			if (hc->handshaking && now > hc->hs_deadline) {
+				hc->reaped = true;
+				shutdown(hc->fd, SHUT_RDWR);
+				atomic_fetch_add(&h->hs_reaped, 1);
+			} else if (hc->waiting && now > hc->deadline) {
 				hc->reaped = true;
 				shutdown(hc->fd, SHUT_RDWR);
 				atomic_fetch_add(&h->reaped, 1);
@@ -1037,9 +1190,11 @@ __attribute__((format(printf, 2, 0))) static void mhd_logger(void *cls, const ch
 	if (!ok)
 		return;
 	if (suppressed)
-		ns_log(NS_LOG_WARN, "http", "%s (%u similar messages suppressed)", msg, suppressed);
+		ns_log_err(NS_LOG_WARN, "http", msg,
+			   "libmicrohttpd reported an error (%u similar messages suppressed)",
+			   suppressed);
 	else
-		ns_log(NS_LOG_WARN, "http", "%s", msg);
+		ns_log_err(NS_LOG_WARN, "http", msg, "libmicrohttpd reported an error");
 }
 
 /* ---- landing page ---- */
@@ -1395,8 +1550,8 @@ int ns_http_listen(struct ns_http **out, const struct ns_config *cfg, struct ns_
 	atomic_init(&h->inflight, 0);
 	pthread_mutex_init(&h->conn_lock, NULL);
 	pthread_cond_init(&h->reaper_cv, NULL);
-	pthread_mutex_init(&h->auth_lock, NULL);
-	pthread_cond_init(&h->auth_cv, NULL);
+	jobq_init(&h->authq, h, auth_job, 10);
+	jobq_init(&h->scrapeq, h, scrape_job, 0);
 	pthread_mutex_init(&h->self_lock, NULL);
 	pthread_mutex_init(&h->pool_lock, NULL);
 	pthread_mutex_init(&h->log_lock, NULL);
@@ -1489,19 +1644,20 @@ int ns_http_serve(struct ns_http *h, struct ns_config *cfg, struct ns_engine *en
 	h->nconns = (size_t)h->max_connections * h->nfds;
 	h->conns = calloc(h->nconns, sizeof(*h->conns));
 	h->daemons = calloc(h->nfds, sizeof(*h->daemons));
-	h->auth_thr = calloc(h->max_auth_checks, sizeof(*h->auth_thr));
-	if (!h->self_w || !h->conns || !h->daemons || !h->auth_thr)
+	if (!h->self_w || !h->conns || !h->daemons)
 		return ns_err_set(e, -ENOMEM, "out of memory");
 	for (size_t i = h->nconns; i-- > 0;) {
 		h->conns[i].next = h->conn_free;
 		h->conn_free = &h->conns[i];
 	}
+	if (h->tls)
+		ns_webconfig_on_handshake(handshake_done, h);
 	if (pthread_create(&h->reaper, NULL, reaper_thread, h))
 		return ns_err_set(e, -EAGAIN, "cannot start the connection reaper thread");
 	h->reaper_started = true;
-	for (; h->nauth_thr < h->max_auth_checks; h->nauth_thr++)
-		if (pthread_create(&h->auth_thr[h->nauth_thr], NULL, auth_thread, h))
-			return ns_err_set(e, -EAGAIN, "cannot start the password check threads");
+	if (jobq_start(&h->authq, h->max_auth_checks) ||
+	    jobq_start(&h->scrapeq, HTTP_SCRAPE_THREADS))
+		return ns_err_set(e, -EAGAIN, "cannot start the scrape and password check threads");
 	for (size_t i = 0; i < h->nfds; i++) {
 		rc = start_daemon(h, i, e);
 		if (rc)
@@ -1574,23 +1730,22 @@ void ns_http_stop(struct ns_http *h)
 
 	if (!h)
 		return;
-	/* The password checks finish (queued ones fail and resume), then the reaper stops. */
-	pthread_mutex_lock(&h->auth_lock);
+	/*
+	 * Queued password checks and scrapes are answered (refused) and their
+	 * connections resumed; then the reaper stops, then the daemons.
+	 */
+	jobq_stop(&h->authq);
+	jobq_stop(&h->scrapeq);
 	pthread_mutex_lock(&h->conn_lock);
 	h->stopping = true;
 	pthread_cond_broadcast(&h->reaper_cv);
 	pthread_mutex_unlock(&h->conn_lock);
-	pthread_cond_broadcast(&h->auth_cv);
-	pthread_mutex_unlock(&h->auth_lock);
-	for (i = 0; i < h->nauth_thr; i++)
-		pthread_join(h->auth_thr[i], NULL);
 	if (h->reaper_started)
 		pthread_join(h->reaper, NULL);
 	/* Stopping a daemon joins its worker threads and drops their responses. */
 	for (i = 0; i < h->ndaemons; i++)
 		MHD_stop_daemon(h->daemons[i]);
 	free(h->daemons);
-	free(h->auth_thr);
 	free(h->conns);
 	ns_writer_free(h->self_w);
 	for (i = 0; i < h->nfds; i++) {
@@ -1611,8 +1766,6 @@ void ns_http_stop(struct ns_http *h)
 	pthread_mutex_destroy(&h->gen_lock);
 	pthread_mutex_destroy(&h->conn_lock);
 	pthread_cond_destroy(&h->reaper_cv);
-	pthread_mutex_destroy(&h->auth_lock);
-	pthread_cond_destroy(&h->auth_cv);
 	pthread_mutex_destroy(&h->self_lock);
 	free(h);
 }

@@ -406,6 +406,27 @@ out:
 	return rc;
 }
 
+/* Told when a client's Finished message arrived (the handshake is done). */
+static void (*hs_done_fn)(int fd, void *arg);
+static void *hs_done_arg;
+
+void ns_webconfig_on_handshake(void (*fn)(int fd, void *arg), void *arg)
+{
+	hs_done_fn = fn;
+	hs_done_arg = arg;
+}
+
+static int finished_hook(gnutls_session_t session, unsigned htype, unsigned when, unsigned incoming,
+			 const gnutls_datum_t *msg)
+{
+	(void)htype;
+	(void)msg;
+	/* libmicrohttpd gives GnuTLS the socket as the transport (gnutls_transport_set_int). */
+	if (incoming && when == GNUTLS_HOOK_POST && hs_done_fn)
+		hs_done_fn(gnutls_transport_get_int(session), hs_done_arg);
+	return 0;
+}
+
 /* gnutls_certificate_retrieve_function2 */
 static int cert_callback(gnutls_session_t session, const gnutls_datum_t *req_ca_rdn, int nreqs,
 			 const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length,
@@ -444,6 +465,8 @@ static int cert_callback(gnutls_session_t session, const gnutls_datum_t *req_ca_
 	}
 	if (mode != NS_CLIENT_AUTH_NONE)
 		gnutls_session_set_verify_function(session, verify_client);
+	gnutls_handshake_set_hook_function(session, GNUTLS_HANDSHAKE_FINISHED, GNUTLS_HOOK_POST,
+					   finished_hook);
 	return rc;
 }
 

@@ -123,6 +123,13 @@ void ns_webconfig_tls_stats(uint64_t *failures, bool *last_ok);
  */
 void *ns_webconfig_cert_callback(void);
 
+/*
+ * Call @fn(fd, @arg) from the handshake's thread when a TLS client's
+ * handshake completes (its Finished message arrived); @fd is the
+ * connection's socket. Set once, before the servers start.
+ */
+void ns_webconfig_on_handshake(void (*fn)(int fd, void *arg), void *arg);
+
 /* Free process-wide TLS state (at exit, after the servers stopped). */
 void ns_webconfig_shutdown(void);
 

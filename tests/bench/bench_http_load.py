@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0-or-later
 """HTTP load: N clients scraping as fast as they can for S seconds, each on
-its own keep-alive connection, against one or more daemon builds side by side.
+its own keep-alive connection (one process each, so the client is not the
+bottleneck), against one or more daemon builds side by side.
 
 Usage: bench_http_load.py [--clients 16] [--seconds 120] [--idle 5]
                           NAME=DAEMON [NAME=DAEMON ...]
@@ -14,11 +15,11 @@ tests do, so the figures are the front end's, not the kernel's.
 
 import argparse
 import http.client
+import multiprocessing
 import os
 import statistics
 import subprocess
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
@@ -35,6 +36,29 @@ def proc_stat(pid):
         elif line.startswith("Threads:"):
             thr = int(line.split()[1])
     return rss, len(os.listdir(f"/proc/{pid}/fd")), thr
+
+
+def client(port, start, end, q):
+    """One client process (no shared GIL): scrape on a keep-alive connection
+    from @start to @end (CLOCK_MONOTONIC, shared by the processes)."""
+    lat, errors = [], 0
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    time.sleep(max(0.0, start - time.monotonic()))
+    while time.monotonic() < end:
+        t0 = time.monotonic()
+        try:
+            c.request("GET", "/metrics", headers={"Accept-Encoding": "gzip"})
+            r = c.getresponse()
+            r.read()
+            if r.status != 200:
+                errors += 1
+            lat.append(time.monotonic() - t0)
+        except (OSError, http.client.HTTPException):
+            errors += 1
+            c.close()
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    c.close()
+    q.put((lat, errors))
 
 
 def run_one(exe, clients, seconds, idle):
@@ -55,34 +79,19 @@ def run_one(exe, clients, seconds, idle):
             except OSError:
                 time.sleep(0.05)
         before = proc_stat(p.pid)
-        lat = [[] for _ in range(clients)]
-        errors = [0]
-        end = time.monotonic() + seconds
-
-        def client(i):
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-            while time.monotonic() < end:
-                t0 = time.monotonic()
-                try:
-                    c.request("GET", "/metrics", headers={"Accept-Encoding": "gzip"})
-                    r = c.getresponse()
-                    r.read()
-                    if r.status != 200:
-                        errors[0] += 1
-                    lat[i].append(time.monotonic() - t0)
-                except (OSError, http.client.HTTPException):
-                    errors[0] += 1
-                    c.close()
-                    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-            c.close()
-
-        ts = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
-        t0 = time.monotonic()
+        start = time.monotonic() + 1.0
+        end = start + seconds
+        q = multiprocessing.Queue()
+        ts = [multiprocessing.Process(target=client, args=(port, start, end, q))
+              for _ in range(clients)]
         for t in ts:
             t.start()
+        res = [q.get() for _ in ts]
+        wall = seconds
         for t in ts:
             t.join()
-        wall = time.monotonic() - t0
+        lat = [r[0] for r in res]
+        errors = [sum(r[1] for r in res)]
         after = proc_stat(p.pid)
         time.sleep(idle)
         idle_s = proc_stat(p.pid)
@@ -105,15 +114,29 @@ def main():
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--seconds", type=float, default=120)
     ap.add_argument("--idle", type=float, default=5)
+    ap.add_argument("--rounds", type=int, default=4,
+                    help="interleave the builds in this many rounds of SECONDS/ROUNDS each "
+                         "(the machine's noise hits every build alike)")
     ap.add_argument("builds", nargs="+")
     a = ap.parse_args()
+    rounds = {}
+    for r in range(a.rounds):
+        for b in a.builds:
+            name, exe = b.split("=", 1)
+            rounds.setdefault(name, []).append(
+                run_one(exe, a.clients, a.seconds / a.rounds, a.idle))
+            print(f"round {r + 1}: {name}: {rounds[name][-1]['scrapes/s']:.1f} scrapes/s",
+                  flush=True)
+    # Medians over the rounds (the RSS, fds and threads of the last round).
     res = {}
-    for b in a.builds:
-        name, exe = b.split("=", 1)
-        res[name] = run_one(exe, a.clients, a.seconds, a.idle)
-        print(f"{name}: done", flush=True)
+    for name, rs in rounds.items():
+        res[name] = dict(rs[-1])
+        for k in ("scrapes/s", "p50 ms", "p99 ms"):
+            res[name][k] = statistics.median(x[k] for x in rs)
+        res[name]["errors"] = sum(x["errors"] for x in rs)
     names = list(res)
-    print(f"\n{a.clients} clients x {a.seconds:.0f} s, fixtures (snmp, sockstat), gzip, keep-alive")
+    print(f"\n{a.clients} clients x {a.seconds:.0f} s ({a.rounds} interleaved rounds; scrapes/s, "
+          f"p50, p99: median of the rounds), fixtures (snmp, sockstat), gzip, keep-alive")
     print("| | " + " | ".join(names) + (" | ratio |" if len(names) == 2 else " |"))
     print("|---" * (len(names) + 1 + (len(names) == 2)) + "|")
     for k in res[names[0]]:

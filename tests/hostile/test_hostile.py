@@ -10,9 +10,10 @@ CASE is one of:
               p99 under 2 s; the header deadline closes the tricklers.
   tls-stall   500 TLS connections that never finish the handshake, while a
               client scrapes over HTTPS: every scrape answered, p99 under 2 s.
-  auth-flood  32 clients sending wrong passwords while a client scrapes with
-              the right one: its median latency within 2x of an idle run (plus
-              10 ms for timer noise); the flood gets 401 or 429.
+  auth-flood  32 clients (processes at nice 19, standing for remote hosts)
+              sending wrong passwords while a client scrapes with the right
+              one: its median latency within 2x of an idle run; the flood
+              gets 401 or 429.
   auth-timing users of bcrypt cost 4 and 12: an unknown user's median time
               within 20 % of the cost-12 user's.
   malformed   each malformed request answered at once with our own one-line
@@ -31,6 +32,7 @@ failure, 77 (SKIP) when a tool or root is missing.
 
 import base64
 import http.client
+import multiprocessing
 import os
 import re
 import resource
@@ -302,6 +304,15 @@ def htpasswd(user, password, cost):
     return r.stdout.strip().split(":", 1)[1]
 
 
+def flood(port, stop_at, q):
+    os.nice(19)
+    codes = {}
+    while time.monotonic() < stop_at:
+        s, _, _ = scrape(port, auth="scraper:wrong%d" % os.getpid())
+        codes[s] = codes.get(s, 0) + 1
+    q.put(codes)
+
+
 def case_auth_flood(exe, fixtures, d):
     web = os.path.join(d, "auth.yml")
     with open(web, "w") as f:
@@ -312,20 +323,19 @@ def case_auth_flood(exe, fixtures, d):
         st, _, _ = scrape(port, auth="scraper:right")
         check("auth-flood: right password 200", st == 200, st)
         idle, bad0 = scrape_loop(port, 6, auth="scraper:right")
-        stop_ev = threading.Event()
-        codes = {}
-
-        def flood():
-            while not stop_ev.is_set():
-                s, _, _ = scrape(port, auth="scraper:wrong%d" % threading.get_ident())
-                codes[s] = codes.get(s, 0) + 1
-
-        ts = [threading.Thread(target=flood, daemon=True) for _ in range(32)]
+        # 32 flooding processes at nice 19: on this shared 2-core box they stand for
+        # remote clients, whose own CPU is not the daemon's to pay.
+        q = multiprocessing.Queue()
+        stop_at = time.monotonic() + 12
+        ts = [multiprocessing.Process(target=flood, args=(port, stop_at, q)) for _ in range(32)]
         for t in ts:
             t.start()
         time.sleep(1)
         busy, bad1 = scrape_loop(port, 10, auth="scraper:right")
-        stop_ev.set()
+        codes = {}
+        for _ in ts:
+            for k, v in q.get().items():
+                codes[k] = codes.get(k, 0) + v
         for t in ts:
             t.join()
         mi, mb = statistics.median(idle), statistics.median(busy) if busy else 99
@@ -333,7 +343,7 @@ def case_auth_flood(exe, fixtures, d):
               "answers %s" % (mi, mb, mb / mi, codes))
         check("auth-flood: every scrape with the right password answered 200",
               not bad0 and not bad1, (bad0[:2], bad1[:2]))
-        check("auth-flood: median latency within 2x of idle (+10 ms)", mb <= 2 * mi + 0.010,
+        check("auth-flood: median latency within 2x of idle", mb <= 2 * mi,
               "%.4f vs %.4f" % (mb, mi))
         check("auth-flood: the flood got 401 and 429 (bounded checks)",
               codes.get(401, 0) > 0 and codes.get(429, 0) > 0 and set(codes) <= {401, 429}, codes)
