@@ -5,7 +5,10 @@
  * Every listen address gets a socket created here (so that the error names
  * the address) and its own MHD daemon: epoll with a small pool of worker
  * threads (HTTP_THREADS), so that hundreds of idle or slow sockets cost no
- * thread each. Hostile clients are bounded by
+ * thread each. A worker only does I/O: a scrape is rendered by one of
+ * HTTP_SCRAPE_THREADS threads (shared by the daemons) while its connection
+ * is suspended, so connections that landed on the same worker do not wait
+ * for each other's collectors. Hostile clients are bounded by
  *  - a connection limit per socket (--web.max-connections) and per client
  *    address (--web.max-connections-per-ip), enforced by MHD at accept;
  *  - a deadline for a TLS handshake (--web.tls-handshake-timeout, from
