@@ -219,3 +219,13 @@ int ns_ratelimit_ok(struct ns_ratelimit *rl, unsigned interval_s, unsigned *supp
 	rl->suppressed = 0;
 	return 1;
 }
+
+void ns_log_err(enum ns_log_level lvl, const char *component, const char *err, const char *fmt, ...)
+{
+	struct ns_log_kv kv = {"err", err};
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(lvl, component, &kv, 1, fmt, ap);
+	va_end(ap);
+}

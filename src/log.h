@@ -49,6 +49,13 @@ void ns_log_kv(enum ns_log_level lvl, const char *component, const struct ns_log
 int ns_log_enabled(enum ns_log_level lvl);
 
 /*
+ * The same with only the error in its own key: ... msg="..." err="..."
+ * (@err may be NULL: no key).
+ */
+void ns_log_err(enum ns_log_level lvl, const char *component, const char *err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/*
  * Rate limiting for repeated failures: returns 1 if a message with this
  * limiter may be logged now (at most one per @interval_s seconds), and
  * counts the suppressed ones in *suppressed.
