@@ -362,20 +362,30 @@ int ns_yaml_load_file(const char *file, const char *what, struct yaml_document_s
 {
 	yaml_parser_t parser;
 	FILE *f = fopen(file, "re");
+	char *abs;
 	int rc = 0;
 
-	if (!f)
-		return ns_err_set(e, -EINVAL, "%s %s: %s", what, file, strerror(errno));
+	if (!f) {
+		int err = errno;
+
+		abs = ns_path_abs(file);
+		rc = ns_err_set(e, -EINVAL, "%s %s: %s", what, abs ? abs : file, strerror(err));
+		free(abs);
+		return rc;
+	}
 	if (!yaml_parser_initialize(&parser)) {
 		fclose(f);
 		return ns_err_set(e, -ENOMEM, "out of memory");
 	}
 	yaml_parser_set_input_file(&parser, f);
 	/* The whole document is in memory afterwards: parser and file can go. */
-	if (!yaml_parser_load(&parser, doc))
-		rc = ns_err_set(e, -EINVAL, "%s %s:%zu:%zu: %s", what, file,
+	if (!yaml_parser_load(&parser, doc)) {
+		abs = ns_path_abs(file);
+		rc = ns_err_set(e, -EINVAL, "%s %s:%zu:%zu: %s", what, abs ? abs : file,
 				parser.problem_mark.line + 1, parser.problem_mark.column + 1,
 				parser.problem ? parser.problem : "YAML syntax error");
+		free(abs);
+	}
 	yaml_parser_delete(&parser);
 	fclose(f);
 	return rc;
@@ -854,6 +864,15 @@ int ns_config_load(struct ns_config *cfg, int argc, char **argv, struct ns_err *
 	for (size_t i = 0; i < ns_ncollectors; i++)
 		cfg->coll[i].enabled = !disable_defaults && ns_collectors[i]->default_enabled;
 	if (cfg->config_file) {
+		/* Absolute, so that every message about it names the file. */
+		char *abs = ns_path_abs(cfg->config_file);
+
+		if (!abs) {
+			rc = ns_err_set(e, -ENOMEM, "out of memory");
+			goto out;
+		}
+		free(cfg->config_file);
+		cfg->config_file = abs;
 		rc = load_yaml(cfg, cfg->config_file, e);
 		if (rc)
 			goto out;

@@ -2,6 +2,7 @@
 /* log.c - logfmt/JSON records on stderr, journald priority prefixes. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,11 +95,29 @@ static size_t put_quoted(char *o, size_t n, size_t pos, const char *s)
 	return pos + 1;
 }
 
-static void vlog(enum ns_log_level lvl, const char *component, const char *err, const char *fmt,
-		 va_list ap) __attribute__((format(printf, 4, 0)));
+/* A logfmt value: bare when it can be (as go-kit's logfmt), else quoted. */
+static size_t put_value(char *o, size_t n, size_t pos, const char *s)
+{
+	bool bare = *s != '\0';
 
-static void vlog(enum ns_log_level lvl, const char *component, const char *err, const char *fmt,
-		 va_list ap)
+	for (const char *c = s; bare && *c; c++)
+		bare =
+		    (unsigned char)*c > ' ' && *c != '"' && *c != '=' && *c != '\\' && *c != 0x7f;
+	if (!bare)
+		return put_quoted(o, n, pos, s);
+	for (; *s; s++, pos++)
+		if (pos < n)
+			o[pos] = *s;
+	return pos;
+}
+
+int ns_log_enabled(enum ns_log_level lvl)
+{
+	return lvl >= log_min;
+}
+
+static void vlog(enum ns_log_level lvl, const char *component, const struct ns_log_kv *kv,
+		 size_t nkv, const char *fmt, va_list ap)
 {
 	char msg[1024], line[2048], ts[96];
 	struct timespec now;
@@ -129,9 +148,12 @@ static void vlog(enum ns_log_level lvl, const char *component, const char *err, 
 		}
 		pos += (size_t)snprintf(line + pos, n > pos ? n - pos : 0, ",\"msg\":");
 		pos = put_quoted(line, n, pos, msg);
-		if (err) {
-			pos += (size_t)snprintf(line + pos, n > pos ? n - pos : 0, ",\"err\":");
-			pos = put_quoted(line, n, pos, err);
+		for (size_t i = 0; i < nkv; i++) {
+			if (!kv[i].value)
+				continue;
+			pos += (size_t)snprintf(line + pos, n > pos ? n - pos : 0,
+						",\"%s\":", kv[i].key);
+			pos = put_quoted(line, n, pos, kv[i].value);
 		}
 		if (pos < n)
 			line[pos] = '}';
@@ -145,9 +167,12 @@ static void vlog(enum ns_log_level lvl, const char *component, const char *err, 
 						component);
 		pos += (size_t)snprintf(line + pos, n > pos ? n - pos : 0, " msg=");
 		pos = put_quoted(line, n, pos, msg);
-		if (err) {
-			pos += (size_t)snprintf(line + pos, n > pos ? n - pos : 0, " err=");
-			pos = put_quoted(line, n, pos, err);
+		for (size_t i = 0; i < nkv; i++) {
+			if (!kv[i].value)
+				continue;
+			pos +=
+			    (size_t)snprintf(line + pos, n > pos ? n - pos : 0, " %s=", kv[i].key);
+			pos = put_value(line, n, pos, kv[i].value);
 		}
 	}
 	if (pos > n)
@@ -163,16 +188,17 @@ void ns_log(enum ns_log_level lvl, const char *component, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(lvl, component, NULL, fmt, ap);
+	vlog(lvl, component, NULL, 0, fmt, ap);
 	va_end(ap);
 }
 
-void ns_log_err(enum ns_log_level lvl, const char *component, const char *err, const char *fmt, ...)
+void ns_log_kv(enum ns_log_level lvl, const char *component, const struct ns_log_kv *kv, size_t n,
+	       const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(lvl, component, err, fmt, ap);
+	vlog(lvl, component, kv, n, fmt, ap);
 	va_end(ap);
 }
 
@@ -192,4 +218,14 @@ int ns_ratelimit_ok(struct ns_ratelimit *rl, unsigned interval_s, unsigned *supp
 		*suppressed = rl->suppressed;
 	rl->suppressed = 0;
 	return 1;
+}
+
+void ns_log_err(enum ns_log_level lvl, const char *component, const char *err, const char *fmt, ...)
+{
+	struct ns_log_kv kv = {"err", err};
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(lvl, component, &kv, 1, fmt, ap);
+	va_end(ap);
 }
