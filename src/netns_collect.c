@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -64,6 +65,50 @@ static bool in_list(const char *list, const char *name)
 	return false;
 }
 
+/*
+ * File descriptors one other namespace keeps (counted with --netns.max
+ * namespaces in tests/integration/test_netns_budget.py): its nsfs fd, the
+ * context's two root fds, one netlink socket per protocol used (route,
+ * sock_diag, netfilter), and the files the collectors keep open: snmp 3,
+ * sockstat 2, sysctl 7 (curated) or about 30 (full), conntrack 2 to 4, tcp
+ * 1 (full). Rounded up.
+ */
+#define FDS_PER_NETNS_CURATED 24
+#define FDS_PER_NETNS_FULL 48
+#define FDS_BASE 1024 /* the daemon's own: listeners, connections, host collectors */
+
+/*
+ * Raise the soft RLIMIT_NOFILE to what --netns.max namespaces need, within
+ * the hard limit (raising that would take CAP_SYS_RESOURCE). A hard limit
+ * too low is said once: namespaces beyond it fail to open, and are counted
+ * in netstack_netns_enter_failures_total.
+ */
+static void fd_budget(const struct ns_config *cfg)
+{
+	rlim_t need = FDS_BASE + (rlim_t)cfg->netns_max *
+				     (cfg->netns_full ? FDS_PER_NETNS_FULL : FDS_PER_NETNS_CURATED);
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+		rl.rlim_cur =
+		    rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+			ns_log(NS_LOG_DEBUG, "netns", "RLIMIT_NOFILE raised to %llu",
+			       (unsigned long long)rl.rlim_cur);
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need)
+		ns_log(NS_LOG_WARN, "netns",
+		       "RLIMIT_NOFILE %llu is below the %llu that --netns.max=%u namespaces need; "
+		       "about %llu fit (raise LimitNOFILE= or lower --netns.max)",
+		       (unsigned long long)rl.rlim_cur, (unsigned long long)need, cfg->netns_max,
+		       rl.rlim_cur > FDS_BASE
+			   ? (unsigned long long)(rl.rlim_cur - FDS_BASE) /
+				 (cfg->netns_full ? FDS_PER_NETNS_FULL : FDS_PER_NETNS_CURATED)
+			   : 0ULL);
+}
+
 int ns_netns_set_new(struct ns_netns_set **out, const struct ns_config *cfg,
 		     const struct ns_collector *const *colls, const struct ns_opts *const *opts,
 		     size_t n, struct ns_err *e)
@@ -120,6 +165,7 @@ int ns_netns_set_new(struct ns_netns_set **out, const struct ns_config *cfg,
 		ns_netns_set_free(set);
 		return rc;
 	}
+	fd_budget(cfg);
 	set->view = ns_netns_view_open(cfg->procfs, &ve);
 	if (set->view < 0)
 		ns_log(NS_LOG_WARN, "netns",
