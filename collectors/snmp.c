@@ -209,6 +209,8 @@ static void emit(struct snmp_state *st, struct ns_writer *w, const char *file, c
 		return;
 	}
 	snprintf(name, sizeof(name), "%s%s", uniq, gauge ? "" : "_total");
+	if (ns_writer_drops(w, name))
+		return; /* not in another namespace's curated set */
 	snprintf(help, sizeof(help), "Kernel %s %s from /proc/%s.", gauge ? "gauge" : "counter",
 		 what, file);
 	f = ns_family(w, name, help, gauge ? NS_GAUGE : NS_COUNTER, NULL);

@@ -46,6 +46,7 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 #include <linux/inet_diag.h>
@@ -308,8 +309,11 @@ static void tcp_reset(void *data)
 	memset(st->wq, 0, sizeof(st->wq));
 	memset(st->cw_unread, 0, sizeof(st->cw_unread));
 	memset(st->cw_unread_bytes, 0, sizeof(st->cw_unread_bytes));
-	if (st->listening_ports)
+	if (st->listening_ports > st->nports || st->overflow_used)
 		memset(st->port_slot, 0, 65536 * sizeof(*st->port_slot));
+	else
+		for (size_t i = 0; i < st->nports; i++)
+			st->port_slot[st->ports[i].port] = TCP_PORT_NONE;
 	st->listening_ports = 0;
 	st->nports = 0;
 	memset(&st->overflow, 0, sizeof(st->overflow));
@@ -699,6 +703,25 @@ static int tcp_emit_all(struct tcp_state *st, struct ns_writer *w, struct ns_err
 
 /* ---- lifecycle ---- */
 
+/*
+ * The port-indexed tables (128 KiB and 64 KiB) are mapped, not malloc'd:
+ * only the pages of ports in use become resident, whatever glibc's mmap
+ * threshold has grown to (below it calloc would zero, and so touch, all of
+ * them), and the daemon keeps one per network namespace it collects.
+ */
+static void *tcp_zmap(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void tcp_unmap(void *p, size_t len)
+{
+	if (p)
+		munmap(p, len);
+}
+
 static int tcp_read_range(struct tcp_state *st, struct ns_ctx *ctx, struct ns_err *e)
 {
 	int rc = ns_sd_read_port_range(&st->range_file, ctx, "tcp", &st->lo, &st->hi, e);
@@ -715,8 +738,8 @@ static void tcp_fini(void *state)
 		return;
 	ns_sd_fini(&st->sd);
 	ns_file_close(&st->range_file);
-	free(st->remote_idx);
-	free(st->port_slot);
+	tcp_unmap(st->remote_idx, 65536 * sizeof(*st->remote_idx));
+	tcp_unmap(st->port_slot, 65536 * sizeof(*st->port_slot));
 	free(st->ports);
 	free(st->remote_conn);
 	ns_sd_eptab_free(&st->listeners);
@@ -749,11 +772,20 @@ static int tcp_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state
 				TCP_MAX_TOPK);
 		goto fail;
 	}
-	st->remote_idx = calloc(65536, sizeof(*st->remote_idx));
-	st->port_slot = calloc(65536, sizeof(*st->port_slot));
+	st->port_slot = tcp_zmap(65536 * sizeof(*st->port_slot));
 	st->ports = calloc(st->max_ports ? st->max_ports : 1, sizeof(*st->ports));
+	if (!st->port_slot || !st->ports)
+		goto nomem;
+	if (ns_sd_eptab_init(&st->listeners, 4 * (st->max_ports ? st->max_ports : 1)))
+		goto nomem;
+	if (st->listen_only) {
+		/* Only listeners: no per-connection tables (one per namespace adds up). */
+		*state = st;
+		return 0;
+	}
+	st->remote_idx = tcp_zmap(65536 * sizeof(*st->remote_idx));
 	st->remote_conn = calloc(TCP_MAX_REMOTE, sizeof(*st->remote_conn));
-	if (!st->remote_idx || !st->port_slot || !st->ports || !st->remote_conn)
+	if (!st->remote_idx || !st->remote_conn)
 		goto nomem;
 	items = ns_opt_list(opts, "remote-ports", &n);
 	for (size_t i = 0; i < n; i++) {
@@ -774,8 +806,6 @@ static int tcp_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state
 		st->remote_port[st->nremote++] = (uint16_t)p;
 		st->remote_idx[p] = (uint8_t)st->nremote;
 	}
-	if (ns_sd_eptab_init(&st->listeners, 4 * (st->max_ports ? st->max_ports : 1)))
-		goto nomem;
 	dcap = 16 * st->top_k > 256 ? 16 * st->top_k : 256;
 	if (dt_init(&st->dests, dcap))
 		goto nomem;

@@ -67,7 +67,7 @@ static bool in_list(const char *list, const char *name)
 
 /*
  * File descriptors one other namespace keeps (counted with --netns.max
- * namespaces in tests/integration/test_netns_budget.py): its nsfs fd, the
+ * namespaces in tests/integration/test_netns_collect.py): its nsfs fd, the
  * context's two root fds, one netlink socket per protocol used (route,
  * sock_diag, netfilter), and the files the collectors keep open: snmp 3,
  * sockstat 2, sysctl 7 (curated) or about 30 (full), conntrack 2 to 4, tcp

@@ -139,6 +139,9 @@ int ns_netns_profile_opts(const struct ns_collector *c, const struct ns_opts *ho
 			rc = set(o, "breakdown", "false", e);
 	} else if (strcmp(c->name, "tcp") == 0) {
 		rc = set(o, "listen-only", tcp_owned ? "false" : "true", e);
+		/* A pod has a few listeners: 16 ports, 64 listeners one by one. */
+		if (!rc && ns_opt_uint(host, "max-ports") > 16)
+			rc = set(o, "max-ports", "16", e);
 	} else if (strcmp(c->name, "sysctl") == 0) {
 		rc = set(o, "defaults", "false", e);
 		ns_opts_clear(o, "include");

@@ -12,7 +12,8 @@
  *   tcp        listen-only=true: a sock_diag dump of the listening hash only,
  *              unless the namespace owns its TCP established hash
  *              (net.ipv4.tcp_ehash_entries positive), where the full dump
- *              is O(that namespace);
+ *              is O(that namespace); max-ports at most 16 (tables sized
+ *              for a pod's few listeners);
  *   sysctl     defaults=false and only the parameters in
  *              ns_netns_curated_sysctls;
  *   netdev, snmp, sockstat, udp: their options, and only the families in the

@@ -461,6 +461,11 @@ void ns_writer_set_filter(struct ns_writer *w, struct ns_sample_filter *f)
 	w->filter = f;
 }
 
+bool ns_writer_drops(const struct ns_writer *w, const char *name)
+{
+	return w && w->filter && w->filter->keep && !w->filter->keep(name);
+}
+
 /* True if a sample of @f is to be dropped by the writer's filter. */
 static bool filtered(struct ns_writer *w, struct ns_family *f)
 {

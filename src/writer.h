@@ -88,6 +88,12 @@ struct ns_sample_filter {
 	uint64_t refused;		  /* series dropped because left was 0 */
 };
 void ns_writer_set_filter(struct ns_writer *w, struct ns_sample_filter *f);
+/*
+ * True if the writer's filter drops every sample of family @name: a
+ * collector that builds many families by name (snmp) asks before it
+ * formats help text and declares one.
+ */
+bool ns_writer_drops(const struct ns_writer *w, const char *name);
 
 /*
  * Find or create a family. @unit may be NULL. Returns NULL if the name is not
