@@ -36,6 +36,7 @@ struct ns_netns_set {
 	int view; /* -1 if it could not be made */
 	char *sysfs;
 	const struct ns_collector **colls; /* copies of the engine's lists */
+	const struct ns_collector **impl;  /* per collector: what runs in other namespaces */
 	const struct ns_opts **opts;
 	bool *wanted; /* per collector: run in other namespaces (--netns.collectors) */
 	/* per collector: options in other namespaces, [1] for those owning their TCP hash */
@@ -135,8 +136,9 @@ int ns_netns_set_new(struct ns_netns_set **out, const struct ns_config *cfg,
 	set->wanted = calloc(n + 1, sizeof(*set->wanted));
 	set->nsopts = calloc(n + 1, sizeof(*set->nsopts));
 	set->keep = calloc(n + 1, sizeof(*set->keep));
+	set->impl = calloc(n + 1, sizeof(*set->impl));
 	if (!set->sysfs || !set->colls || !set->opts || !set->wanted || !set->nsopts ||
-	    !set->keep) {
+	    !set->keep || !set->impl) {
 		ns_netns_set_free(set);
 		return ns_err_set(e, -ENOMEM, "out of memory");
 	}
@@ -151,6 +153,9 @@ int ns_netns_set_new(struct ns_netns_set **out, const struct ns_config *cfg,
 		if (!set->wanted[i])
 			continue;
 		set->keep[i] = set->full ? NULL : ns_netns_curated_filter(colls[i]->name);
+		set->impl[i] = !set->full && strcmp(colls[i]->name, "snmp") == 0
+				   ? &ns_netns_snmp_curated
+				   : colls[i];
 		for (int owned = 0; owned < 2; owned++) {
 			rc = ns_netns_profile_opts(colls[i], opts[i], set->full, owned,
 						   &set->nsopts[i][owned], e);
@@ -178,8 +183,8 @@ int ns_netns_set_new(struct ns_netns_set **out, const struct ns_config *cfg,
 static void entry_free(struct ns_netns_set *set, struct entry *en)
 {
 	for (size_t i = 0; i < set->ncoll; i++)
-		if (en->inited[i] && set->colls[i]->fini)
-			set->colls[i]->fini(en->state[i]);
+		if (en->inited[i] && set->impl[i]->fini)
+			set->impl[i]->fini(en->state[i]);
 	ns_ctx_close(en->ctx);
 	free(en->state);
 	free(en->inited);
@@ -204,6 +209,7 @@ void ns_netns_set_free(struct ns_netns_set *set)
 	}
 	free(set->nsopts);
 	free(set->keep);
+	free(set->impl);
 	ns_buf_free(&set->scratch);
 	free(set->colls);
 	free(set->opts);
@@ -383,7 +389,7 @@ static void collect_inside(struct ns_ctx *ctx, int entered, void *p)
 	struct visit_arg *a = p;
 	struct ns_netns_set *set = a->set;
 	struct entry *en = entry_of(set, ctx);
-	const struct ns_collector *c = set->colls[a->i];
+	const struct ns_collector *c = set->impl[a->i];
 	struct ns_err e = {{0}};
 	unsigned suppressed = 0;
 	int rc = entered;

@@ -16,7 +16,8 @@
  *              for a pod's few listeners);
  *   sysctl     defaults=false and only the parameters in
  *              ns_netns_curated_sysctls;
- *   netdev, snmp, sockstat, udp: their options, and only the families in the
+ *   snmp       replaced by ns_netns_snmp_curated (below);
+ *   netdev, sockstat, udp: their options, and only the families in the
  *              curated list.
  * A collector without a curated family list (softnet, qdisc, ethtool,
  * nftables, when named in --netns.collectors) runs with its own options
@@ -29,9 +30,18 @@
 #define NS_NETNS_PROFILE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "collector.h"
 #include "err.h"
+
+/*
+ * In the curated profile the snmp collector is replaced, in other
+ * namespaces, by this one (netns_snmp.c): the same 34 families, read without
+ * formatting the names of the ~400 others. ns_netns_snmp_fields() lists them.
+ */
+extern const struct ns_collector ns_netns_snmp_curated;
+size_t ns_netns_snmp_fields(const char *const **names);
 
 /* The family filter for collector @name in the curated profile, NULL if it has none. */
 bool (*ns_netns_curated_filter(const char *collector))(const char *family);

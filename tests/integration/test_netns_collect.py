@@ -220,6 +220,25 @@ def value_checks(got, spaces, ct_before, ct_after, ctmax):
               == nstat[("TcpExt", "ListenOverflows")] and
               get(got, "netstack_sockstat_tcp_inuse", netns=L) == inuse and
               get(got, "netstack_sysctl_net_core_somaxconn", netns=L) == 1000 + ns.i)
+        snmp_fams = {k[0] for k in ns_series(got, L) if k[0].startswith("netstack_snmp_")}
+        host_fams = {k[0] for k in got if k[0].startswith("netstack_snmp_") and not k[1]}
+        pairs = {"tcp_active_opens_total": ("Tcp", "ActiveOpens"),
+                 "tcp_passive_opens_total": ("Tcp", "PassiveOpens"),
+                 "tcp_curr_estab": ("Tcp", "CurrEstab"),
+                 "tcp_retrans_segs_total": ("Tcp", "RetransSegs"),
+                 "tcp_out_rsts_total": ("Tcp", "OutRsts"),
+                 "tcp_out_segs_total": ("Tcp", "OutSegs"),
+                 "udp_out_datagrams_total": ("Udp", "OutDatagrams"),
+                 "udp_no_ports_total": ("Udp", "NoPorts"),
+                 "tcpext_listen_drops_total": ("TcpExt", "ListenDrops")}
+        tables = dict(snmp)
+        tables.update(nstat)
+        bad = [(n, tables[k], get(got, "netstack_snmp_" + n, netns=L))
+               for n, k in pairs.items() if get(got, "netstack_snmp_" + n, netns=L) != tables[k]]
+        check("%s: the 34 curated snmp families, named as the host's, %d of them equal to "
+              "/proc/net/snmp and netstat" % (L, len(pairs)),
+              len(snmp_fams) == 34 and snmp_fams <= host_fams and not bad,
+              (len(snmp_fams), sorted(snmp_fams - host_fams), bad))
         check("%s: shares the host's TCP hash: tcp_hash_owned 0, listeners only" % L,
               get(got, "netstack_netns_tcp_hash_owned", netns=L) == 0 and
               get(got, "netstack_tcp_connections", netns=L, family="ipv4",

@@ -121,6 +121,17 @@ static void test_profile(void **st)
 	assert_false(keep("netstack_snmp_mptcpext_add_addr_total"));
 	assert_false(keep("netstack_tcp_receive_queue_bytes"));
 	assert_null(ns_netns_curated_filter("qdisc"));
+	/* netns_snmp.c emits exactly the snmp families of the curated list */
+	{
+		const char *const *names;
+		size_t nf = ns_netns_snmp_fields(&names);
+
+		assert_int_equal(nf, 34);
+		for (size_t i = 0; i < nf; i++) {
+			assert_true(keep(names[i]));
+			assert_int_equal(strncmp(names[i], "netstack_snmp_", 14), 0);
+		}
+	}
 	assert_false(ns_netns_curated_filter("sysctl")("netstack_sysctl_missing"));
 	assert_true(ns_netns_curated_filter("sysctl")("netstack_sysctl_net_core_somaxconn"));
 	if (tcp) {
