@@ -82,6 +82,8 @@
 #include <linux/capability.h>
 
 #include "collector.h"
+#include "conntrack_expect.h"
+#include "conntrack_zone.h"
 #include "emit.h"
 #include "nl.h"
 #include "procfs.h"
@@ -268,6 +270,7 @@ struct ct_scan {
 	struct nf_conntrack *ct;
 	uint64_t max_entries; /* 0: no cap */
 	int rc;		      /* -ENOMEM from the parser object */
+	struct ctz *zones;    /* by zone and helper: conntrack_zone.c */
 };
 
 enum ct_source { CT_SRC_NONE, CT_SRC_NETLINK, CT_SRC_PROCFS };
@@ -283,8 +286,8 @@ struct ct_state {
 
 	/* per scrape */
 	enum ct_source source;
-	bool have_entries, have_limit, have_exp_limit;
-	uint64_t entries, limit, exp_limit;
+	bool have_entries, have_limit, have_exp_limit, have_exp_count;
+	uint64_t entries, limit, exp_limit, exp_count;
 	struct ct_cpu *cpus;
 	size_t ncpus, cpus_cap;
 	unsigned *possible; /* CPU ids from devices/system/cpu/possible */
@@ -798,6 +801,8 @@ static void ct_scan_reset(void *data)
 	sc->truncated = false;
 	ct_ss_clear(&sc->src);
 	ct_ss_clear(&sc->dst);
+	if (sc->zones)
+		ctz_reset(sc->zones);
 }
 
 /*
@@ -1061,6 +1066,8 @@ static int ct_dump_cb(const struct nlmsghdr *nlh, void *data)
 			ct_ss_add(&sc->dst, &dst);
 	}
 
+	if (sc->zones)
+		ctz_add(sc->zones, ct, l3);
 	/* Attributes the parser allocates would leak on the next parse. */
 	if (nfct_attr_is_set(ct, ATTR_SECCTX) > 0 || nfct_attr_is_set(ct, ATTR_HELPER_INFO) > 0 ||
 	    nfct_attr_is_set(ct, ATTR_CONNLABELS) > 0) {
@@ -1113,6 +1120,8 @@ static int ct_breakdown(struct ns_ctx *ctx, struct ct_state *st, struct ns_err *
 	r->src_exact = sc->src.evictions == 0;
 	r->dst_exact = sc->dst.evictions == 0;
 	r->valid = true;
+	if (sc->zones)
+		ctz_commit(sc->zones);
 	return 0;
 }
 
@@ -1261,6 +1270,7 @@ static void ct_emit_breakdown(struct ns_emit *em, const struct ct_state *st)
 	    NS_GAUGE, NULL);
 	ns_emit_u64(em, f, NS_LABELS({"table", "source"}), r->src_exact);
 	ns_emit_u64(em, f, NS_LABELS({"table", "destination"}), r->dst_exact);
+	ctz_emit(em, st->scan.zones);
 }
 
 static int ct_emit_all(const struct ct_state *st, struct ns_writer *w, struct ns_err *e)
@@ -1292,6 +1302,8 @@ static int ct_emit_all(const struct ct_state *st, struct ns_writer *w, struct ns
 		ct_gauge(&em, "netstack_conntrack_expect_entries_limit",
 			 "Maximum number of expectations (nf_conntrack_expect_max).",
 			 st->exp_limit);
+	if (st->have_exp_count)
+		ct_exp_emit(&em, st->exp_count);
 	ct_emit_stats(&em, st);
 	ct_emit_breakdown(&em, st);
 	return ns_emit_done(&em, e);
@@ -1325,7 +1337,7 @@ static int ct_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, stru
 	int rc, nlrc, countrc, rc2 = 0;
 
 	st->source = CT_SRC_NONE;
-	st->have_entries = st->have_limit = st->have_exp_limit = false;
+	st->have_entries = st->have_limit = st->have_exp_limit = st->have_exp_count = false;
 	st->ncpus = 0;
 
 	/*
@@ -1354,6 +1366,10 @@ static int ct_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, stru
 		if (rc)
 			st->ncpus = 0; /* never half a snapshot */
 		rc2 = rc;
+		rc = ct_exp_count(nl, &st->exp_count, rc2 ? NULL : e);
+		st->have_exp_count = rc == 0;
+		if (rc && !ct_exp_absent(rc) && !rc2)
+			rc2 = rc;
 	} else {
 		st->source = CT_SRC_PROCFS;
 		st->have_entries = st->have_limit = false;
@@ -1404,6 +1420,7 @@ static void ct_fini(void *state)
 	ns_file_close(&st->f_possible);
 	ct_ss_free(&st->scan.src);
 	ct_ss_free(&st->scan.dst);
+	ctz_free(st->scan.zones);
 	if (st->scan.ct)
 		nfct_destroy(st->scan.ct);
 	free(st->res.src);
@@ -1416,7 +1433,7 @@ static void ct_fini(void *state)
 static int ct_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state, struct ns_err *e)
 {
 	struct ct_state *st = calloc(1, sizeof(*st));
-	uint64_t k = 5, tracked = 1024, interval = 60;
+	uint64_t k = 5, tracked = 1024, interval = 60, zone_max = 16;
 	int rc = 0;
 
 	*state = NULL;
@@ -1437,6 +1454,7 @@ static int ct_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state,
 		st->max_entries = ns_opt_uint(opts, "breakdown-max-entries");
 		k = ns_opt_uint(opts, "top-k");
 		tracked = ns_opt_uint(opts, "top-tracked");
+		zone_max = ns_opt_uint(opts, "zone-max");
 	}
 	if (interval > UINT64_MAX / 1000000000ull)
 		interval = UINT64_MAX / 1000000000ull;
@@ -1448,6 +1466,9 @@ static int ct_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state,
 		rc = ns_err_set(e, -EINVAL,
 				"conntrack: top-tracked %llu must be between max(1, top-k) and %u",
 				(unsigned long long)tracked, CT_TRACKED_MAX);
+	else if (zone_max > CTZ_ZONE_MAX)
+		rc = ns_err_set(e, -EINVAL, "conntrack: zone-max %llu is more than %d",
+				(unsigned long long)zone_max, CTZ_ZONE_MAX);
 	if (rc) {
 		ct_fini(st);
 		return rc;
@@ -1458,7 +1479,8 @@ static int ct_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state,
 		st->res.src = calloc(st->top_k ? st->top_k : 1, sizeof(*st->res.src));
 		st->res.dst = calloc(st->top_k ? st->top_k : 1, sizeof(*st->res.dst));
 		if (!st->res.src || !st->res.dst || ct_ss_init(&st->scan.src, st->tracked) ||
-		    ct_ss_init(&st->scan.dst, st->tracked)) {
+		    ct_ss_init(&st->scan.dst, st->tracked) ||
+		    !(st->scan.zones = ctz_new(zone_max, st->top_k, st->tracked))) {
 			ct_fini(st);
 			return ns_err_set(e, -ENOMEM, "conntrack: out of memory");
 		}
@@ -1482,6 +1504,9 @@ static const struct ns_option ct_options[] = {
     {"top-tracked", NS_OPT_UINT, "1024",
      "Distinct keys tracked per top-k table (space-saving); counts are exact while a "
      "dump sees no more distinct keys than this."},
+    {"zone-max", NS_OPT_UINT, "16",
+     "Conntrack zones exposed one by one by the breakdown, the largest first (at most 1024); "
+     "the others are summed as zone=\"other\"."},
     {NULL, 0, NULL, NULL},
 };
 

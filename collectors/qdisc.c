@@ -48,6 +48,7 @@
 #include "ifmap.h"
 #include "namefilter.h"
 #include "nl.h"
+#include "qdisc_filters.h"
 
 #define QD_KIND_LEN 16 /* IFNAMSIZ, as the kernel's TCA_KIND policy */
 #define QD_XSTATS_MAX 160
@@ -375,6 +376,7 @@ struct qd_state {
 	size_t cl_mark; /* first class of the device being dumped */
 	int cl_ifindex;
 	struct ns_labelset ls; /* the record being emitted: formatted once for all its families */
+	struct qf_state *qf;   /* tc filters (qdisc_filters.c); NULL with filters=false */
 };
 
 /* ---- helpers ---- */
@@ -1073,6 +1075,8 @@ static int qd_emit_all(struct qd_state *st, struct ns_writer *w, struct ns_err *
 			ns_emit_u64_ls(&em.out, fceil, ls, r->htb_ceil);
 		}
 	}
+	if (st->qf)
+		qf_emit(st->qf, &em.out);
 	return ns_emit_done(&em.out, e);
 }
 
@@ -1091,6 +1095,7 @@ static void qd_fini(void *state)
 	free(st->qd);
 	free(st->cl);
 	free(st->cakes);
+	qf_free(st->qf);
 	free(st);
 }
 
@@ -1103,6 +1108,11 @@ static int qd_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state,
 	if (!st)
 		return ns_err_set(e, -ENOMEM, "qdisc: out of memory");
 	rc = ns_namefilter_init(&st->filter, opts, "device-include", "device-exclude", "qdisc", e);
+	if (!rc && ns_opt_uint(opts, "filter-max") > QF_FILTER_MAX)
+		rc = ns_err_set(e, -EINVAL, "qdisc: filter-max is above %d", QF_FILTER_MAX);
+	if (!rc && ns_opt_bool(opts, "filters") &&
+	    !(st->qf = qf_new(ns_opt_uint(opts, "filter-max"))))
+		rc = ns_err_set(e, -ENOMEM, "qdisc: out of memory");
 	if (rc) {
 		qd_fini(st);
 		return rc;
@@ -1130,6 +1140,8 @@ static int qd_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, stru
 	int rc, rc2;
 
 	st->nlinks = st->nqd = st->ncl = st->ncake = 0;
+	if (st->qf)
+		qf_begin(st->qf);
 	rc = ns_ctx_nl(ctx, NETLINK_ROUTE, &nl, e);
 	if (rc)
 		return rc;
@@ -1161,12 +1173,27 @@ static int qd_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, stru
 			rc = 0;
 		}
 	}
+	/* tc filters of every qdisc and class that can have them */
+	for (size_t i = 0; st->qf && !rc && i < st->nqd + st->ncl; i++) {
+		const struct qd_rec *r = i < st->nqd ? &st->qd[i] : &st->cl[i - st->nqd];
+		const struct qd_link *l = &st->links[r->link];
+
+		/* a class message carries its qdisc's kind */
+		rc = i < st->nqd ? qf_qdisc(st->qf, nl, l->ifindex, l->name, r->kind, r->handle, e)
+				 : qf_class(st->qf, nl, l->ifindex, l->name, r->kind, r->handle, e);
+	}
 	rc2 = qd_emit_all(st, w, rc ? NULL : e);
 	return rc ? rc : rc2;
 }
 
 static const struct ns_option qd_options[] = {
     NS_DEVICE_FILTER_OPTIONS("devices"),
+    {"filters", NS_OPT_BOOL, "true",
+     "Dump the tc filters of every qdisc and class that can have them: filters per qdisc/class, "
+     "u32 hit counters, action statistics."},
+    {"filter-max", NS_OPT_UINT, "256",
+     "Filters whose u32 and action counters are exposed one by one (the rest are counted as "
+     "untracked)."},
     {NULL, 0, NULL, NULL},
 };
 

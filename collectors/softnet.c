@@ -34,6 +34,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -220,8 +221,12 @@ static int softnet_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w,
 	st->e = e;
 	rc = ns_file_read(&st->stat, ctx->procfs_fd, "net/softnet_stat");
 	if (rc) {
+		char path[PATH_MAX];
+
 		st->e = NULL;
-		return ns_err_set(e, rc, "net/softnet_stat: %s", strerror(-rc));
+		return ns_err_set(e, rc, "%s: %s",
+				  ns_ctx_procfs_file(ctx, "net/softnet_stat", path, sizeof(path)),
+				  strerror(-rc));
 	}
 	nlines = count_lines(st->stat.buf.data);
 	cur = st->stat.buf.data;

@@ -18,6 +18,7 @@
  *   netstack_sysctl_read_errors        parameters present but unreadable
  *   netstack_sysctl_missing            explicitly included names that are absent
  *   netstack_sysctl_withheld           parameters withheld as secret (below)
+ *   netstack_sysctl_name_collisions    parameters exported in _info only (below)
  * A parameter from the default set or from a glob that is absent is skipped
  * silently (nf_conntrack not loaded, an interface gone, another namespace).
  *
@@ -25,6 +26,14 @@
  * read or exported, whatever the include names, globs and privileges: the
  * deny list is applied after glob expansion and after the exclude option,
  * and what it removed is only counted.
+ *
+ * Name collisions: a metric name keeps only [A-Za-z0-9_] of the sysctl's
+ * name, so net.ipv4.conf.a-b.forwarding and net.ipv4.conf.a_b.forwarding
+ * (two interfaces) would be one metric. Decided once, at init: the one
+ * whose name needs no replacement other than '.' -> '_' keeps the metric
+ * name, otherwise the first in byte order of the dotted names; each other
+ * one is exported as netstack_sysctl_info{name,value} (its full name is the
+ * label) and counted in netstack_sysctl_name_collisions.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -64,6 +73,7 @@ struct sysctl_param {
 	char *metric; /* "netstack_sysctl_net_ipv4_conf_eth0_100_forwarding" */
 	char *help;
 	enum sysctl_origin origin;
+	bool renamed; /* its metric name is another's: exported in _info only */
 	struct ns_file file;
 };
 
@@ -71,6 +81,7 @@ struct sysctl_state {
 	struct sysctl_param *p;
 	size_t n, cap;
 	uint64_t withheld;     /* parameters dropped by the secret deny list */
+	uint64_t collisions;   /* parameters whose metric name another one has */
 	struct ns_buf scratch; /* for parameters past SYSCTL_MAX_OPEN */
 };
 
@@ -307,7 +318,8 @@ static int walk(struct sysctl_state *st, int fd, char *path, size_t len, const c
 }
 
 /* Expand @gpath (a glob in path form) below <procfs>/sys. */
-static int expand_glob(struct sysctl_state *st, int procfs_fd, const char *gpath, struct ns_err *e)
+static int expand_glob(struct sysctl_state *st, const struct ns_ctx *ctx, const char *gpath,
+		       struct ns_err *e)
 {
 	char path[PATH_MAX], dotted[PATH_MAX];
 	size_t len = 0, plen;
@@ -329,12 +341,13 @@ static int expand_glob(struct sysctl_state *st, int procfs_fd, const char *gpath
 	memcpy(path, "sys/", 4);
 	memcpy(path + 4, gpath, len);
 	path[4 + len] = '\0';
-	fd = openat(procfs_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = openat(ctx->procfs_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		rc = errno;
 		if (rc == ENOENT || rc == ENOTDIR)
 			return 0; /* nothing to match */
-		return ns_err_set(e, -rc, "sysctl: cannot open %s: %s", path, strerror(rc));
+		return ns_err_set(e, -rc, "sysctl: cannot open %s/%s: %s", ctx->procfs_path, path,
+				  strerror(rc));
 	}
 	memcpy(path, gpath, len);
 	path[len] = '\0';
@@ -372,6 +385,47 @@ static int cmp_param(const void *a, const void *b)
 {
 	return strcmp(((const struct sysctl_param *)a)->name,
 		      ((const struct sysctl_param *)b)->name);
+}
+
+/* 0 if @name maps to a metric with '.' -> '_' only, else 1: the lower keeps the metric name. */
+static int name_rank(const char *name)
+{
+	for (const char *c = name; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || *c == '_' || *c == '.'))
+			return 1;
+	return 0;
+}
+
+static int cmp_metric(const void *a, const void *b)
+{
+	const struct sysctl_param *pa = *(const struct sysctl_param *const *)a;
+	const struct sysctl_param *pb = *(const struct sysctl_param *const *)b;
+	int c = strcmp(pa->metric, pb->metric);
+
+	if (!c)
+		c = name_rank(pa->name) - name_rank(pb->name);
+	return c ? c : strcmp(pa->name, pb->name);
+}
+
+/* Mark the parameters whose metric name an earlier one (cmp_metric order) has. */
+static int mark_collisions(struct sysctl_state *st)
+{
+	struct sysctl_param **by = malloc(st->n * sizeof(*by));
+
+	if (!by)
+		return -ENOMEM;
+	for (size_t i = 0; i < st->n; i++)
+		by[i] = &st->p[i];
+	qsort(by, st->n, sizeof(*by), cmp_metric);
+	for (size_t i = 1; i < st->n; i++) {
+		if (strcmp(by[i]->metric, by[i - 1]->metric) == 0) {
+			by[i]->renamed = true;
+			st->collisions++;
+		}
+	}
+	free(by);
+	return 0;
 }
 
 static void sysctl_fini(void *state)
@@ -418,7 +472,7 @@ static int sysctl_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **st
 		if (rc)
 			break;
 		if (is_glob(path))
-			rc = expand_glob(st, ctx->procfs_fd, path, e);
+			rc = expand_glob(st, ctx, path, e);
 		else
 			rc = add_param(st, path, ORIGIN_EXPLICIT);
 		free(path);
@@ -476,6 +530,12 @@ static int sysctl_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **st
 			}
 		}
 		st->n = keep;
+		rc = mark_collisions(st);
+		if (rc) {
+			ns_err_set(e, rc, "sysctl: out of memory");
+			sysctl_fini(st);
+			return rc;
+		}
 	}
 	*state = st;
 	return 0;
@@ -620,7 +680,7 @@ static int sysctl_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, 
 			read_errors++;
 			continue;
 		}
-		count = count_numbers(buf->data);
+		count = p->renamed ? 0 : count_numbers(buf->data);
 		r = count ? emit_numbers(w, p, buf->data, count) : emit_info(w, p, buf->data);
 		if (r && !rc) {
 			rc = r;
@@ -642,6 +702,13 @@ static int sysctl_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, 
 		       "(TCP Fast Open keys, the RSS hash key, IPv6 stable secrets, the multipath "
 		       "hash seed).",
 		       st->withheld);
+	if (r && !rc)
+		rc = r;
+	r = emit_count(w, SYSCTL_PREFIX "name_collisions",
+		       "Number of sysctls whose metric name another sysctl already has "
+		       "(net.ipv4.conf.a-b.* and net.ipv4.conf.a_b.*): exported in "
+		       "netstack_sysctl_info only.",
+		       st->collisions);
 	if (r && !rc)
 		rc = r;
 	if (rc && !msg_set)

@@ -55,6 +55,7 @@
 #include "emit.h"
 #include "procfs.h"
 #include "sockdiag.h"
+#include "tcp_info_hist.h"
 
 #define TCP_NSTATES 12 /* index = TCP_* state, 1..11 used */
 #define TCP_PORT_NONE 0
@@ -147,6 +148,8 @@ struct tcp_state {
 	uint32_t (*remote_conn)[TCP_NSTATES];
 	struct tcp_dtab dests;
 	struct tcp_infosum info;
+	struct tcp_ihist ihist;	      /* tcp_info_hist.c */
+	struct tcp_ihist *port_ihist; /* [max_ports + 1], last = overflow; tcp-info only */
 };
 
 /* ---- space-saving destination table ---- */
@@ -325,6 +328,9 @@ static void tcp_reset(void *data)
 		memset(st->remote_conn, 0, st->nremote * sizeof(*st->remote_conn));
 	dt_clear(&st->dests);
 	memset(&st->info, 0, sizeof(st->info));
+	memset(&st->ihist, 0, sizeof(st->ihist));
+	if (st->port_ihist)
+		memset(&st->port_ihist[st->max_ports], 0, sizeof(*st->port_ihist));
 }
 
 static struct tcp_port *tcp_port_of(struct tcp_state *st, uint16_t slot)
@@ -351,6 +357,8 @@ static void tcp_listener(struct tcp_state *st, const struct ns_sd_sock *s, unsig
 			memset(p, 0, sizeof(*p));
 			p->port = s->sport;
 			*slot = (uint16_t)st->nports;
+			if (st->port_ihist)
+				memset(&st->port_ihist[st->nports - 1], 0, sizeof(*st->port_ihist));
 		} else {
 			*slot = TCP_PORT_OVERFLOW;
 			st->overflow_used = true;
@@ -397,6 +405,11 @@ static void tcp_info_sock(struct tcp_state *st, const struct ns_sd_sock *s, stru
 	tcp_info_add(&st->info, ti.tcpi_rtt, ti.tcpi_total_retrans, ti.tcpi_lost);
 	if (p)
 		tcp_info_add(&p->info, ti.tcpi_rtt, ti.tcpi_total_retrans, ti.tcpi_lost);
+	tcp_ihist_add(&st->ihist, tb[INET_DIAG_INFO]);
+	if (p && st->port_ihist)
+		tcp_ihist_add(
+		    &st->port_ihist[p == &st->overflow ? st->max_ports : (size_t)(p - st->ports)],
+		    tb[INET_DIAG_INFO]);
 }
 
 static int tcp_sock_cb(const struct ns_sd_sock *s, void *data)
@@ -462,6 +475,7 @@ static const char *const tcp_fams[2] = {"ipv4", "ipv6"};
 static void tcp_emit_ports(struct tcp_state *st, struct ns_emit *em)
 {
 	struct ns_family *f, *fh = NULL, *fr = NULL, *fl = NULL;
+	struct tcp_ihist_fams ihf;
 	char port[16];
 
 	f = ns_emit_family(em, "netstack_tcp_local_port_connections",
@@ -483,6 +497,7 @@ static void tcp_emit_ports(struct tcp_state *st, struct ns_emit *em)
 				    "Segments currently presumed lost (tcpi_lost) summed over the "
 				    "established sockets of a local listening port.",
 				    NS_GAUGE, NULL);
+		tcp_ihist_families(em, &ihf, 1);
 	}
 	for (size_t i = 0; i <= st->nports; i++) {
 		const struct tcp_port *p = i < st->nports ? &st->ports[i] : &st->overflow;
@@ -503,6 +518,8 @@ static void tcp_emit_ports(struct tcp_state *st, struct ns_emit *em)
 			tcp_put_hist(em, fh, NS_LABELS({"port", port}), &p->info);
 			ns_emit_u64(em, fr, NS_LABELS({"port", port}), p->info.retrans);
 			ns_emit_u64(em, fl, NS_LABELS({"port", port}), p->info.lost);
+			tcp_ihist_put(em, &ihf, NS_LABELS({"port", port}),
+				      &st->port_ihist[i < st->nports ? i : st->max_ports]);
 		}
 	}
 }
@@ -682,6 +699,7 @@ static int tcp_emit_all(struct tcp_state *st, struct ns_writer *w, struct ns_err
 		tcp_emit_ephemeral(st, &em);
 	if (st->tcp_info) {
 		struct ns_family *fh, *fr, *fl;
+		struct tcp_ihist_fams ihf;
 
 		fh = ns_emit_family(&em, "netstack_tcp_established_rtt_seconds",
 				    "Smoothed RTT (tcpi_rtt) of established sockets.", NS_HISTOGRAM,
@@ -697,6 +715,8 @@ static int tcp_emit_all(struct tcp_state *st, struct ns_writer *w, struct ns_err
 		tcp_put_hist(&em, fh, NS_NOLABELS, &st->info);
 		ns_emit_u64(&em, fr, NS_NOLABELS, st->info.retrans);
 		ns_emit_u64(&em, fl, NS_NOLABELS, st->info.lost);
+		tcp_ihist_families(&em, &ihf, 0);
+		tcp_ihist_put(&em, &ihf, NS_NOLABELS, &st->ihist);
 	}
 	return ns_emit_done(&em, e);
 }
@@ -742,6 +762,7 @@ static void tcp_fini(void *state)
 	tcp_unmap(st->port_slot, 65536 * sizeof(*st->port_slot));
 	free(st->ports);
 	free(st->remote_conn);
+	free(st->port_ihist);
 	ns_sd_eptab_free(&st->listeners);
 	dt_free(&st->dests);
 	free(st);
@@ -780,12 +801,15 @@ static int tcp_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state
 		goto nomem;
 	if (st->listen_only) {
 		/* Only listeners: no per-connection tables (one per namespace adds up). */
+		st->tcp_info = false;
 		*state = st;
 		return 0;
 	}
 	st->remote_idx = tcp_zmap(65536 * sizeof(*st->remote_idx));
 	st->remote_conn = calloc(TCP_MAX_REMOTE, sizeof(*st->remote_conn));
 	if (!st->remote_idx || !st->remote_conn)
+		goto nomem;
+	if (st->tcp_info && !(st->port_ihist = calloc(st->max_ports + 1, sizeof(*st->port_ihist))))
 		goto nomem;
 	items = ns_opt_list(opts, "remote-ports", &n);
 	for (size_t i = 0; i < n; i++) {
@@ -857,8 +881,10 @@ static const struct ns_option tcp_options[] = {
     {"ephemeral-top-k", NS_OPT_UINT, "5",
      "Destinations exposed by netstack_tcp_ephemeral_ports_in_use (busiest first)."},
     {"tcp-info", NS_OPT_BOOL, "false",
-     "Ask the kernel for tcp_info of every socket: RTT histogram, retransmitted and lost "
-     "segments of established sockets (costs about 200 bytes and a socket lock per socket)."},
+     "Ask the kernel for tcp_info of every socket: RTT, RTO, congestion window and delivery "
+     "rate histograms, retransmitted and lost segments, bytes retransmitted and busy, "
+     "rwnd-limited and sndbuf-limited time of established sockets, host-wide and per "
+     "listening port (costs about 200 bytes and a socket lock per socket)."},
     {"listen-only", NS_OPT_BOOL, "false",
      "Dump listening sockets only (idiag_states = 1 << TCP_LISTEN): listeners and their "
      "accept queues, no per-state counts; costs O(listeners), not O(all TCP sockets of "

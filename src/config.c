@@ -206,6 +206,25 @@ void ns_config_usage(FILE *out)
 	    "                                 Default 30.\n"
 	    "      --web.max-header-bytes=N   Per-connection memory for the request (headers);\n"
 	    "                                 larger requests are refused. Default 32768.\n"
+	    "      --web.header-timeout=SECONDS\n"
+	    "                                 A client must send its whole request header\n"
+	    "                                 within this long of connecting (on a\n"
+	    "                                 kept-alive connection: within\n"
+	    "                                 --web.connection-timeout of the previous\n"
+	    "                                 response); else the connection is closed.\n"
+	    "                                 Default 5.\n"
+	    "      --web.tls-handshake-timeout=SECONDS\n"
+	    "                                 Time a TLS client has for its handshake\n"
+	    "                                 (then --web.header-timeout counts from its\n"
+	    "                                 end). Default 5.\n"
+	    "      --web.max-connections=N    Open connections per listening socket;\n"
+	    "                                 more are refused at accept. Default 1024.\n"
+	    "      --web.max-connections-per-ip=N\n"
+	    "                                 Open connections per client address;\n"
+	    "                                 0 means no limit. Default 64.\n"
+	    "      --web.max-auth-checks=N    Concurrent bcrypt password checks (basic\n"
+	    "                                 auth); more get HTTP 429 at once.\n"
+	    "                                 Default 2.\n"
 	    "      --web.config.file=FILE     Web configuration (exporter toolkit format):\n"
 	    "                                 TLS, basic auth, response headers. See\n"
 	    "                                 config/web-config.example.yml.\n"
@@ -354,20 +373,30 @@ int ns_yaml_load_file(const char *file, const char *what, struct yaml_document_s
 {
 	yaml_parser_t parser;
 	FILE *f = fopen(file, "re");
+	char *abs;
 	int rc = 0;
 
-	if (!f)
-		return ns_err_set(e, -EINVAL, "%s %s: %s", what, file, strerror(errno));
+	if (!f) {
+		int err = errno;
+
+		abs = ns_path_abs(file);
+		rc = ns_err_set(e, -EINVAL, "%s %s: %s", what, abs ? abs : file, strerror(err));
+		free(abs);
+		return rc;
+	}
 	if (!yaml_parser_initialize(&parser)) {
 		fclose(f);
 		return ns_err_set(e, -ENOMEM, "out of memory");
 	}
 	yaml_parser_set_input_file(&parser, f);
 	/* The whole document is in memory afterwards: parser and file can go. */
-	if (!yaml_parser_load(&parser, doc))
-		rc = ns_err_set(e, -EINVAL, "%s %s:%zu:%zu: %s", what, file,
+	if (!yaml_parser_load(&parser, doc)) {
+		abs = ns_path_abs(file);
+		rc = ns_err_set(e, -EINVAL, "%s %s:%zu:%zu: %s", what, abs ? abs : file,
 				parser.problem_mark.line + 1, parser.problem_mark.column + 1,
 				parser.problem ? parser.problem : "YAML syntax error");
+		free(abs);
+	}
 	yaml_parser_delete(&parser);
 	fclose(f);
 	return rc;
@@ -574,6 +603,11 @@ static const char *const value_flags[] = {
     "web.max-requests",
     "web.connection-timeout",
     "web.max-header-bytes",
+    "web.header-timeout",
+    "web.tls-handshake-timeout",
+    "web.max-connections",
+    "web.max-connections-per-ip",
+    "web.max-auth-checks",
     "config.file",
     "path.procfs",
     "path.sysfs",
@@ -639,6 +673,36 @@ static int apply_flag(struct ns_config *cfg, const char *name, const char *v, st
 			return ns_err_set(e, -EINVAL,
 					  "flag --web.max-header-bytes must be >= 4096");
 		cfg->conn_memory_limit = (size_t)u;
+		return rc;
+	}
+	if (strcmp(name, "web.header-timeout") == 0 ||
+	    strcmp(name, "web.tls-handshake-timeout") == 0) {
+		rc = parse_uint(name[4] == 'h' ? "--web.header-timeout"
+					       : "--web.tls-handshake-timeout",
+				v, 3600, &u, e);
+		if (!rc && u == 0)
+			return ns_err_set(e, -EINVAL, "flag --%s must be > 0", name);
+		*(name[4] == 'h' ? &cfg->header_timeout_s : &cfg->tls_handshake_timeout_s) =
+		    (unsigned)u;
+		return rc;
+	}
+	if (strcmp(name, "web.max-connections") == 0) {
+		rc = parse_uint("--web.max-connections", v, 65536, &u, e);
+		if (!rc && u < 4)
+			return ns_err_set(e, -EINVAL, "flag --web.max-connections must be >= 4");
+		cfg->max_connections = (unsigned)u;
+		return rc;
+	}
+	if (strcmp(name, "web.max-connections-per-ip") == 0) {
+		rc = parse_uint("--web.max-connections-per-ip", v, 65536, &u, e);
+		cfg->max_conns_per_ip = (unsigned)u;
+		return rc;
+	}
+	if (strcmp(name, "web.max-auth-checks") == 0) {
+		rc = parse_uint("--web.max-auth-checks", v, 64, &u, e);
+		if (!rc && u == 0)
+			return ns_err_set(e, -EINVAL, "flag --web.max-auth-checks must be > 0");
+		cfg->max_auth_checks = (unsigned)u;
 		return rc;
 	}
 	if (strcmp(name, "config.file") == 0)
@@ -734,6 +798,11 @@ int ns_config_load(struct ns_config *cfg, int argc, char **argv, struct ns_err *
 	cfg->max_requests = 40;
 	cfg->conn_timeout_s = 30;
 	cfg->conn_memory_limit = 32 * 1024;
+	cfg->header_timeout_s = 5;
+	cfg->tls_handshake_timeout_s = 5;
+	cfg->max_connections = 1024;
+	cfg->max_conns_per_ip = 64;
+	cfg->max_auth_checks = 2;
 	cfg->log_level = NS_LOG_INFO;
 	cfg->log_format = NS_LOG_LOGFMT;
 	cfg->netns_max = NS_NETNS_DEFAULT_MAX;
@@ -823,6 +892,15 @@ int ns_config_load(struct ns_config *cfg, int argc, char **argv, struct ns_err *
 	for (size_t i = 0; i < ns_ncollectors; i++)
 		cfg->coll[i].enabled = !disable_defaults && ns_collectors[i]->default_enabled;
 	if (cfg->config_file) {
+		/* Absolute, so that every message about it names the file. */
+		char *abs = ns_path_abs(cfg->config_file);
+
+		if (!abs) {
+			rc = ns_err_set(e, -ENOMEM, "out of memory");
+			goto out;
+		}
+		free(cfg->config_file);
+		cfg->config_file = abs;
 		rc = load_yaml(cfg, cfg->config_file, e);
 		if (rc)
 			goto out;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -173,9 +174,8 @@ int ns_netns_set_new(struct ns_netns_set **out, const struct ns_config *cfg,
 	fd_budget(cfg);
 	set->view = ns_netns_view_open(cfg->procfs, &ve);
 	if (set->view < 0)
-		ns_log(NS_LOG_WARN, "netns",
-		       "other network namespaces are not collected: %s (needs CAP_SYS_ADMIN)",
-		       ve.msg);
+		ns_log_kv(NS_LOG_WARN, "netns", (struct ns_log_kv[]){{"err", ve.msg}}, 1,
+			  "other network namespaces are not collected (needs CAP_SYS_ADMIN)");
 	*out = set;
 	return 0;
 }
@@ -248,9 +248,15 @@ static void open_entry(struct ns_netns_set *set, struct entry *en, const struct 
 	if (!rc)
 		return;
 	ns_discovery_count_failure(set->disc, ns->dev, ns->ino, true);
-	if (ns_ratelimit_ok(&set->open_rl, 60, &suppressed))
-		ns_log(NS_LOG_WARN, "netns", "%s%s", e.msg,
-		       suppressed ? " (and earlier failures not logged)" : "");
+	if (ns_ratelimit_ok(&set->open_rl, 60, &suppressed)) {
+		char nsup[16];
+
+		snprintf(nsup, sizeof(nsup), "%u", suppressed);
+		ns_log_kv(
+		    NS_LOG_WARN, "netns",
+		    (struct ns_log_kv[]){{"err", e.msg}, {"suppressed", suppressed ? nsup : NULL}},
+		    2, "cannot open a network namespace");
+	}
 }
 
 /* Room for one more entry (and its slot in the visit list). */
@@ -312,7 +318,8 @@ void ns_netns_set_refresh(struct ns_netns_set *set, int64_t now_ns)
 	pthread_mutex_lock(&set->mu);
 	rc = ns_discovery_maybe_run(set->disc, now_ns, &e);
 	if (rc < 0)
-		ns_log(NS_LOG_ERROR, "netns", "%s", e.msg);
+		ns_log_kv(NS_LOG_ERROR, "netns", (struct ns_log_kv[]){{"err", e.msg}}, 1,
+			  "network namespace discovery failed");
 	if (rc <= 0)
 		goto out;
 	nv = ns_discovery_vanished(set->disc, &van);
@@ -413,12 +420,19 @@ static void collect_inside(struct ns_ctx *ctx, int entered, void *p)
 		return;
 	a->failed++;
 	ns_discovery_count_failure(set->disc, en->dev, en->ino, entered != 0);
-	if (ns_ratelimit_ok(&en->rl, 60, &suppressed))
-		ns_log(NS_LOG_WARN, "netns", "netns %s: collector %s: %s%s", en->label, c->name,
-		       entered	  ? "cannot enter the namespace"
-		       : e.msg[0] ? e.msg
-				  : strerror(-rc),
-		       suppressed ? " (and earlier failures not logged)" : "");
+	if (ns_ratelimit_ok(&en->rl, 60, &suppressed)) {
+		char nsup[16];
+
+		snprintf(nsup, sizeof(nsup), "%u", suppressed);
+		ns_log_kv(NS_LOG_WARN, "netns",
+			  (struct ns_log_kv[]){{"netns", en->label},
+					       {"collector", c->name},
+					       {"err", entered	  ? "cannot enter the namespace"
+						       : e.msg[0] ? e.msg
+								  : strerror(-rc)},
+					       {"suppressed", suppressed ? nsup : NULL}},
+			  4, "collector failed");
+	}
 }
 
 unsigned ns_netns_set_collect(struct ns_netns_set *set, size_t i, struct ns_writer *w)

@@ -3,6 +3,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -211,4 +213,21 @@ void ns_snake_case(const char *in, char *out, size_t len)
 	while (o && out[o - 1] == '_')
 		o--;
 	out[o] = '\0';
+}
+
+char *ns_path_abs(const char *path)
+{
+	char cwd[PATH_MAX];
+	char *out;
+
+	if (path[0] == '/' || !getcwd(cwd, sizeof(cwd)))
+		return strdup(path);
+	while (path[0] == '.' && path[1] == '/')
+		for (path += 2; *path == '/'; path++)
+			;
+	if (!*path || (path[0] == '.' && !path[1]))
+		return strdup(cwd);
+	if (asprintf(&out, "%s%s%s", cwd, strcmp(cwd, "/") ? "/" : "", path) < 0)
+		return NULL;
+	return out;
 }

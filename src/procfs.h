@@ -38,6 +38,13 @@ void ns_file_close(struct ns_file *f);
 int ns_read_file_at(int rootfd, const char *rel, struct ns_buf *out);
 
 /*
+ * @path made absolute for messages (malloc'ed, NULL if out of memory): as
+ * is if it starts with '/', else the current directory, '/', and @path
+ * without leading "./" (no symlink resolution; the file need not exist).
+ */
+char *ns_path_abs(const char *path);
+
+/*
  * Tokenising helpers for whitespace-separated kernel text.
  * ns_next_line() returns the next line (NUL-terminated in place, '\n'
  * replaced) and advances *cursor; NULL at the end.

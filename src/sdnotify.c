@@ -17,7 +17,8 @@ static void notify(const char *msg)
 	int rc = sd_notify(0, msg);
 
 	if (rc < 0)
-		ns_log(NS_LOG_WARN, "systemd", "sd_notify: %s", strerror(-rc));
+		ns_log_kv(NS_LOG_WARN, "systemd", (struct ns_log_kv[]){{"err", strerror(-rc)}}, 1,
+			  "sd_notify failed");
 }
 
 void ns_sd_ready(const char *status)
@@ -25,7 +26,8 @@ void ns_sd_ready(const char *status)
 	int rc = sd_notifyf(0, "READY=1\nSTATUS=%s", status);
 
 	if (rc < 0)
-		ns_log(NS_LOG_WARN, "systemd", "sd_notify: %s", strerror(-rc));
+		ns_log_kv(NS_LOG_WARN, "systemd", (struct ns_log_kv[]){{"err", strerror(-rc)}}, 1,
+			  "sd_notify failed");
 }
 
 void ns_sd_reloading(void)
@@ -38,7 +40,8 @@ void ns_sd_reloading(void)
 			(unsigned long long)ts.tv_sec * 1000000ULL +
 			    (unsigned long long)ts.tv_nsec / 1000ULL);
 	if (rc < 0)
-		ns_log(NS_LOG_WARN, "systemd", "sd_notify: %s", strerror(-rc));
+		ns_log_kv(NS_LOG_WARN, "systemd", (struct ns_log_kv[]){{"err", strerror(-rc)}}, 1,
+			  "sd_notify failed");
 }
 
 void ns_sd_reloaded(const char *status)
@@ -56,7 +59,8 @@ void ns_sd_status(const char *status)
 	int rc = sd_notifyf(0, "STATUS=%s", status);
 
 	if (rc < 0)
-		ns_log(NS_LOG_WARN, "systemd", "sd_notify: %s", strerror(-rc));
+		ns_log_kv(NS_LOG_WARN, "systemd", (struct ns_log_kv[]){{"err", strerror(-rc)}}, 1,
+			  "sd_notify failed");
 }
 
 void ns_sd_watchdog(void)

@@ -72,6 +72,7 @@ struct ns_writer {
 	size_t ncl;
 	struct ns_buf lbuf; /* scratch: the label set being added */
 	unsigned dups;
+	unsigned collisions; /* duplicates whose label values were lossy */
 	size_t samples;
 	struct ns_sample_filter *filter;
 };
@@ -188,8 +189,11 @@ static size_t utf8_seq(const unsigned char *s, bool *ok)
 	return need + 1;
 }
 
-/* Escape backslash, newline and (if @quote) double quote; fix UTF-8. */
-static int put_escaped(struct ns_buf *b, const char *str, bool quote)
+/*
+ * Escape backslash, newline and (if @quote) double quote; fix UTF-8. *@lossy
+ * (if not NULL) is set when invalid UTF-8 was replaced.
+ */
+static int put_escaped(struct ns_buf *b, const char *str, bool quote, bool *lossy)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t run = 0, i = 0;
@@ -211,8 +215,11 @@ static int put_escaped(struct ns_buf *b, const char *str, bool quote)
 			bool ok;
 
 			skip = utf8_seq(s + i, &ok);
-			if (!ok)
+			if (!ok) {
 				rep = "\xef\xbf\xbd";
+				if (lossy)
+					*lossy = true;
+			}
 		}
 		if (!rep) {
 			i += skip;
@@ -234,12 +241,12 @@ static int put_escaped(struct ns_buf *b, const char *str, bool quote)
 
 int ns_fmt_label_value(struct ns_buf *b, const char *s)
 {
-	return put_escaped(b, s, true);
+	return put_escaped(b, s, true, NULL);
 }
 
 int ns_fmt_help(struct ns_buf *b, const char *s, enum ns_format fmt)
 {
-	return put_escaped(b, s, fmt == NS_FMT_OPENMETRICS);
+	return put_escaped(b, s, fmt == NS_FMT_OPENMETRICS, NULL);
 }
 
 /* ---- numbers -------------------------------------------------------- */
@@ -447,6 +454,7 @@ void ns_writer_reset(struct ns_writer *w)
 		f->nsamples = 0;
 	}
 	w->dups = 0;
+	w->collisions = 0;
 	w->samples = 0;
 }
 
@@ -489,6 +497,11 @@ static bool filtered(struct ns_writer *w, struct ns_family *f)
 unsigned ns_writer_duplicates(const struct ns_writer *w)
 {
 	return w->dups;
+}
+
+unsigned ns_writer_collisions(const struct ns_writer *w)
+{
+	return w->collisions;
 }
 
 size_t ns_writer_samples(const struct ns_writer *w)
@@ -674,7 +687,7 @@ struct ns_family *ns_family(struct ns_writer *w, const char *name, const char *h
 
 /* ---- samples -------------------------------------------------------- */
 
-static int put_label(struct ns_buf *b, const struct ns_label *l, bool first)
+static int put_label(struct ns_buf *b, const struct ns_label *l, bool first, bool *lossy)
 {
 	int rc = first ? 0 : ns_buf_putc(b, ',');
 
@@ -683,7 +696,7 @@ static int put_label(struct ns_buf *b, const struct ns_label *l, bool first)
 	if (!rc)
 		rc = ns_buf_append(b, "=\"", 2);
 	if (!rc)
-		rc = ns_fmt_label_value(b, l->value);
+		rc = put_escaped(b, l->value, true, lossy);
 	if (!rc)
 		rc = ns_buf_putc(b, '"');
 	return rc;
@@ -697,16 +710,18 @@ static const struct ns_label *label_at(const struct ns_writer *w, const struct n
 
 /*
  * Validate and format "{const..., labels...}" (or nothing) into @out.
- * *@has_le tells whether a label is named "le" (refused for histograms).
+ * *@has_le tells whether a label is named "le" (refused for histograms),
+ * *@lossy whether a value had invalid UTF-8 replaced.
  */
 static int fmt_labels(const struct ns_writer *w, struct ns_buf *out, const struct ns_label *l,
-		      size_t n, bool *has_le)
+		      size_t n, bool *has_le, bool *lossy)
 {
 	size_t total = w->ncl + n;
 	int rc = 0;
 
 	ns_buf_reset(out);
 	*has_le = false;
+	*lossy = false;
 	if (!total)
 		return 0;
 	if (n && !l)
@@ -725,7 +740,7 @@ static int fmt_labels(const struct ns_writer *w, struct ns_buf *out, const struc
 	}
 	rc = ns_buf_putc(out, '{');
 	for (size_t i = 0; i < total && !rc; i++)
-		rc = put_label(out, label_at(w, l, i), i == 0);
+		rc = put_label(out, label_at(w, l, i), i == 0, lossy);
 	if (!rc)
 		rc = ns_buf_putc(out, '}');
 	return rc;
@@ -764,11 +779,14 @@ struct label_text {
 	size_t len;
 	uint64_t hash;
 	bool has_le;
+	bool lossy; /* a value had invalid UTF-8 replaced */
 };
 
 /*
  * Find the slot of the label set in the family's series index. -EEXIST
- * (counted) if the family already has this series.
+ * (counted) if the family already has this series: as a collision if the
+ * label text is lossy (two values that differ only in invalid UTF-8), else
+ * as a duplicate.
  */
 static int series_begin(struct ns_writer *w, struct ns_family *f, const struct label_text *lt,
 			size_t *slot)
@@ -791,7 +809,10 @@ static int series_begin(struct ns_writer *w, struct ns_family *f, const struct l
 		if (e->hash == (uint32_t)lt->hash && off + lt->len < f->lines.len &&
 		    f->lines.data[off + lt->len] == ' ' &&
 		    (!lt->len || memcmp(f->lines.data + off, lt->data, lt->len) == 0)) {
-			w->dups++;
+			if (lt->lossy)
+				w->collisions++;
+			else
+				w->dups++;
 			return -EEXIST;
 		}
 	}
@@ -803,7 +824,7 @@ static int series_begin(struct ns_writer *w, struct ns_family *f, const struct l
 static int scratch_labels(struct ns_writer *w, const struct ns_label *l, size_t n,
 			  struct label_text *lt)
 {
-	int rc = fmt_labels(w, &w->lbuf, l, n, &lt->has_le);
+	int rc = fmt_labels(w, &w->lbuf, l, n, &lt->has_le, &lt->lossy);
 
 	if (rc)
 		return rc;
@@ -961,7 +982,7 @@ int ns_labelset_set(struct ns_labelset *ls, struct ns_writer *w, const struct ns
 	ls->w = NULL;
 	if (!w)
 		return ls->err = -EINVAL;
-	rc = fmt_labels(w, &ls->text, l, n, &ls->has_le);
+	rc = fmt_labels(w, &ls->text, l, n, &ls->has_le, &ls->lossy);
 	ls->err = rc;
 	if (rc)
 		return rc;
@@ -997,6 +1018,7 @@ static int sample_ls(struct ns_writer *w, struct ns_family *f, const struct ns_l
 	lt.len = ls->text.len;
 	lt.hash = ls->hash;
 	lt.has_le = ls->has_le;
+	lt.lossy = ls->lossy;
 	return sample(w, f, &lt, k, u, 0, d);
 }
 

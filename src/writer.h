@@ -17,7 +17,8 @@
  * Label values and HELP are escaped by the writer. Floats are printed in
  * the C locale with the shortest representation that round-trips; integers
  * are printed exactly. A second sample with the same label set in one family
- * is dropped and counted (ns_writer_duplicates()), never rendered twice.
+ * is dropped and counted (ns_writer_duplicates(), ns_writer_collisions()),
+ * never rendered twice.
  *
  * Memory: families, their sample buffers and the duplicate index are kept
  * across ns_writer_reset(), so a warm writer does not allocate.
@@ -127,6 +128,7 @@ struct ns_labelset {
 	uint64_t hash;
 	int err;
 	bool has_le;
+	bool lossy;
 	const struct ns_writer *w;
 	const struct ns_label *cl;
 	size_t ncl;
@@ -148,8 +150,15 @@ int ns_sample_histogram(struct ns_writer *w, struct ns_family *f, const struct n
 			size_t n, const double *le, const uint64_t *buckets, size_t nb,
 			uint64_t count, double sum);
 
-/* Number of duplicate samples dropped since the last reset. */
+/*
+ * Samples dropped since the last reset because their series was already
+ * there (the first one added is kept). A collision is such a sample whose
+ * label values had invalid UTF-8 replaced by U+FFFD: names that differ only
+ * in invalid bytes ("x\xff", "x\xfe") become the same series; that is the
+ * kernel's data, not a collector bug. Every other one is a duplicate.
+ */
 unsigned ns_writer_duplicates(const struct ns_writer *w);
+unsigned ns_writer_collisions(const struct ns_writer *w);
 /* Number of samples held. */
 size_t ns_writer_samples(const struct ns_writer *w);
 

@@ -707,6 +707,38 @@ static void test_duplicates(void **st)
 	ns_writer_free(w);
 }
 
+/*
+ * Names that differ only in invalid UTF-8 ("x\xff", "x\xfe") give the same
+ * label text: the first sample is kept, the others are collisions, not
+ * duplicates (the scrape engine does not fail the collector for them).
+ */
+static void test_collisions(void **st)
+{
+	struct ns_writer *w = ns_writer_new();
+	struct ns_family *f = ns_family(w, "c", "C.", NS_GAUGE, NULL);
+	struct ns_labelset ls = {0};
+
+	assert_int_equal(ns_sample_u64(w, f, NS_LABELS({"device", "x\xff"}), 1), 0);
+	assert_int_equal(ns_sample_u64(w, f, NS_LABELS({"device", "x\xfe"}), 2), -EEXIST);
+	assert_int_equal(ns_sample_u64(w, f, NS_LABELS({"device", "x\xc3"}), 3), -EEXIST);
+	/* through a label set too */
+	assert_int_equal(ns_labelset_set(&ls, w, NS_LABELS({"device", "x\x80"})), 0);
+	assert_int_equal(ns_sample_u64_ls(w, f, &ls, 4), -EEXIST);
+	/* valid UTF-8 repeated is a duplicate, as before */
+	assert_int_equal(ns_sample_u64(w, f, NS_LABELS({"device", "y\xc3\xa9"}), 5), 0);
+	assert_int_equal(ns_sample_u64(w, f, NS_LABELS({"device", "y\xc3\xa9"}), 6), -EEXIST);
+	assert_int_equal(ns_writer_collisions(w), 3);
+	assert_int_equal(ns_writer_duplicates(w), 1);
+	assert_string_equal(render(w, NS_FMT_TEXT), "# HELP c C.\n"
+						    "# TYPE c gauge\n"
+						    "c{device=\"x\xef\xbf\xbd\"} 1\n"
+						    "c{device=\"y\xc3\xa9\"} 5\n");
+	ns_writer_reset(w);
+	assert_int_equal(ns_writer_collisions(w), 0);
+	ns_labelset_free(&ls);
+	ns_writer_free(w);
+}
+
 static void test_const_labels(void **st)
 {
 	static const struct ns_label cl[] = {{"netns", "blue"}, {"host", "a\"b"}};
@@ -1253,6 +1285,7 @@ int main(void)
 	    cmocka_unit_test(test_grouping),
 	    cmocka_unit_test(test_duplicates),
 	    cmocka_unit_test(test_filter),
+	    cmocka_unit_test(test_collisions),
 	    cmocka_unit_test(test_const_labels),
 	    cmocka_unit_test(test_invalid),
 	    cmocka_unit_test(test_labelset),
