@@ -245,6 +245,8 @@ static void emit(struct snmp_state *st, struct ns_writer *w, const char *file, c
 		return;
 	}
 	snprintf(name, sizeof(name), "%s%s", uniq, gauge ? "" : "_total");
+	if (ns_writer_drops(w, name))
+		return; /* not in another namespace's curated set */
 	if (sc)
 		snprintf(help, sizeof(help), "Kernel gauge %s from /proc/%s, in %s (%s there).",
 			 what, file, scaled[sc - 1].unit, scaled[sc - 1].from);

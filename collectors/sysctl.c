@@ -138,6 +138,9 @@ static const struct ns_option sysctl_options[] = {
      "(net.ipv4.tcp_*); globs are expanded once at startup"},
     {"exclude", NS_OPT_LIST, NULL,
      "Sysctls (names or globs) to remove from the default and included set"},
+    {"defaults", NS_OPT_BOOL, "true",
+     "Start from the built-in list; false: only the include names (the curated set of "
+     "other network namespaces uses this)"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -442,7 +445,7 @@ static int sysctl_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **st
 		       struct ns_err *e)
 {
 	const char *const *inc = NULL, *const *exc = NULL;
-	size_t ninc = 0, nexc = 0;
+	size_t ninc = 0, nexc = 0, ndef = sizeof(sysctl_defaults) / sizeof(sysctl_defaults[0]);
 	struct sysctl_state *st;
 	char **exc_dotted = NULL;
 	char *path;
@@ -451,11 +454,13 @@ static int sysctl_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **st
 	if (opts) {
 		inc = ns_opt_list(opts, "include", &ninc);
 		exc = ns_opt_list(opts, "exclude", &nexc);
+		if (!ns_opt_bool(opts, "defaults"))
+			ndef = 0;
 	}
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
-	for (size_t i = 0; !rc && i < sizeof(sysctl_defaults) / sizeof(sysctl_defaults[0]); i++) {
+	for (size_t i = 0; !rc && i < ndef; i++) {
 		rc = user_to_path(sysctl_defaults[i], &path, e);
 		if (!rc) {
 			rc = add_param(st, path, ORIGIN_DEFAULT);

@@ -18,6 +18,12 @@
  * (server side). The first max-ports listening ports in dump order are
  * tracked one by one, the others share the port="overflow" bucket.
  *
+ * listen-only (the default for other network namespaces, docs/METRICS.md):
+ * the dump asks for idiag_states = 1 << TCP_LISTEN only, so the kernel walks
+ * the listening hash alone, not the established hash that namespaces share
+ * with the host unless they own one; only the listener series are exposed
+ * (netstack_tcp_connections with state="listen" only).
+ *
  * Listeners (idiag_rqueue = accept queue length, idiag_wqueue = backlog as
  * capped by somaxconn) are aggregated per (family, address, port): SO_REUSEPORT
  * groups are summed. Their queue values never enter the queue-bytes sums.
@@ -40,6 +46,7 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 #include <linux/inet_diag.h>
@@ -118,6 +125,7 @@ struct tcp_state {
 	size_t max_ports;
 	size_t top_k;
 	bool tcp_info;
+	bool listen_only;
 	size_t nremote;
 	uint16_t remote_port[TCP_MAX_REMOTE];
 	uint8_t *remote_idx; /* [65536]: index + 1 into remote_port */
@@ -304,8 +312,11 @@ static void tcp_reset(void *data)
 	memset(st->wq, 0, sizeof(st->wq));
 	memset(st->cw_unread, 0, sizeof(st->cw_unread));
 	memset(st->cw_unread_bytes, 0, sizeof(st->cw_unread_bytes));
-	if (st->listening_ports)
+	if (st->listening_ports > st->nports || st->overflow_used)
 		memset(st->port_slot, 0, 65536 * sizeof(*st->port_slot));
+	else
+		for (size_t i = 0; i < st->nports; i++)
+			st->port_slot[st->ports[i].port] = TCP_PORT_NONE;
 	st->listening_ports = 0;
 	st->nports = 0;
 	memset(&st->overflow, 0, sizeof(st->overflow));
@@ -592,9 +603,32 @@ static void tcp_emit_ephemeral(struct tcp_state *st, struct ns_emit *em)
 	}
 }
 
+static void tcp_emit_listening_ports(struct tcp_state *st, struct ns_emit *em)
+{
+	struct ns_family *flp;
+
+	flp = ns_emit_family(em, "netstack_tcp_listening_ports",
+			     "Distinct local ports with a TCP listener (tracked or not).", NS_GAUGE,
+			     NULL);
+	ns_emit_u64(em, flp, NS_NOLABELS, st->listening_ports);
+}
+
+/* listen-only: what a dump of the listening hash alone says. */
+static int tcp_emit_listen_only(struct tcp_state *st, struct ns_emit *em, struct ns_family *fc,
+				struct ns_err *e)
+{
+	for (unsigned fi = 0; fi < 2; fi++)
+		ns_emit_u64(em, fc,
+			    NS_LABELS({"family", tcp_fams[fi]}, {"state", tcp_states[TCP_LISTEN]}),
+			    st->conn[fi][TCP_LISTEN]);
+	tcp_emit_listening_ports(st, em);
+	tcp_emit_listeners(st, em);
+	return ns_emit_done(em, e);
+}
+
 static int tcp_emit_all(struct tcp_state *st, struct ns_writer *w, struct ns_err *e)
 {
-	struct ns_family *fc, *frq, *fwq, *fcw, *fcwb, *flp, *frp;
+	struct ns_family *fc, *frq, *fwq, *fcw, *fcwb, *frp;
 	struct ns_emit em = NS_EMIT_INIT(w, "tcp");
 	char port[16];
 
@@ -602,6 +636,8 @@ static int tcp_emit_all(struct tcp_state *st, struct ns_writer *w, struct ns_err
 			    "TCP sockets by address family and state (new_syn_recv requests "
 			    "counted as syn_recv).",
 			    NS_GAUGE, NULL);
+	if (st->listen_only)
+		return tcp_emit_listen_only(st, &em, fc, e);
 	frq = ns_emit_family(&em, "netstack_tcp_receive_queue_bytes",
 			     "Received and not yet read (ss Recv-Q: a received FIN not yet read "
 			     "counts one), summed per family and state (listeners excluded).",
@@ -637,10 +673,7 @@ static int tcp_emit_all(struct tcp_state *st, struct ns_writer *w, struct ns_err
 		ns_emit_u64(&em, fcwb, NS_LABELS({"family", tcp_fams[fi]}),
 			    st->cw_unread_bytes[fi]);
 	}
-	flp = ns_emit_family(&em, "netstack_tcp_listening_ports",
-			     "Distinct local ports with a TCP listener (tracked or not).", NS_GAUGE,
-			     NULL);
-	ns_emit_u64(&em, flp, NS_NOLABELS, st->listening_ports);
+	tcp_emit_listening_ports(st, &em);
 	tcp_emit_listeners(st, &em);
 	tcp_emit_ports(st, &em);
 	if (st->nremote) {
@@ -689,6 +722,25 @@ static int tcp_emit_all(struct tcp_state *st, struct ns_writer *w, struct ns_err
 
 /* ---- lifecycle ---- */
 
+/*
+ * The port-indexed tables (128 KiB and 64 KiB) are mapped, not malloc'd:
+ * only the pages of ports in use become resident, whatever glibc's mmap
+ * threshold has grown to (below it calloc would zero, and so touch, all of
+ * them), and the daemon keeps one per network namespace it collects.
+ */
+static void *tcp_zmap(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void tcp_unmap(void *p, size_t len)
+{
+	if (p)
+		munmap(p, len);
+}
+
 static int tcp_read_range(struct tcp_state *st, struct ns_ctx *ctx, struct ns_err *e)
 {
 	int rc = ns_sd_read_port_range(&st->range_file, ctx, "tcp", &st->lo, &st->hi, e);
@@ -705,8 +757,8 @@ static void tcp_fini(void *state)
 		return;
 	ns_sd_fini(&st->sd);
 	ns_file_close(&st->range_file);
-	free(st->remote_idx);
-	free(st->port_slot);
+	tcp_unmap(st->remote_idx, 65536 * sizeof(*st->remote_idx));
+	tcp_unmap(st->port_slot, 65536 * sizeof(*st->port_slot));
 	free(st->ports);
 	free(st->remote_conn);
 	free(st->port_ihist);
@@ -729,6 +781,7 @@ static int tcp_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state
 	st->max_ports = ns_opt_uint(opts, "max-ports");
 	st->top_k = ns_opt_uint(opts, "ephemeral-top-k");
 	st->tcp_info = ns_opt_bool(opts, "tcp-info");
+	st->listen_only = ns_opt_bool(opts, "listen-only");
 	if (st->max_ports > TCP_MAX_PORTS) {
 		rc = ns_err_set(e, -EINVAL, "tcp: max-ports %zu is above %d", st->max_ports,
 				TCP_MAX_PORTS);
@@ -739,11 +792,21 @@ static int tcp_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state
 				TCP_MAX_TOPK);
 		goto fail;
 	}
-	st->remote_idx = calloc(65536, sizeof(*st->remote_idx));
-	st->port_slot = calloc(65536, sizeof(*st->port_slot));
+	st->port_slot = tcp_zmap(65536 * sizeof(*st->port_slot));
 	st->ports = calloc(st->max_ports ? st->max_ports : 1, sizeof(*st->ports));
+	if (!st->port_slot || !st->ports)
+		goto nomem;
+	if (ns_sd_eptab_init(&st->listeners, 4 * (st->max_ports ? st->max_ports : 1)))
+		goto nomem;
+	if (st->listen_only) {
+		/* Only listeners: no per-connection tables (one per namespace adds up). */
+		st->tcp_info = false;
+		*state = st;
+		return 0;
+	}
+	st->remote_idx = tcp_zmap(65536 * sizeof(*st->remote_idx));
 	st->remote_conn = calloc(TCP_MAX_REMOTE, sizeof(*st->remote_conn));
-	if (!st->remote_idx || !st->port_slot || !st->ports || !st->remote_conn)
+	if (!st->remote_idx || !st->remote_conn)
 		goto nomem;
 	if (st->tcp_info && !(st->port_ihist = calloc(st->max_ports + 1, sizeof(*st->port_ihist))))
 		goto nomem;
@@ -766,8 +829,6 @@ static int tcp_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state
 		st->remote_port[st->nremote++] = (uint16_t)p;
 		st->remote_idx[p] = (uint8_t)st->nremote;
 	}
-	if (ns_sd_eptab_init(&st->listeners, 4 * (st->max_ports ? st->max_ports : 1)))
-		goto nomem;
 	dcap = 16 * st->top_k > 256 ? 16 * st->top_k : 256;
 	if (dt_init(&st->dests, dcap))
 		goto nomem;
@@ -787,12 +848,12 @@ static int tcp_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, str
 	    .family = AF_UNSPEC,
 	    .protocol = IPPROTO_TCP,
 	    .ext = st->tcp_info ? NS_SD_EXT(INET_DIAG_INFO) : 0,
-	    .states = NS_SD_ALL_STATES,
+	    .states = st->listen_only ? 1u << TCP_LISTEN : NS_SD_ALL_STATES,
 	};
 	struct ns_err range_err = {{0}};
 	int rc, rc_range, rc_emit;
 
-	rc_range = tcp_read_range(st, ctx, &range_err);
+	rc_range = st->listen_only ? 0 : tcp_read_range(st, ctx, &range_err);
 	tcp_reset(st);
 	rc = ns_sd_dump(&st->sd, ctx, &req, tcp_sock_cb, tcp_reset, st, e);
 	if (!rc && st->sd.bad)
@@ -823,6 +884,10 @@ static const struct ns_option tcp_options[] = {
      "rate histograms, retransmitted and lost segments, bytes retransmitted and busy, "
      "rwnd-limited and sndbuf-limited time of established sockets, host-wide and per "
      "listening port (costs about 200 bytes and a socket lock per socket)."},
+    {"listen-only", NS_OPT_BOOL, "false",
+     "Dump listening sockets only (idiag_states = 1 << TCP_LISTEN): listeners and their "
+     "accept queues, no per-state counts; costs O(listeners), not O(all TCP sockets of "
+     "the host). The default in other network namespaces that share the host's TCP hash."},
     {NULL, 0, NULL, NULL},
 };
 

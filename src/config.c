@@ -267,8 +267,19 @@ void ns_config_usage(FILE *out)
 	    "                                 Default 5.\n"
 	    "      --netns.collectors=LIST    Collectors run in other namespaces, if also\n"
 	    "                                 enabled. Default " NS_NETNS_DEFAULT_COLLECTORS "\n"
-	    "                                 (tcp, udp and conntrack dumps walk the host's\n"
-	    "                                 whole tables from any namespace).\n"
+	    "                                 (udp dumps walk the host's whole table from\n"
+	    "                                 any namespace).\n"
+	    "      --netns.profile=curated|full\n"
+	    "                                 curated (default): in other namespaces, a\n"
+	    "                                 fixed set of series (about 100 for a pod),\n"
+	    "                                 TCP listeners only unless the namespace owns\n"
+	    "                                 its TCP hash, no conntrack table dump. full:\n"
+	    "                                 every series of those collectors, with their\n"
+	    "                                 options, full TCP and conntrack dumps (costs\n"
+	    "                                 in docs/METRICS.md).\n"
+	    "      --netns.max-series=N       Series per other namespace and scrape at most;\n"
+	    "                                 the rest are dropped and counted. 0: no cap.\n"
+	    "                                 Default 2000.\n"
 	    "      --debug.netlink-replay=DIR Testing only: read netlink replies from\n"
 	    "                                 recorded files in DIR instead of the kernel.\n"
 	    "\n"
@@ -394,7 +405,8 @@ int ns_yaml_load_file(const char *file, const char *what, struct yaml_document_s
 /* ---- netns options: the same keys as flags (--netns.KEY) and in YAML (netns: KEY:) ---- */
 
 static const char *const netns_keys[] = {
-    "sources", "include", "exclude", "max", "rediscover-interval", "collectors", NULL};
+    "sources",	  "include", "exclude",	   "max", "rediscover-interval",
+    "collectors", "profile", "max-series", NULL};
 
 /* A comma-separated list of compiled-in collector names ("" allowed). */
 static int check_collector_list(const char *v, const char *where, struct ns_err *e)
@@ -452,6 +464,19 @@ static int netns_option(struct ns_config *cfg, const char *key, const char *v, c
 	case 5:
 		rc = check_collector_list(v, where, e);
 		return rc ? rc : set_str(&cfg->netns_collectors, v, e);
+	case 6:
+		if (strcmp(v, "curated") && strcmp(v, "full"))
+			return ns_err_set(e, -EINVAL,
+					  "%snetns.profile: '%s' is not curated or full", where, v);
+		cfg->netns_full = strcmp(v, "full") == 0;
+		break;
+	case 7:
+		if (ns_parse_u64(v, &u) || u > 1000000)
+			return ns_err_set(e, -EINVAL,
+					  "%snetns.max-series: '%s' is not a number in 0..1000000",
+					  where, v);
+		cfg->netns_max_series = (unsigned)u;
+		break;
 	default:
 		if (ns_parse_u64(v, &u) || u < 1 || u > 86400)
 			return ns_err_set(e, -EINVAL,
@@ -598,6 +623,8 @@ static const char *const value_flags[] = {
     "netns.max",
     "netns.rediscover-interval",
     "netns.collectors",
+    "netns.profile",
+    "netns.max-series",
     NULL,
 };
 
@@ -780,6 +807,7 @@ int ns_config_load(struct ns_config *cfg, int argc, char **argv, struct ns_err *
 	cfg->log_format = NS_LOG_LOGFMT;
 	cfg->netns_max = NS_NETNS_DEFAULT_MAX;
 	cfg->netns_interval_s = NS_NETNS_DEFAULT_INTERVAL_S;
+	cfg->netns_max_series = NS_NETNS_DEFAULT_MAX_SERIES;
 	if (ns_ncollectors > NS_MAX_COLLECTORS) {
 		rc = ns_err_set(e, -EINVAL, "too many collectors compiled in");
 		goto out;

@@ -58,6 +58,8 @@ struct ns_config {
 	unsigned netns_max;	   /* other namespaces collected at most; default 512 */
 	unsigned netns_interval_s; /* --netns.rediscover-interval; default 5 */
 	char *netns_collectors;	   /* comma list run in other namespaces; NULL: the default */
+	bool netns_full;	   /* --netns.profile=full (default curated) */
+	unsigned netns_max_series; /* series per other namespace and scrape; 0: no cap */
 	unsigned netns_from_flags; /* bits of the netns keys the command line set */
 	/* indexed like ns_collectors[] */
 	struct ns_collector_config coll[NS_MAX_COLLECTORS];

@@ -18,7 +18,15 @@ static int read_all(int fd, struct ns_buf *b)
 
 	ns_buf_reset(b);
 	for (;;) {
-		rc = ns_buf_reserve(b, b->cap > b->len + 4096 ? b->cap - b->len - 1 : 4096);
+		/*
+		 * A new buffer starts at 1 KiB (sysctls and many /proc files fit:
+		 * the daemon keeps one per file and network namespace) and doubles
+		 * when full; warm, it holds the whole file in one pread().
+		 */
+		if (b->cap < b->len + 256)
+			rc = ns_buf_reserve(b, b->cap ? b->cap : 512);
+		else
+			rc = ns_buf_reserve(b, b->cap - b->len - 1);
 		if (rc)
 			return rc;
 		n = pread(fd, b->data + b->len, b->cap - b->len - 1, (off_t)b->len);

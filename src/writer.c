@@ -53,6 +53,8 @@ struct ns_family {
 	const char *unit; /* NULL: no unit */
 	const char *reserved[MAX_RESERVED];
 	size_t nreserved;
+	bool (*fkey)(const char *); /* the filter whose verdict is cached */
+	bool fkeep;
 	struct ns_buf lines; /* pre-formatted sample lines */
 	size_t nseries;
 	size_t nsamples; /* sample lines */
@@ -72,6 +74,7 @@ struct ns_writer {
 	unsigned dups;
 	unsigned collisions; /* duplicates whose label values were lossy */
 	size_t samples;
+	struct ns_sample_filter *filter;
 };
 
 /*
@@ -461,6 +464,36 @@ void ns_writer_set_const_labels(struct ns_writer *w, const struct ns_label *l, s
 	w->ncl = n;
 }
 
+void ns_writer_set_filter(struct ns_writer *w, struct ns_sample_filter *f)
+{
+	w->filter = f;
+}
+
+bool ns_writer_drops(const struct ns_writer *w, const char *name)
+{
+	return w && w->filter && w->filter->keep && !w->filter->keep(name);
+}
+
+/* True if a sample of @f is to be dropped by the writer's filter. */
+static bool filtered(struct ns_writer *w, struct ns_family *f)
+{
+	struct ns_sample_filter *flt = w->filter;
+
+	if (!flt)
+		return false;
+	if (flt->keep && f->fkey != flt->keep) {
+		f->fkey = flt->keep;
+		f->fkeep = flt->keep(f->name);
+	}
+	if (flt->keep && !f->fkeep)
+		return true;
+	if (!flt->left) {
+		flt->refused++;
+		return true;
+	}
+	return false;
+}
+
 unsigned ns_writer_duplicates(const struct ns_writer *w)
 {
 	return w->dups;
@@ -822,6 +855,8 @@ static int series_end(struct ns_writer *w, struct ns_family *f, int rc, size_t s
 	f->nseries++;
 	f->nsamples += nlines;
 	w->samples += nlines;
+	if (w->filter)
+		w->filter->left--;
 	return 0;
 }
 
@@ -914,6 +949,8 @@ static int sample_labels(struct ns_writer *w, struct ns_family *f, const struct 
 
 	if (!w || !f || f->owner != w)
 		return -EINVAL;
+	if (filtered(w, f))
+		return 0;
 	rc = scratch_labels(w, l, n, &lt);
 	return rc ? rc : sample(w, f, &lt, k, u, i, d);
 }
@@ -975,6 +1012,8 @@ static int sample_ls(struct ns_writer *w, struct ns_family *f, const struct ns_l
 	/* built for another writer, or before its constant labels changed */
 	if (ls->w != w || ls->cl != w->cl || ls->ncl != w->ncl)
 		return -EINVAL;
+	if (f && f->owner == w && filtered(w, f))
+		return 0;
 	lt.data = ls->text.data;
 	lt.len = ls->text.len;
 	lt.hash = ls->hash;
@@ -1039,6 +1078,8 @@ int ns_sample_histogram(struct ns_writer *w, struct ns_family *f, const struct n
 	}
 	if (nb && buckets[nb - 1] > count)
 		return -EINVAL;
+	if (filtered(w, f))
+		return 0;
 	rc = scratch_labels(w, l, n, &lt);
 	if (!rc)
 		rc = series_begin(w, f, &lt, &slot);

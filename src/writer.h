@@ -75,6 +75,28 @@ void ns_writer_reset(struct ns_writer *w);
 void ns_writer_set_const_labels(struct ns_writer *w, const struct ns_label *l, size_t n);
 
 /*
+ * A sample filter (docs/METRICS.md, "Series budget"): while set, samples of a
+ * family for which @keep returns false are dropped silently (the sample
+ * functions return 0), and once @left new series have been added every
+ * further one is dropped and counted in *@refused. The verdict of @keep is
+ * cached per family (keyed by the function), so it is called once per
+ * family, not once per sample. The multi-namespace engine sets one around
+ * each other namespace's collection. NULL clears it.
+ */
+struct ns_sample_filter {
+	bool (*keep)(const char *family); /* NULL: every family */
+	size_t left;			  /* series still accepted */
+	uint64_t refused;		  /* series dropped because left was 0 */
+};
+void ns_writer_set_filter(struct ns_writer *w, struct ns_sample_filter *f);
+/*
+ * True if the writer's filter drops every sample of family @name: a
+ * collector that builds many families by name (snmp) asks before it
+ * formats help text and declares one.
+ */
+bool ns_writer_drops(const struct ns_writer *w, const char *name);
+
+/*
  * Find or create a family. @unit may be NULL. Returns NULL if the name is not
  * a valid metric name, does not carry the suffix its type requires, or was
  * already declared with a different type (the writer logs nothing; callers

@@ -436,6 +436,48 @@ static void test_counter(void **st)
 	ns_writer_free(w);
 }
 
+static bool keep_a(const char *family)
+{
+	return family[0] == 'a';
+}
+
+/* ns_writer_set_filter: families kept by name, a series budget, counted refusals. */
+static void test_filter(void **st)
+{
+	struct ns_writer *w = ns_writer_new();
+	struct ns_family *a = ns_family(w, "a_total", "A.", NS_COUNTER, NULL);
+	struct ns_family *b = ns_family(w, "b", "B.", NS_GAUGE, NULL);
+	struct ns_family *h = ns_family(w, "b_seconds", "H.", NS_HISTOGRAM, "seconds");
+	struct ns_sample_filter flt = {keep_a, 2, 0};
+	const double le[1] = {1};
+	const uint64_t bk[1] = {1};
+
+	assert_int_equal(ns_sample_u64(w, a, NS_LABELS({"x", "1"}), 1), 0);
+	ns_writer_set_filter(w, &flt);
+	assert_int_equal(ns_sample_u64(w, a, NS_LABELS({"x", "2"}), 2), 0);
+	assert_int_equal(ns_sample_u64(w, b, NS_NOLABELS, 3), 0);
+	assert_int_equal(ns_sample_histogram(w, h, NS_NOLABELS, le, bk, 1, 1, 0.5), 0);
+	assert_int_equal(ns_sample_u64(w, a, NS_LABELS({"x", "3"}), 3), 0);
+	assert_int_equal(ns_sample_u64(w, a, NS_LABELS({"x", "4"}), 4), 0);
+	assert_int_equal(flt.left, 0);
+	assert_int_equal(flt.refused, 1);
+	flt.keep = NULL;
+	flt.left = 1;
+	assert_int_equal(ns_sample_u64(w, b, NS_NOLABELS, 5), 0);
+	ns_writer_set_filter(w, NULL);
+	assert_int_equal(ns_sample_u64(w, a, NS_LABELS({"x", "5"}), 5), 0);
+	assert_string_equal(render(w, NS_FMT_TEXT), "# HELP a_total A.\n"
+						    "# TYPE a_total counter\n"
+						    "a_total{x=\"1\"} 1\n"
+						    "a_total{x=\"2\"} 2\n"
+						    "a_total{x=\"3\"} 3\n"
+						    "a_total{x=\"5\"} 5\n"
+						    "# HELP b B.\n"
+						    "# TYPE b gauge\n"
+						    "b 5\n");
+	ns_writer_free(w);
+}
+
 static void test_gauge_untyped(void **st)
 {
 	struct ns_writer *w = ns_writer_new();
@@ -1242,6 +1284,7 @@ int main(void)
 	    cmocka_unit_test(test_histogram),
 	    cmocka_unit_test(test_grouping),
 	    cmocka_unit_test(test_duplicates),
+	    cmocka_unit_test(test_filter),
 	    cmocka_unit_test(test_collisions),
 	    cmocka_unit_test(test_const_labels),
 	    cmocka_unit_test(test_invalid),
