@@ -49,16 +49,12 @@
  * unset before each parse); an entry carrying malloc'd attributes (security
  * context, helper info, labels) has its object replaced, so nothing leaks.
  *
- * Top-K sources and destinations use the space-saving algorithm (Metwally,
- * Agrawal, El Abbadi 2005) over a fixed table of top-tracked keys: a key
- * not in a full table replaces the key with the smallest count and inherits
- * that count + 1. With m tracked keys and n entries, every key with more
- * than n/m entries is in the table, and a reported count overestimates the
- * true count by at most the evicted count it inherited. When no key was ever
- * evicted (fewer distinct keys than top-tracked) the counts are exact:
- * netstack_conntrack_top_exact{table} says which. Lookups go through an
- * open-addressing hash index, the minimum through a binary heap: O(log m)
- * per entry, no allocation after init.
+ * Top-K sources and destinations use the space-saving table of src/topk.h
+ * over top-tracked keys each: with m tracked keys and n entries, every key
+ * with more than n/m entries is in the table, and the count exposed is
+ * topk.h's lower bound (count minus what the key inherited from an evicted
+ * one). When no key was ever evicted the counts are exact:
+ * netstack_conntrack_top_exact{table} says which.
  *
  * Nothing in the per-scrape path allocates once warm: the per-CPU array
  * only grows, files keep their fds and buffers.
@@ -85,6 +81,7 @@
 #include "emit.h"
 #include "nl.h"
 #include "procfs.h"
+#include "topk.h"
 
 #ifndef NETLINK_NETFILTER
 #define NETLINK_NETFILTER 12
@@ -222,24 +219,10 @@ struct ct_key {
 };
 _Static_assert(sizeof(struct ct_key) == 20, "ct_key has no padding");
 
-/* Space-saving heavy hitters over at most cap keys. */
-struct ct_ss {
-	size_t cap, n;
-	size_t hmask; /* hash index size - 1 */
-	struct ct_key *keys;
-	uint32_t *hv; /* hash of keys[i] */
-	uint64_t *count;
-	uint64_t *err;
-	uint32_t *hpos; /* position of slot i in heap */
-	uint32_t *heap; /* min-heap of slots by count */
-	int32_t *index; /* hash -> slot, -1 empty */
-	uint64_t evictions;
-};
-
+/* One exposed top-K entry: the key and topk.h's lower bound. */
 struct ct_top {
 	struct ct_key key;
 	uint64_t count;
-	uint64_t err;
 };
 
 /* One finished breakdown, exposed until the next one succeeds. */
@@ -264,7 +247,8 @@ struct ct_scan {
 	uint64_t scanned;
 	uint64_t unparsed;
 	bool truncated;
-	struct ct_ss src, dst;
+	struct ns_topk src, dst; /* struct ct_key */
+	uint32_t *top;		 /* [top_k] scratch for ns_topk_top() */
 	struct nf_conntrack *ct;
 	uint64_t max_entries; /* 0: no cap */
 	int rc;		      /* -ENOMEM from the parser object */
@@ -308,204 +292,14 @@ static uint64_t ct_now_ns(clockid_t clk)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* ---- space-saving table ---- */
-
-static uint32_t ct_key_hash(const struct ct_key *k)
+/* The top-k of @t into @out (copies: the result outlives the scan). */
+static size_t ct_top_copy(const struct ns_topk *t, uint32_t *scratch, struct ct_top *out, size_t k)
 {
-	const unsigned char *p = (const unsigned char *)k;
-	uint32_t h = 2166136261u;
+	size_t n = ns_topk_top(t, scratch, k);
 
-	for (size_t i = 0; i < sizeof(*k); i++) {
-		h ^= p[i];
-		h *= 16777619u;
-	}
-	return h ^ (h >> 15);
-}
-
-static void ct_ss_free(struct ct_ss *s)
-{
-	free(s->keys);
-	free(s->hv);
-	free(s->count);
-	free(s->err);
-	free(s->hpos);
-	free(s->heap);
-	free(s->index);
-	memset(s, 0, sizeof(*s));
-}
-
-static int ct_ss_init(struct ct_ss *s, size_t cap)
-{
-	size_t hsize = 16;
-
-	while (hsize < cap * 2)
-		hsize <<= 1;
-	s->cap = cap;
-	s->hmask = hsize - 1;
-	s->keys = calloc(cap, sizeof(*s->keys));
-	s->hv = calloc(cap, sizeof(*s->hv));
-	s->count = calloc(cap, sizeof(*s->count));
-	s->err = calloc(cap, sizeof(*s->err));
-	s->hpos = calloc(cap, sizeof(*s->hpos));
-	s->heap = calloc(cap, sizeof(*s->heap));
-	s->index = malloc(hsize * sizeof(*s->index));
-	if (!s->keys || !s->hv || !s->count || !s->err || !s->hpos || !s->heap || !s->index) {
-		ct_ss_free(s);
-		return -ENOMEM;
-	}
-	memset(s->index, 0xff, hsize * sizeof(*s->index));
-	return 0;
-}
-
-static void ct_ss_clear(struct ct_ss *s)
-{
-	if (!s->index)
-		return;
-	memset(s->index, 0xff, (s->hmask + 1) * sizeof(*s->index));
-	s->n = 0;
-	s->evictions = 0;
-}
-
-static void ct_ss_swap(struct ct_ss *s, size_t a, size_t b)
-{
-	uint32_t t = s->heap[a];
-
-	s->heap[a] = s->heap[b];
-	s->heap[b] = t;
-	s->hpos[s->heap[a]] = (uint32_t)a;
-	s->hpos[s->heap[b]] = (uint32_t)b;
-}
-
-static void ct_ss_down(struct ct_ss *s, size_t i)
-{
-	for (;;) {
-		size_t l = 2 * i + 1, r = l + 1, m = i;
-
-		if (l < s->n && s->count[s->heap[l]] < s->count[s->heap[m]])
-			m = l;
-		if (r < s->n && s->count[s->heap[r]] < s->count[s->heap[m]])
-			m = r;
-		if (m == i)
-			return;
-		ct_ss_swap(s, i, m);
-		i = m;
-	}
-}
-
-static void ct_ss_up(struct ct_ss *s, size_t i)
-{
-	while (i > 0) {
-		size_t p = (i - 1) / 2;
-
-		if (s->count[s->heap[p]] <= s->count[s->heap[i]])
-			return;
-		ct_ss_swap(s, i, p);
-		i = p;
-	}
-}
-
-/* Hash index position holding slot @slot (it must be there). */
-static size_t ct_ss_find_pos(const struct ct_ss *s, uint32_t slot)
-{
-	size_t i = s->hv[slot] & s->hmask;
-
-	while (s->index[i] != (int32_t)slot)
-		i = (i + 1) & s->hmask;
-	return i;
-}
-
-/* Remove index position @i with backward-shift deletion (linear probing). */
-static void ct_ss_index_del(struct ct_ss *s, size_t i)
-{
-	size_t j = i;
-
-	for (;;) {
-		size_t k;
-
-		s->index[i] = -1;
-		for (;;) {
-			j = (j + 1) & s->hmask;
-			if (s->index[j] < 0)
-				return;
-			k = s->hv[s->index[j]] & s->hmask;
-			/* stays if its home k lies cyclically in (i, j] */
-			if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
-				continue;
-			break;
-		}
-		s->index[i] = s->index[j];
-		i = j;
-	}
-}
-
-static void ct_ss_add(struct ct_ss *s, const struct ct_key *k)
-{
-	uint32_t h = ct_key_hash(k), slot;
-	size_t i = h & s->hmask;
-
-	while (s->index[i] >= 0) {
-		slot = (uint32_t)s->index[i];
-		if (s->hv[slot] == h && memcmp(&s->keys[slot], k, sizeof(*k)) == 0) {
-			s->count[slot]++;
-			ct_ss_down(s, s->hpos[slot]);
-			return;
-		}
-		i = (i + 1) & s->hmask;
-	}
-	if (s->n < s->cap) {
-		slot = (uint32_t)s->n++;
-		s->keys[slot] = *k;
-		s->hv[slot] = h;
-		s->count[slot] = 1;
-		s->err[slot] = 0;
-		s->index[i] = (int32_t)slot;
-		s->heap[s->n - 1] = slot;
-		s->hpos[slot] = (uint32_t)(s->n - 1);
-		ct_ss_up(s, s->n - 1);
-		return;
-	}
-	/* Full: the key with the smallest count makes room. */
-	slot = s->heap[0];
-	ct_ss_index_del(s, ct_ss_find_pos(s, slot));
-	s->err[slot] = s->count[slot];
-	s->count[slot]++;
-	s->keys[slot] = *k;
-	s->hv[slot] = h;
-	i = h & s->hmask;
-	while (s->index[i] >= 0)
-		i = (i + 1) & s->hmask;
-	s->index[i] = (int32_t)slot;
-	ct_ss_down(s, 0);
-	s->evictions++;
-}
-
-/* Does a rank before b? Larger count first, then the smaller key. */
-static bool ct_top_before(const struct ct_top *a, const struct ct_top *b)
-{
-	if (a->count != b->count)
-		return a->count > b->count;
-	return memcmp(&a->key, &b->key, sizeof(a->key)) < 0;
-}
-
-/* The k largest of @s into @out, best first. Returns how many. */
-static size_t ct_ss_top(const struct ct_ss *s, struct ct_top *out, size_t k)
-{
-	size_t n = 0;
-
-	if (k == 0)
-		return 0;
-	for (size_t i = 0; i < s->n; i++) {
-		struct ct_top t = {s->keys[i], s->count[i], s->err[i]};
-		size_t j;
-
-		if (n == k && !ct_top_before(&t, &out[n - 1]))
-			continue;
-		j = n < k ? n++ : n - 1;
-		while (j > 0 && ct_top_before(&t, &out[j - 1])) {
-			out[j] = out[j - 1];
-			j--;
-		}
-		out[j] = t;
+	for (size_t i = 0; i < n; i++) {
+		memcpy(&out[i].key, ns_topk_key(t, scratch[i]), sizeof(out[i].key));
+		out[i].count = ns_topk_value(t, scratch[i]);
 	}
 	return n;
 }
@@ -796,8 +590,8 @@ static void ct_scan_reset(void *data)
 	memset(sc->tcp, 0, sizeof(sc->tcp));
 	sc->scanned = sc->unparsed = 0;
 	sc->truncated = false;
-	ct_ss_clear(&sc->src);
-	ct_ss_clear(&sc->dst);
+	ns_topk_clear(&sc->src);
+	ns_topk_clear(&sc->dst);
 }
 
 /*
@@ -1037,10 +831,10 @@ static int ct_dump_cb(const struct nlmsghdr *nlh, void *data)
 		uint32_t a = nfct_get_attr_u32(ct, ATTR_ORIG_IPV4_SRC);
 
 		memcpy(src.addr, &a, sizeof(a));
-		ct_ss_add(&sc->src, &src);
+		ns_topk_add(&sc->src, &src);
 	} else if (l3 == AF_INET6 && nfct_attr_is_set(ct, ATTR_ORIG_IPV6_SRC) > 0) {
 		memcpy(src.addr, nfct_get_attr(ct, ATTR_ORIG_IPV6_SRC), 16);
-		ct_ss_add(&sc->src, &src);
+		ns_topk_add(&sc->src, &src);
 	}
 	if (have_l4) {
 		bool ok = false;
@@ -1058,7 +852,7 @@ static int ct_dump_cb(const struct nlmsghdr *nlh, void *data)
 			ok = true;
 		}
 		if (ok)
-			ct_ss_add(&sc->dst, &dst);
+			ns_topk_add(&sc->dst, &dst);
 	}
 
 	/* Attributes the parser allocates would leak on the next parse. */
@@ -1108,10 +902,10 @@ static int ct_breakdown(struct ns_ctx *ctx, struct ct_state *st, struct ns_err *
 	r->truncated = sc->truncated;
 	r->duration = (double)(t1 - t0) / 1e9;
 	r->timestamp = (double)ct_now_ns(CLOCK_REALTIME) / 1e9;
-	r->nsrc = ct_ss_top(&sc->src, r->src, st->top_k);
-	r->ndst = ct_ss_top(&sc->dst, r->dst, st->top_k);
-	r->src_exact = sc->src.evictions == 0;
-	r->dst_exact = sc->dst.evictions == 0;
+	r->nsrc = ct_top_copy(&sc->src, sc->top, r->src, st->top_k);
+	r->ndst = ct_top_copy(&sc->dst, sc->top, r->dst, st->top_k);
+	r->src_exact = ns_topk_exact(&sc->src);
+	r->dst_exact = ns_topk_exact(&sc->dst);
 	r->valid = true;
 	return 0;
 }
@@ -1220,7 +1014,7 @@ static void ct_emit_breakdown(struct ns_emit *em, const struct ct_state *st)
 
 	f = ns_emit_family(em, "netstack_conntrack_top_source_entries",
 			   "Entries per original source address, the top-k of the last breakdown "
-			   "(space-saving upper bound; exact when top_exact is 1).",
+			   "(space-saving lower bound; exact when top_exact is 1).",
 			   NS_GAUGE, NULL);
 	for (size_t i = 0; i < r->nsrc; i++) {
 		char addr[INET6_ADDRSTRLEN];
@@ -1234,7 +1028,7 @@ static void ct_emit_breakdown(struct ns_emit *em, const struct ct_state *st)
 	f = ns_emit_family(
 	    em, "netstack_conntrack_top_destination_entries",
 	    "Entries per original destination address, layer-4 protocol and port, the "
-	    "top-k of the last breakdown (space-saving upper bound; exact when "
+	    "top-k of the last breakdown (space-saving lower bound; exact when "
 	    "top_exact is 1).",
 	    NS_GAUGE, NULL);
 	for (size_t i = 0; i < r->ndst; i++) {
@@ -1257,7 +1051,7 @@ static void ct_emit_breakdown(struct ns_emit *em, const struct ct_state *st)
 	f = ns_emit_family(
 	    em, "netstack_conntrack_top_exact",
 	    "1 if the top-k counts of the last breakdown are exact (no tracked key was "
-	    "ever evicted), 0 if they are space-saving upper bounds.",
+	    "ever evicted), 0 if they are space-saving lower bounds.",
 	    NS_GAUGE, NULL);
 	ns_emit_u64(em, f, NS_LABELS({"table", "source"}), r->src_exact);
 	ns_emit_u64(em, f, NS_LABELS({"table", "destination"}), r->dst_exact);
@@ -1402,8 +1196,9 @@ static void ct_fini(void *state)
 	ns_file_close(&st->f_exp_max);
 	ns_file_close(&st->f_stat);
 	ns_file_close(&st->f_possible);
-	ct_ss_free(&st->scan.src);
-	ct_ss_free(&st->scan.dst);
+	ns_topk_free(&st->scan.src);
+	free(st->scan.top);
+	ns_topk_free(&st->scan.dst);
 	if (st->scan.ct)
 		nfct_destroy(st->scan.ct);
 	free(st->res.src);
@@ -1457,8 +1252,10 @@ static int ct_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state,
 	if (st->breakdown) {
 		st->res.src = calloc(st->top_k ? st->top_k : 1, sizeof(*st->res.src));
 		st->res.dst = calloc(st->top_k ? st->top_k : 1, sizeof(*st->res.dst));
-		if (!st->res.src || !st->res.dst || ct_ss_init(&st->scan.src, st->tracked) ||
-		    ct_ss_init(&st->scan.dst, st->tracked)) {
+		st->scan.top = calloc(st->top_k ? st->top_k : 1, sizeof(*st->scan.top));
+		if (!st->res.src || !st->res.dst || !st->scan.top ||
+		    ns_topk_init(&st->scan.src, st->tracked, sizeof(struct ct_key)) ||
+		    ns_topk_init(&st->scan.dst, st->tracked, sizeof(struct ct_key))) {
 			ct_fini(st);
 			return ns_err_set(e, -ENOMEM, "conntrack: out of memory");
 		}
