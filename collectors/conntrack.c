@@ -336,17 +336,6 @@ static bool ct_attr_be(const struct nlattr *a, uint64_t *v)
 	}
 }
 
-static struct nlmsghdr *ct_request(struct ns_nl *nl, uint16_t type, uint16_t flags, uint8_t family)
-{
-	struct nlmsghdr *nlh = ns_nl_request(nl, type, flags);
-	struct nfgenmsg *nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-
-	nfg->nfgen_family = family;
-	nfg->version = NFNETLINK_V0;
-	nfg->res_id = 0;
-	return nlh;
-}
-
 static int ct_global_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[CTA_STATS_GLOBAL_MAX + 1];
@@ -444,7 +433,7 @@ static int ct_nl_cpu(struct ns_nl *nl, struct ct_state *st, bool exp, struct ns_
 {
 	struct ct_cpu_dump d = {st, exp ? CT_TYPE_EXP_STATS_CPU : CT_TYPE_STATS_CPU, exp};
 
-	ct_request(nl, d.type, NLM_F_DUMP, AF_UNSPEC);
+	ns_nl_nfgen_req(nl, d.type, NLM_F_DUMP, AF_UNSPEC);
 	return ns_nl_run(nl, ct_cpu_cb, ct_cpu_reset, &d, e);
 }
 
@@ -886,7 +875,7 @@ static int ct_breakdown(struct ns_ctx *ctx, struct ct_state *st, struct ns_err *
 	ct_scan_reset(sc);
 	sc->max_entries = st->max_entries;
 	sc->rc = 0;
-	ct_request(nl, CT_TYPE_GET, NLM_F_DUMP, AF_UNSPEC);
+	ns_nl_nfgen_req(nl, CT_TYPE_GET, NLM_F_DUMP, AF_UNSPEC);
 	rc = ns_nl_run(nl, ct_dump_cb, ct_scan_reset, sc, e);
 	if (sc->rc)
 		return ns_err_set(e, sc->rc, "conntrack: table dump: out of memory");
@@ -1133,7 +1122,7 @@ static int ct_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, stru
 
 	nlrc = ns_ctx_nl(ctx, NETLINK_NETFILTER, &nl, &nlerr);
 	if (!nlrc) {
-		ct_request(nl, CT_TYPE_STATS, 0, AF_UNSPEC);
+		ns_nl_nfgen_req(nl, CT_TYPE_STATS, 0, AF_UNSPEC);
 		nlrc = ns_nl_run(nl, ct_global_cb, NULL, st, &nlerr);
 	}
 	if (!nlrc) {

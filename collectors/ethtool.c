@@ -72,13 +72,10 @@
 #include "collector.h"
 #include "emit.h"
 #include "ifmap.h"
+#include "links.h"
 #include "namefilter.h"
 #include "nl.h"
 #include "procfs.h"
-
-#ifndef RTEXT_FILTER_SKIP_STATS
-#define RTEXT_FILTER_SKIP_STATS (1 << 3)
-#endif
 
 #define ET_MODE_BITS 256 /* link mode bits kept (the kernel has ~120) */
 #define ET_MODE_WORDS (ET_MODE_BITS / 64)
@@ -175,12 +172,7 @@ struct et_state {
 	struct et_dev *devs;
 	size_t ndevs, capd;
 	struct ns_ifmap byindex; /* ifindex -> position in devs */
-	/* link dump scratch */
-	struct {
-		int ifindex;
-		char name[IFNAMSIZ];
-	} * seen;
-	size_t nseen, caps;
+	struct ns_links seen;	 /* the link dump, of struct ns_link */
 	/* link mode names by bit, filled from verbose bitsets */
 	char (*mode_names)[ETH_GSTRING_LEN];
 	uint8_t cur_cmd; /* reply cmd expected by the running genl dump */
@@ -191,11 +183,6 @@ struct et_state {
 };
 
 /* ---- small helpers ---- */
-
-static bool et_dev_wanted(const struct et_state *st, const char *name)
-{
-	return ns_namefilter_wanted(&st->devices, name);
-}
 
 static bool et_stat_wanted(const struct et_state *st, const char *name)
 {
@@ -601,64 +588,24 @@ static int et_driver_stats(struct et_state *st, struct et_dev *d)
 
 /* ---- link dump ---- */
 
-static int et_link_cb(const struct nlmsghdr *nlh, void *data)
-{
-	const struct nlattr *name;
-	struct et_state *st = data;
-	const struct ifinfomsg *ifm;
-
-	if (nlh->nlmsg_type != RTM_NEWLINK || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifm))
-		return MNL_CB_OK;
-	ifm = mnl_nlmsg_get_payload(nlh);
-	name = ns_nl_find(nlh, sizeof(*ifm), IFLA_IFNAME);
-	if (!name)
-		return MNL_CB_OK;
-	if (st->nseen == st->caps) {
-		size_t cap = st->caps ? st->caps * 2 : 32;
-		void *p = realloc(st->seen, cap * sizeof(*st->seen));
-
-		if (!p)
-			return -ENOMEM;
-		st->seen = p;
-		st->caps = cap;
-	}
-	ns_nl_attr_strcpy(name, st->seen[st->nseen].name, IFNAMSIZ);
-	if (!st->seen[st->nseen].name[0] || !et_dev_wanted(st, st->seen[st->nseen].name))
-		return MNL_CB_OK;
-	st->seen[st->nseen].ifindex = ifm->ifi_index;
-	st->nseen++;
-	return MNL_CB_OK;
-}
-
-static void et_link_reset(void *data)
-{
-	((struct et_state *)data)->nseen = 0;
-}
-
 /* Make st->devs the devices just seen (in dump order), keeping caches by ifindex. */
 static int et_reconcile(struct et_state *st)
 {
 	size_t keep = 0;
 
 	st->gen++;
-	for (size_t i = 0; i < st->nseen; i++) {
-		struct et_dev *d = et_find(st, st->seen[i].ifindex);
+	for (size_t i = 0; i < st->seen.n; i++) {
+		const struct ns_link *k = ns_links_at(&st->seen, i);
+		struct et_dev *d = et_find(st, k->ifindex);
 
 		if (!d) {
-			if (st->ndevs == st->capd) {
-				size_t cap = st->capd ? st->capd * 2 : 32;
-				struct et_dev *p = realloc(st->devs, cap * sizeof(*p));
-
-				if (!p)
-					return -ENOMEM;
-				st->devs = p;
-				st->capd = cap;
-			}
+			if (NS_ARRAY_GROW(st->devs, st->capd, st->ndevs + 1, 32))
+				return -ENOMEM;
 			d = &st->devs[st->ndevs++];
 			memset(d, 0, sizeof(*d));
-			d->ifindex = st->seen[i].ifindex;
+			d->ifindex = k->ifindex;
 		}
-		memcpy(d->name, st->seen[i].name, IFNAMSIZ);
+		memcpy(d->name, k->name, IFNAMSIZ);
 		d->gen = st->gen;
 	}
 	for (size_t i = 0; i < st->ndevs; i++) {
@@ -696,12 +643,9 @@ static int et_family_cb(const struct nlmsghdr *nlh, void *data)
 
 static int et_resolve_family(struct et_state *st, struct ns_nl *nl, struct ns_err *e)
 {
-	struct nlmsghdr *nlh = ns_nl_request(nl, GENL_ID_CTRL, 0);
-	struct genlmsghdr *g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	struct nlmsghdr *nlh = ns_nl_genl_req(nl, GENL_ID_CTRL, 0, CTRL_CMD_GETFAMILY, 1);
 	int rc;
 
-	g->cmd = CTRL_CMD_GETFAMILY;
-	g->version = 1;
 	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, ETHTOOL_GENL_NAME);
 	st->family = 0;
 	rc = ns_nl_run(nl, et_family_cb, NULL, st, e);
@@ -1072,13 +1016,11 @@ struct et_req {
 static int et_genl_dump(struct et_state *st, struct ns_nl *nl, const struct et_req *q,
 			struct ns_err *e)
 {
-	struct nlmsghdr *nlh = ns_nl_request(nl, (uint16_t)st->family, NLM_F_DUMP);
-	struct genlmsghdr *g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	struct nlmsghdr *nlh =
+	    ns_nl_genl_req(nl, (uint16_t)st->family, NLM_F_DUMP, q->cmd, ETHTOOL_GENL_VERSION);
 	struct nlattr *nest;
 	int rc;
 
-	g->cmd = q->cmd;
-	g->version = ETHTOOL_GENL_VERSION;
 	nest = mnl_attr_nest_start(nlh, q->hdr_attr);
 	if (q->flags)
 		mnl_attr_put_u32(nlh, ETHTOOL_A_HEADER_FLAGS, q->flags);
@@ -1420,7 +1362,7 @@ static void et_fini(void *state)
 		et_dev_free(&st->devs[i]);
 	free(st->devs);
 	ns_ifmap_free(&st->byindex);
-	free(st->seen);
+	ns_links_free(&st->seen);
 	free(st->mode_names);
 	free(st->replay_dir);
 	ns_buf_free(&st->scratch);
@@ -1445,6 +1387,7 @@ static int et_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state,
 					e);
 	if (rc)
 		goto fail;
+	ns_links_init(&st->seen, sizeof(struct ns_link), &st->devices);
 	st->std_stats = opts ? ns_opt_bool(opts, "standard-stats") : true;
 	st->mode_names = calloc(ET_MODE_BITS, sizeof(*st->mode_names));
 	if (!st->mode_names) {
@@ -1489,20 +1432,13 @@ static int et_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, stru
 	    {ETHTOOL_MSG_STATS_GET, ETHTOOL_MSG_STATS_GET_REPLY, ETHTOOL_A_STATS_HEADER, 0},
 	};
 	struct et_state *st = state;
-	struct ifinfomsg *ifm;
-	struct nlmsghdr *nlh;
 	struct ns_nl *nl, *gnl;
 	int rc, first = 0;
 
 	rc = ns_ctx_nl(ctx, NETLINK_ROUTE, &nl, e);
 	if (rc)
 		return rc;
-	st->nseen = 0;
-	nlh = ns_nl_request(nl, RTM_GETLINK, NLM_F_DUMP);
-	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
-	ifm->ifi_family = AF_UNSPEC;
-	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-	rc = ns_nl_run(nl, et_link_cb, et_link_reset, st, e);
+	rc = ns_links_dump(&st->seen, nl, e);
 	if (rc)
 		return rc;
 	rc = et_reconcile(st);

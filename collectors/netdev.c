@@ -40,6 +40,7 @@
 #include <linux/rtnetlink.h>
 
 #include "collector.h"
+#include "buf.h"
 #include "emit.h"
 #include "namefilter.h"
 #include "nl.h"
@@ -252,15 +253,8 @@ static int nd_link_cb(const struct nlmsghdr *nlh, void *data)
 	if (!name[0] || !nd_wanted(st, name))
 		return MNL_CB_OK;
 
-	if (st->ndevs == st->cap) {
-		size_t cap = st->cap ? st->cap * 2 : 16;
-		struct nd_dev *p = realloc(st->devs, cap * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		st->devs = p;
-		st->cap = cap;
-	}
+	if (NS_ARRAY_GROW(st->devs, st->cap, st->ndevs + 1, 16))
+		return -ENOMEM;
 	d = &st->devs[st->ndevs++];
 	memcpy(d->name, name, sizeof(name));
 	snprintf(d->ifindex, sizeof(d->ifindex), "%d", ifm->ifi_index);
@@ -415,17 +409,13 @@ static int nd_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state,
 static int nd_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, struct ns_err *e)
 {
 	struct nd_state *st = state;
-	struct ifinfomsg *ifm;
-	struct nlmsghdr *nlh;
 	struct ns_nl *nl;
 	int rc, rc2;
 
 	rc = ns_ctx_nl(ctx, NETLINK_ROUTE, &nl, e);
 	if (rc)
 		return rc;
-	nlh = ns_nl_request(nl, RTM_GETLINK, NLM_F_DUMP);
-	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
-	ifm->ifi_family = AF_UNSPEC;
+	ns_nl_linkdump_req(nl, 0); /* with the link statistics */
 	st->ndevs = 0;
 	rc = ns_nl_run(nl, nd_link_cb, nd_reset, st, e);
 	/* Emit what was read even if the dump failed part way. */

@@ -45,17 +45,14 @@
 
 #include "collector.h"
 #include "emit.h"
-#include "ifmap.h"
+#include "buf.h"
+#include "links.h"
 #include "namefilter.h"
 #include "nl.h"
 
 #define QD_KIND_LEN 16 /* IFNAMSIZ, as the kernel's TCA_KIND policy */
 #define QD_XSTATS_MAX 160
 #define QD_CAKE_TINS 8
-
-#ifndef RTEXT_FILTER_SKIP_STATS
-#define RTEXT_FILTER_SKIP_STATS (1 << 3)
-#endif
 
 /* ---- the generic counters of struct gnet_stats_* / tc_stats ---- */
 
@@ -355,17 +352,14 @@ struct qd_rec {
 };
 
 struct qd_link {
-	int ifindex;
-	char name[IFNAMSIZ];
+	struct ns_link link; /* first: a record of st->links */
 	bool classful;
 	long first_qd; /* its first qdisc in st->qd, -1 if none (set before emission) */
 };
 
 struct qd_state {
 	struct ns_namefilter filter;
-	struct qd_link *links;
-	size_t nlinks, capl;
-	struct ns_ifmap byindex; /* ifindex -> position in links */
+	struct ns_links links; /* of struct qd_link */
 	struct qd_rec *qd;
 	size_t nqd, capq;
 	struct qd_rec *cl;
@@ -379,75 +373,19 @@ struct qd_state {
 
 /* ---- helpers ---- */
 
-static bool qd_wanted(const struct qd_state *st, const char *name)
+static struct qd_link *qd_link(const struct qd_state *st, size_t i)
 {
-	return ns_namefilter_wanted(&st->filter, name);
-}
-
-static int qd_hash_rebuild(struct qd_state *st)
-{
-	return ns_ifmap_build(&st->byindex, st->links, st->nlinks, sizeof(*st->links),
-			      offsetof(struct qd_link, ifindex));
+	return ns_links_at(&st->links, i);
 }
 
 static struct qd_link *qd_link_find(const struct qd_state *st, int ifindex, unsigned *idx)
 {
-	long i = ns_ifmap_find(&st->byindex, st->links, sizeof(*st->links),
-			       offsetof(struct qd_link, ifindex), ifindex);
+	long i = ns_links_find(&st->links, ifindex);
 
 	if (i < 0)
 		return NULL;
 	*idx = (unsigned)i;
-	return &st->links[i];
-}
-
-static void *qd_grow(void *arr, size_t *cap, size_t n, size_t elem)
-{
-	size_t c;
-	void *p;
-
-	if (n < *cap)
-		return arr;
-	c = *cap ? *cap * 2 : 16;
-	p = realloc(arr, c * elem);
-	if (!p)
-		return NULL;
-	*cap = c;
-	return p;
-}
-
-/* ---- link dump ---- */
-
-static int qd_link_cb(const struct nlmsghdr *nlh, void *data)
-{
-	const struct nlattr *name;
-	struct qd_state *st = data;
-	const struct ifinfomsg *ifm;
-	struct qd_link *l, *p;
-
-	if (nlh->nlmsg_type != RTM_NEWLINK || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifm))
-		return MNL_CB_OK;
-	ifm = mnl_nlmsg_get_payload(nlh);
-	name = ns_nl_find(nlh, sizeof(*ifm), IFLA_IFNAME);
-	if (!name)
-		return MNL_CB_OK;
-	p = qd_grow(st->links, &st->capl, st->nlinks, sizeof(*p));
-	if (!p)
-		return -ENOMEM;
-	st->links = p;
-	l = &st->links[st->nlinks];
-	ns_nl_attr_strcpy(name, l->name, sizeof(l->name));
-	if (!l->name[0] || !qd_wanted(st, l->name))
-		return MNL_CB_OK;
-	l->ifindex = ifm->ifi_index;
-	l->classful = false;
-	st->nlinks++;
-	return MNL_CB_OK;
-}
-
-static void qd_link_reset(void *data)
-{
-	((struct qd_state *)data)->nlinks = 0;
+	return qd_link(st, (size_t)i);
 }
 
 /* ---- qdisc / class messages ---- */
@@ -696,19 +634,12 @@ static bool qd_parse_tc(struct qd_state *st, const struct nlmsghdr *nlh, struct 
 static int qd_qdisc_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct qd_state *st = data;
-	struct qd_cake *c;
-	struct qd_rec *p;
 
 	if (nlh->nlmsg_type != RTM_NEWQDISC)
 		return MNL_CB_OK;
-	p = qd_grow(st->qd, &st->capq, st->nqd, sizeof(*p));
-	if (!p)
+	if (NS_ARRAY_GROW(st->qd, st->capq, st->nqd + 1, 16) ||
+	    NS_ARRAY_GROW(st->cakes, st->capk, st->ncake + 1, 16))
 		return -ENOMEM;
-	st->qd = p;
-	c = qd_grow(st->cakes, &st->capk, st->ncake, sizeof(*c));
-	if (!c)
-		return -ENOMEM;
-	st->cakes = c;
 	if (qd_parse_tc(st, nlh, &st->qd[st->nqd], false))
 		st->nqd++;
 	return MNL_CB_OK;
@@ -719,21 +650,18 @@ static void qd_qdisc_reset(void *data)
 	struct qd_state *st = data;
 
 	st->nqd = st->ncake = 0;
-	for (size_t i = 0; i < st->nlinks; i++)
-		st->links[i].classful = false;
+	for (size_t i = 0; i < st->links.n; i++)
+		qd_link(st, i)->classful = false;
 }
 
 static int qd_class_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct qd_state *st = data;
-	struct qd_rec *p;
 
 	if (nlh->nlmsg_type != RTM_NEWTCLASS)
 		return MNL_CB_OK;
-	p = qd_grow(st->cl, &st->capc, st->ncl, sizeof(*p));
-	if (!p)
+	if (NS_ARRAY_GROW(st->cl, st->capc, st->ncl + 1, 16))
 		return -ENOMEM;
-	st->cl = p;
 	if (qd_parse_tc(st, nlh, &st->cl[st->ncl], true))
 		st->ncl++;
 	return MNL_CB_OK;
@@ -946,18 +874,18 @@ static void qd_emit_root_info(struct qd_emit *em, const struct qd_state *st, siz
 			      struct ns_family *f)
 {
 	const struct qd_rec *r = &st->qd[i];
-	const char *dev = st->links[r->link].name;
+	const char *dev = qd_link(st, r->link)->link.name;
 	bool any = false;
 
 	if (qd_is_mq(r->kind)) {
 		/* Each distinct kind among the per-queue children, on the device's chain. */
-		for (long j = st->links[r->link].first_qd; j >= 0; j = st->qd[j].next) {
+		for (long j = qd_link(st, r->link)->first_qd; j >= 0; j = st->qd[j].next) {
 			const struct qd_rec *c = &st->qd[j];
 			bool seen = false;
 
 			if (!qd_mq_child(c, r))
 				continue;
-			for (long k = st->links[r->link].first_qd; k != j && !seen;
+			for (long k = qd_link(st, r->link)->first_qd; k != j && !seen;
 			     k = st->qd[k].next)
 				seen = qd_mq_child(&st->qd[k], r) &&
 				       strcmp(st->qd[k].kind, c->kind) == 0;
@@ -974,11 +902,11 @@ static void qd_emit_root_info(struct qd_emit *em, const struct qd_state *st, siz
 /* Chain each device's qdiscs in dump order (first_qd, next). */
 static void qd_chain_by_device(struct qd_state *st)
 {
-	for (size_t i = 0; i < st->nlinks; i++)
-		st->links[i].first_qd = -1;
+	for (size_t i = 0; i < st->links.n; i++)
+		qd_link(st, i)->first_qd = -1;
 	for (size_t i = st->nqd; i-- > 0;) {
-		st->qd[i].next = st->links[st->qd[i].link].first_qd;
-		st->links[st->qd[i].link].first_qd = (long)i;
+		st->qd[i].next = qd_link(st, st->qd[i].link)->first_qd;
+		qd_link(st, st->qd[i].link)->first_qd = (long)i;
 	}
 }
 
@@ -998,7 +926,7 @@ static int qd_emit_all(struct qd_state *st, struct ns_writer *w, struct ns_err *
 	for (size_t i = 0; i < st->nqd; i++) {
 		const struct qd_rec *r = &st->qd[i];
 		char handle[QD_HANDLE_LEN], parent[QD_HANDLE_LEN];
-		const struct ns_label l[4] = {{"device", st->links[r->link].name},
+		const struct ns_label l[4] = {{"device", qd_link(st, r->link)->link.name},
 					      {"kind", r->kind},
 					      {"handle", handle},
 					      {"parent", parent}};
@@ -1046,7 +974,7 @@ static int qd_emit_all(struct qd_state *st, struct ns_writer *w, struct ns_err *
 	for (size_t i = 0; i < st->ncl; i++) {
 		const struct qd_rec *r = &st->cl[i];
 		char classid[QD_HANDLE_LEN], parent[QD_HANDLE_LEN];
-		const struct ns_label l[4] = {{"device", st->links[r->link].name},
+		const struct ns_label l[4] = {{"device", qd_link(st, r->link)->link.name},
 					      {"kind", r->kind},
 					      {"classid", classid},
 					      {"parent", parent}};
@@ -1085,8 +1013,7 @@ static void qd_fini(void *state)
 	if (!st)
 		return;
 	ns_namefilter_fini(&st->filter);
-	free(st->links);
-	ns_ifmap_free(&st->byindex);
+	ns_links_free(&st->links);
 	ns_labelset_free(&st->ls);
 	free(st->qd);
 	free(st->cl);
@@ -1107,53 +1034,35 @@ static int qd_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state,
 		qd_fini(st);
 		return rc;
 	}
+	ns_links_init(&st->links, sizeof(struct qd_link), &st->filter);
 	*state = st;
 	return 0;
-}
-
-static struct tcmsg *qd_request(struct ns_nl *nl, uint16_t type, int ifindex)
-{
-	struct nlmsghdr *nlh = ns_nl_request(nl, type, NLM_F_DUMP);
-	struct tcmsg *tcm = mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
-
-	tcm->tcm_family = AF_UNSPEC;
-	tcm->tcm_ifindex = ifindex;
-	return tcm;
 }
 
 static int qd_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, struct ns_err *e)
 {
 	struct qd_state *st = state;
-	struct ifinfomsg *ifm;
-	struct nlmsghdr *nlh;
 	struct ns_nl *nl;
 	int rc, rc2;
 
-	st->nlinks = st->nqd = st->ncl = st->ncake = 0;
+	st->links.n = st->nqd = st->ncl = st->ncake = 0;
 	rc = ns_ctx_nl(ctx, NETLINK_ROUTE, &nl, e);
 	if (rc)
 		return rc;
 
-	nlh = ns_nl_request(nl, RTM_GETLINK, NLM_F_DUMP);
-	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
-	ifm->ifi_family = AF_UNSPEC;
-	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-	rc = ns_nl_run(nl, qd_link_cb, qd_link_reset, st, e);
+	rc = ns_links_dump(&st->links, nl, e);
 	if (rc)
 		return rc;
-	rc = qd_hash_rebuild(st);
-	if (rc)
-		return ns_err_set(e, rc, "qdisc: out of memory");
 
-	qd_request(nl, RTM_GETQDISC, 0);
+	ns_nl_tcdump_req(nl, RTM_GETQDISC, 0);
 	rc = ns_nl_run(nl, qd_qdisc_cb, qd_qdisc_reset, st, e);
 
-	for (size_t i = 0; !rc && i < st->nlinks; i++) {
-		if (!st->links[i].classful)
+	for (size_t i = 0; !rc && i < st->links.n; i++) {
+		if (!qd_link(st, i)->classful)
 			continue;
 		st->cl_mark = st->ncl;
-		st->cl_ifindex = st->links[i].ifindex;
-		qd_request(nl, RTM_GETTCLASS, st->cl_ifindex);
+		st->cl_ifindex = qd_link(st, i)->link.ifindex;
+		ns_nl_tcdump_req(nl, RTM_GETTCLASS, st->cl_ifindex);
 		rc = ns_nl_run(nl, qd_class_cb, qd_class_reset, st, e);
 		/* A device deleted since the qdisc dump has no classes: not an error. */
 		if (rc == -ENODEV) {

@@ -37,7 +37,10 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <linux/genetlink.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 
 #include "nl.h"
 
@@ -221,6 +224,49 @@ struct nlmsghdr *ns_nl_request(struct ns_nl *nl, uint16_t type, uint16_t flags)
 
 	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	return nlh;
+}
+
+struct nlmsghdr *ns_nl_linkdump_req(struct ns_nl *nl, uint32_t ext_mask)
+{
+	struct nlmsghdr *nlh = ns_nl_request(nl, RTM_GETLINK, NLM_F_DUMP);
+	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+
+	ifm->ifi_family = AF_UNSPEC;
+	if (ext_mask)
+		mnl_attr_put_u32(nlh, IFLA_EXT_MASK, ext_mask);
+	return nlh;
+}
+
+struct nlmsghdr *ns_nl_tcdump_req(struct ns_nl *nl, uint16_t type, int ifindex)
+{
+	struct nlmsghdr *nlh = ns_nl_request(nl, type, NLM_F_DUMP);
+	struct tcmsg *tcm = mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
+
+	tcm->tcm_family = AF_UNSPEC;
+	tcm->tcm_ifindex = ifindex;
+	return nlh;
+}
+
+struct nlmsghdr *ns_nl_nfgen_req(struct ns_nl *nl, uint16_t type, uint16_t flags, uint8_t family)
+{
+	struct nlmsghdr *nlh = ns_nl_request(nl, type, flags);
+	struct nfgenmsg *nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+
+	nfg->nfgen_family = family;
+	nfg->version = NFNETLINK_V0;
+	nfg->res_id = 0;
+	return nlh;
+}
+
+struct nlmsghdr *ns_nl_genl_req(struct ns_nl *nl, uint16_t family, uint16_t flags, uint8_t cmd,
+				uint8_t version)
+{
+	struct nlmsghdr *nlh = ns_nl_request(nl, family, flags);
+	struct genlmsghdr *g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+
+	g->cmd = cmd;
+	g->version = version;
 	return nlh;
 }
 

@@ -59,6 +59,27 @@ int ns_nl_protocol(const struct ns_nl *nl);
 struct nlmsghdr *ns_nl_request(struct ns_nl *nl, uint16_t type, uint16_t flags);
 
 /*
+ * Named request builders (as iproute2's rtnl_linkdump_req): each starts the
+ * request in the send buffer, ready for ns_nl_run(), and returns its header
+ * so the caller may add attributes.
+ *
+ * ns_nl_linkdump_req: RTM_GETLINK dump of every device (ifinfomsg family
+ *   AF_UNSPEC); a non-zero @ext_mask is sent as IFLA_EXT_MASK (e.g.
+ *   RTEXT_FILTER_SKIP_STATS: no link statistics).
+ * ns_nl_tcdump_req: RTM_GETQDISC / RTM_GETTCLASS dump (tcmsg AF_UNSPEC) of
+ *   device @ifindex, 0 for every device.
+ * ns_nl_nfgen_req: nfnetlink request of @type (subsystem << 8 | message),
+ *   nfgenmsg version 0, resource id 0, family @family.
+ * ns_nl_genl_req: generic netlink request to family id @family, genlmsghdr
+ *   command @cmd, version @version.
+ */
+struct nlmsghdr *ns_nl_linkdump_req(struct ns_nl *nl, uint32_t ext_mask);
+struct nlmsghdr *ns_nl_tcdump_req(struct ns_nl *nl, uint16_t type, int ifindex);
+struct nlmsghdr *ns_nl_nfgen_req(struct ns_nl *nl, uint16_t type, uint16_t flags, uint8_t family);
+struct nlmsghdr *ns_nl_genl_req(struct ns_nl *nl, uint16_t family, uint16_t flags, uint8_t cmd,
+				uint8_t version);
+
+/*
  * Send the request built with ns_nl_request() and stream the reply to @cb
  * until NLMSG_DONE (dumps) or the ACK/answer (non-dump requests). Returns 0,
  * or -errno with @e filled. -EINTR is returned only if the dump stayed
