@@ -77,6 +77,7 @@
 
 #include <linux/capability.h>
 
+#include "clock.h"
 #include "collector.h"
 #include "emit.h"
 #include "nl.h"
@@ -284,14 +285,6 @@ struct ct_state {
 	uint64_t runs;
 };
 
-static uint64_t ct_now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* The top-k of @t into @out (copies: the result outlives the scan). */
 static size_t ct_top_copy(const struct ns_topk *t, uint32_t *scratch, struct ct_top *out, size_t k)
 {
@@ -360,15 +353,8 @@ static struct ct_cpu *ct_cpu_get(struct ct_state *st, unsigned cpu)
 	for (size_t i = 0; i < st->ncpus; i++)
 		if (st->cpus[i].cpu == cpu)
 			return &st->cpus[i];
-	if (st->ncpus == st->cpus_cap) {
-		size_t cap = st->cpus_cap ? st->cpus_cap * 2 : 16;
-		struct ct_cpu *p = realloc(st->cpus, cap * sizeof(*p));
-
-		if (!p)
-			return NULL;
-		st->cpus = p;
-		st->cpus_cap = cap;
-	}
+	if (NS_ARRAY_GROW(st->cpus, st->cpus_cap, st->ncpus + 1, 16))
+		return NULL;
 	c = &st->cpus[st->ncpus++];
 	memset(c, 0, sizeof(*c));
 	c->cpu = cpu;
@@ -454,42 +440,17 @@ static int ct_read_u64(struct ns_file *f, int rootfd, const char *rel, uint64_t 
 	return ns_parse_u64(s, v);
 }
 
-/* Parse "0-3,5\n" into st->possible. 0 or -EINVAL / -ENOMEM. */
+/* The CPU list @s into st->possible. 0 or -EINVAL / -ENOMEM. */
 static int ct_parse_cpulist(struct ct_state *st, const char *s)
 {
+	long n = ns_parse_cpulist(s, NULL, 0);
+
 	st->npossible = 0;
-	while (*s && *s != '\n') {
-		unsigned long lo, hi;
-		char *end;
-
-		lo = strtoul(s, &end, 10);
-		if (end == s)
-			return -EINVAL;
-		hi = lo;
-		s = end;
-		if (*s == '-') {
-			hi = strtoul(s + 1, &end, 10);
-			if (end == s + 1 || hi < lo || hi - lo > 65536)
-				return -EINVAL;
-			s = end;
-		}
-		for (unsigned long c = lo; c <= hi; c++) {
-			if (st->npossible == st->possible_cap) {
-				size_t cap = st->possible_cap ? st->possible_cap * 2 : 64;
-				unsigned *p = realloc(st->possible, cap * sizeof(*p));
-
-				if (!p)
-					return -ENOMEM;
-				st->possible = p;
-				st->possible_cap = cap;
-			}
-			st->possible[st->npossible++] = (unsigned)c;
-		}
-		if (*s == ',')
-			s++;
-		else if (*s && *s != '\n')
-			return -EINVAL;
-	}
+	if (n < 0)
+		return (int)n;
+	if (NS_ARRAY_GROW(st->possible, st->possible_cap, (size_t)n, 64))
+		return -ENOMEM;
+	st->npossible = (size_t)ns_parse_cpulist(s, st->possible, (size_t)n);
 	return 0;
 }
 
@@ -861,7 +822,7 @@ static int ct_breakdown(struct ns_ctx *ctx, struct ct_state *st, struct ns_err *
 {
 	struct ct_scan *sc = &st->scan;
 	struct ct_result *r = &st->res;
-	uint64_t t0 = ct_now_ns(CLOCK_MONOTONIC), t1;
+	uint64_t t0 = (uint64_t)ns_mono_ns(), t1;
 	struct ns_nl *nl;
 	int rc;
 
@@ -881,7 +842,7 @@ static int ct_breakdown(struct ns_ctx *ctx, struct ct_state *st, struct ns_err *
 		return ns_err_set(e, sc->rc, "conntrack: table dump: out of memory");
 	if (rc)
 		return rc;
-	t1 = ct_now_ns(CLOCK_MONOTONIC);
+	t1 = (uint64_t)ns_mono_ns();
 	st->runs++;
 
 	memcpy(r->proto, sc->proto, sizeof(r->proto));
@@ -890,7 +851,7 @@ static int ct_breakdown(struct ns_ctx *ctx, struct ct_state *st, struct ns_err *
 	r->unparsed = sc->unparsed;
 	r->truncated = sc->truncated;
 	r->duration = (double)(t1 - t0) / 1e9;
-	r->timestamp = (double)ct_now_ns(CLOCK_REALTIME) / 1e9;
+	r->timestamp = (double)ns_wall_ns() / 1e9;
 	r->nsrc = ct_top_copy(&sc->src, sc->top, r->src, st->top_k);
 	r->ndst = ct_top_copy(&sc->dst, sc->top, r->dst, st->top_k);
 	r->src_exact = ns_topk_exact(&sc->src);
@@ -1165,7 +1126,7 @@ static int ct_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, stru
 	    ct_read_u64(&st->f_exp_max, ctx->procfs_fd, REL_EXP_MAX, &st->exp_limit) == 0;
 
 	if (st->breakdown && st->source == CT_SRC_NETLINK &&
-	    (!st->ran || ct_now_ns(CLOCK_MONOTONIC) - st->last_run_ns >= st->interval_ns)) {
+	    (!st->ran || (uint64_t)ns_mono_ns() - st->last_run_ns >= st->interval_ns)) {
 		rc = ct_breakdown(ctx, st, rc2 ? NULL : e);
 		if (rc && !rc2)
 			rc2 = rc;

@@ -156,15 +156,8 @@ struct nft_state {
 
 static void *nft_push(struct nft_arr *a, size_t elem)
 {
-	if (a->n == a->cap) {
-		size_t c = a->cap ? a->cap * 2 : 64;
-		void *p = realloc(a->p, c * elem);
-
-		if (!p)
-			return NULL;
-		a->p = p;
-		a->cap = c;
-	}
+	if (ns_array_grow(&a->p, &a->cap, a->n + 1, elem, 64))
+		return NULL;
 	return (char *)a->p + a->n++ * elem;
 }
 

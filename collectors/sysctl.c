@@ -200,15 +200,8 @@ static int add_param(struct sysctl_state *st, const char *path, enum sysctl_orig
 	struct sysctl_param *p;
 	size_t len = strlen(path);
 
-	if (st->n == st->cap) {
-		size_t cap = st->cap ? st->cap * 2 : 64;
-		struct sysctl_param *np = realloc(st->p, cap * sizeof(*np));
-
-		if (!np)
-			return -ENOMEM;
-		st->p = np;
-		st->cap = cap;
-	}
+	if (NS_ARRAY_GROW(st->p, st->cap, st->n + 1, 64))
+		return -ENOMEM;
 	p = &st->p[st->n];
 	*p = (struct sysctl_param){.origin = origin, .file = NS_FILE_INIT};
 	p->name = strdup(path);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "build_config.h"
 #include "collector.h"
 #include "config.h"
@@ -47,14 +48,6 @@ struct ns_engine {
 	size_t n;
 	struct slot slots[];
 };
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /* Other network namespaces (netns_collect.h), for the enabled collectors in slot order. */
 static int netns_setup(struct ns_engine *eng, const struct ns_config *cfg, struct ns_err *e)
@@ -210,7 +203,7 @@ static void collect_slot(struct ns_engine *eng, struct slot *s)
 	int rc;
 
 	pthread_mutex_lock(&eng->collect_mu);
-	t0 = now_ns();
+	t0 = ns_mono_ns();
 	ns_writer_reset(s->w);
 	ns_err_clear(&s->err);
 	if (!s->inited) {
@@ -228,7 +221,7 @@ static void collect_slot(struct ns_engine *eng, struct slot *s)
 	}
 done:
 	ns_netns_set_collect(eng->netns, (size_t)(s - eng->slots), s->w);
-	t1 = now_ns();
+	t1 = ns_mono_ns();
 	pthread_mutex_unlock(&eng->collect_mu);
 	s->runs++;
 	s->done_ns = t1;
@@ -282,7 +275,7 @@ int ns_engine_scrape(struct ns_engine *eng, ns_mask_t mask, enum ns_format fmt, 
 {
 	double dur[64];
 	bool ok[64];
-	int64_t start = now_ns();
+	int64_t start = ns_mono_ns();
 	unsigned nfailed = 0;
 	int rc = 0;
 
@@ -307,7 +300,7 @@ int ns_engine_scrape(struct ns_engine *eng, ns_mask_t mask, enum ns_format fmt, 
 	if (!rc && fmt == NS_FMT_OPENMETRICS)
 		rc = ns_buf_puts(out, "# EOF\n");
 	pthread_mutex_lock(&eng->self_mu);
-	eng->last_duration = (double)(now_ns() - start) / 1e9;
+	eng->last_duration = (double)(ns_mono_ns() - start) / 1e9;
 	pthread_mutex_unlock(&eng->self_mu);
 	if (failed)
 		*failed = nfailed;
