@@ -2,6 +2,7 @@
 /* scrape.c - the scrape engine (see scrape.h for the sharing rule). */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -40,11 +41,11 @@ struct ns_engine {
 	 * the result fresh and reuses it.
 	 */
 	pthread_mutex_t collect_mu;
-	pthread_mutex_t self_mu; /* guards self_w, process, last_duration */
+	pthread_mutex_t self_mu; /* guards self_w, process */
 	struct ns_writer *self_w;
 	struct ns_process process;
-	double last_duration;
-	struct ns_netns_set *netns; /* other network namespaces; NULL when off */
+	_Atomic int64_t last_duration_ns; /* of the last complete scrape */
+	struct ns_netns_set *netns;	  /* other network namespaces; NULL when off */
 	size_t n;
 	struct slot slots[];
 };
@@ -299,9 +300,7 @@ int ns_engine_scrape(struct ns_engine *eng, ns_mask_t mask, enum ns_format fmt, 
 		rc = render_self(eng, mask, dur, ok, fmt, out);
 	if (!rc && fmt == NS_FMT_OPENMETRICS)
 		rc = ns_buf_puts(out, "# EOF\n");
-	pthread_mutex_lock(&eng->self_mu);
-	eng->last_duration = (double)(ns_mono_ns() - start) / 1e9;
-	pthread_mutex_unlock(&eng->self_mu);
+	atomic_store_explicit(&eng->last_duration_ns, ns_mono_ns() - start, memory_order_relaxed);
 	if (failed)
 		*failed = nfailed;
 	return rc;
@@ -321,5 +320,6 @@ uint64_t ns_engine_collections(struct ns_engine *eng, size_t i)
 
 double ns_engine_last_duration(const struct ns_engine *eng)
 {
-	return eng->last_duration;
+	/* Written by whichever thread scraped last, read by the status thread. */
+	return (double)atomic_load_explicit(&eng->last_duration_ns, memory_order_relaxed) / 1e9;
 }
