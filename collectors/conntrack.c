@@ -307,28 +307,6 @@ static void ct_gauge(struct ns_emit *em, const char *name, const char *help, uin
 
 /* ---- netlink: global and per-CPU statistics ---- */
 
-/* A big-endian 32- or 64-bit counter; false for any other payload length. */
-static bool ct_attr_be(const struct nlattr *a, uint64_t *v)
-{
-	uint32_t v32;
-	uint64_t v64;
-
-	if (!a)
-		return false;
-	switch (mnl_attr_get_payload_len(a)) {
-	case sizeof(v32):
-		memcpy(&v32, mnl_attr_get_payload(a), sizeof(v32));
-		*v = ntohl(v32);
-		return true;
-	case sizeof(v64):
-		memcpy(&v64, mnl_attr_get_payload(a), sizeof(v64));
-		*v = be64toh(v64);
-		return true;
-	default:
-		return false;
-	}
-}
-
 static int ct_global_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[CTA_STATS_GLOBAL_MAX + 1];
@@ -338,9 +316,9 @@ static int ct_global_cb(const struct nlmsghdr *nlh, void *data)
 	    mnl_nlmsg_get_payload_len(nlh) < sizeof(struct nfgenmsg))
 		return MNL_CB_OK;
 	ns_nl_parse(nlh, sizeof(struct nfgenmsg), tb, CTA_STATS_GLOBAL_MAX);
-	if (ct_attr_be(tb[CTA_STATS_GLOBAL_ENTRIES], &st->entries))
+	if (ns_nl_get_be_uint(tb[CTA_STATS_GLOBAL_ENTRIES], &st->entries))
 		st->have_entries = true;
-	if (ct_attr_be(tb[CTA_STATS_GLOBAL_MAX_ENTRIES], &st->limit))
+	if (ns_nl_get_be_uint(tb[CTA_STATS_GLOBAL_MAX_ENTRIES], &st->limit))
 		st->have_limit = true;
 	return MNL_CB_OK;
 }
@@ -396,7 +374,7 @@ static int ct_cpu_cb(const struct nlmsghdr *nlh, void *data)
 		int i = ct_stat_index(a, d->exp);
 		uint64_t v;
 
-		if (i >= 0 && ct_attr_be(tb[a], &v)) {
+		if (i >= 0 && ns_nl_get_be_uint(tb[a], &v)) {
 			c->v[i] = v;
 			c->have |= 1u << i;
 		}

@@ -672,30 +672,6 @@ static struct et_dev *et_reply_dev(struct et_state *st, const struct nlattr *hdr
 	return et_find(st, (int)mnl_attr_get_u32(tb[ETHTOOL_A_HEADER_DEV_INDEX]));
 }
 
-static bool et_u32(const struct nlattr *a, uint32_t *v)
-{
-	if (!a || mnl_attr_get_payload_len(a) < 4)
-		return false;
-	*v = mnl_attr_get_u32(a);
-	return true;
-}
-
-static bool et_u8(const struct nlattr *a, uint8_t *v)
-{
-	if (!a || mnl_attr_get_payload_len(a) < 1)
-		return false;
-	*v = mnl_attr_get_u8(a);
-	return true;
-}
-
-static bool et_u64(const struct nlattr *a, uint64_t *v)
-{
-	if (!a || mnl_attr_get_payload_len(a) < 8)
-		return false;
-	memcpy(v, mnl_attr_get_payload(a), 8);
-	return true;
-}
-
 static void et_bit_set(uint64_t *bm, uint32_t bit)
 {
 	bm[bit / 64] |= 1ULL << (bit % 64);
@@ -727,7 +703,8 @@ static void et_bitset(struct et_state *st, const struct nlattr *nest, uint64_t *
 			if (mnl_attr_get_type(a) != ETHTOOL_A_BITSET_BITS_BIT)
 				continue;
 			ns_nl_parse_nested(a, bt, ETHTOOL_A_BITSET_BIT_MAX);
-			if (!et_u32(bt[ETHTOOL_A_BITSET_BIT_INDEX], &idx) || idx >= ET_MODE_BITS)
+			if (!ns_nl_get_u32(bt[ETHTOOL_A_BITSET_BIT_INDEX], &idx) ||
+			    idx >= ET_MODE_BITS)
 				continue;
 			if (bt[ETHTOOL_A_BITSET_BIT_NAME] && st->mode_names)
 				ns_nl_attr_strcpy(bt[ETHTOOL_A_BITSET_BIT_NAME],
@@ -775,11 +752,11 @@ static void et_parse_linkmodes(struct et_state *st, const struct nlmsghdr *nlh)
 	if (!d)
 		return;
 	r = &d->nl;
-	if (et_u32(tb[ETHTOOL_A_LINKMODES_SPEED], &r->speed))
+	if (ns_nl_get_u32(tb[ETHTOOL_A_LINKMODES_SPEED], &r->speed))
 		r->have |= EH_SPEED;
-	if (et_u8(tb[ETHTOOL_A_LINKMODES_DUPLEX], &r->duplex))
+	if (ns_nl_get_u8(tb[ETHTOOL_A_LINKMODES_DUPLEX], &r->duplex))
 		r->have |= EH_DUPLEX;
-	if (et_u8(tb[ETHTOOL_A_LINKMODES_AUTONEG], &r->autoneg))
+	if (ns_nl_get_u8(tb[ETHTOOL_A_LINKMODES_AUTONEG], &r->autoneg))
 		r->have |= EH_AUTONEG;
 	if (tb[ETHTOOL_A_LINKMODES_OURS]) {
 		et_bitset(st, tb[ETHTOOL_A_LINKMODES_OURS], r->adv, r->sup);
@@ -807,9 +784,9 @@ static void et_parse_rings(struct et_state *st, const struct nlmsghdr *nlh)
 	if (!d)
 		return;
 	for (int i = 0; i < ET_NRING; i++) {
-		if (et_u32(tb[cur[i]], &d->nl.ring[i]))
+		if (ns_nl_get_u32(tb[cur[i]], &d->nl.ring[i]))
 			d->nl.ring_have |= 1u << i;
-		if (et_u32(tb[max[i]], &d->nl.ringmax[i]))
+		if (ns_nl_get_u32(tb[max[i]], &d->nl.ringmax[i]))
 			d->nl.ringmax_have |= 1u << i;
 	}
 }
@@ -830,9 +807,9 @@ static void et_parse_channels(struct et_state *st, const struct nlmsghdr *nlh)
 	if (!d)
 		return;
 	for (int i = 0; i < ET_NCH; i++) {
-		if (et_u32(tb[cur[i]], &d->nl.ch[i]))
+		if (ns_nl_get_u32(tb[cur[i]], &d->nl.ch[i]))
 			d->nl.ch_have |= 1u << i;
-		if (et_u32(tb[max[i]], &d->nl.chmax[i]))
+		if (ns_nl_get_u32(tb[max[i]], &d->nl.chmax[i]))
 			d->nl.chmax_have |= 1u << i;
 	}
 }
@@ -848,18 +825,18 @@ static void et_parse_pause(struct et_state *st, const struct nlmsghdr *nlh)
 	if (!d)
 		return;
 	r = &d->nl;
-	if (et_u8(tb[ETHTOOL_A_PAUSE_AUTONEG], &r->pause_an))
+	if (ns_nl_get_u8(tb[ETHTOOL_A_PAUSE_AUTONEG], &r->pause_an))
 		r->have |= EH_PAUSE_AN;
-	if (et_u8(tb[ETHTOOL_A_PAUSE_RX], &r->pause_rx))
+	if (ns_nl_get_u8(tb[ETHTOOL_A_PAUSE_RX], &r->pause_rx))
 		r->have |= EH_PAUSE_RX;
-	if (et_u8(tb[ETHTOOL_A_PAUSE_TX], &r->pause_tx))
+	if (ns_nl_get_u8(tb[ETHTOOL_A_PAUSE_TX], &r->pause_tx))
 		r->have |= EH_PAUSE_TX;
 	if (!tb[ETHTOOL_A_PAUSE_STATS])
 		return;
 	ns_nl_parse_nested(tb[ETHTOOL_A_PAUSE_STATS], s, ETHTOOL_A_PAUSE_STAT_RX_FRAMES);
-	if (et_u64(s[ETHTOOL_A_PAUSE_STAT_TX_FRAMES], &r->pause_frames[0]))
+	if (ns_nl_get_u64(s[ETHTOOL_A_PAUSE_STAT_TX_FRAMES], &r->pause_frames[0]))
 		r->have |= EH_PAUSE_TXF;
-	if (et_u64(s[ETHTOOL_A_PAUSE_STAT_RX_FRAMES], &r->pause_frames[1]))
+	if (ns_nl_get_u64(s[ETHTOOL_A_PAUSE_STAT_RX_FRAMES], &r->pause_frames[1]))
 		r->have |= EH_PAUSE_RXF;
 }
 
@@ -878,7 +855,7 @@ static void et_parse_fec(struct et_state *st, const struct nlmsghdr *nlh)
 	ns_nl_parse_nested(tb[ETHTOOL_A_FEC_STATS], s, ETHTOOL_A_FEC_STAT_CORR_BITS);
 	/* Each is an array of u64: the total first, then per lane. */
 	for (int i = 0; i < 3; i++)
-		if (et_u64(s[attr[i]], &d->nl.fec[i]))
+		if (ns_nl_get_u64(s[attr[i]], &d->nl.fec[i]))
 			d->nl.have |= bit[i];
 }
 
@@ -891,10 +868,10 @@ static void et_parse_hist(struct et_nlres *r, int dir, const struct nlattr *nest
 		return;
 	ns_nl_parse_nested(nest, tb, ETHTOOL_A_STATS_GRP_HIST_VAL);
 	h = &r->hist[dir][r->nhist[dir]];
-	if (!et_u32(tb[ETHTOOL_A_STATS_GRP_HIST_BKT_LOW], &h->low) ||
-	    !et_u64(tb[ETHTOOL_A_STATS_GRP_HIST_VAL], &h->val))
+	if (!ns_nl_get_u32(tb[ETHTOOL_A_STATS_GRP_HIST_BKT_LOW], &h->low) ||
+	    !ns_nl_get_u64(tb[ETHTOOL_A_STATS_GRP_HIST_VAL], &h->val))
 		return;
-	h->has_high = et_u32(tb[ETHTOOL_A_STATS_GRP_HIST_BKT_HI], &h->high);
+	h->has_high = ns_nl_get_u32(tb[ETHTOOL_A_STATS_GRP_HIST_BKT_HI], &h->high);
 	r->nhist[dir]++;
 }
 
@@ -915,7 +892,7 @@ static void et_parse_stats(struct et_state *st, const struct nlmsghdr *nlh)
 		if (mnl_attr_get_type(a) != ETHTOOL_A_STATS_GRP)
 			continue;
 		ns_nl_parse_nested(a, g, ETHTOOL_A_STATS_GRP_MAX);
-		if (!et_u32(g[ETHTOOL_A_STATS_GRP_ID], &id) || id > ETHTOOL_STATS_RMON)
+		if (!ns_nl_get_u32(g[ETHTOOL_A_STATS_GRP_ID], &id) || id > ETHTOOL_STATS_RMON)
 			continue;
 		mnl_attr_for_each_nested(s, a)
 		{
@@ -932,7 +909,7 @@ static void et_parse_stats(struct et_state *st, const struct nlmsghdr *nlh)
 			{
 				unsigned sid = mnl_attr_get_type(v);
 
-				if (sid < ET_STD_MAX && et_u64(v, &d->nl.std[id][sid]))
+				if (sid < ET_STD_MAX && ns_nl_get_u64(v, &d->nl.std[id][sid]))
 					d->nl.std_have[id] |= 1ULL << sid;
 			}
 		}

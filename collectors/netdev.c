@@ -183,22 +183,6 @@ static void nd_copy_addr(const struct nlattr *a, char *dst)
 	*o = '\0';
 }
 
-static bool nd_u32(const struct nlattr *a, uint32_t *v)
-{
-	if (!a || mnl_attr_get_payload_len(a) < sizeof(uint32_t))
-		return false;
-	*v = mnl_attr_get_u32(a);
-	return true;
-}
-
-static bool nd_u8(const struct nlattr *a, uint8_t *v)
-{
-	if (!a || mnl_attr_get_payload_len(a) < sizeof(uint8_t))
-		return false;
-	*v = mnl_attr_get_u8(a);
-	return true;
-}
-
 static void nd_stats_from(struct nd_dev *d, const struct nlattr *s64, const struct nlattr *s32)
 {
 	d->stats_valid = 0;
@@ -263,19 +247,19 @@ static int nd_link_cb(const struct nlmsghdr *nlh, void *data)
 	d->have = 0;
 	d->kind[0] = d->alias[0] = d->address[0] = d->broadcast[0] = '\0';
 
-	if (nd_u32(tb[IFLA_MTU], &d->mtu))
+	if (ns_nl_get_u32(tb[IFLA_MTU], &d->mtu))
 		d->have |= ND_HAVE_MTU;
-	if (nd_u32(tb[IFLA_TXQLEN], &d->txqlen))
+	if (ns_nl_get_u32(tb[IFLA_TXQLEN], &d->txqlen))
 		d->have |= ND_HAVE_TXQLEN;
-	if (nd_u8(tb[IFLA_CARRIER], &d->carrier))
+	if (ns_nl_get_u8(tb[IFLA_CARRIER], &d->carrier))
 		d->have |= ND_HAVE_CARRIER;
-	if (nd_u32(tb[IFLA_CARRIER_CHANGES], &d->carrier_changes))
+	if (ns_nl_get_u32(tb[IFLA_CARRIER_CHANGES], &d->carrier_changes))
 		d->have |= ND_HAVE_CARRIER_CHANGES;
-	if (nd_u32(tb[IFLA_CARRIER_UP_COUNT], &d->carrier_up))
+	if (ns_nl_get_u32(tb[IFLA_CARRIER_UP_COUNT], &d->carrier_up))
 		d->have |= ND_HAVE_CARRIER_UP;
-	if (nd_u32(tb[IFLA_CARRIER_DOWN_COUNT], &d->carrier_down))
+	if (ns_nl_get_u32(tb[IFLA_CARRIER_DOWN_COUNT], &d->carrier_down))
 		d->have |= ND_HAVE_CARRIER_DOWN;
-	if (nd_u8(tb[IFLA_OPERSTATE], &d->operstate) && d->operstate < ND_NOPER)
+	if (ns_nl_get_u8(tb[IFLA_OPERSTATE], &d->operstate) && d->operstate < ND_NOPER)
 		d->have |= ND_HAVE_OPERSTATE;
 	if (tb[IFLA_IFALIAS])
 		ns_nl_attr_strcpy(tb[IFLA_IFALIAS], d->alias, sizeof(d->alias));

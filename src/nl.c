@@ -25,6 +25,7 @@
  * successful restart, and a single flagged file is a dump that stays
  * interrupted.
  */
+#include <endian.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -673,5 +674,58 @@ void ns_nl_parse_nested(const struct nlattr *nest, const struct nlattr **tb, uns
 
 		if (type <= max)
 			tb[type] = a;
+	}
+}
+
+bool ns_nl_get_u8(const struct nlattr *a, uint8_t *v)
+{
+	if (!a || mnl_attr_get_payload_len(a) < sizeof(*v))
+		return false;
+	memcpy(v, mnl_attr_get_payload(a), sizeof(*v));
+	return true;
+}
+
+bool ns_nl_get_u16(const struct nlattr *a, uint16_t *v)
+{
+	if (!a || mnl_attr_get_payload_len(a) < sizeof(*v))
+		return false;
+	memcpy(v, mnl_attr_get_payload(a), sizeof(*v));
+	return true;
+}
+
+bool ns_nl_get_u32(const struct nlattr *a, uint32_t *v)
+{
+	if (!a || mnl_attr_get_payload_len(a) < sizeof(*v))
+		return false;
+	memcpy(v, mnl_attr_get_payload(a), sizeof(*v));
+	return true;
+}
+
+bool ns_nl_get_u64(const struct nlattr *a, uint64_t *v)
+{
+	if (!a || mnl_attr_get_payload_len(a) < sizeof(*v))
+		return false;
+	memcpy(v, mnl_attr_get_payload(a), sizeof(*v));
+	return true;
+}
+
+bool ns_nl_get_be_uint(const struct nlattr *a, uint64_t *v)
+{
+	uint32_t v32;
+	uint64_t v64;
+
+	if (!a)
+		return false;
+	switch (mnl_attr_get_payload_len(a)) {
+	case sizeof(v32):
+		memcpy(&v32, mnl_attr_get_payload(a), sizeof(v32));
+		*v = be32toh(v32);
+		return true;
+	case sizeof(v64):
+		memcpy(&v64, mnl_attr_get_payload(a), sizeof(v64));
+		*v = be64toh(v64);
+		return true;
+	default:
+		return false;
 	}
 }

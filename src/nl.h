@@ -27,6 +27,7 @@
 #ifndef NS_NL_H
 #define NS_NL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -111,6 +112,18 @@ size_t ns_nl_recv_buffer(const struct ns_nl *nl);
  * zero-extended, a longer one truncated. Returns the payload length.
  */
 size_t ns_nl_attr_copy(const struct nlattr *a, void *dst, size_t len);
+
+/*
+ * Typed attribute getters: false (and *@v untouched) when @a is NULL or
+ * its payload is shorter than the type; a longer payload is read from its
+ * start. ns_nl_get_be_uint reads a big-endian (network order) 32- or 64-bit
+ * counter and is false for any other payload length (nfnetlink).
+ */
+bool ns_nl_get_u8(const struct nlattr *a, uint8_t *v);
+bool ns_nl_get_u16(const struct nlattr *a, uint16_t *v);
+bool ns_nl_get_u32(const struct nlattr *a, uint32_t *v);
+bool ns_nl_get_u64(const struct nlattr *a, uint64_t *v);
+bool ns_nl_get_be_uint(const struct nlattr *a, uint64_t *v);
 
 /*
  * Copy a string attribute into @dst of @size bytes (size >= 1): up to its
