@@ -209,87 +209,96 @@ static void qd_htb_options(struct qd_rec *r, const struct nlattr *opt, bool is_c
 	}
 }
 
+/* TCA_STATS2: basic (bytes, packets), PKT64, queue; returns the TCA_STATS_APP nest. */
+static const struct nlattr *qd_basic_stats2(struct qd_rec *r, const struct nlattr *stats2)
+{
+	static const struct {
+		int idx;
+		size_t off;
+	} qf[] = {
+	    {QD_QLEN, offsetof(struct gnet_stats_queue, qlen)},
+	    {QD_BACKLOG, offsetof(struct gnet_stats_queue, backlog)},
+	    {QD_DROPS, offsetof(struct gnet_stats_queue, drops)},
+	    {QD_REQUEUES, offsetof(struct gnet_stats_queue, requeues)},
+	    {QD_OVERLIMITS, offsetof(struct gnet_stats_queue, overlimits)},
+	};
+	const struct nlattr *tb[TCA_STATS_MAX + 1];
+
+	ns_nl_parse_nested(stats2, tb, TCA_STATS_MAX);
+	if (tb[TCA_STATS_BASIC]) {
+		struct gnet_stats_basic b;
+		size_t len = ns_nl_attr_copy(tb[TCA_STATS_BASIC], &b, sizeof(b));
+
+		if (len >= 8) {
+			r->basic[QD_BYTES] = b.bytes;
+			r->have |= 1u << QD_BYTES;
+		}
+		if (len >= 12) {
+			r->basic[QD_PACKETS] = b.packets;
+			r->have |= 1u << QD_PACKETS;
+		}
+	}
+	if (ns_nl_get_u64(tb[TCA_STATS_PKT64], &r->basic[QD_PACKETS]))
+		r->have |= 1u << QD_PACKETS;
+	if (tb[TCA_STATS_QUEUE]) {
+		struct gnet_stats_queue q;
+		size_t len = ns_nl_attr_copy(tb[TCA_STATS_QUEUE], &q, sizeof(q));
+
+		for (size_t i = 0; i < sizeof(qf) / sizeof(qf[0]); i++) {
+			uint32_t v;
+
+			if (qf[i].off + 4 > len)
+				continue;
+			memcpy(&v, (const char *)&q + qf[i].off, 4);
+			r->basic[qf[i].idx] = v;
+			r->have |= 1u << qf[i].idx;
+		}
+	}
+	return tb[TCA_STATS_APP];
+}
+
+/* The old TCA_STATS (struct tc_stats), for kernels or qdiscs without TCA_STATS2. */
+static void qd_basic_old(struct qd_rec *r, const struct nlattr *old)
+{
+	static const struct {
+		int idx;
+		size_t off;
+		size_t size;
+	} sf[] = {
+	    {QD_BYTES, offsetof(struct tc_stats, bytes), 8},
+	    {QD_PACKETS, offsetof(struct tc_stats, packets), 4},
+	    {QD_DROPS, offsetof(struct tc_stats, drops), 4},
+	    {QD_OVERLIMITS, offsetof(struct tc_stats, overlimits), 4},
+	    {QD_QLEN, offsetof(struct tc_stats, qlen), 4},
+	    {QD_BACKLOG, offsetof(struct tc_stats, backlog), 4},
+	};
+	struct tc_stats s;
+	size_t len = ns_nl_attr_copy(old, &s, sizeof(s));
+
+	for (size_t i = 0; i < sizeof(sf) / sizeof(sf[0]); i++) {
+		if (sf[i].off + sf[i].size > len)
+			continue;
+		if (sf[i].size == 8) {
+			memcpy(&r->basic[sf[i].idx], (const char *)&s + sf[i].off, 8);
+		} else {
+			uint32_t v;
+
+			memcpy(&v, (const char *)&s + sf[i].off, 4);
+			r->basic[sf[i].idx] = v;
+		}
+		r->have |= 1u << sf[i].idx;
+	}
+}
+
 static void qd_basic_from(struct qd_rec *r, const struct nlattr *stats2, const struct nlattr *old,
 			  const struct nlattr **app)
 {
 	r->have = 0;
 	*app = NULL;
-	if (stats2) {
-		const struct nlattr *tb[TCA_STATS_MAX + 1];
-
-		ns_nl_parse_nested(stats2, tb, TCA_STATS_MAX);
-		if (tb[TCA_STATS_BASIC]) {
-			struct gnet_stats_basic b;
-			size_t len = ns_nl_attr_copy(tb[TCA_STATS_BASIC], &b, sizeof(b));
-
-			if (len >= 8) {
-				r->basic[QD_BYTES] = b.bytes;
-				r->have |= 1u << QD_BYTES;
-			}
-			if (len >= 12) {
-				r->basic[QD_PACKETS] = b.packets;
-				r->have |= 1u << QD_PACKETS;
-			}
-		}
-		if (tb[TCA_STATS_PKT64] && mnl_attr_get_payload_len(tb[TCA_STATS_PKT64]) >= 8) {
-			r->basic[QD_PACKETS] = mnl_attr_get_u64(tb[TCA_STATS_PKT64]);
-			r->have |= 1u << QD_PACKETS;
-		}
-		if (tb[TCA_STATS_QUEUE]) {
-			struct gnet_stats_queue q;
-			size_t len = ns_nl_attr_copy(tb[TCA_STATS_QUEUE], &q, sizeof(q));
-			static const struct {
-				int idx;
-				size_t off;
-			} qf[] = {
-			    {QD_QLEN, offsetof(struct gnet_stats_queue, qlen)},
-			    {QD_BACKLOG, offsetof(struct gnet_stats_queue, backlog)},
-			    {QD_DROPS, offsetof(struct gnet_stats_queue, drops)},
-			    {QD_REQUEUES, offsetof(struct gnet_stats_queue, requeues)},
-			    {QD_OVERLIMITS, offsetof(struct gnet_stats_queue, overlimits)},
-			};
-
-			for (size_t i = 0; i < sizeof(qf) / sizeof(qf[0]); i++) {
-				uint32_t v;
-
-				if (qf[i].off + 4 > len)
-					continue;
-				memcpy(&v, (const char *)&q + qf[i].off, 4);
-				r->basic[qf[i].idx] = v;
-				r->have |= 1u << qf[i].idx;
-			}
-		}
-		*app = tb[TCA_STATS_APP];
-	} else if (old) {
-		struct tc_stats s;
-		size_t len = ns_nl_attr_copy(old, &s, sizeof(s));
-		static const struct {
-			int idx;
-			size_t off;
-			size_t size;
-		} sf[] = {
-		    {QD_BYTES, offsetof(struct tc_stats, bytes), 8},
-		    {QD_PACKETS, offsetof(struct tc_stats, packets), 4},
-		    {QD_DROPS, offsetof(struct tc_stats, drops), 4},
-		    {QD_OVERLIMITS, offsetof(struct tc_stats, overlimits), 4},
-		    {QD_QLEN, offsetof(struct tc_stats, qlen), 4},
-		    {QD_BACKLOG, offsetof(struct tc_stats, backlog), 4},
-		};
-
-		for (size_t i = 0; i < sizeof(sf) / sizeof(sf[0]); i++) {
-			if (sf[i].off + sf[i].size > len)
-				continue;
-			if (sf[i].size == 8) {
-				memcpy(&r->basic[sf[i].idx], (const char *)&s + sf[i].off, 8);
-			} else {
-				uint32_t v;
-
-				memcpy(&v, (const char *)&s + sf[i].off, 4);
-				r->basic[sf[i].idx] = v;
-			}
-			r->have |= 1u << sf[i].idx;
-		}
-	}
+	if (stats2)
+		*app = qd_basic_stats2(r, stats2);
+	else if (old)
+		qd_basic_old(r, old);
 }
 
 /* Parse one RTM_NEWQDISC / RTM_NEWTCLASS into @r; false to skip the message. */

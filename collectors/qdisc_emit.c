@@ -394,11 +394,81 @@ static void qd_chain_by_device(struct qd_state *st)
 	}
 }
 
+/* The extended statistics of one qdisc, by kind. */
+static void qd_emit_qdisc_x(struct qd_emit *em, struct qd_state *st, const struct qd_rec *r,
+			    const struct ns_label *l, const struct ns_labelset *ls)
+{
+	uint32_t type;
+
+	switch (r->xkind) {
+	case QX_FQ_CODEL:
+		if (r->xlen < 4)
+			break;
+		memcpy(&type, r->x.raw, 4);
+		if (type == 0 /* TCA_FQ_CODEL_XSTATS_QDISC */)
+			qd_put_xfields(em, qd_fq_codel, r, 0, l, 4, ls);
+		break;
+	case QX_FQ:
+		qd_put_xfields(em, qd_fq, r, 0, l, 4, ls);
+		break;
+	case QX_CODEL:
+		qd_put_xfields(em, qd_codel, r, 0, l, 4, ls);
+		break;
+	case QX_CAKE:
+		if (r->xlen)
+			qd_put_cake(em, &st->cakes[r->x.cake], l, 4, ls);
+		break;
+	case QX_HTB:
+		if (r->htb_have & QH_HTB_DIRECT)
+			ns_emit_u64_ls(&em->out,
+				       qd_family(em, "netstack_qdisc_htb_direct_packets_total",
+						 "Packets sent directly, bypassing the classes "
+						 "(direct_packets_stat).",
+						 NS_COUNTER, NULL),
+				       ls, r->htb_direct);
+		break;
+	case QX_NONE:
+		break;
+	}
+}
+
+static void qd_emit_class(struct qd_emit *em, struct qd_state *st, const struct qd_rec *r)
+{
+	char classid[QD_HANDLE_LEN], parent[QD_HANDLE_LEN];
+	const struct ns_label l[4] = {{"device", qd_link(st, r->link)->link.name},
+				      {"kind", r->kind},
+				      {"classid", classid},
+				      {"parent", parent}};
+	struct ns_labelset *ls = &st->ls;
+
+	qd_fmt_classid(classid, r->handle);
+	qd_fmt_classid(parent, r->parent);
+	ns_emit_check(&em->out, ns_labelset_set(ls, em->out.w, l, 4));
+	qd_emit_basic(em, true, r, ls);
+	if (r->xkind != QX_HTB)
+		return;
+	qd_put_xfields(em, qd_htb_class, r, 0, l, 4, ls);
+	if (r->htb_have & QH_HTB_RATE)
+		ns_emit_u64_ls(&em->out,
+			       qd_family(em, "netstack_qdisc_htb_class_rate_bytes_per_second",
+					 "Guaranteed rate of the class (rate, TCA_HTB_RATE64 when "
+					 "larger than 32 bits).",
+					 NS_GAUGE, NULL),
+			       ls, r->htb_rate);
+	if (r->htb_have & QH_HTB_CEIL)
+		ns_emit_u64_ls(&em->out,
+			       qd_family(em, "netstack_qdisc_htb_class_ceil_bytes_per_second",
+					 "Maximum rate of the class, borrowing included (ceil, "
+					 "TCA_HTB_CEIL64 when larger than 32 bits).",
+					 NS_GAUGE, NULL),
+			       ls, r->htb_ceil);
+}
+
 int qd_emit_all(struct qd_state *st, struct ns_writer *w, struct ns_err *e)
 {
 	struct qd_emit em = {.out = NS_EMIT_INIT(w, "qdisc")};
 	struct ns_labelset *ls = &st->ls;
-	struct ns_family *froot, *fdirect, *frate, *fceil;
+	struct ns_family *froot;
 
 	qd_chain_by_device(st);
 
@@ -419,71 +489,11 @@ int qd_emit_all(struct qd_state *st, struct ns_writer *w, struct ns_err *e)
 		qd_fmt_classid(parent, r->parent);
 		ns_emit_check(&em.out, ns_labelset_set(ls, w, l, 4));
 		qd_emit_basic(&em, false, r, ls);
-		switch (r->xkind) {
-		case QX_FQ_CODEL: {
-			uint32_t type;
-
-			if (r->xlen < 4)
-				break;
-			memcpy(&type, r->x.raw, 4);
-			if (type == 0 /* TCA_FQ_CODEL_XSTATS_QDISC */)
-				qd_put_xfields(&em, qd_fq_codel, r, 0, l, 4, ls);
-			break;
-		}
-		case QX_FQ:
-			qd_put_xfields(&em, qd_fq, r, 0, l, 4, ls);
-			break;
-		case QX_CODEL:
-			qd_put_xfields(&em, qd_codel, r, 0, l, 4, ls);
-			break;
-		case QX_CAKE:
-			if (r->xlen)
-				qd_put_cake(&em, &st->cakes[r->x.cake], l, 4, ls);
-			break;
-		case QX_HTB:
-			if (r->htb_have & QH_HTB_DIRECT) {
-				fdirect = qd_family(&em, "netstack_qdisc_htb_direct_packets_total",
-						    "Packets sent directly, bypassing the classes "
-						    "(direct_packets_stat).",
-						    NS_COUNTER, NULL);
-				ns_emit_u64_ls(&em.out, fdirect, ls, r->htb_direct);
-			}
-			break;
-		case QX_NONE:
-			break;
-		}
+		qd_emit_qdisc_x(&em, st, r, l, ls);
 		if (r->parent == TC_H_ROOT && froot)
 			qd_emit_root_info(&em, st, i, froot);
 	}
-	for (size_t i = 0; i < st->ncl; i++) {
-		const struct qd_rec *r = &st->cl[i];
-		char classid[QD_HANDLE_LEN], parent[QD_HANDLE_LEN];
-		const struct ns_label l[4] = {{"device", qd_link(st, r->link)->link.name},
-					      {"kind", r->kind},
-					      {"classid", classid},
-					      {"parent", parent}};
-
-		qd_fmt_classid(classid, r->handle);
-		qd_fmt_classid(parent, r->parent);
-		ns_emit_check(&em.out, ns_labelset_set(ls, w, l, 4));
-		qd_emit_basic(&em, true, r, ls);
-		if (r->xkind != QX_HTB)
-			continue;
-		qd_put_xfields(&em, qd_htb_class, r, 0, l, 4, ls);
-		if (r->htb_have & QH_HTB_RATE) {
-			frate = qd_family(&em, "netstack_qdisc_htb_class_rate_bytes_per_second",
-					  "Guaranteed rate of the class (rate, TCA_HTB_RATE64 when "
-					  "larger than 32 bits).",
-					  NS_GAUGE, NULL);
-			ns_emit_u64_ls(&em.out, frate, ls, r->htb_rate);
-		}
-		if (r->htb_have & QH_HTB_CEIL) {
-			fceil = qd_family(&em, "netstack_qdisc_htb_class_ceil_bytes_per_second",
-					  "Maximum rate of the class, borrowing included (ceil, "
-					  "TCA_HTB_CEIL64 when larger than 32 bits).",
-					  NS_GAUGE, NULL);
-			ns_emit_u64_ls(&em.out, fceil, ls, r->htb_ceil);
-		}
-	}
+	for (size_t i = 0; i < st->ncl; i++)
+		qd_emit_class(&em, st, &st->cl[i]);
 	return ns_emit_done(&em.out, e);
 }
