@@ -399,11 +399,52 @@ static void tcp_emit_ephemeral(struct tcp_state *st, struct ns_emit *em)
 	}
 }
 
+/* Connections per configured remote port (client side) and state. */
+static void tcp_emit_remote(struct tcp_state *st, struct ns_emit *em)
+{
+	struct ns_family *frp;
+	char port[16];
+
+	frp = ns_emit_family(em, "netstack_tcp_remote_port_connections",
+			     "TCP sockets per configured remote port (client side) and state; "
+			     "established is always present, other states when non-zero.",
+			     NS_GAUGE, NULL);
+	for (size_t i = 0; i < st->nremote; i++) {
+		snprintf(port, sizeof(port), "%u", st->remote_port[i]);
+		for (unsigned s = 1; s < TCP_NSTATES; s++) {
+			if (s == TCP_LISTEN || (s != TCP_ESTABLISHED && !st->remote_conn[i][s]))
+				continue;
+			ns_emit_u64(em, frp, NS_LABELS({"port", port}, {"state", tcp_states[s]}),
+				    st->remote_conn[i][s]);
+		}
+	}
+}
+
+/* tcp_info summed over the established sockets (tcp-info option). */
+static void tcp_emit_info(struct tcp_state *st, struct ns_emit *em)
+{
+	struct ns_family *fh, *fr, *fl;
+
+	fh = ns_emit_family(em, "netstack_tcp_established_rtt_seconds",
+			    "Smoothed RTT (tcpi_rtt) of established sockets.", NS_HISTOGRAM,
+			    "seconds");
+	fr = ns_emit_family(em, "netstack_tcp_established_retransmitted_segments",
+			    "Retransmitted segments (tcpi_total_retrans) summed over the "
+			    "established sockets.",
+			    NS_GAUGE, NULL);
+	fl = ns_emit_family(em, "netstack_tcp_established_lost_segments",
+			    "Segments currently presumed lost (tcpi_lost) summed over the "
+			    "established sockets.",
+			    NS_GAUGE, NULL);
+	tcp_put_hist(em, fh, NS_NOLABELS, &st->info);
+	ns_emit_u64(em, fr, NS_NOLABELS, st->info.retrans);
+	ns_emit_u64(em, fl, NS_NOLABELS, st->info.lost);
+}
+
 static int tcp_emit_all(struct tcp_state *st, struct ns_writer *w, struct ns_err *e)
 {
-	struct ns_family *fc, *frq, *fwq, *fcw, *fcwb, *flp, *frp;
+	struct ns_family *fc, *frq, *fwq, *fcw, *fcwb, *flp;
 	struct ns_emit em = NS_EMIT_INIT(w, "tcp");
-	char port[16];
 
 	fc = ns_emit_family(&em, "netstack_tcp_connections",
 			    "TCP sockets by address family and state (new_syn_recv requests "
@@ -450,44 +491,12 @@ static int tcp_emit_all(struct tcp_state *st, struct ns_writer *w, struct ns_err
 	ns_emit_u64(&em, flp, NS_NOLABELS, st->listening_ports);
 	tcp_emit_listeners(st, &em);
 	tcp_emit_ports(st, &em);
-	if (st->nremote) {
-		frp = ns_emit_family(
-		    &em, "netstack_tcp_remote_port_connections",
-		    "TCP sockets per configured remote port (client side) and state; "
-		    "established is always present, other states when non-zero.",
-		    NS_GAUGE, NULL);
-		for (size_t i = 0; i < st->nremote; i++) {
-			snprintf(port, sizeof(port), "%u", st->remote_port[i]);
-			for (unsigned s = 1; s < TCP_NSTATES; s++) {
-				if (s == TCP_LISTEN ||
-				    (s != TCP_ESTABLISHED && !st->remote_conn[i][s]))
-					continue;
-				ns_emit_u64(&em, frp,
-					    NS_LABELS({"port", port}, {"state", tcp_states[s]}),
-					    st->remote_conn[i][s]);
-			}
-		}
-	}
+	if (st->nremote)
+		tcp_emit_remote(st, &em);
 	if (st->have_range)
 		tcp_emit_ephemeral(st, &em);
-	if (st->tcp_info) {
-		struct ns_family *fh, *fr, *fl;
-
-		fh = ns_emit_family(&em, "netstack_tcp_established_rtt_seconds",
-				    "Smoothed RTT (tcpi_rtt) of established sockets.", NS_HISTOGRAM,
-				    "seconds");
-		fr = ns_emit_family(&em, "netstack_tcp_established_retransmitted_segments",
-				    "Retransmitted segments (tcpi_total_retrans) summed over the "
-				    "established sockets.",
-				    NS_GAUGE, NULL);
-		fl = ns_emit_family(&em, "netstack_tcp_established_lost_segments",
-				    "Segments currently presumed lost (tcpi_lost) summed over the "
-				    "established sockets.",
-				    NS_GAUGE, NULL);
-		tcp_put_hist(&em, fh, NS_NOLABELS, &st->info);
-		ns_emit_u64(&em, fr, NS_NOLABELS, st->info.retrans);
-		ns_emit_u64(&em, fl, NS_NOLABELS, st->info.lost);
-	}
+	if (st->tcp_info)
+		tcp_emit_info(st, &em);
 	return ns_emit_done(&em, e);
 }
 
