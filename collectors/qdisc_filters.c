@@ -536,31 +536,12 @@ int qf_class(struct qf_state *qf, struct ns_nl *nl, int ifindex, const char *dev
 
 /* ---- emission ---- */
 
-void qf_emit(const struct qf_state *qf, struct ns_emit *em)
+/* u32 key-node counters of the tracked filters that report them. */
+static void qf_emit_u32(const struct qf_state *qf, struct ns_emit *em)
 {
-	struct ns_family *fn, *fl = NULL, *fh = NULL, *fb = NULL, *fp = NULL, *fd = NULL,
-			      *fo = NULL;
-	char handle[32], pref[12], order[12];
+	struct ns_family *fl = NULL, *fh = NULL;
+	char handle[32], pref[12];
 
-	if (!qf->npoints)
-		return;
-	fn = ns_emit_family(em, "netstack_qdisc_filters",
-			    "tc filters attached to a qdisc or class (parent; ingress and egress "
-			    "for ingress/clsact), by filter kind (RTM_GETTFILTER).",
-			    NS_GAUGE, NULL);
-	for (size_t i = 0; i < qf->npoints; i++) {
-		const struct qf_point *p = &qf->points[i];
-
-		ns_emit_u64(em, fn,
-			    NS_LABELS({"device", p->dev}, {"parent", p->parent}, {"kind", p->kind}),
-			    p->filters);
-	}
-	ns_emit_u64(em,
-		    ns_emit_family(em, "netstack_qdisc_filters_untracked",
-				   "Filters beyond filter-max, and actions beyond 4 per tracked "
-				   "filter, whose counters are not exposed one by one.",
-				   NS_GAUGE, NULL),
-		    NS_NOLABELS, qf->untracked_filters + qf->untracked_actions);
 	for (size_t i = 0; i < qf->nfilters; i++) {
 		const struct qf_filter *f = &qf->filters[i];
 		const struct qf_point *p = &qf->points[f->point];
@@ -588,6 +569,14 @@ void qf_emit(const struct qf_state *qf, struct ns_emit *em)
 				      {"handle", handle}),
 			    f->rhit);
 	}
+}
+
+/* Statistics of the tracked filters' actions. */
+static void qf_emit_actions(const struct qf_state *qf, struct ns_emit *em)
+{
+	struct ns_family *fb = NULL, *fp = NULL, *fd = NULL, *fo = NULL;
+	char handle[32], pref[12], order[12];
+
 	for (size_t i = 0; i < qf->nactions; i++) {
 		const struct qf_action *a = &qf->actions[i];
 		const struct qf_filter *f = &qf->filters[a->filter];
@@ -627,4 +616,31 @@ void qf_emit(const struct qf_state *qf, struct ns_emit *em)
 			ns_emit_u64(em, fo, l, 7, a->overlimits);
 		}
 	}
+}
+
+void qf_emit(const struct qf_state *qf, struct ns_emit *em)
+{
+	struct ns_family *fn;
+
+	if (!qf->npoints)
+		return;
+	fn = ns_emit_family(em, "netstack_qdisc_filters",
+			    "tc filters attached to a qdisc or class (parent; ingress and egress "
+			    "for ingress/clsact), by filter kind (RTM_GETTFILTER).",
+			    NS_GAUGE, NULL);
+	for (size_t i = 0; i < qf->npoints; i++) {
+		const struct qf_point *p = &qf->points[i];
+
+		ns_emit_u64(em, fn,
+			    NS_LABELS({"device", p->dev}, {"parent", p->parent}, {"kind", p->kind}),
+			    p->filters);
+	}
+	ns_emit_u64(em,
+		    ns_emit_family(em, "netstack_qdisc_filters_untracked",
+				   "Filters beyond filter-max, and actions beyond 4 per tracked "
+				   "filter, whose counters are not exposed one by one.",
+				   NS_GAUGE, NULL),
+		    NS_NOLABELS, qf->untracked_filters + qf->untracked_actions);
+	qf_emit_u32(qf, em);
+	qf_emit_actions(qf, em);
 }

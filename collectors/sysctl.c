@@ -214,15 +214,8 @@ static int add_param(struct sysctl_state *st, const char *path, enum sysctl_orig
 	struct sysctl_param *p;
 	size_t len = strlen(path);
 
-	if (st->n == st->cap) {
-		size_t cap = st->cap ? st->cap * 2 : 64;
-		struct sysctl_param *np = realloc(st->p, cap * sizeof(*np));
-
-		if (!np)
-			return -ENOMEM;
-		st->p = np;
-		st->cap = cap;
-	}
+	if (NS_ARRAY_GROW(st->p, st->cap, st->n + 1, 64))
+		return -ENOMEM;
 	p = &st->p[st->n];
 	*p = (struct sysctl_param){.origin = origin, .file = NS_FILE_INIT};
 	p->name = strdup(path);
@@ -441,13 +434,67 @@ static void sysctl_fini(void *state)
 	free(st);
 }
 
+/* Drop the parameters matching one of the @nexc exclude patterns. */
+static int sysctl_exclude(struct sysctl_state *st, const char *const *exc, size_t nexc,
+			  struct ns_err *e)
+{
+	char **exc_dotted = calloc(nexc, sizeof(*exc_dotted));
+	int rc = exc_dotted ? 0 : -ENOMEM;
+
+	for (size_t i = 0; !rc && i < nexc; i++) {
+		rc = user_to_path(exc[i], &exc_dotted[i], e);
+		if (!rc)
+			sysctl_swap_sep(exc_dotted[i], false);
+	}
+	if (!rc && nexc) {
+		size_t keep = 0;
+
+		for (size_t i = 0; i < st->n; i++) {
+			bool drop = false;
+
+			for (size_t k = 0; !drop && k < nexc; k++)
+				drop = fnmatch(exc_dotted[k], st->p[i].name, 0) == 0;
+			if (drop)
+				param_free(&st->p[i]);
+			else
+				st->p[keep++] = st->p[i];
+		}
+		st->n = keep;
+	}
+	for (size_t i = 0; exc_dotted && i < nexc; i++)
+		free(exc_dotted[i]);
+	free(exc_dotted);
+	return rc;
+}
+
+/* Sort by name, merge duplicates (an explicit name counts as missing). */
+static void sysctl_dedup(struct sysctl_state *st)
+{
+	if (st->n) {
+		size_t keep = 1;
+
+		qsort(st->p, st->n, sizeof(*st->p), cmp_param);
+		for (size_t i = 1; i < st->n; i++) {
+			struct sysctl_param *prev = &st->p[keep - 1];
+
+			if (strcmp(prev->name, st->p[i].name) == 0) {
+				if (st->p[i].origin == ORIGIN_EXPLICIT)
+					prev->origin = ORIGIN_EXPLICIT;
+				param_free(&st->p[i]);
+			} else {
+				st->p[keep++] = st->p[i];
+			}
+		}
+		st->n = keep;
+	}
+}
+
 static int sysctl_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state,
 		       struct ns_err *e)
 {
 	const char *const *inc = NULL, *const *exc = NULL;
 	size_t ninc = 0, nexc = 0, ndef = sizeof(sysctl_defaults) / sizeof(sysctl_defaults[0]);
 	struct sysctl_state *st;
-	char **exc_dotted = NULL;
 	char *path;
 	int rc = 0;
 
@@ -477,34 +524,8 @@ static int sysctl_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **st
 			rc = add_param(st, path, ORIGIN_EXPLICIT);
 		free(path);
 	}
-	if (!rc && nexc) {
-		exc_dotted = calloc(nexc, sizeof(*exc_dotted));
-		if (!exc_dotted)
-			rc = -ENOMEM;
-	}
-	for (size_t i = 0; !rc && i < nexc; i++) {
-		rc = user_to_path(exc[i], &exc_dotted[i], e);
-		if (!rc)
-			sysctl_swap_sep(exc_dotted[i], false);
-	}
-	if (!rc && nexc) {
-		size_t keep = 0;
-
-		for (size_t i = 0; i < st->n; i++) {
-			bool drop = false;
-
-			for (size_t k = 0; !drop && k < nexc; k++)
-				drop = fnmatch(exc_dotted[k], st->p[i].name, 0) == 0;
-			if (drop)
-				param_free(&st->p[i]);
-			else
-				st->p[keep++] = st->p[i];
-		}
-		st->n = keep;
-	}
-	for (size_t i = 0; exc_dotted && i < nexc; i++)
-		free(exc_dotted[i]);
-	free(exc_dotted);
+	if (!rc && nexc)
+		rc = sysctl_exclude(st, exc, nexc, e);
 	if (!rc)
 		drop_secrets(st);
 	if (rc) {
@@ -513,29 +534,12 @@ static int sysctl_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **st
 		sysctl_fini(st);
 		return rc;
 	}
-	if (st->n) {
-		size_t keep = 1;
-
-		/* Sort by name, merge duplicates (an explicit name counts as missing). */
-		qsort(st->p, st->n, sizeof(*st->p), cmp_param);
-		for (size_t i = 1; i < st->n; i++) {
-			struct sysctl_param *prev = &st->p[keep - 1];
-
-			if (strcmp(prev->name, st->p[i].name) == 0) {
-				if (st->p[i].origin == ORIGIN_EXPLICIT)
-					prev->origin = ORIGIN_EXPLICIT;
-				param_free(&st->p[i]);
-			} else {
-				st->p[keep++] = st->p[i];
-			}
-		}
-		st->n = keep;
-		rc = mark_collisions(st);
-		if (rc) {
-			ns_err_set(e, rc, "sysctl: out of memory");
-			sysctl_fini(st);
-			return rc;
-		}
+	sysctl_dedup(st);
+	rc = st->n ? mark_collisions(st) : 0;
+	if (rc) {
+		ns_err_set(e, rc, "sysctl: out of memory");
+		sysctl_fini(st);
+		return rc;
 	}
 	*state = st;
 	return 0;

@@ -31,12 +31,10 @@
  * Ephemeral ports: sockets (any state but listen, TIME_WAIT included) whose
  * local port is in net.ipv4.ip_local_port_range and is not a listening port
  * are counted per destination (family, remote address, remote port) in a
- * space-saving table (Metwally et al.) of max(256, 16 * K) entries: exact
- * while there are no more distinct destinations than entries. Beyond that,
- * every destination holding more than 1/entries of those sockets is still
- * in the table, and the value exposed (count minus the count it inherited
- * when it took an evicted entry's place) is a lower bound, exact for a
- * destination that was not itself evicted after it entered the table.
+ * space-saving table (src/topk.h) of max(256, 16 * K) entries: exact while
+ * there are no more distinct destinations than entries; beyond that, every
+ * destination holding more than 1/entries of those sockets is still in the
+ * table and the value exposed is topk.h's lower bound.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -56,6 +54,7 @@
 #include "procfs.h"
 #include "sockdiag.h"
 #include "tcp_info_hist.h"
+#include "topk.h"
 
 #define TCP_NSTATES 12 /* index = TCP_* state, 1..11 used */
 #define TCP_PORT_NONE 0
@@ -101,23 +100,6 @@ struct tcp_port {
 	struct tcp_infosum info;
 };
 
-struct tcp_dest {
-	struct ns_sd_ep key;
-	uint32_t hash;
-	uint32_t count;
-	uint32_t err;
-	uint32_t heap;
-};
-
-/* Fixed-capacity space-saving table: hash index + min-heap on count. */
-struct tcp_dtab {
-	size_t cap, n, mask;
-	uint32_t *slots; /* entry + 1, 0 = empty (linear probing) */
-	struct tcp_dest *e;
-	uint32_t *heap;
-	bool *picked; /* scratch for the top-k selection */
-};
-
 struct tcp_state {
 	struct ns_sd sd;
 	struct ns_file range_file;
@@ -146,160 +128,12 @@ struct tcp_state {
 	uint64_t lovf[2][2];	      /* listeners in the overflow bucket, per family */
 	bool lovf_used[2];
 	uint32_t (*remote_conn)[TCP_NSTATES];
-	struct tcp_dtab dests;
+	struct ns_topk dests; /* ephemeral destinations (struct ns_sd_ep) */
+	uint32_t *top;	      /* [top_k] scratch for ns_topk_top() */
 	struct tcp_infosum info;
 	struct tcp_ihist ihist;	      /* tcp_info_hist.c */
 	struct tcp_ihist *port_ihist; /* [max_ports + 1], last = overflow; tcp-info only */
 };
-
-/* ---- space-saving destination table ---- */
-
-static uint32_t dt_hash(const struct ns_sd_ep *k)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-	const uint8_t *p = (const uint8_t *)k;
-
-	for (size_t i = 0; i < sizeof(*k); i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ull;
-	}
-	return (uint32_t)(h ^ (h >> 32));
-}
-
-static int dt_init(struct tcp_dtab *t, size_t cap)
-{
-	size_t slots = 8;
-
-	while (slots < cap * 2)
-		slots *= 2;
-	t->cap = cap;
-	t->n = 0;
-	t->mask = slots - 1;
-	t->slots = calloc(slots, sizeof(*t->slots));
-	t->e = calloc(cap, sizeof(*t->e));
-	t->heap = calloc(cap, sizeof(*t->heap));
-	t->picked = calloc(cap, sizeof(*t->picked));
-	return t->slots && t->e && t->heap && t->picked ? 0 : -ENOMEM;
-}
-
-static void dt_free(struct tcp_dtab *t)
-{
-	free(t->slots);
-	free(t->e);
-	free(t->heap);
-	free(t->picked);
-}
-
-static void dt_clear(struct tcp_dtab *t)
-{
-	if (t->n)
-		memset(t->slots, 0, (t->mask + 1) * sizeof(*t->slots));
-	t->n = 0;
-}
-
-static void dt_swap(struct tcp_dtab *t, uint32_t a, uint32_t b)
-{
-	uint32_t x = t->heap[a];
-
-	t->heap[a] = t->heap[b];
-	t->heap[b] = x;
-	t->e[t->heap[a]].heap = a;
-	t->e[t->heap[b]].heap = b;
-}
-
-static void dt_sift_down(struct tcp_dtab *t, uint32_t i)
-{
-	for (;;) {
-		uint32_t l = 2 * i + 1, r = l + 1, m = i;
-
-		if (l < t->n && t->e[t->heap[l]].count < t->e[t->heap[m]].count)
-			m = l;
-		if (r < t->n && t->e[t->heap[r]].count < t->e[t->heap[m]].count)
-			m = r;
-		if (m == i)
-			return;
-		dt_swap(t, i, m);
-		i = m;
-	}
-}
-
-static void dt_sift_up(struct tcp_dtab *t, uint32_t i)
-{
-	while (i > 0) {
-		uint32_t p = (i - 1) / 2;
-
-		if (t->e[t->heap[p]].count <= t->e[t->heap[i]].count)
-			return;
-		dt_swap(t, i, p);
-		i = p;
-	}
-}
-
-/* Remove the slot at @i (linear probing, backward shift). */
-static void dt_unslot(struct tcp_dtab *t, size_t i)
-{
-	size_t j = i;
-
-	for (;;) {
-		t->slots[i] = 0;
-		for (;;) {
-			size_t k;
-
-			j = (j + 1) & t->mask;
-			if (!t->slots[j])
-				return;
-			k = t->e[t->slots[j] - 1].hash & t->mask;
-			if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
-				continue;
-			break;
-		}
-		t->slots[i] = t->slots[j];
-		i = j;
-	}
-}
-
-static void dt_add(struct tcp_dtab *t, const struct ns_sd_ep *k)
-{
-	uint32_t h = dt_hash(k), idx;
-	size_t i = h & t->mask;
-	struct tcp_dest *d;
-
-	for (; t->slots[i]; i = (i + 1) & t->mask) {
-		d = &t->e[t->slots[i] - 1];
-		if (d->hash == h && memcmp(&d->key, k, sizeof(*k)) == 0) {
-			d->count++;
-			dt_sift_down(t, d->heap);
-			return;
-		}
-	}
-	if (t->n < t->cap) {
-		idx = (uint32_t)t->n++;
-		d = &t->e[idx];
-		d->key = *k;
-		d->hash = h;
-		d->count = 1;
-		d->err = 0;
-		d->heap = idx;
-		t->heap[idx] = idx;
-		t->slots[i] = idx + 1;
-		dt_sift_up(t, idx);
-		return;
-	}
-	/* Full: the least counted destination makes room (space-saving). */
-	idx = t->heap[0];
-	d = &t->e[idx];
-	for (i = d->hash & t->mask; t->slots[i] != idx + 1; i = (i + 1) & t->mask)
-		;
-	dt_unslot(t, i);
-	for (i = h & t->mask; t->slots[i]; i = (i + 1) & t->mask)
-		;
-	t->slots[i] = idx + 1;
-	d->key = *k;
-	d->hash = h;
-	d->err = d->count;
-	d->count++;
-	dt_sift_down(t, 0);
-}
 
 /* ---- streaming ---- */
 
@@ -326,7 +160,7 @@ static void tcp_reset(void *data)
 	memset(st->lovf_used, 0, sizeof(st->lovf_used));
 	if (st->nremote)
 		memset(st->remote_conn, 0, st->nremote * sizeof(*st->remote_conn));
-	dt_clear(&st->dests);
+	ns_topk_clear(&st->dests);
 	memset(&st->info, 0, sizeof(st->info));
 	memset(&st->ihist, 0, sizeof(st->ihist));
 	if (st->port_ihist)
@@ -445,7 +279,7 @@ static int tcp_sock_cb(const struct ns_sd_sock *s, void *data)
 		struct ns_sd_ep ep;
 
 		ns_sd_ep_of(s, true, 1, &ep);
-		dt_add(&st->dests, &ep);
+		ns_topk_add(&st->dests, &ep);
 	}
 	if (st->tcp_info && state == TCP_ESTABLISHED)
 		tcp_info_sock(st, s, p);
@@ -565,8 +399,9 @@ static void tcp_emit_listeners(struct tcp_state *st, struct ns_emit *em)
 
 static void tcp_emit_ephemeral(struct tcp_state *st, struct ns_emit *em)
 {
-	struct tcp_dtab *t = &st->dests;
+	const struct ns_topk *t = &st->dests;
 	struct ns_family *f, *fr;
+	size_t n;
 	char addr[NS_SD_ADDRSTRLEN], port[16];
 
 	fr = ns_emit_family(em, "netstack_tcp_ephemeral_port_range_size",
@@ -578,28 +413,16 @@ static void tcp_emit_ephemeral(struct tcp_state *st, struct ns_emit *em)
 	    "Sockets with a local port in ip_local_port_range toward one destination "
 	    "(remote address and port), for the ephemeral-top-k busiest destinations.",
 	    NS_GAUGE, NULL);
-	memset(t->picked, 0, t->n * sizeof(*t->picked));
-	for (size_t k = 0; k < st->top_k && k < t->n; k++) {
-		size_t best = t->n;
+	n = ns_topk_top(t, st->top, st->top_k);
+	for (size_t i = 0; i < n; i++) {
+		const struct ns_sd_ep *ep = ns_topk_key(t, st->top[i]);
 
-		for (size_t i = 0; i < t->n; i++) {
-			uint32_t c = t->e[i].count - t->e[i].err, cb;
-
-			if (t->picked[i])
-				continue;
-			cb = best < t->n ? t->e[best].count - t->e[best].err : 0;
-			if (best == t->n || c > cb ||
-			    (c == cb &&
-			     memcmp(&t->e[i].key, &t->e[best].key, sizeof(t->e[i].key)) < 0))
-				best = i;
-		}
-		t->picked[best] = true;
-		ns_sd_format_addr(&t->e[best].key, addr, sizeof(addr));
-		snprintf(port, sizeof(port), "%u", t->e[best].key.port);
+		ns_sd_format_addr(ep, addr, sizeof(addr));
+		snprintf(port, sizeof(port), "%u", ep->port);
 		ns_emit_u64(em, f,
-			    NS_LABELS({"family", ns_sd_family_name(t->e[best].key.family)},
+			    NS_LABELS({"family", ns_sd_family_name(ep->family)},
 				      {"destination", addr}, {"port", port}),
-			    t->e[best].count - t->e[best].err);
+			    ns_topk_value(t, st->top[i]));
 	}
 }
 
@@ -626,11 +449,55 @@ static int tcp_emit_listen_only(struct tcp_state *st, struct ns_emit *em, struct
 	return ns_emit_done(em, e);
 }
 
+/* Connections per configured remote port (client side) and state. */
+static void tcp_emit_remote(struct tcp_state *st, struct ns_emit *em)
+{
+	struct ns_family *frp;
+	char port[16];
+
+	frp = ns_emit_family(em, "netstack_tcp_remote_port_connections",
+			     "TCP sockets per configured remote port (client side) and state; "
+			     "established is always present, other states when non-zero.",
+			     NS_GAUGE, NULL);
+	for (size_t i = 0; i < st->nremote; i++) {
+		snprintf(port, sizeof(port), "%u", st->remote_port[i]);
+		for (unsigned s = 1; s < TCP_NSTATES; s++) {
+			if (s == TCP_LISTEN || (s != TCP_ESTABLISHED && !st->remote_conn[i][s]))
+				continue;
+			ns_emit_u64(em, frp, NS_LABELS({"port", port}, {"state", tcp_states[s]}),
+				    st->remote_conn[i][s]);
+		}
+	}
+}
+
+/* tcp_info summed over the established sockets (tcp-info option). */
+static void tcp_emit_info(struct tcp_state *st, struct ns_emit *em)
+{
+	struct ns_family *fh, *fr, *fl;
+	struct tcp_ihist_fams ihf;
+
+	fh = ns_emit_family(em, "netstack_tcp_established_rtt_seconds",
+			    "Smoothed RTT (tcpi_rtt) of established sockets.", NS_HISTOGRAM,
+			    "seconds");
+	fr = ns_emit_family(em, "netstack_tcp_established_retransmitted_segments",
+			    "Retransmitted segments (tcpi_total_retrans) summed over the "
+			    "established sockets.",
+			    NS_GAUGE, NULL);
+	fl = ns_emit_family(em, "netstack_tcp_established_lost_segments",
+			    "Segments currently presumed lost (tcpi_lost) summed over the "
+			    "established sockets.",
+			    NS_GAUGE, NULL);
+	tcp_put_hist(em, fh, NS_NOLABELS, &st->info);
+	ns_emit_u64(em, fr, NS_NOLABELS, st->info.retrans);
+	ns_emit_u64(em, fl, NS_NOLABELS, st->info.lost);
+	tcp_ihist_families(em, &ihf, 0);
+	tcp_ihist_put(em, &ihf, NS_NOLABELS, &st->ihist);
+}
+
 static int tcp_emit_all(struct tcp_state *st, struct ns_writer *w, struct ns_err *e)
 {
-	struct ns_family *fc, *frq, *fwq, *fcw, *fcwb, *frp;
+	struct ns_family *fc, *frq, *fwq, *fcw, *fcwb;
 	struct ns_emit em = NS_EMIT_INIT(w, "tcp");
-	char port[16];
 
 	fc = ns_emit_family(&em, "netstack_tcp_connections",
 			    "TCP sockets by address family and state (new_syn_recv requests "
@@ -676,47 +543,12 @@ static int tcp_emit_all(struct tcp_state *st, struct ns_writer *w, struct ns_err
 	tcp_emit_listening_ports(st, &em);
 	tcp_emit_listeners(st, &em);
 	tcp_emit_ports(st, &em);
-	if (st->nremote) {
-		frp = ns_emit_family(
-		    &em, "netstack_tcp_remote_port_connections",
-		    "TCP sockets per configured remote port (client side) and state; "
-		    "established is always present, other states when non-zero.",
-		    NS_GAUGE, NULL);
-		for (size_t i = 0; i < st->nremote; i++) {
-			snprintf(port, sizeof(port), "%u", st->remote_port[i]);
-			for (unsigned s = 1; s < TCP_NSTATES; s++) {
-				if (s == TCP_LISTEN ||
-				    (s != TCP_ESTABLISHED && !st->remote_conn[i][s]))
-					continue;
-				ns_emit_u64(&em, frp,
-					    NS_LABELS({"port", port}, {"state", tcp_states[s]}),
-					    st->remote_conn[i][s]);
-			}
-		}
-	}
+	if (st->nremote)
+		tcp_emit_remote(st, &em);
 	if (st->have_range)
 		tcp_emit_ephemeral(st, &em);
-	if (st->tcp_info) {
-		struct ns_family *fh, *fr, *fl;
-		struct tcp_ihist_fams ihf;
-
-		fh = ns_emit_family(&em, "netstack_tcp_established_rtt_seconds",
-				    "Smoothed RTT (tcpi_rtt) of established sockets.", NS_HISTOGRAM,
-				    "seconds");
-		fr = ns_emit_family(&em, "netstack_tcp_established_retransmitted_segments",
-				    "Retransmitted segments (tcpi_total_retrans) summed over the "
-				    "established sockets.",
-				    NS_GAUGE, NULL);
-		fl = ns_emit_family(&em, "netstack_tcp_established_lost_segments",
-				    "Segments currently presumed lost (tcpi_lost) summed over the "
-				    "established sockets.",
-				    NS_GAUGE, NULL);
-		tcp_put_hist(&em, fh, NS_NOLABELS, &st->info);
-		ns_emit_u64(&em, fr, NS_NOLABELS, st->info.retrans);
-		ns_emit_u64(&em, fl, NS_NOLABELS, st->info.lost);
-		tcp_ihist_families(&em, &ihf, 0);
-		tcp_ihist_put(&em, &ihf, NS_NOLABELS, &st->ihist);
-	}
+	if (st->tcp_info)
+		tcp_emit_info(st, &em);
 	return ns_emit_done(&em, e);
 }
 
@@ -763,7 +595,8 @@ static void tcp_fini(void *state)
 	free(st->remote_conn);
 	free(st->port_ihist);
 	ns_sd_eptab_free(&st->listeners);
-	dt_free(&st->dests);
+	ns_topk_free(&st->dests);
+	free(st->top);
 	free(st);
 }
 
@@ -830,7 +663,8 @@ static int tcp_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state
 		st->remote_idx[p] = (uint8_t)st->nremote;
 	}
 	dcap = 16 * st->top_k > 256 ? 16 * st->top_k : 256;
-	if (dt_init(&st->dests, dcap))
+	st->top = calloc(st->top_k ? st->top_k : 1, sizeof(*st->top));
+	if (!st->top || ns_topk_init(&st->dests, dcap, sizeof(struct ns_sd_ep)))
 		goto nomem;
 	*state = st;
 	return 0;

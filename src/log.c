@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 
 static enum ns_log_level log_min = NS_LOG_INFO;
@@ -204,11 +205,8 @@ void ns_log_kv(enum ns_log_level lvl, const char *component, const struct ns_log
 
 int ns_ratelimit_ok(struct ns_ratelimit *rl, unsigned interval_s, unsigned *suppressed)
 {
-	struct timespec now;
-	int64_t t;
+	int64_t t = ns_mono_ns();
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	t = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
 	if (rl->last_ns && t - rl->last_ns < (int64_t)interval_s * 1000000000) {
 		rl->suppressed++;
 		return 0;

@@ -231,3 +231,50 @@ char *ns_path_abs(const char *path)
 		return NULL;
 	return out;
 }
+
+static int cpulist_uint(const char **p, unsigned long *v)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)**p))
+		return -EINVAL;
+	errno = 0;
+	*v = strtoul(*p, &end, 10);
+	if (errno || *v > NS_CPU_ID_MAX)
+		return -EINVAL;
+	*p = end;
+	return 0;
+}
+
+long ns_parse_cpulist(const char *s, unsigned *ids, size_t max)
+{
+	size_t total = 0;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (*s == '\n' || !*s)
+		return 0;
+	for (;;) {
+		unsigned long lo, hi;
+
+		if (cpulist_uint(&s, &lo))
+			return -EINVAL;
+		hi = lo;
+		if (*s == '-') {
+			s++;
+			if (cpulist_uint(&s, &hi) || hi < lo || hi - lo >= NS_CPU_RANGE_MAX)
+				return -EINVAL;
+		}
+		for (unsigned long c = lo; c <= hi; c++) {
+			if (total < max)
+				ids[total] = (unsigned)c;
+			total++;
+		}
+		if (*s != ',')
+			break;
+		s++;
+	}
+	if (*s == '\n')
+		s++;
+	return *s ? -EINVAL : (long)total;
+}

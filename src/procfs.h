@@ -63,6 +63,18 @@ int ns_parse_i64(const char *s, int64_t *v);
 int ns_parse_hex_u64(const char *s, uint64_t *v);
 
 /*
+ * The one CPU-list parser (sysfs devices/system/cpu/{online,possible}:
+ * "0-3,5,7-8", blanks before it, one trailing newline allowed, "" for no
+ * CPU). Stores the first @max ids into @ids (NULL when @max is 0) and
+ * returns how many CPUs the list names (may exceed @max), or -EINVAL for
+ * anything else: a non-digit, a descending range, an id above
+ * NS_CPU_ID_MAX, or a range wider than NS_CPU_RANGE_MAX ids.
+ */
+#define NS_CPU_ID_MAX 0xffffffffUL
+#define NS_CPU_RANGE_MAX 65536UL
+long ns_parse_cpulist(const char *s, unsigned *ids, size_t max);
+
+/*
  * Convert a kernel identifier (e.g. "InCsumErrors", "TCPLostRetransmit",
  * "Ip6InReceives") to snake_case ("in_csum_errors", "tcp_lost_retransmit",
  * "ip6_in_receives"). Rule: an upper-case letter starts a new word when it

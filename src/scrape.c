@@ -3,10 +3,12 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "build_config.h"
 #include "collector.h"
 #include "config.h"
@@ -41,23 +43,15 @@ struct ns_engine {
 	 * the result fresh and reuses it.
 	 */
 	pthread_mutex_t collect_mu;
-	pthread_mutex_t self_mu; /* guards self_w, process, last_duration, debug_rl */
+	pthread_mutex_t self_mu; /* guards self_w, process, debug_rl */
 	struct ns_writer *self_w;
 	struct ns_process process;
-	double last_duration;
-	struct ns_ratelimit debug_rl; /* the per-scrape debug record */
-	struct ns_netns_set *netns;   /* other network namespaces; NULL when off */
+	_Atomic int64_t last_duration_ns; /* of the last complete scrape */
+	struct ns_ratelimit debug_rl;	  /* the per-scrape debug record */
+	struct ns_netns_set *netns;	  /* other network namespaces; NULL when off */
 	size_t n;
 	struct slot slots[];
 };
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /* Other network namespaces (netns_collect.h), for the enabled collectors in slot order. */
 static int netns_setup(struct ns_engine *eng, const struct ns_config *cfg, struct ns_err *e)
@@ -216,7 +210,7 @@ static void collect_slot(struct ns_engine *eng, struct slot *s)
 	int rc;
 
 	pthread_mutex_lock(&eng->collect_mu);
-	t0 = now_ns();
+	t0 = ns_mono_ns();
 	ns_writer_reset(s->w);
 	ns_err_clear(&s->err);
 	if (!s->inited) {
@@ -236,7 +230,7 @@ done:
 	ns_netns_set_collect(eng->netns, (size_t)(s - eng->slots), s->w);
 	/* Not a failure: the kernel's names collide once made valid UTF-8. */
 	s->collisions = ns_writer_collisions(s->w);
-	t1 = now_ns();
+	t1 = ns_mono_ns();
 	pthread_mutex_unlock(&eng->collect_mu);
 	s->runs++;
 	s->done_ns = t1;
@@ -340,7 +334,7 @@ int ns_engine_scrape(struct ns_engine *eng, ns_mask_t mask, enum ns_format fmt, 
 	double dur[64];
 	bool ok[64];
 	unsigned coll[64];
-	int64_t start = now_ns();
+	int64_t start = ns_mono_ns();
 	unsigned nfailed = 0;
 	int rc = 0;
 
@@ -365,9 +359,11 @@ int ns_engine_scrape(struct ns_engine *eng, ns_mask_t mask, enum ns_format fmt, 
 		rc = render_self(eng, mask, dur, ok, coll, fmt, out);
 	if (!rc && fmt == NS_FMT_OPENMETRICS)
 		rc = ns_buf_puts(out, "# EOF\n");
+	int64_t took = ns_mono_ns() - start;
+
+	atomic_store_explicit(&eng->last_duration_ns, took, memory_order_relaxed);
 	pthread_mutex_lock(&eng->self_mu);
-	eng->last_duration = (double)(now_ns() - start) / 1e9;
-	log_scrape(eng, mask, dur, eng->last_duration, nfailed);
+	log_scrape(eng, mask, dur, (double)took / 1e9, nfailed);
 	pthread_mutex_unlock(&eng->self_mu);
 	if (failed)
 		*failed = nfailed;
@@ -388,5 +384,6 @@ uint64_t ns_engine_collections(struct ns_engine *eng, size_t i)
 
 double ns_engine_last_duration(const struct ns_engine *eng)
 {
-	return eng->last_duration;
+	/* Written by whichever thread scraped last, read by the status thread. */
+	return (double)atomic_load_explicit(&eng->last_duration_ns, memory_order_relaxed) / 1e9;
 }

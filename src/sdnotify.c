@@ -9,6 +9,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "clock.h"
 #include "log.h"
 #include "sdnotify.h"
 
@@ -32,13 +33,10 @@ void ns_sd_ready(const char *status)
 
 void ns_sd_reloading(void)
 {
-	struct timespec ts;
 	int rc;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	rc = sd_notifyf(0, "RELOADING=1\nSTATUS=reloading the configuration\nMONOTONIC_USEC=%llu",
-			(unsigned long long)ts.tv_sec * 1000000ULL +
-			    (unsigned long long)ts.tv_nsec / 1000ULL);
+			(unsigned long long)(ns_mono_ns() / 1000));
 	if (rc < 0)
 		ns_log_kv(NS_LOG_WARN, "systemd", (struct ns_log_kv[]){{"err", strerror(-rc)}}, 1,
 			  "sd_notify failed");

@@ -642,15 +642,8 @@ struct ns_family *ns_family(struct ns_writer *w, const char *name, const char *h
 		size += blen + strlen(suffixes[type][i]) + 1;
 	if (names_reserve(w, nres))
 		return NULL;
-	if (w->nfams == w->fams_cap) {
-		size_t cap = w->fams_cap ? 2 * w->fams_cap : 32;
-		struct ns_family **fams = realloc(w->fams, cap * sizeof(*fams));
-
-		if (!fams)
-			return NULL;
-		w->fams = fams;
-		w->fams_cap = cap;
-	}
+	if (NS_ARRAY_GROW(w->fams, w->fams_cap, w->nfams + 1, 32))
+		return NULL;
 	f = calloc(1, size);
 	if (!f)
 		return NULL;
