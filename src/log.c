@@ -117,8 +117,9 @@ int ns_log_enabled(enum ns_log_level lvl)
 	return lvl >= log_min;
 }
 
-static void vlog(enum ns_log_level lvl, const char *component, const struct ns_log_kv *kv,
-		 size_t nkv, const char *fmt, va_list ap)
+__attribute__((format(printf, 5, 0))) static void vlog(enum ns_log_level lvl, const char *component,
+						       const struct ns_log_kv *kv, size_t nkv,
+						       const char *fmt, va_list ap)
 {
 	char msg[1024], line[2048], ts[96];
 	struct timespec now;
