@@ -15,6 +15,14 @@
  * A dump answers one message per filter protocol/priority (handle 0: the
  * head, not a filter) and one per filter. For u32, a hash table (node id
  * 0, "fh 800:") is not a filter either; a key node ("fh 800::800") is.
+ * cls_u32 keeps one hash table list per qdisc (tc_u_common, shared by the
+ * qdisc's own block, its classes' blocks and both sides of clsact) and its
+ * walk lists every table of the dumped filter's priority: a u32 key node is
+ * listed under every block of that qdisc that has a u32 filter of the same
+ * priority (so does `tc filter show`). Each key node, by (ifindex, qdisc
+ * major, priority/protocol, handle), is counted once a scrape, under the
+ * first attach point that lists it (the qdisc before its classes, ingress
+ * before egress).
  * Replies are matched to the request by ifindex and parent, so a replay
  * file holding every device's filters serves every dump.
  *
@@ -82,6 +90,11 @@ struct qf_action {
 	uint64_t bytes, packets, drops, overlimits;
 };
 
+/* A u32 key node: (ifindex, qdisc major), (tcm_info, handle). */
+struct qf_key {
+	uint64_t a, b;
+};
+
 struct qf_state {
 	size_t filter_max, action_max;
 	struct qf_point *points;
@@ -92,14 +105,15 @@ struct qf_state {
 	size_t nactions;
 	uint64_t untracked_filters, untracked_actions;
 	/* u32 key nodes listed by the ingress side of a clsact (see qf_qdisc()) */
-	uint64_t *seen;
-	size_t nseen, cap_seen;
-	bool record_seen, skip_seen;
+	struct qf_key *keys; /* u32 key nodes counted this scrape, in order */
+	size_t nkeys, cap_keys;
+	uint32_t *kidx; /* hash index: position in keys + 1, 0 empty */
+	size_t kmask;
 	/* the dump in progress */
 	int ifindex;
 	uint32_t parent, alt_parent;
 	const char *dev, *label;
-	size_t mark_points, mark_filters, mark_actions;
+	size_t mark_points, mark_filters, mark_actions, mark_keys;
 	uint64_t mark_untracked_f, mark_untracked_a;
 };
 
@@ -139,7 +153,8 @@ void qf_free(struct qf_state *qf)
 	if (!qf)
 		return;
 	free(qf->points);
-	free(qf->seen);
+	free(qf->keys);
+	free(qf->kidx);
 	free(qf->filters);
 	free(qf->actions);
 	free(qf);
@@ -147,6 +162,9 @@ void qf_free(struct qf_state *qf)
 
 void qf_begin(struct qf_state *qf)
 {
+	if (qf->nkeys)
+		memset(qf->kidx, 0, (qf->kmask + 1) * sizeof(*qf->kidx));
+	qf->nkeys = 0;
 	qf->npoints = qf->nfilters = qf->nactions = 0;
 	qf->untracked_filters = qf->untracked_actions = 0;
 }
@@ -182,6 +200,67 @@ static void qf_fmt_handle(char *b, size_t len, const struct qf_filter *f)
 		n += snprintf(b + n, len - (size_t)n, "%x", hash);
 	if (node)
 		snprintf(b + n, len - (size_t)n, ":%x", node);
+}
+
+/* ---- u32 key nodes already counted ---- */
+
+static size_t qf_khash(uint64_t a, uint64_t b)
+{
+	uint64_t h = (a ^ (b * 0x9e3779b97f4a7c15ull)) * 0xff51afd7ed558ccdull;
+
+	return (size_t)(h ^ (h >> 29));
+}
+
+/* Rebuild the hash index over keys[0..nkeys). */
+static void qf_reindex(struct qf_state *qf)
+{
+	if (!qf->kidx)
+		return;
+	memset(qf->kidx, 0, (qf->kmask + 1) * sizeof(*qf->kidx));
+	for (size_t k = 0; k < qf->nkeys; k++) {
+		size_t i = qf_khash(qf->keys[k].a, qf->keys[k].b) & qf->kmask;
+
+		while (qf->kidx[i])
+			i = (i + 1) & qf->kmask;
+		qf->kidx[i] = (uint32_t)(k + 1);
+	}
+}
+
+/* 1 if (a, b) was counted this scrape, else 0 and it is now; -ENOMEM. */
+static int qf_seen(struct qf_state *qf, uint64_t a, uint64_t b)
+{
+	size_t i;
+
+	if (qf->kidx)
+		for (i = qf_khash(a, b) & qf->kmask; qf->kidx[i]; i = (i + 1) & qf->kmask) {
+			const struct qf_key *k = &qf->keys[qf->kidx[i] - 1];
+
+			if (k->a == a && k->b == b)
+				return 1;
+		}
+	if (qf->nkeys == qf->cap_keys) {
+		size_t cap = qf->cap_keys ? qf->cap_keys * 2 : 64;
+		struct qf_key *p = realloc(qf->keys, cap * sizeof(*p));
+		uint32_t *x;
+
+		if (!p)
+			return -ENOMEM;
+		qf->keys = p;
+		x = realloc(qf->kidx, 2 * cap * sizeof(*x));
+		if (!x)
+			return -ENOMEM;
+		qf->kidx = x;
+		qf->kmask = 2 * cap - 1;
+		qf->cap_keys = cap;
+		qf_reindex(qf);
+	}
+	qf->keys[qf->nkeys].a = a;
+	qf->keys[qf->nkeys].b = b;
+	qf->nkeys++;
+	for (i = qf_khash(a, b) & qf->kmask; qf->kidx[i]; i = (i + 1) & qf->kmask)
+		;
+	qf->kidx[i] = (uint32_t)qf->nkeys;
+	return 0;
 }
 
 /* ---- parsing ---- */
@@ -321,26 +400,18 @@ static int qf_cb(const struct nlmsghdr *nlh, void *data)
 	u32 = strcmp(kind, "u32") == 0;
 	if (u32 && !(tcm->tcm_handle & 0xfff))
 		return MNL_CB_OK; /* a u32 hash table, not a filter */
-	if (u32 && (qf->record_seen || qf->skip_seen)) {
-		uint64_t key = (uint64_t)tcm->tcm_info << 32 | tcm->tcm_handle;
+	if (u32) {
+		int seen = qf_seen(qf,
+				   (uint64_t)(uint32_t)tcm->tcm_ifindex << 32 |
+				       TC_H_MAJ(tcm->tcm_parent) >> 16,
+				   (uint64_t)tcm->tcm_info << 32 | tcm->tcm_handle);
 
-		if (qf->skip_seen) {
-			for (size_t i = 0; i < qf->nseen; i++)
-				if (qf->seen[i] == key)
-					return MNL_CB_OK;
-		} else {
-			if (qf->nseen == qf->cap_seen) {
-				size_t cap = qf->cap_seen ? qf->cap_seen * 2 : 64;
-				uint64_t *p = realloc(qf->seen, cap * sizeof(*p));
-
-				if (!p)
-					return -ENOMEM;
-				qf->seen = p;
-				qf->cap_seen = cap;
-			}
-			qf->seen[qf->nseen++] = key;
-		}
+		if (seen < 0)
+			return seen;
+		if (seen)
+			return MNL_CB_OK; /* listed by another block of the same qdisc */
 	}
+
 	pi = qf_point(qf, kind);
 	if (pi == SIZE_MAX)
 		return -ENOMEM;
@@ -387,8 +458,10 @@ static void qf_reset(void *data)
 	struct qf_state *qf = data;
 
 	qf->npoints = qf->mark_points;
-	if (qf->record_seen)
-		qf->nseen = 0;
+	if (qf->nkeys != qf->mark_keys) {
+		qf->nkeys = qf->mark_keys;
+		qf_reindex(qf);
+	}
 	qf->nfilters = qf->mark_filters;
 	qf->nactions = qf->mark_actions;
 	qf->untracked_filters = qf->mark_untracked_f;
@@ -415,6 +488,7 @@ static int qf_dump(struct qf_state *qf, struct ns_nl *nl, int ifindex, const cha
 	qf->mark_points = qf->npoints;
 	qf->mark_filters = qf->nfilters;
 	qf->mark_actions = qf->nactions;
+	qf->mark_keys = qf->nkeys;
 	qf->mark_untracked_f = qf->untracked_filters;
 	qf->mark_untracked_a = qf->untracked_actions;
 	rc = ns_nl_run(nl, qf_cb, qf_reset, qf, e);
@@ -442,21 +516,9 @@ int qf_qdisc(struct qf_state *qf, struct ns_nl *nl, int ifindex, const char *dev
 	if (strcmp(kind, "ingress") == 0)
 		return qf_dump(qf, nl, ifindex, dev, in, TC_H_MAJ(TC_H_INGRESS), e);
 	if (strcmp(kind, "clsact") == 0) {
-		/*
-		 * cls_u32 keeps one hash table list per qdisc and lists every
-		 * table of the filter's priority: a u32 filter is listed under
-		 * both sides when both have u32 filters of that priority (as
-		 * `tc filter show` shows too). Each is counted once, on the
-		 * first side that lists it (ingress).
-		 */
-		qf->nseen = 0;
-		qf->record_seen = true;
 		rc = qf_dump(qf, nl, ifindex, dev, in, in, e);
-		qf->record_seen = false;
-		qf->skip_seen = true;
 		if (!rc)
 			rc = qf_dump(qf, nl, ifindex, dev, out, out, e);
-		qf->skip_seen = false;
 		return rc;
 	}
 	if (!qf_in(qf_block_kinds, kind) || !TC_H_MAJ(handle))

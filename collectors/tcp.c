@@ -393,6 +393,7 @@ static void tcp_info_add(struct tcp_infosum *sum, uint32_t rtt_us, uint32_t retr
 static void tcp_info_sock(struct tcp_state *st, const struct ns_sd_sock *s, struct tcp_port *p)
 {
 	const struct nlattr *tb[INET_DIAG_MAX + 1];
+	struct tcp_ihist *ph = NULL;
 	struct tcp_info ti;
 	size_t len;
 
@@ -405,11 +406,9 @@ static void tcp_info_sock(struct tcp_state *st, const struct ns_sd_sock *s, stru
 	tcp_info_add(&st->info, ti.tcpi_rtt, ti.tcpi_total_retrans, ti.tcpi_lost);
 	if (p)
 		tcp_info_add(&p->info, ti.tcpi_rtt, ti.tcpi_total_retrans, ti.tcpi_lost);
-	tcp_ihist_add(&st->ihist, tb[INET_DIAG_INFO]);
 	if (p && st->port_ihist)
-		tcp_ihist_add(
-		    &st->port_ihist[p == &st->overflow ? st->max_ports : (size_t)(p - st->ports)],
-		    tb[INET_DIAG_INFO]);
+		ph = &st->port_ihist[p == &st->overflow ? st->max_ports : (size_t)(p - st->ports)];
+	tcp_ihist_add(&st->ihist, ph, tb[INET_DIAG_INFO]);
 }
 
 static int tcp_sock_cb(const struct ns_sd_sock *s, void *data)

@@ -70,7 +70,33 @@ static unsigned tih_bucket(const uint64_t *le, unsigned n, uint64_t v)
 	return lo;
 }
 
-void tcp_ihist_add(struct tcp_ihist *h, const struct nlattr *info)
+static void tih_add(struct tcp_ihist *h, const struct tcp_info *ti, size_t len)
+{
+	if (TIH_HAS(len, tcpi_rto)) {
+		h->rto[tih_bucket(tih_rto_us, TIH_NRTO, ti->tcpi_rto)]++;
+		h->n_rto++;
+		h->rto_us += ti->tcpi_rto;
+	}
+	if (TIH_HAS(len, tcpi_snd_cwnd)) {
+		h->cwnd[tih_bucket(tih_cwnd, TIH_NCWND, ti->tcpi_snd_cwnd)]++;
+		h->n_cwnd++;
+		h->cwnd_sum += ti->tcpi_snd_cwnd;
+	}
+	if (TIH_HAS(len, tcpi_delivery_rate)) {
+		h->rate[tih_bucket(tih_rate, TIH_NRATE, ti->tcpi_delivery_rate)]++;
+		h->n_rate++;
+		h->rate_sum += ti->tcpi_delivery_rate;
+	}
+	if (TIH_HAS(len, tcpi_sndbuf_limited)) {
+		h->busy_us += ti->tcpi_busy_time;
+		h->rwnd_us += ti->tcpi_rwnd_limited;
+		h->sndbuf_us += ti->tcpi_sndbuf_limited;
+	}
+	if (TIH_HAS(len, tcpi_bytes_retrans))
+		h->bytes_retrans += ti->tcpi_bytes_retrans;
+}
+
+void tcp_ihist_add(struct tcp_ihist *h, struct tcp_ihist *port, const struct nlattr *info)
 {
 	struct tcp_info ti;
 	size_t len;
@@ -78,28 +104,9 @@ void tcp_ihist_add(struct tcp_ihist *h, const struct nlattr *info)
 	if (!info)
 		return;
 	len = ns_nl_attr_copy(info, &ti, sizeof(ti));
-	if (TIH_HAS(len, tcpi_rto)) {
-		h->rto[tih_bucket(tih_rto_us, TIH_NRTO, ti.tcpi_rto)]++;
-		h->n_rto++;
-		h->rto_us += ti.tcpi_rto;
-	}
-	if (TIH_HAS(len, tcpi_snd_cwnd)) {
-		h->cwnd[tih_bucket(tih_cwnd, TIH_NCWND, ti.tcpi_snd_cwnd)]++;
-		h->n_cwnd++;
-		h->cwnd_sum += ti.tcpi_snd_cwnd;
-	}
-	if (TIH_HAS(len, tcpi_delivery_rate)) {
-		h->rate[tih_bucket(tih_rate, TIH_NRATE, ti.tcpi_delivery_rate)]++;
-		h->n_rate++;
-		h->rate_sum += ti.tcpi_delivery_rate;
-	}
-	if (TIH_HAS(len, tcpi_sndbuf_limited)) {
-		h->busy_us += ti.tcpi_busy_time;
-		h->rwnd_us += ti.tcpi_rwnd_limited;
-		h->sndbuf_us += ti.tcpi_sndbuf_limited;
-	}
-	if (TIH_HAS(len, tcpi_bytes_retrans))
-		h->bytes_retrans += ti.tcpi_bytes_retrans;
+	tih_add(h, &ti, len);
+	if (port)
+		tih_add(port, &ti, len);
 }
 
 void tcp_ihist_families(struct ns_emit *em, struct tcp_ihist_fams *f, int per_port)

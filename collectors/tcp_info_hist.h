@@ -35,8 +35,8 @@ struct tcp_ihist_fams {
 	struct ns_family *rto, *cwnd, *rate, *bytes_retrans, *busy, *rwnd, *sndbuf;
 };
 
-/* Add one established socket's INET_DIAG_INFO payload (any length). */
-void tcp_ihist_add(struct tcp_ihist *h, const struct nlattr *info);
+/* Add one established socket's INET_DIAG_INFO payload (any length) to @h and @port (or NULL). */
+void tcp_ihist_add(struct tcp_ihist *h, struct tcp_ihist *port, const struct nlattr *info);
 /* per_port: the netstack_tcp_local_port_established_* families, else the host ones. */
 void tcp_ihist_families(struct ns_emit *em, struct tcp_ihist_fams *f, int per_port);
 void tcp_ihist_put(struct ns_emit *em, const struct tcp_ihist_fams *f, const struct ns_label *l,

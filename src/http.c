@@ -654,6 +654,12 @@ static void jobq_stop(struct jobq *q)
 	pthread_mutex_unlock(&q->mu);
 	for (unsigned i = 0; i < q->nthr; i++)
 		pthread_join(q->thr[i], NULL);
+	q->nthr = 0;
+}
+
+/* After the daemons stopped (a worker may still push, and be refused, until then). */
+static void jobq_destroy(struct jobq *q)
+{
 	free(q->thr);
 	pthread_mutex_destroy(&q->mu);
 	pthread_cond_destroy(&q->cv);
@@ -1112,6 +1118,25 @@ static void conn_cb(void *cls, struct MHD_Connection *c, void **socket_context,
 	h->open_conns--;
 	pthread_mutex_unlock(&h->conn_lock);
 	*socket_context = NULL;
+}
+
+/*
+ * Every connection is an fd: raise the soft RLIMIT_NOFILE towards the hard
+ * limit so that --web.max-connections can be reached (as Go programs do at
+ * start); say so when the hard limit is lower.
+ */
+static void raise_nofile(size_t want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < want)
+		ns_log(NS_LOG_WARN, "http",
+		       "open file limit %llu is below the %zu that --web.max-connections needs; "
+		       "connections beyond it are refused",
+		       (unsigned long long)rl.rlim_cur, want);
 }
 
 /* A TLS handshake completed (in an MHD worker): the header deadline starts now. */
@@ -1645,6 +1670,7 @@ int ns_http_serve(struct ns_http *h, struct ns_config *cfg, struct ns_engine *en
 	}
 	h->self_w = ns_writer_new();
 	h->nconns = (size_t)h->max_connections * h->nfds;
+	raise_nofile(h->nconns + 256);
 	h->conns = calloc(h->nconns, sizeof(*h->conns));
 	h->daemons = calloc(h->nfds, sizeof(*h->daemons));
 	if (!h->self_w || !h->conns || !h->daemons)
@@ -1749,6 +1775,8 @@ void ns_http_stop(struct ns_http *h)
 	for (i = 0; i < h->ndaemons; i++)
 		MHD_stop_daemon(h->daemons[i]);
 	free(h->daemons);
+	jobq_destroy(&h->authq);
+	jobq_destroy(&h->scrapeq);
 	free(h->conns);
 	ns_writer_free(h->self_w);
 	for (i = 0; i < h->nfds; i++) {

@@ -85,7 +85,7 @@ void ns_webconfig_free(struct ns_webconfig *wc);
 /*
  * Check an Authorization header value (NULL if absent) against
  * basic_auth_users. 0 when allowed (always, when no users are configured),
- * -EACCES when not. Unknown users cost the same bcrypt work as known ones;
+ * -EACCES when not. Unknown users cost one bcrypt of the highest cost configured;
  * the hash comparison is constant-time. Successful checks are cached (a
  * salted SHA-256 of user, password and hash) so a scraper that sends the
  * same credentials does not pay bcrypt at every scrape. Thread-safe.

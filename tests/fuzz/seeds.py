@@ -176,6 +176,8 @@ def main():
         seeds.append(seed(SOCKSTAT, [read(os.path.join(net, n)) for n in ("sockstat", "sockstat6")]))
         seeds.append(seed(SOFTNET, [read(os.path.join(net, "softnet_stat")), b"0-3\n"]))
     seeds += [tcp_info_seed(), qdisc_filter_seed(), conntrack_zone_seed()]
+    qf = os.path.join(fx, "qdisc-filters", "recorded")
+    seeds.append(seed(QDISC, [read(os.path.join(qf, "0-%d.nl" % t)) for t in (18, 38, 42, 46)]))
     if "--live" in sys.argv[3:]:
         seeds += live_seeds()
     n = 0

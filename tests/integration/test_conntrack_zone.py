@@ -13,7 +13,12 @@ before and just after, and equal), per-zone top sources and destinations
 equal to what `conntrack -L -w N` lists, netstack_conntrack_zones 3, and
 netstack_conntrack_expect_entries == `conntrack -L expect` (0 here). With
 zone-max=2 the smallest zone goes to zone="other"; with top-k=1 each zone
-has one source and one destination.
+has one source and one destination. Then an nftables `ct helper` assigns the
+ftp helper to connections to port 21: three loopback connections, each
+sending a USER line and then an active-mode PORT command, give 3 entries with helper=ftp and 3
+expectations: netstack_conntrack_helper_entries{helper="ftp"} and
+netstack_conntrack_expect_entries must equal `conntrack -L` / `conntrack -L
+expect` (read before and after, unchanged).
 
 Exit status: 0 passed, 1 failed, 77 skipped (not root, no conntrack/nft).
 """
@@ -67,9 +72,15 @@ def once(exporter, *opts):
 
 
 def listing(zone):
-    """`conntrack -L -w ZONE` lines (only entries of that zone, as the tool filters)."""
+    """`conntrack -L -w ZONE` lines (only entries of that zone, as the tool filters),
+    sorted, without the remaining-timeout column (it counts down between reads)."""
     p = nsx("conntrack", "-L", "-w", str(zone), check_rc=False)
-    return [l for l in p.stdout.splitlines() if l.strip()]
+    out = []
+    for l in p.stdout.splitlines():
+        f = l.split()
+        if len(f) > 2:
+            out.append(" ".join(f[:2] + f[3:]))
+    return sorted(out)
 
 
 # zone -> [(source, destination, protocol, dport)], one entry each
@@ -165,6 +176,75 @@ def test_zones(exporter):
           ("netstack_conntrack_zones", frozenset()) not in s)
 
 
+FTP_PEER = r"""
+import socket, sys, time
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("127.0.0.1", 21)); l.listen(8)
+keep = []
+for i in range(int(sys.argv[1])):
+    c = socket.create_connection(("127.0.0.1", 21)); s, _ = l.accept()
+    # The helper parses a line only where an earlier one ended: a USER line
+    # first, then an active-mode data port, whose connection it expects.
+    c.sendall(b"USER anonymous\r\n")
+    s.recv(100)
+    time.sleep(0.05)
+    c.sendall(b"PORT 127,0,0,1,%d,%d\r\n" % (120 + i, 10))
+    s.recv(100)
+    keep += [c, s]
+print("ready", flush=True)
+time.sleep(600)
+"""
+
+
+def count_lines(text, needle):
+    return len([l for l in text.splitlines() if needle in l])
+
+
+def test_helpers_and_expectations(exporter):
+    """Entries with the ftp helper (nftables ct helper) and the expectations its
+    PORT commands create, against conntrack -L and conntrack -L expect."""
+    p = nsx("nft", "-f", "-", check_rc=False, input_text="""
+table inet ctz_helper {
+    ct helper ftp-standard {
+        type "ftp" protocol tcp;
+    }
+    chain out {
+        type filter hook output priority 0;
+        tcp dport 21 ct helper set "ftp-standard";
+    }
+}
+""")
+    if p.returncode != 0:
+        nstest.skip("no ftp conntrack helper: %s" % p.stderr.strip())
+        return
+    peer = subprocess.Popen(["ip", "netns", "exec", NS, "/usr/bin/python3", "-c", FTP_PEER, "3"],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        check("ftp peers connected", peer.stdout.readline().strip() == "ready")
+        before = (nsx("conntrack", "-L", check_rc=False).stdout,
+                  nsx("conntrack", "-L", "expect", check_rc=False).stdout)
+        s = once(exporter)
+        after = (nsx("conntrack", "-L", check_rc=False).stdout,
+                 nsx("conntrack", "-L", "expect", check_rc=False).stdout)
+        n_help = count_lines(before[0], "helper=ftp")
+        n_exp = count_lines(before[1], "proto=")
+        check("conntrack -L lists 3 entries with helper=ftp", n_help == 3, before[0])
+        check("conntrack -L expect lists 3 expectations", n_exp == 3, before[1])
+        check("helper and expectation counts unchanged across the scrape",
+              (count_lines(after[0], "helper=ftp"), count_lines(after[1], "proto=")) ==
+              (n_help, n_exp))
+        v = s.get(("netstack_conntrack_helper_entries", frozenset({"helper": "ftp"}.items())))
+        check("helper_entries{helper=ftp} == conntrack -L helper=ftp (%d)" % n_help,
+              v == n_help, "got %r" % v)
+        check("only the ftp helper",
+              len(series(s, "netstack_conntrack_helper_entries")) == 1)
+        v = s.get(("netstack_conntrack_expect_entries", frozenset()))
+        check("expect_entries == conntrack -L expect (%d)" % n_exp, v == n_exp, "got %r" % v)
+    finally:
+        peer.kill()
+        peer.wait()
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: test_conntrack_zone.py <path-to-netstack_exporter>")
@@ -191,6 +271,7 @@ table inet ctz_test {
 }
 """)
         test_zones(exporter)
+        test_helpers_and_expectations(exporter)
     finally:
         run(["ip", "netns", "del", NS], check_rc=False)
     sys.exit(nstest.summary())

@@ -11,7 +11,8 @@
  * device and parent). Covers: counts per attach point, u32 hash tables and
  * heads not counted, u32 TCA_U32_PCNT, action bytes/packets/drops/
  * overlimits (PKT64), a classless qdisc never asked, the filter-max cap,
- * unknown attributes, short payloads, an empty dump, a cut message.
+ * unknown attributes, short payloads, an empty dump, a cut message; and a
+ * recording from the kernel (tests/fixtures/qdisc-filters/recorded).
  */
 #include <errno.h>
 #include <limits.h>
@@ -346,6 +347,56 @@ static void test_truncated(void **unused)
 				 "action=\"gact\"");
 }
 
+/*
+ * cls_u32 lists a key node under every block of its qdisc with a u32 filter
+ * of the same priority: 800::800 (pref 1) comes in the dumps of 1: and of
+ * 1:10, and of both clsact sides for ffff's 800::801. Each counts once,
+ * under the first attach point (the qdisc; ingress).
+ */
+static void test_u32_shared_tables(void **unused)
+{
+	write_base();
+	write_qdiscs();
+	tu_nlgen_end(&gen, tc_msg(RTM_NEWTFILTER, 2, 0x80000800, 0x10000, PRIO(1, 0x0800), "u32"));
+	tu_nlgen_end(&gen, tc_msg(RTM_NEWTFILTER, 2, 0x80000800, 0x10010, PRIO(1, 0x0800), "u32"));
+	tu_nlgen_end(&gen, tc_msg(RTM_NEWTFILTER, 2, 0x80100800, 0x10010, PRIO(1, 0x0800), "u32"));
+	tu_nlgen_end(&gen, tc_msg(RTM_NEWTFILTER, 2, 0x80000801, INGRESS, PRIO(1, 0x0003), "u32"));
+	tu_nlgen_end(&gen, tc_msg(RTM_NEWTFILTER, 2, 0x80000801, EGRESS, PRIO(1, 0x0003), "u32"));
+	tu_nlgen_end(&gen, tc_msg(RTM_NEWTFILTER, 2, 0x80100801, EGRESS, PRIO(1, 0x0003), "u32"));
+	/* same handle and priority on another device: its own */
+	tu_nlgen_end(&gen, tc_msg(RTM_NEWTFILTER, 3, 0x80000800, 0x10000, PRIO(1, 0x0800), "u32"));
+	tu_nlgen_write(&gen, dir, "0-46.nl");
+	assert_int_equal(run(NULL), 0);
+	L("netstack_qdisc_filters{device=\"eth0\",parent=\"1:\",kind=\"u32\"} 1");
+	L("netstack_qdisc_filters{device=\"eth0\",parent=\"1:10\",kind=\"u32\"} 1");
+	L("netstack_qdisc_filters{device=\"eth0\",parent=\"ingress\",kind=\"u32\"} 1");
+	L("netstack_qdisc_filters{device=\"eth0\",parent=\"egress\",kind=\"u32\"} 1");
+	assert_int_equal(count_prefix("netstack_qdisc_filters{"), 4);
+}
+
+/*
+ * Recorded from Linux 6.18 by tests/fixtures/qdisc-filters/record.py; the
+ * counts are what `tc -s filter show` listed (recorded/tc.txt). This kernel
+ * has no CONFIG_CLS_U32_PERF: no u32 hit counters, and no actions.
+ */
+static void test_recorded(void **unused)
+{
+	assert_int_equal(
+	    tu_collect(&C, NULL, NULL, "qdisc-filters/recorded", NULL, NS_FMT_TEXT, &out), 0);
+	L("netstack_qdisc_filters{device=\"rqa\",parent=\"1:\",kind=\"u32\"} 2");
+	L("netstack_qdisc_filters{device=\"rqa\",parent=\"1:10\",kind=\"u32\"} 1");
+	L("netstack_qdisc_filters{device=\"rqa\",parent=\"ingress\",kind=\"u32\"} 2");
+	L("netstack_qdisc_filters{device=\"rqa\",parent=\"egress\",kind=\"u32\"} 1");
+	L("netstack_qdisc_filters{device=\"rqb\",parent=\"ingress\",kind=\"u32\"} 1");
+	assert_int_equal(count_prefix("netstack_qdisc_filters{"), 5);
+	L("netstack_qdisc_filters_untracked 0");
+	tu_assert_no_line_prefix(out.data, "netstack_qdisc_filter_u32");
+	tu_assert_no_line_prefix(out.data, "netstack_qdisc_filter_action");
+	/* the qdiscs and classes themselves are still there */
+	L("netstack_qdisc_class_packets_total{device=\"rqa\",kind=\"htb\",classid=\"1:20\",parent="
+	  "\"root\"} 4");
+}
+
 static int setup(void **unused)
 {
 	snprintf(dir, sizeof(dir), "/tmp/ns-test-qf-XXXXXX");
@@ -364,9 +415,10 @@ static int teardown(void **unused)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_filters),    cmocka_unit_test(test_unknown_attributes),
-	    cmocka_unit_test(test_filter_max), cmocka_unit_test(test_empty_and_missing),
-	    cmocka_unit_test(test_truncated),
+	    cmocka_unit_test(test_filters),	      cmocka_unit_test(test_unknown_attributes),
+	    cmocka_unit_test(test_filter_max),	      cmocka_unit_test(test_empty_and_missing),
+	    cmocka_unit_test(test_truncated),	      cmocka_unit_test(test_recorded),
+	    cmocka_unit_test(test_u32_shared_tables),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
