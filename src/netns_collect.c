@@ -77,7 +77,7 @@ static bool in_list(const char *list, const char *name)
  */
 #define FDS_PER_NETNS_CURATED 24
 #define FDS_PER_NETNS_FULL 48
-#define FDS_BASE 1024 /* the daemon's own: listeners, connections, host collectors */
+#define FDS_BASE 256 /* the daemon's own: listen sockets, host collectors, logs */
 
 /*
  * Raise the soft RLIMIT_NOFILE to what --netns.max namespaces need, within
@@ -87,8 +87,10 @@ static bool in_list(const char *list, const char *name)
  */
 static void fd_budget(const struct ns_config *cfg)
 {
-	rlim_t need = FDS_BASE + (rlim_t)cfg->netns_max *
-				     (cfg->netns_full ? FDS_PER_NETNS_FULL : FDS_PER_NETNS_CURATED);
+	/* the web front end's connections too (http.c raises to those alone) */
+	rlim_t base = FDS_BASE + (rlim_t)cfg->max_connections * (cfg->nlisten ? cfg->nlisten : 1);
+	rlim_t need = base + (rlim_t)cfg->netns_max *
+				 (cfg->netns_full ? FDS_PER_NETNS_FULL : FDS_PER_NETNS_CURATED);
 	struct rlimit rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl))
@@ -105,8 +107,8 @@ static void fd_budget(const struct ns_config *cfg)
 		       "RLIMIT_NOFILE %llu is below the %llu that --netns.max=%u namespaces need; "
 		       "about %llu fit (raise LimitNOFILE= or lower --netns.max)",
 		       (unsigned long long)rl.rlim_cur, (unsigned long long)need, cfg->netns_max,
-		       rl.rlim_cur > FDS_BASE
-			   ? (unsigned long long)(rl.rlim_cur - FDS_BASE) /
+		       rl.rlim_cur > base
+			   ? (unsigned long long)(rl.rlim_cur - base) /
 				 (cfg->netns_full ? FDS_PER_NETNS_FULL : FDS_PER_NETNS_CURATED)
 			   : 0ULL);
 }

@@ -103,7 +103,8 @@ static bool keep_sysctl(const char *family)
 	/* The parameters themselves; not the collector's own diagnostics. */
 	return strcmp(family, "netstack_sysctl_read_errors") != 0 &&
 	       strcmp(family, "netstack_sysctl_missing") != 0 &&
-	       strcmp(family, "netstack_sysctl_withheld") != 0;
+	       strcmp(family, "netstack_sysctl_withheld") != 0 &&
+	       strcmp(family, "netstack_sysctl_name_collisions") != 0;
 }
 
 bool (*ns_netns_curated_filter(const char *collector))(const char *family)

@@ -10,10 +10,13 @@
  * (through the namespace's context) and emits only those 34, under the
  * names and types the snmp collector gives them, into the snmp collector's
  * writer: one pass over each line pair of a wanted section, a strcmp per
- * field against that section's few wanted fields. No per-scrape allocation
- * once warm.
+ * field against that section's few wanted fields. Each namespace keeps
+ * its three fds; the text is read into one buffer shared by all of them
+ * (namespaces are collected one after the other), so a namespace costs no
+ * file buffers. No per-scrape allocation once warm.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,8 +91,11 @@ static const struct field fields[] = {
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
 struct snmp_lite {
-	struct ns_file f[F_N];
+	struct ns_file f[F_N]; /* fds only: f[i].buf is empty outside a read */
 };
+
+static pthread_mutex_t shared_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct ns_buf shared = NS_BUF_INIT;
 
 size_t ns_netns_snmp_fields(const char *const **names)
 {
@@ -177,8 +183,15 @@ static int lite_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, st
 	struct ns_emit em = NS_EMIT_INIT(w, "snmp");
 	int rc = 0;
 
+	pthread_mutex_lock(&shared_mu);
 	for (unsigned i = 0; i < F_N; i++) {
-		int r = ns_file_read(&st->f[i], ctx->procfs_fd, files[i]);
+		int r;
+
+		/* ns_file_read() keeps the fd; the shared buffer holds the text. */
+		st->f[i].buf = shared;
+		r = ns_file_read(&st->f[i], ctx->procfs_fd, files[i]);
+		shared = st->f[i].buf;
+		st->f[i].buf = (struct ns_buf)NS_BUF_INIT;
 
 		if (r) {
 			/* snmp must exist; netstat and snmp6 (IPv6 off) may not. */
@@ -188,10 +201,11 @@ static int lite_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, st
 			continue;
 		}
 		if (i == F_SNMP6)
-			parse_snmp6(&em, st->f[i].buf.data);
+			parse_snmp6(&em, shared.data);
 		else
-			parse_pairs(&em, i, st->f[i].buf.data);
+			parse_pairs(&em, i, shared.data);
 	}
+	pthread_mutex_unlock(&shared_mu);
 	return rc ? rc : ns_emit_done(&em, e);
 }
 

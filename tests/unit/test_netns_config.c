@@ -133,6 +133,7 @@ static void test_profile(void **st)
 		}
 	}
 	assert_false(ns_netns_curated_filter("sysctl")("netstack_sysctl_missing"));
+	assert_false(ns_netns_curated_filter("sysctl")("netstack_sysctl_name_collisions"));
 	assert_true(ns_netns_curated_filter("sysctl")("netstack_sysctl_net_core_somaxconn"));
 	if (tcp) {
 		host = ns_opts_new("tcp", tcp->options);
