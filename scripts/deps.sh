@@ -6,7 +6,7 @@
 #   scripts/deps.sh --bench also the peer the benchmarks compare with
 set -eu
 BUILD="meson ninja-build gcc pkg-config libmicrohttpd-dev libmnl-dev libsystemd-dev zlib1g-dev libyaml-dev libnetfilter-conntrack-dev libnftnl-dev libgnutls28-dev libcap-dev libcrypt-dev"
-TEST="libcmocka-dev clang-format clang libclang-rt-14-dev prometheus python3-prometheus-client python3-yaml curl iproute2 nftables conntrack ethtool valgrind procps libcap2-bin apache2-utils openssl systemd help2man debhelper devscripts lintian dpkg-dev fakeroot man-db"
+TEST="libcmocka-dev clang-format clang libclang-rt-14-dev prometheus python3-prometheus-client python3-yaml curl iproute2 nftables conntrack ethtool valgrind procps libcap2-bin apache2-utils openssl systemd help2man debhelper devscripts lintian dpkg-dev fakeroot man-db jsonnet"
 BENCH="prometheus-node-exporter"
 pkgs=$BUILD
 [ "${1:-}" = "--test" ] && pkgs="$BUILD $TEST"

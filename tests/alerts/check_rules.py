@@ -148,7 +148,7 @@ def main():
                         if sec not in text:
                             err(f"docs/runbooks/{rel}: no section '{sec}'")
                     block = re.search(r"```promql\n(.*?)\n```", text, re.S)
-                    if block and block.group(1).strip() != rule["expr"].strip():
+                    if block and block.group(1).split() != str(rule["expr"]).split():
                         err(f"docs/runbooks/{rel}: its promql block differs from the rule's expr")
             used = promql_metric_names(rule["expr"])
             for text in ann.values():

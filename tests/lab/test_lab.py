@@ -42,7 +42,7 @@ must accept both the originals and the copy).
      limit, class 1:10 drops, queue length > max, socket drops).
   3. dashboards (tests/lab/test_dashboards.py live_check): every panel
      query of dashboards/*.json, variables substituted, parses and returns
-     data on this Prometheus unless listed in dashboards/allowed-empty.json.
+     data on this Prometheus unless listed in tests/lab/allowed-empty.json.
 
 Exit status: 0 passed, 1 failed, 77 skipped (not root, a tool or collector
 missing). The whole run is bounded by an alarm (270 s).
