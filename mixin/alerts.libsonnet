@@ -43,7 +43,7 @@ local u = import 'lib/utils.libsonnet';
                 "Conntrack insertions failing on {{ $labels.instance }}",
                 |||
                   {{ if lt $value 1.0 }}{{ printf "%.2g" $value }}{{ else }}{{ $value | humanize }}{{ end }} conntrack insertions per second fail on
-                  {{ $labels.instance }} (insert_failed rising for 15 minutes): packets
+                  {{ $labels.instance }} (insert_failed rising for an hour): packets
                   of racing new flows (often UDP/DNS through NAT) are dropped.
                 |||),
         u.alert(c, "NetstackConntrackExhaustionForecast",
@@ -236,33 +236,6 @@ local u = import 'lib/utils.libsonnet';
                   packets for 15 minutes: the link is the bottleneck and every packet
                   waits behind a standing queue.
                 |||),
-        u.alert(c, "NetstackQdiscNotFairQueueing",
-                |||
-                  netstack_qdisc_root_info{%(sel)s,kind=~"pfifo_fast|pfifo|bfifo|pfifo_head_drop"}
-                  and on (%(inst)s, device) netstack_netdev_info{%(sel)s,kind=""}
-                  and on (%(inst)s, device) netstack_netdev_protocol_type{%(sel)s} == 1
-                |||,
-                "{{ $labels.device }} on {{ $labels.instance }} uses {{ $labels.kind }}, not a fair-queueing qdisc",
-                |||
-                  The root qdisc of the physical device {{ $labels.device }} on
-                  {{ $labels.instance }} is {{ $labels.kind }}, a plain FIFO: one bulk
-                  flow can fill the queue and delay every other flow. fq_codel (or fq)
-                  is the recommended default (net.core.default_qdisc).
-                |||),
-        u.alert(c, "NetstackBBRWithoutFQ",
-                |||
-                  netstack_qdisc_root_info{%(sel)s,kind!="fq"}
-                  and on (%(inst)s, device) netstack_netdev_info{%(sel)s,kind=""}
-                  and on (%(inst)s, device) netstack_netdev_protocol_type{%(sel)s} == 1
-                  and on (%(inst)s) netstack_sysctl_info{%(sel)s,name="net.ipv4.tcp_congestion_control", value="bbr"}
-                |||,
-                "BBR without the fq qdisc on {{ $labels.device }} ({{ $labels.instance }})",
-                |||
-                  {{ $labels.instance }} uses the bbr congestion control but the root
-                  qdisc of {{ $labels.device }} is {{ $labels.kind }}, not fq: BBR then
-                  paces with TCP's internal timers, which costs more CPU than fq's
-                  pacing.
-                |||),
       ],
     },
     {
@@ -273,8 +246,8 @@ local u = import 'lib/utils.libsonnet';
                 "Softnet backlog dropping packets on {{ $labels.instance }}",
                 |||
                   {{ $labels.instance }} drops {{ if lt $value 1.0 }}{{ printf "%.2g" $value }}{{ else }}{{ $value | humanize }}{{ end }} packets per second
-                  because a CPU's input backlog is full (softnet dropped rising for 10
-                  minutes; net.core.netdev_max_backlog is
+                  because a CPU's input backlog is full (softnet dropped rising for an
+                  hour; net.core.netdev_max_backlog is
                   {{ with printf "netstack_sysctl_net_core_netdev_max_backlog{instance=%q,job=%q}" $labels.instance $labels.job | query }}{{ . | first | value | printf "%.0f" }}{{ end }}).
                 |||),
         u.alert(c, "NetstackSoftnetTimeSqueeze",
@@ -297,7 +270,7 @@ local u = import 'lib/utils.libsonnet';
                 |||
                   {{ $labels.instance }} drops {{ if lt $value 1.0 }}{{ printf "%.2g" $value }}{{ else }}{{ $value | humanize }}{{ end }} connections per
                   second because a listener's accept queue is full (ListenOverflows
-                  rising for 10 minutes): the application does not accept() fast
+                  rising for an hour): the application does not accept() fast
                   enough or its backlog is too small.
                 |||),
         u.alert(c, "NetstackTCPAcceptQueueFilling",
@@ -317,14 +290,14 @@ local u = import 'lib/utils.libsonnet';
                 |||
                   {{ $labels.instance }} drops {{ if lt $value 1.0 }}{{ printf "%.2g" $value }}{{ else }}{{ $value | humanize }}{{ end }} SYNs per second
                   because a listener's SYN queue is full and SYN cookies could not be
-                  used (TCPReqQFullDrop rising for 10 minutes).
+                  used (TCPReqQFullDrop rising for an hour).
                 |||),
         u.alert(c, "NetstackTCPSynCookiesSent",
                 "rate(netstack_snmp_tcpext_syncookies_sent_total{%(sel)s}[5m]) > %(threshold)s",
                 "SYN cookies sent on {{ $labels.instance }}",
                 |||
                   {{ $labels.instance }} answers {{ if lt $value 1.0 }}{{ printf "%.2g" $value }}{{ else }}{{ $value | humanize }}{{ end }} SYNs per second
-                  with SYN cookies (SyncookiesSent rising for 10 minutes): a SYN queue
+                  with SYN cookies (SyncookiesSent rising for an hour): a SYN queue
                   is full, from a SYN flood or a backlog too small for the load.
                 |||),
         u.alert(c, "NetstackTCPSynRecvHigh",
@@ -427,7 +400,7 @@ local u = import 'lib/utils.libsonnet';
                 |||
                   {{ $labels.instance }} drops {{ if lt $value 1.0 }}{{ printf "%.2g" $value }}{{ else }}{{ $value | humanize }}{{ end }} received TCP
                   segments per second because the socket's receive buffer is full
-                  under memory pressure (TCPRcvQDrop rising for 10 minutes).
+                  under memory pressure (TCPRcvQDrop rising for an hour).
                 |||),
         u.alert(c, "NetstackTCPCloseWaitGrowing",
                 |||
@@ -452,7 +425,7 @@ local u = import 'lib/utils.libsonnet';
                 |||
                   {{ $labels.instance }} drops {{ if lt $value 1.0 }}{{ printf "%.2g" $value }}{{ else }}{{ $value | humanize }}{{ end }} UDP datagrams per
                   second because a socket's receive buffer is full (RcvbufErrors,
-                  IPv4 + IPv6, rising for 10 minutes).
+                  IPv4 + IPv6, rising for an hour).
                 |||),
         u.alert(c, "NetstackUDPSendBufferErrors",
                 "instance:netstack_udp_sndbuf_errors:rate5m > %(threshold)s",
@@ -460,7 +433,7 @@ local u = import 'lib/utils.libsonnet';
                 |||
                   {{ $labels.instance }} fails to send {{ if lt $value 1.0 }}{{ printf "%.2g" $value }}{{ else }}{{ $value | humanize }}{{ end }} UDP
                   datagrams per second for lack of send buffer (SndbufErrors, IPv4 +
-                  IPv6, rising for 10 minutes).
+                  IPv6, rising for an hour).
                 |||),
         u.alert(c, "NetstackUDPPortDrops",
                 "rate(netstack_udp_drops_total{%(sel)s}[5m]) > %(threshold)s",
@@ -469,7 +442,7 @@ local u = import 'lib/utils.libsonnet';
                   UDP sockets bound to {{ $labels.address }} port {{ $labels.port }}
                   ({{ $labels.family }}) on {{ $labels.instance }} drop
                   {{ if lt $value 1.0 }}{{ printf "%.2g" $value }}{{ else }}{{ $value | humanize }}{{ end }} datagrams per second (receive buffer full or
-                  filtered), for 10 minutes.
+                  filtered), for an hour.
                 |||),
       ],
     },
@@ -500,14 +473,6 @@ local u = import 'lib/utils.libsonnet';
                   {{ with printf "netstack_sysctl_net_ipv4_tcp_tw_reuse{instance=%q,job=%q}" $labels.instance $labels.job | query }}{{ . | first | value | printf "%.0f" }}{{ end }}
                   (1 lets outgoing connections reuse them).
                 |||),
-        u.alert(c, "NetstackLocalPortRangeNarrow",
-                "instance:netstack_ip_local_port_range:size < %(threshold)s",
-                "Only {{ printf \"%.0f\" $value }} local ports on {{ $labels.instance }}",
-                |||
-                  net.ipv4.ip_local_port_range of {{ $labels.instance }} holds
-                  {{ printf "%.0f" $value }} ports (below 16384; the default 32768-60999 holds
-                  28232): few concurrent connections per destination.
-                |||),
         u.alert(c, "NetstackRmemMaxLow",
                 |||
                   netstack_sysctl_net_core_rmem_max{%(sel)s} < %(threshold)s
@@ -529,20 +494,6 @@ local u = import 'lib/utils.libsonnet';
                   UDP send buffer errors happen on {{ $labels.instance }} and
                   net.core.wmem_max, the most an application may ask for with
                   SO_SNDBUF, is {{ printf "%.0f" $value }} bytes (below 16777216, 16MiB).
-                |||),
-        u.alert(c, "NetstackKeepaliveExceedsConntrackTimeout",
-                |||
-                  netstack_sysctl_net_ipv4_tcp_keepalive_time{%(sel)s}
-                  >= on (%(inst)s) (netstack_sysctl_net_netfilter_nf_conntrack_tcp_timeout_established{%(sel)s} > 0)
-                |||,
-                "TCP keepalive slower than the conntrack timeout on {{ $labels.instance }}",
-                |||
-                  net.ipv4.tcp_keepalive_time of {{ $labels.instance }} is
-                  {{ $value | humanizeDuration }}, not shorter than
-                  net.netfilter.nf_conntrack_tcp_timeout_established
-                  ({{ with printf "netstack_sysctl_net_netfilter_nf_conntrack_tcp_timeout_established{instance=%q,job=%q}" $labels.instance $labels.job | query }}{{ . | first | value | humanizeDuration }}{{ end }}):
-                  idle connections are forgotten by conntrack before a keepalive
-                  refreshes them.
                 |||),
       ],
     },

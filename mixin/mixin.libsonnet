@@ -4,7 +4,8 @@
 // config/prometheus/ and dashboards/ from it.
 (import 'config.libsonnet') +
 (import 'rules.libsonnet') +
-(import 'alerts.libsonnet')
+(import 'alerts.libsonnet') +
+(import 'tuning.libsonnet')
 + (import 'dashboards/overview.libsonnet')
 + (import 'dashboards/tcp.libsonnet')
 + (import 'dashboards/conntrack.libsonnet')

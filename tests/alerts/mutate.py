@@ -21,6 +21,7 @@ import tempfile
 
 A = "config/prometheus/netstack-alerts.yml"
 R = "config/prometheus/netstack-rules.yml"
+T = "config/prometheus/netstack-tuning.yml"
 
 # (what it breaks, test file expected to catch it (tried first),
 #  [(file, text to find, replacement, occurrences expected)])
@@ -71,12 +72,12 @@ MUTATIONS = [
     ("persistent backlog: minimum over the window", "queueing_softnet",
      [(A, "min_over_time(netstack_qdisc_queue_length", "max_over_time(netstack_qdisc_queue_length", 1)]),
     ("fair-queueing audit: physical devices only", "queueing_softnet",
-     [(A, "netstack_netdev_info{kind=\"\"}\n          and on (instance, job, device) netstack_netdev_protocol_type == 1\n        for: 1h",
+     [(T, "netstack_netdev_info{kind=\"\"}\n          and on (instance, job, device) netstack_netdev_protocol_type == 1\n        for: 1h",
        "netstack_netdev_protocol_type == 1\n        for: 1h", 1)]),
     ("bbr: fq exempt", "queueing_softnet",
-     [(A, 'netstack_qdisc_root_info{kind!="fq"}', "netstack_qdisc_root_info", 1)]),
+     [(T, 'netstack_qdisc_root_info{kind!="fq"}', "netstack_qdisc_root_info", 1)]),
     ("bbr: only with bbr", "queueing_softnet",
-     [(A, 'netstack_sysctl_info{name="net.ipv4.tcp_congestion_control", value="bbr"}',
+     [(T, 'netstack_sysctl_info{name="net.ipv4.tcp_congestion_control", value="bbr"}',
        'netstack_sysctl_info{name="net.ipv4.tcp_congestion_control"}', 1)]),
     ("softnet time squeeze threshold", "queueing_softnet",
      [(A, "instance:netstack_softnet_times_squeezed:rate5m > 10", "instance:netstack_softnet_times_squeezed:rate5m > 1", 1)]),
@@ -130,7 +131,7 @@ MUTATIONS = [
     ("rmem_max threshold", "udp_tuning_exporter",
      [(A, "netstack_sysctl_net_core_rmem_max < 16777216", "netstack_sysctl_net_core_rmem_max <= 16777216", 1)]),
     ("conntrack timeout 0 guard", "udp_tuning_exporter",
-     [(A, "(netstack_sysctl_net_netfilter_nf_conntrack_tcp_timeout_established > 0)",
+     [(T, "(netstack_sysctl_net_netfilter_nf_conntrack_tcp_timeout_established > 0)",
        "netstack_sysctl_net_netfilter_nf_conntrack_tcp_timeout_established", 1)]),
     ("conntrack excluded from the generic collector alert", "udp_tuning_exporter",
      [(A, 'netstack_scrape_collector_success{collector!="conntrack"} == 0',
@@ -160,7 +161,7 @@ def run_mutation(root, tests, mutation):
         texts[path] = text.replace(old, new)
     order = sorted(tests, key=lambda t: os.path.basename(t) != hint + "_test.yml")
     with tempfile.TemporaryDirectory() as tmp:
-        for f in (A, R):
+        for f in (A, R, T):
             os.makedirs(os.path.join(tmp, os.path.dirname(f)), exist_ok=True)
             if f in texts:
                 with open(os.path.join(tmp, f), "w", encoding="utf-8") as fh:
