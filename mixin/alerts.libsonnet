@@ -17,7 +17,7 @@ local u = import 'lib/utils.libsonnet';
                 |||
                   The connection tracking table of {{ $labels.instance }} holds
                   {{ $value | humanizePercentage }} of its limit of
-                  {{ with printf "netstack_conntrack_entries_limit{instance=%q,job=%q}" $labels.instance $labels.job | query }}{{ . | first | value | humanize }}{{ end }}
+                  {{ with printf "netstack_conntrack_entries_limit{instance=%q,job=%q,netns=%q}" $labels.instance $labels.job $labels.netns | query }}{{ . | first | value | humanize }}{{ end }}
                   entries (warning above 75 %). When it is full, new connections are dropped.
                 |||),
         u.alert(c, "NetstackConntrackTableNearlyFull",
@@ -26,7 +26,7 @@ local u = import 'lib/utils.libsonnet';
                 |||
                   The connection tracking table of {{ $labels.instance }} holds
                   {{ $value | humanizePercentage }} of its limit of
-                  {{ with printf "netstack_conntrack_entries_limit{instance=%q,job=%q}" $labels.instance $labels.job | query }}{{ . | first | value | humanize }}{{ end }}
+                  {{ with printf "netstack_conntrack_entries_limit{instance=%q,job=%q,netns=%q}" $labels.instance $labels.job $labels.netns | query }}{{ . | first | value | humanize }}{{ end }}
                   entries (critical above 90 %). New connections will be dropped
                   once it is full.
                 |||),
@@ -59,8 +59,8 @@ local u = import 'lib/utils.libsonnet';
                   At the growth of the last 6 hours the conntrack table of
                   {{ $labels.instance }} reaches {{ $value | humanize }} entries in 4 hours,
                   beyond its limit of
-                  {{ with printf "netstack_conntrack_entries_limit{instance=%q,job=%q}" $labels.instance $labels.job | query }}{{ . | first | value | humanize }}{{ end }};
-                  it is {{ with printf "instance:netstack_conntrack_entries:ratio{instance=%q,job=%q}" $labels.instance $labels.job | query }}{{ . | first | value | humanizePercentage }}{{ end }} full now.
+                  {{ with printf "netstack_conntrack_entries_limit{instance=%q,job=%q,netns=%q}" $labels.instance $labels.job $labels.netns | query }}{{ . | first | value | humanize }}{{ end }};
+                  it is {{ with printf "instance:netstack_conntrack_entries:ratio{instance=%q,job=%q,netns=%q}" $labels.instance $labels.job $labels.netns | query }}{{ . | first | value | humanizePercentage }}{{ end }} full now.
                 |||),
         u.alert(c, "NetstackConntrackCollectorFailing",
                 "netstack_scrape_collector_success{%(sel)s,collector=\"conntrack\"} == 0",
@@ -188,7 +188,7 @@ local u = import 'lib/utils.libsonnet';
                 |||
                   {{ $labels.device }} on {{ $labels.instance }} negotiated
                   {{ $value | humanize }}bit/s; within the last day it ran at
-                  {{ with printf "max_over_time(netstack_netdev_speed_bytes{instance=%q,job=%q,device=%q}[1d]) * 8" $labels.instance $labels.job $labels.device | query }}{{ . | first | value | humanize }}{{ end }}bit/s.
+                  {{ with printf "max_over_time(netstack_netdev_speed_bytes{instance=%q,job=%q,netns=%q,device=%q}[1d]) * 8" $labels.instance $labels.job $labels.netns $labels.device | query }}{{ . | first | value | humanize }}{{ end }}bit/s.
                 |||),
         u.alert(c, "NetstackInterfaceSaturated",
                 |||
@@ -248,7 +248,7 @@ local u = import 'lib/utils.libsonnet';
                   {{ $labels.instance }} drops {{ if lt $value 1.0 }}{{ printf "%.2g" $value }}{{ else }}{{ $value | humanize }}{{ end }} packets per second
                   because a CPU's input backlog is full (softnet dropped rising for an
                   hour; net.core.netdev_max_backlog is
-                  {{ with printf "netstack_sysctl_net_core_netdev_max_backlog{instance=%q,job=%q}" $labels.instance $labels.job | query }}{{ . | first | value | printf "%.0f" }}{{ end }}).
+                  {{ with printf "netstack_sysctl_net_core_netdev_max_backlog{instance=%q,job=%q,netns=%q}" $labels.instance $labels.job $labels.netns | query }}{{ . | first | value | printf "%.0f" }}{{ end }}).
                 |||),
         u.alert(c, "NetstackSoftnetTimeSqueeze",
                 "instance:netstack_softnet_times_squeezed:rate5m > %(threshold)s",
@@ -257,7 +257,7 @@ local u = import 'lib/utils.libsonnet';
                   The receive softirq of {{ $labels.instance }} ran out of budget or
                   time with work left {{ if lt $value 1.0 }}{{ printf "%.2g" $value }}{{ else }}{{ $value | humanize }}{{ end }} times per second for 30
                   minutes (net.core.netdev_budget is
-                  {{ with printf "netstack_sysctl_net_core_netdev_budget{instance=%q,job=%q}" $labels.instance $labels.job | query }}{{ . | first | value | printf "%.0f" }}{{ end }}).
+                  {{ with printf "netstack_sysctl_net_core_netdev_budget{instance=%q,job=%q,netns=%q}" $labels.instance $labels.job $labels.netns | query }}{{ . | first | value | printf "%.0f" }}{{ end }}).
                 |||),
       ],
     },
@@ -281,7 +281,7 @@ local u = import 'lib/utils.libsonnet';
                   ({{ $labels.family }}) of {{ $labels.instance }} has
                   {{ $value | humanizePercentage }} of its accept queue occupied
                   (maximum
-                  {{ with printf "netstack_tcp_listener_queue_max{instance=%q,job=%q,family=%q,address=%q,port=%q}" $labels.instance $labels.job $labels.family $labels.address $labels.port | query }}{{ . | first | value | printf "%.0f" }}{{ end }});
+                  {{ with printf "netstack_tcp_listener_queue_max{instance=%q,job=%q,netns=%q,family=%q,address=%q,port=%q}" $labels.instance $labels.job $labels.netns $labels.family $labels.address $labels.port | query }}{{ . | first | value | printf "%.0f" }}{{ end }});
                   when it is full new connections are dropped.
                 |||),
         u.alert(c, "NetstackTCPSynQueueDrops",
@@ -309,7 +309,7 @@ local u = import 'lib/utils.libsonnet';
                 "Many half-open TCP connections on {{ $labels.instance }}",
                 |||
                   {{ $labels.instance }} has
-                  {{ with printf "instance:netstack_tcp_syn_recv_connections:sum{instance=%q,job=%q}" $labels.instance $labels.job | query }}{{ . | first | value | printf "%.0f" }}{{ end }}
+                  {{ with printf "instance:netstack_tcp_syn_recv_connections:sum{instance=%q,job=%q,netns=%q}" $labels.instance $labels.job $labels.netns | query }}{{ . | first | value | printf "%.0f" }}{{ end }}
                   connections in SYN_RECV, {{ $value | humanizePercentage }} of
                   net.ipv4.tcp_max_syn_backlog (above 50 % for 10 minutes).
                 |||),
@@ -337,7 +337,7 @@ local u = import 'lib/utils.libsonnet';
                 |||
                   {{ $labels.instance }} closes {{ if lt $value 1.0 }}{{ printf "%.2g" $value }}{{ else }}{{ $value | humanize }}{{ end }} connections per
                   second without a TIME-WAIT socket because net.ipv4.tcp_max_tw_buckets
-                  ({{ with printf "netstack_sysctl_net_ipv4_tcp_max_tw_buckets{instance=%q,job=%q}" $labels.instance $labels.job | query }}{{ . | first | value | printf "%.0f" }}{{ end }})
+                  ({{ with printf "netstack_sysctl_net_ipv4_tcp_max_tw_buckets{instance=%q,job=%q,netns=%q}" $labels.instance $labels.job $labels.netns | query }}{{ . | first | value | printf "%.0f" }}{{ end }})
                   is reached.
                 |||),
         u.alert(c, "NetstackTCPMemoryPressure",
@@ -345,7 +345,7 @@ local u = import 'lib/utils.libsonnet';
                 "TCP memory pressure on {{ $labels.instance }}",
                 |||
                   TCP on {{ $labels.instance }} uses
-                  {{ with printf "netstack_sockstat_tcp_mem{instance=%q,job=%q}" $labels.instance $labels.job | query }}{{ . | first | value | printf "%.0f" }}{{ end }}
+                  {{ with printf "netstack_sockstat_tcp_mem{instance=%q,job=%q,netns=%q}" $labels.instance $labels.job $labels.netns | query }}{{ . | first | value | printf "%.0f" }}{{ end }}
                   pages, {{ $value | humanizePercentage }} of the pressure threshold
                   tcp_mem[1]: the kernel shrinks socket buffers.
                 |||),
@@ -367,7 +367,7 @@ local u = import 'lib/utils.libsonnet';
                 "Many orphaned TCP sockets on {{ $labels.instance }}",
                 |||
                   {{ $labels.instance }} has
-                  {{ with printf "netstack_sockstat_tcp_orphan{instance=%q,job=%q}" $labels.instance $labels.job | query }}{{ . | first | value | printf "%.0f" }}{{ end }}
+                  {{ with printf "netstack_sockstat_tcp_orphan{instance=%q,job=%q,netns=%q}" $labels.instance $labels.job $labels.netns | query }}{{ . | first | value | printf "%.0f" }}{{ end }}
                   orphaned TCP sockets, {{ $value | humanizePercentage }} of
                   net.ipv4.tcp_max_orphans (above 50 %, where the kernel starts
                   resetting orphans that saw errors).
@@ -470,7 +470,7 @@ local u = import 'lib/utils.libsonnet';
                   {{ $labels.instance }} holds TIME-WAIT sockets amounting to
                   {{ $value | humanizePercentage }} of its local port range while
                   net.ipv4.tcp_tw_reuse is
-                  {{ with printf "netstack_sysctl_net_ipv4_tcp_tw_reuse{instance=%q,job=%q}" $labels.instance $labels.job | query }}{{ . | first | value | printf "%.0f" }}{{ end }}
+                  {{ with printf "netstack_sysctl_net_ipv4_tcp_tw_reuse{instance=%q,job=%q,netns=%q}" $labels.instance $labels.job $labels.netns | query }}{{ . | first | value | printf "%.0f" }}{{ end }}
                   (1 lets outgoing connections reuse them).
                 |||),
         u.alert(c, "NetstackRmemMaxLow",
@@ -501,7 +501,7 @@ local u = import 'lib/utils.libsonnet';
       name: "netstack-exporter",
       rules: [
         u.alert(c, "NetstackCollectorFailing",
-                "netstack_scrape_collector_success{%(sel)s,collector!=\"conntrack\"} == 0",
+                "netstack_scrape_collector_success{%(sel)s,collector!~\"conntrack|nftables\"} == 0",
                 "Collector {{ $labels.collector }} failing on {{ $labels.instance }}",
                 |||
                   The {{ $labels.collector }} collector of netstack_exporter on
@@ -516,7 +516,7 @@ local u = import 'lib/utils.libsonnet';
                   Collecting all metrics on {{ $labels.instance }} takes
                   {{ $value | humanizeDuration }} (above 5s for 15 minutes; the default
                   scrape timeout is 10s). Slowest collector:
-                  {{ range printf "topk(1, netstack_scrape_collector_duration_seconds{instance=%q,job=%q})" $labels.instance $labels.job | query }}{{ .Labels.collector }} ({{ .Value | humanizeDuration }}){{ end }}.
+                  {{ range printf "topk(1, netstack_scrape_collector_duration_seconds{instance=%q,job=%q,netns=%q})" $labels.instance $labels.job $labels.netns | query }}{{ .Labels.collector }} ({{ .Value | humanizeDuration }}){{ end }}.
                 |||),
       ],
     },

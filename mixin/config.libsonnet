@@ -10,7 +10,7 @@
     // The labels that name one exporter: rules aggregate "by" them and
     // join "on" them. A series of another network namespace also carries
     // netns (the daemon's own namespace has none, so netns="" is the host).
-    targetLabels: ['instance', 'job'],
+    targetLabels: ['instance', 'job', 'netns'],
     // Multi-cluster setups: the cluster label is kept by every aggregation
     // and join, and the dashboards get a cluster variable.
     showMultiCluster: false,
@@ -20,6 +20,10 @@
     // Include the tuning advice (tuning.libsonnet, severity info) in
     // prometheusAlerts; the shipped files keep it apart in netstack-tuning.yml.
     tuningAlerts: false,
+    // Descriptions name the network namespace of a series that has one and,
+    // from netstack_netns_info, its pod UID (join kube_pod_info{uid}) and
+    // process.
+    netnsInDescriptions: true,
     // Labels added to every alert (besides severity).
     alertLabels: {},
     // Grafana: dashboard tags, refresh, time range.
@@ -32,9 +36,12 @@
       conntrack: 'netstack / Conntrack',
       queues: 'netstack / Queues: qdiscs, classes, NIC and softnet',
       interfaces: 'netstack / Interfaces',
+      namespaces: 'netstack / Network namespaces',
     },
     // The selector of every dashboard query (Grafana variables).
     dashboardSelector: 'job="$job",instance=~"$instance"',
+    // and, on the per-host dashboards, the namespace shown (netns variable)
+    dashboardNetnsSelector: ',netns=~"$netns"',
     // Variables a drill-down link carries.
     linkVars: '${__url_time_range}&${datasource:queryparam}&${job:queryparam}&${instance:queryparam}',
 
@@ -89,6 +96,10 @@
       NetstackKeepaliveExceedsConntrackTimeout: { severity: 'info', 'for': '1h' },
       NetstackCollectorFailing: { severity: 'warning', 'for': '10m' },
       NetstackExporterScrapeSlow: { severity: 'warning', 'for': '15m', threshold: 5 },
+      NetstackNftablesSetNearlyFull: { severity: 'warning', 'for': '10m', threshold: 0.9 },
+      NetstackNftablesDropPolicySpike: { severity: 'warning', 'for': '10m', threshold: 10, factor: 3 },
+      NetstackNftablesQuotaExceeded: { severity: 'warning', 'for': '5m' },
+      NetstackNftablesCollectorFailing: { severity: 'warning', 'for': '10m' },
     },
   },
 }

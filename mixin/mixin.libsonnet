@@ -5,9 +5,11 @@
 (import 'config.libsonnet') +
 (import 'rules.libsonnet') +
 (import 'alerts.libsonnet') +
+(import 'nftables.libsonnet') +
 (import 'tuning.libsonnet')
 + (import 'dashboards/overview.libsonnet')
 + (import 'dashboards/tcp.libsonnet')
 + (import 'dashboards/conntrack.libsonnet')
 + (import 'dashboards/queues.libsonnet')
 + (import 'dashboards/interfaces.libsonnet')
++ (import 'dashboards/namespaces.libsonnet')

@@ -137,6 +137,24 @@ local d = import '../lib/dashboard.libsonnet';
           ["sum by (instance) (rate(netstack_conntrack_invalid_total{%(base)s}[$__rate_interval]))", "{{instance}}"],
         ], "pps", 
         "Packets conntrack could not track (out-of-window TCP, bad ICMP). A rise usually means asymmetric routing or a middlebox; a rule dropping ct state invalid then drops them.", w=8, links=[d.link(c, "netstack-conntrack")]),
+        d.row("Netfilter (nftables)"),
+        d.ts("nftables set fill", [
+          ["netstack_nftables_set_elements{%(base)s} / on (instance, job, family, table, set) (netstack_nftables_set_max_elements{%(base)s} > 0)", "{{instance}} {{family}} {{table}} {{set}}"],
+        ], "percentunit",
+        "Elements of each nftables set that declares a size, over that size. At 100% the kernel refuses new elements: a blocklist or meter stops tracking new keys (NetstackNftablesSetNearlyFull above 90%). Give the set a larger size or a timeout. Sets without a size have no maximum and are not shown. Ruleset changes are marked on the time axis.", w=6, max_=1, thresholds=[[null, "green"], [0.9, "orange"], [1, "red"]]),
+        d.ts("Base chain drop policy", [
+          ["sum by (instance, family, table, chain) (rate(netstack_nftables_chain_policy_packets_total{%(base)s}[$__rate_interval]) and on (instance, job, family, table, chain) netstack_nftables_base_chain_info{%(base)s,policy=\"drop\"})", "{{instance}} {{family}} {{table}} {{chain}}"],
+        ], "pps",
+        "Packets dropped by the policy of base chains with policy drop (no rule accepted them). Only chains created with counters report it (iptables-nft does, nft does not). A jump right after a ruleset change (the marks on the time axis) means the change lost an accept rule (NetstackNftablesDropPolicySpike); check nft list chain.", w=6),
+        d.ts("Busiest nftables rules", [
+          ["topk(10, sum by (instance, family, table, chain, rule) (rate(netstack_nftables_rule_packets_total{%(base)s}[$__rate_interval])))", "{{instance}} {{table}} {{chain}} {{rule}}"],
+        ], "pps",
+        "The ten rules with a counter that match the most packets, named by their comment (else handle:N). A drop or reject rule climbing here is traffic being refused on purpose; if it should not be, find the rule with nft -a list chain.", w=6),
+        d.ts("nftables quota use", [
+          ["netstack_nftables_quota_used_bytes{%(base)s} / on (instance, job, family, table, name) (netstack_nftables_quota_limit_bytes{%(base)s} > 0)", "{{instance}} {{family}} {{table}} {{name}}"],
+          ["netstack_nftables_quota_exceeded{%(base)s} == 1", "{{instance}} {{family}} {{table}} {{name}} depleted"],
+        ], "percentunit",
+        "Bytes used of each named quota, over its limit. At 100% the quota is depleted and the rules using it take their other branch (usually drop) until it is reset (NetstackNftablesQuotaExceeded): nft reset quota, or raise its limit.", w=6, max_=1, thresholds=[[null, "green"], [0.9, "orange"], [1, "red"]]),
         d.row("Queueing (qdiscs and softnet backlog)"),
         d.ts("Qdisc drops", [
           ["sum by (instance, device) (rate(netstack_qdisc_drops_total{%(base)s,parent=\"root\"}[$__rate_interval]))", "{{instance}} {{device}}"],

@@ -17,9 +17,18 @@ local ds = { type: 'prometheus', uid: '${datasource}' };
     steps: [{ color: s[1], value: s[0] } for s in steps],
   },
 
+  // Grafana's schema types a panel link as a DashboardLink: every field given.
   link(c, uid, title=null):: {
+    type: 'link',
+    asDropdown: false,
+    icon: 'dashboard',
+    includeVars: false,
+    keepTime: false,
+    tags: [],
+    targetBlank: false,
+    tooltip: '',
     title: 'Drill down: ' + (if title != null then title else c.dashboardTitles[std.split(uid, '-')[1]]),
-    url: '/d/%s/%s?%s' % [uid, uid, c.linkVars],
+    url: '/d/%s/%s?%s' % [uid, uid, c.linkVars + '&${netns:queryparam}'],
   },
 
   // queries: [expr] or [[expr, legend]]
@@ -65,7 +74,7 @@ local ds = { type: 'prometheus', uid: '${datasource}' };
         overrides: [],
       },
       options: {
-        legend: { displayMode: 'list', placement: 'bottom', showLegend: true },
+        legend: { displayMode: 'list', placement: 'bottom', showLegend: true, calcs: [] },
         tooltip: { mode: 'multi', sort: 'desc' },
       },
       targets: $.targets(queries),
@@ -96,6 +105,9 @@ local ds = { type: 'prometheus', uid: '${datasource}' };
         justifyMode: 'auto',
         orientation: 'auto',
         textMode: 'auto',
+        percentChangeColorMode: 'standard',
+        showPercentChange: false,
+        wideLayout: true,
       },
       targets: $.targets(queries),
     } + (if links != [] then { links: links } else {}),
@@ -113,8 +125,12 @@ local ds = { type: 'prometheus', uid: '${datasource}' };
       fieldConfig: {
         defaults: {
           unit: unit,
-          custom: { align: 'auto', filterable: true }
-                  + (if thresholds != null then { cellOptions: { type: 'color-background' } } else {}),
+          custom: {
+            align: 'auto',
+            filterable: true,
+            inspect: false,
+            cellOptions: if thresholds != null then { type: 'color-background' } else { type: 'auto' },
+          },
         } + (if thresholds != null then {
                thresholds: $.thresholds(thresholds),
                color: { mode: 'thresholds' },
@@ -124,7 +140,7 @@ local ds = { type: 'prometheus', uid: '${datasource}' };
       options: {
         showHeader: true,
         cellHeight: 'sm',
-        footer: { show: false, reducer: ['sum'], fields: '' },
+        frameIndex: 0,
       },
       transformations: [
         { id: 'merge', options: {} },
@@ -146,9 +162,7 @@ local ds = { type: 'prometheus', uid: '${datasource}' };
     name: name,
     label: label,
     datasource: ds,
-    definition: query,
     query: { query: query, refId: 'PrometheusVariableQueryEditor-VariableQuery' },
-    current: {},
     hide: 0,
     options: [],
     refresh: 2,
@@ -160,7 +174,7 @@ local ds = { type: 'prometheus', uid: '${datasource}' };
   } + (if multi then { allValue: all_value } else {}),
 
   deviceVar:: $.qvar('device', 'Device',
-                     'label_values(netstack_netdev_up{job="$job",instance=~"$instance"}, device)',
+                     'label_values(netstack_netdev_up{job="$job",instance=~"$instance",netns=~"$netns"}, device)',
                      multi=true),
 
   // Lay the items out (rows and panels), number them, format the queries.
@@ -199,7 +213,24 @@ local ds = { type: 'prometheus', uid: '${datasource}' };
         };
     std.foldl(step, items, { x: 0, y: 0, rowh: 0, id: 1, panels: [] }).panels,
 
-  board(c, key, description, items, extra_vars=[]):: {
+  // The network namespace of a per-host dashboard: a regex on the netns
+  // label; empty (the default) is the host's own namespace, whose series
+  // have no netns label. The namespaces dashboard lists the names.
+  netnsVar:: {
+    type: 'textbox',
+    name: 'netns',
+    label: 'Network namespace (empty: host)',
+    description: 'Regex on the netns label; empty selects the host namespace. Names: netstack / Network namespaces dashboard, or label_values(netstack_netns_info, netns).',
+    query: '',
+    current: { text: '', value: '' },
+    options: [{ selected: true, text: '', value: '' }],
+    hide: 0,
+    skipUrlSync: false,
+  },
+
+  // perHost: the dashboard shows one namespace (the netns variable, in
+  // every query's selector); false: it spans namespaces.
+  board(c, key, description, items, extra_vars=[], perHost=true):: {
     annotations: {
       list: [{
         builtIn: 1,
@@ -209,6 +240,18 @@ local ds = { type: 'prometheus', uid: '${datasource}' };
         iconColor: 'rgba(0, 211, 255, 1)',
         name: 'Annotations & Alerts',
         type: 'dashboard',
+      }, {
+        // the firewall changed: nftables' ruleset generation id moved
+        datasource: ds,
+        enable: true,
+        hide: false,
+        iconColor: 'orange',
+        name: 'nftables ruleset changed',
+        target: {
+          refId: 'nftables',
+          datasource: ds,
+          expr: 'changes(netstack_nftables_ruleset_generation{%s}[2m]) > 0' % c.dashboardSelector,
+        },
       }],
     },
     description: description,
@@ -228,7 +271,8 @@ local ds = { type: 'prometheus', uid: '${datasource}' };
       tooltip: '',
       url: '',
     }],
-    panels: $.layout(items, { base: c.dashboardSelector }),
+    panels: $.layout(items, { base: if perHost then c.dashboardSelector + c.dashboardNetnsSelector
+                                    else c.dashboardSelector }),
     refresh: c.dashboardRefresh,
     schemaVersion: 39,
     tags: c.dashboardTags,
@@ -239,8 +283,7 @@ local ds = { type: 'prometheus', uid: '${datasource}' };
           name: 'datasource',
           label: 'Data source',
           query: 'prometheus',
-          current: {},
-          hide: 0,
+                hide: 0,
           includeAll: false,
           multi: false,
           options: [],
@@ -250,7 +293,7 @@ local ds = { type: 'prometheus', uid: '${datasource}' };
         },
         $.qvar('job', 'Job', 'label_values(netstack_exporter_build_info, job)', multi=false),
         $.qvar('instance', 'Instance', 'label_values(netstack_exporter_build_info{job="$job"}, instance)', multi=true),
-      ] + extra_vars,
+      ] + extra_vars + (if perHost then [$.netnsVar] else []),
     },
     time: { from: c.dashboardFrom, to: 'now' },
     timepicker: {},

@@ -14,6 +14,20 @@
   promql(s, params)::
     std.strReplace(std.strReplace(std.rstripChars(s, '\n') % params, '{}', ''), '{,', '{'),
 
+  // An alert's `for` in words, for its description.
+  forText(a):: if !std.objectHas(a, 'for') then 'a while'
+               else { '1h': 'an hour', '5m': '5 minutes', '10m': '10 minutes', '15m': '15 minutes',
+                      '30m': '30 minutes', '2m': '2 minutes' }[a['for']],
+
+  // Series of another network namespace carry netns (the host's have
+  // none): the alert says which, and who lives there (netstack_netns_info:
+  // pod_uid joins kube-state-metrics' kube_pod_info{uid}). Empty for the host.
+  netnsSummary:: '{{ with $labels.netns }} (netns {{ . }}){{ end }}',
+  netnsDescription:: '{{ with $labels.netns }} Network namespace {{ . }}' +
+                     '{{ range printf "netstack_netns_info{instance=%q,job=%q,netns=%q}" $labels.instance $labels.job . | query }}' +
+                     '{{ with .Labels.pod_uid }}: pod UID {{ . }} (kube_pod_info{uid="{{ . }}"}){{ end }}' +
+                     '{{ with .Labels.comm }}, process {{ . }}{{ end }}{{ end }}.{{ end }}',
+
   // A number as PromQL is usually written (0.9, not 0.90000000000000002).
   num(x):: if x == std.floor(x) then '%d' % x else std.format('%.15g', x),
 
@@ -45,8 +59,13 @@
     } + (if std.objectHas(a, 'for') && a['for'] != '' then { 'for': a['for'] } else {}) + {
       labels: { severity: a.severity } + c.alertLabels,
       annotations: {
-        summary: $.oneline(summary),
-        description: $.oneline(description),
+        summary: $.oneline(summary) + (if c.netnsInDescriptions then $.netnsSummary else ''),
+        // a description that names %(threshold)s, %(for)s ... gets the
+        // alert's values (its other % signs written %%)
+        description: $.oneline(if std.length(std.findSubstr('%(', description)) > 0
+                               then description % (p + { 'for': $.forText(a) })
+                               else description)
+                     + (if c.netnsInDescriptions then $.netnsDescription else ''),
         runbook_url: c.runbookURLBase + name + '.md',
       },
     },

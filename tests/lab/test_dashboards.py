@@ -431,7 +431,7 @@ def live_check(src, prom, job, instance, start, end, res, log=print):
                    for e in json.load(fh)["allowed_empty"]}
     subs = {"$job": job, "$instance": instance, "$__rate_interval": "1m",
             "$__interval": "2s", "$__range": "%ds" % max(60, int(end - start)),
-            "$device": ".+"}
+            "$device": ".+", "$netns": ""}
     n = 0
     for name, path in dashboards:
         with open(path) as fh:
