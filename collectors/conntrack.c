@@ -49,62 +49,17 @@
  * unset before each parse); an entry carrying malloc'd attributes (security
  * context, helper info, labels) has its object replaced, so nothing leaks.
  *
- * Top-K sources and destinations use the space-saving algorithm (Metwally,
- * Agrawal, El Abbadi 2005) over a fixed table of top-tracked keys: a key
- * not in a full table replaces the key with the smallest count and inherits
- * that count + 1. With m tracked keys and n entries, every key with more
- * than n/m entries is in the table, and a reported count overestimates the
- * true count by at most the evicted count it inherited. When no key was ever
- * evicted (fewer distinct keys than top-tracked) the counts are exact:
- * netstack_conntrack_top_exact{table} says which. Lookups go through an
- * open-addressing hash index, the minimum through a binary heap: O(log m)
- * per entry, no allocation after init.
+ * Top-K sources and destinations use the space-saving table of src/topk.h
+ * over top-tracked keys each: with m tracked keys and n entries, every key
+ * with more than n/m entries is in the table, and the count exposed is
+ * topk.h's lower bound (count minus what the key inherited from an evicted
+ * one). When no key was ever evicted the counts are exact:
+ * netstack_conntrack_top_exact{table} says which.
  *
  * Nothing in the per-scrape path allocates once warm: the per-CPU array
  * only grows, files keep their fds and buffers.
  */
-#include <arpa/inet.h>
-#include <endian.h>
-#include <errno.h>
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <time.h>
-
-#include <libmnl/libmnl.h>
-#include <libnetfilter_conntrack/libnetfilter_conntrack.h>
-#include <libnetfilter_conntrack/libnetfilter_conntrack_tcp.h>
-
-#include <linux/capability.h>
-
-#include "collector.h"
-#include "emit.h"
-#include "nl.h"
-#include "procfs.h"
-
-#ifndef NETLINK_NETFILTER
-#define NETLINK_NETFILTER 12
-#endif
-
-#define CT_MSG(sub, msg) ((uint16_t)(((sub) << 8) | (msg)))
-#define CT_TYPE_STATS CT_MSG(NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_GET_STATS)
-#define CT_TYPE_STATS_CPU CT_MSG(NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_GET_STATS_CPU)
-#define CT_TYPE_EXP_STATS_CPU CT_MSG(NFNL_SUBSYS_CTNETLINK_EXP, IPCTNL_MSG_EXP_GET_STATS_CPU)
-#define CT_TYPE_GET CT_MSG(NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_GET)
-#define CT_TYPE_NEW CT_MSG(NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_NEW)
-
-#define CT_TOPK_MAX 100
-#define CT_TRACKED_MAX (1u << 20)
-
-#define REL_COUNT "sys/net/netfilter/nf_conntrack_count"
-#define REL_MAX "sys/net/netfilter/nf_conntrack_max"
-#define REL_EXP_MAX "sys/net/netfilter/nf_conntrack_expect_max"
-#define REL_STAT "net/stat/nf_conntrack"
-#define REL_POSSIBLE "devices/system/cpu/possible"
+#include "conntrack.h"
 
 /* Per-CPU statistics: netlink attribute, /proc column, exposed name. */
 enum {
@@ -190,368 +145,7 @@ struct ct_cpu {
 	uint64_t v[CT_NSTATS];
 };
 
-/* Layer-4 protocols of the breakdown; anything else is "other". */
-static const struct {
-	uint8_t num;
-	const char *name;
-	uint8_t family; /* 0: both */
-} ct_protos[] = {
-    {IPPROTO_TCP, "tcp", 0},	     {IPPROTO_UDP, "udp", 0},
-    {IPPROTO_ICMP, "icmp", AF_INET}, {IPPROTO_ICMPV6, "icmpv6", AF_INET6},
-    {IPPROTO_SCTP, "sctp", 0},	     {IPPROTO_DCCP, "dccp", 0},
-    {IPPROTO_UDPLITE, "udplite", 0}, {IPPROTO_GRE, "gre", 0},
-};
-#define CT_NPROTO (sizeof(ct_protos) / sizeof(ct_protos[0]) + 1) /* + other */
-
-enum { CT_FAM_V4, CT_FAM_V6, CT_FAM_OTHER, CT_NFAM };
-static const char *const ct_fam_names[CT_NFAM] = {"ipv4", "ipv6", "other"};
-
-/* enum tcp_conntrack order (TCP_CONNTRACK_NONE .. TCP_CONNTRACK_SYN_SENT2). */
-static const char *const ct_tcp_states[] = {
-    "none",	  "syn_sent", "syn_recv",  "established", "fin_wait",
-    "close_wait", "last_ack", "time_wait", "close",	  "syn_sent2",
-};
-#define CT_NTCP (sizeof(ct_tcp_states) / sizeof(ct_tcp_states[0]))
-
-/* A top-K key: 20 bytes, no padding, compared with memcmp. */
-struct ct_key {
-	uint8_t family; /* AF_INET / AF_INET6 */
-	uint8_t proto;	/* destination table only */
-	uint16_t port;	/* destination table only, host order */
-	uint8_t addr[16];
-};
-_Static_assert(sizeof(struct ct_key) == 20, "ct_key has no padding");
-
-/* Space-saving heavy hitters over at most cap keys. */
-struct ct_ss {
-	size_t cap, n;
-	size_t hmask; /* hash index size - 1 */
-	struct ct_key *keys;
-	uint32_t *hv; /* hash of keys[i] */
-	uint64_t *count;
-	uint64_t *err;
-	uint32_t *hpos; /* position of slot i in heap */
-	uint32_t *heap; /* min-heap of slots by count */
-	int32_t *index; /* hash -> slot, -1 empty */
-	uint64_t evictions;
-};
-
-struct ct_top {
-	struct ct_key key;
-	uint64_t count;
-	uint64_t err;
-};
-
-/* One finished breakdown, exposed until the next one succeeds. */
-struct ct_result {
-	bool valid;
-	uint64_t proto[CT_NFAM][CT_NPROTO];
-	uint64_t tcp[CT_NTCP];
-	uint64_t scanned;
-	uint64_t unparsed;
-	bool truncated;
-	double duration;
-	double timestamp;
-	size_t nsrc, ndst;
-	struct ct_top *src, *dst; /* top_k each */
-	bool src_exact, dst_exact;
-};
-
-/* The breakdown being accumulated by the dump callback. */
-struct ct_scan {
-	uint64_t proto[CT_NFAM][CT_NPROTO];
-	uint64_t tcp[CT_NTCP];
-	uint64_t scanned;
-	uint64_t unparsed;
-	bool truncated;
-	struct ct_ss src, dst;
-	struct nf_conntrack *ct;
-	uint64_t max_entries; /* 0: no cap */
-	int rc;		      /* -ENOMEM from the parser object */
-};
-
-enum ct_source { CT_SRC_NONE, CT_SRC_NETLINK, CT_SRC_PROCFS };
-
-struct ct_state {
-	/* options */
-	bool per_cpu;
-	bool breakdown;
-	uint64_t interval_ns;
-	uint64_t max_entries;
-	size_t top_k;
-	size_t tracked;
-
-	/* per scrape */
-	enum ct_source source;
-	bool have_entries, have_limit, have_exp_limit;
-	uint64_t entries, limit, exp_limit;
-	struct ct_cpu *cpus;
-	size_t ncpus, cpus_cap;
-	unsigned *possible; /* CPU ids from devices/system/cpu/possible */
-	size_t npossible, possible_cap;
-
-	struct ns_file f_count, f_max, f_exp_max, f_stat, f_possible;
-
-	/* breakdown */
-	struct ct_scan scan;
-	struct ct_result res;
-	bool ran;
-	uint64_t last_run_ns; /* CLOCK_MONOTONIC start of the last attempt */
-	uint64_t runs;
-};
-
-static uint64_t ct_now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-/* ---- space-saving table ---- */
-
-static uint32_t ct_key_hash(const struct ct_key *k)
-{
-	const unsigned char *p = (const unsigned char *)k;
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < sizeof(*k); i++) {
-		h ^= p[i];
-		h *= 16777619u;
-	}
-	return h ^ (h >> 15);
-}
-
-static void ct_ss_free(struct ct_ss *s)
-{
-	free(s->keys);
-	free(s->hv);
-	free(s->count);
-	free(s->err);
-	free(s->hpos);
-	free(s->heap);
-	free(s->index);
-	memset(s, 0, sizeof(*s));
-}
-
-static int ct_ss_init(struct ct_ss *s, size_t cap)
-{
-	size_t hsize = 16;
-
-	while (hsize < cap * 2)
-		hsize <<= 1;
-	s->cap = cap;
-	s->hmask = hsize - 1;
-	s->keys = calloc(cap, sizeof(*s->keys));
-	s->hv = calloc(cap, sizeof(*s->hv));
-	s->count = calloc(cap, sizeof(*s->count));
-	s->err = calloc(cap, sizeof(*s->err));
-	s->hpos = calloc(cap, sizeof(*s->hpos));
-	s->heap = calloc(cap, sizeof(*s->heap));
-	s->index = malloc(hsize * sizeof(*s->index));
-	if (!s->keys || !s->hv || !s->count || !s->err || !s->hpos || !s->heap || !s->index) {
-		ct_ss_free(s);
-		return -ENOMEM;
-	}
-	memset(s->index, 0xff, hsize * sizeof(*s->index));
-	return 0;
-}
-
-static void ct_ss_clear(struct ct_ss *s)
-{
-	if (!s->index)
-		return;
-	memset(s->index, 0xff, (s->hmask + 1) * sizeof(*s->index));
-	s->n = 0;
-	s->evictions = 0;
-}
-
-static void ct_ss_swap(struct ct_ss *s, size_t a, size_t b)
-{
-	uint32_t t = s->heap[a];
-
-	s->heap[a] = s->heap[b];
-	s->heap[b] = t;
-	s->hpos[s->heap[a]] = (uint32_t)a;
-	s->hpos[s->heap[b]] = (uint32_t)b;
-}
-
-static void ct_ss_down(struct ct_ss *s, size_t i)
-{
-	for (;;) {
-		size_t l = 2 * i + 1, r = l + 1, m = i;
-
-		if (l < s->n && s->count[s->heap[l]] < s->count[s->heap[m]])
-			m = l;
-		if (r < s->n && s->count[s->heap[r]] < s->count[s->heap[m]])
-			m = r;
-		if (m == i)
-			return;
-		ct_ss_swap(s, i, m);
-		i = m;
-	}
-}
-
-static void ct_ss_up(struct ct_ss *s, size_t i)
-{
-	while (i > 0) {
-		size_t p = (i - 1) / 2;
-
-		if (s->count[s->heap[p]] <= s->count[s->heap[i]])
-			return;
-		ct_ss_swap(s, i, p);
-		i = p;
-	}
-}
-
-/* Hash index position holding slot @slot (it must be there). */
-static size_t ct_ss_find_pos(const struct ct_ss *s, uint32_t slot)
-{
-	size_t i = s->hv[slot] & s->hmask;
-
-	while (s->index[i] != (int32_t)slot)
-		i = (i + 1) & s->hmask;
-	return i;
-}
-
-/* Remove index position @i with backward-shift deletion (linear probing). */
-static void ct_ss_index_del(struct ct_ss *s, size_t i)
-{
-	size_t j = i;
-
-	for (;;) {
-		size_t k;
-
-		s->index[i] = -1;
-		for (;;) {
-			j = (j + 1) & s->hmask;
-			if (s->index[j] < 0)
-				return;
-			k = s->hv[s->index[j]] & s->hmask;
-			/* stays if its home k lies cyclically in (i, j] */
-			if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
-				continue;
-			break;
-		}
-		s->index[i] = s->index[j];
-		i = j;
-	}
-}
-
-static void ct_ss_add(struct ct_ss *s, const struct ct_key *k)
-{
-	uint32_t h = ct_key_hash(k), slot;
-	size_t i = h & s->hmask;
-
-	while (s->index[i] >= 0) {
-		slot = (uint32_t)s->index[i];
-		if (s->hv[slot] == h && memcmp(&s->keys[slot], k, sizeof(*k)) == 0) {
-			s->count[slot]++;
-			ct_ss_down(s, s->hpos[slot]);
-			return;
-		}
-		i = (i + 1) & s->hmask;
-	}
-	if (s->n < s->cap) {
-		slot = (uint32_t)s->n++;
-		s->keys[slot] = *k;
-		s->hv[slot] = h;
-		s->count[slot] = 1;
-		s->err[slot] = 0;
-		s->index[i] = (int32_t)slot;
-		s->heap[s->n - 1] = slot;
-		s->hpos[slot] = (uint32_t)(s->n - 1);
-		ct_ss_up(s, s->n - 1);
-		return;
-	}
-	/* Full: the key with the smallest count makes room. */
-	slot = s->heap[0];
-	ct_ss_index_del(s, ct_ss_find_pos(s, slot));
-	s->err[slot] = s->count[slot];
-	s->count[slot]++;
-	s->keys[slot] = *k;
-	s->hv[slot] = h;
-	i = h & s->hmask;
-	while (s->index[i] >= 0)
-		i = (i + 1) & s->hmask;
-	s->index[i] = (int32_t)slot;
-	ct_ss_down(s, 0);
-	s->evictions++;
-}
-
-/* Does a rank before b? Larger count first, then the smaller key. */
-static bool ct_top_before(const struct ct_top *a, const struct ct_top *b)
-{
-	if (a->count != b->count)
-		return a->count > b->count;
-	return memcmp(&a->key, &b->key, sizeof(a->key)) < 0;
-}
-
-/* The k largest of @s into @out, best first. Returns how many. */
-static size_t ct_ss_top(const struct ct_ss *s, struct ct_top *out, size_t k)
-{
-	size_t n = 0;
-
-	if (k == 0)
-		return 0;
-	for (size_t i = 0; i < s->n; i++) {
-		struct ct_top t = {s->keys[i], s->count[i], s->err[i]};
-		size_t j;
-
-		if (n == k && !ct_top_before(&t, &out[n - 1]))
-			continue;
-		j = n < k ? n++ : n - 1;
-		while (j > 0 && ct_top_before(&t, &out[j - 1])) {
-			out[j] = out[j - 1];
-			j--;
-		}
-		out[j] = t;
-	}
-	return n;
-}
-
-/* ---- emission helpers ---- */
-
-/* One gauge without labels. */
-static void ct_gauge(struct ns_emit *em, const char *name, const char *help, uint64_t v)
-{
-	ns_emit_u64(em, ns_emit_family(em, name, help, NS_GAUGE, NULL), NS_NOLABELS, v);
-}
-
 /* ---- netlink: global and per-CPU statistics ---- */
-
-/* A big-endian 32- or 64-bit counter; false for any other payload length. */
-static bool ct_attr_be(const struct nlattr *a, uint64_t *v)
-{
-	uint32_t v32;
-	uint64_t v64;
-
-	if (!a)
-		return false;
-	switch (mnl_attr_get_payload_len(a)) {
-	case sizeof(v32):
-		memcpy(&v32, mnl_attr_get_payload(a), sizeof(v32));
-		*v = ntohl(v32);
-		return true;
-	case sizeof(v64):
-		memcpy(&v64, mnl_attr_get_payload(a), sizeof(v64));
-		*v = be64toh(v64);
-		return true;
-	default:
-		return false;
-	}
-}
-
-static struct nlmsghdr *ct_request(struct ns_nl *nl, uint16_t type, uint16_t flags, uint8_t family)
-{
-	struct nlmsghdr *nlh = ns_nl_request(nl, type, flags);
-	struct nfgenmsg *nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-
-	nfg->nfgen_family = family;
-	nfg->version = NFNETLINK_V0;
-	nfg->res_id = 0;
-	return nlh;
-}
 
 static int ct_global_cb(const struct nlmsghdr *nlh, void *data)
 {
@@ -562,9 +156,9 @@ static int ct_global_cb(const struct nlmsghdr *nlh, void *data)
 	    mnl_nlmsg_get_payload_len(nlh) < sizeof(struct nfgenmsg))
 		return MNL_CB_OK;
 	ns_nl_parse(nlh, sizeof(struct nfgenmsg), tb, CTA_STATS_GLOBAL_MAX);
-	if (ct_attr_be(tb[CTA_STATS_GLOBAL_ENTRIES], &st->entries))
+	if (ns_nl_get_be_uint(tb[CTA_STATS_GLOBAL_ENTRIES], &st->entries))
 		st->have_entries = true;
-	if (ct_attr_be(tb[CTA_STATS_GLOBAL_MAX_ENTRIES], &st->limit))
+	if (ns_nl_get_be_uint(tb[CTA_STATS_GLOBAL_MAX_ENTRIES], &st->limit))
 		st->have_limit = true;
 	return MNL_CB_OK;
 }
@@ -577,15 +171,8 @@ static struct ct_cpu *ct_cpu_get(struct ct_state *st, unsigned cpu)
 	for (size_t i = 0; i < st->ncpus; i++)
 		if (st->cpus[i].cpu == cpu)
 			return &st->cpus[i];
-	if (st->ncpus == st->cpus_cap) {
-		size_t cap = st->cpus_cap ? st->cpus_cap * 2 : 16;
-		struct ct_cpu *p = realloc(st->cpus, cap * sizeof(*p));
-
-		if (!p)
-			return NULL;
-		st->cpus = p;
-		st->cpus_cap = cap;
-	}
+	if (NS_ARRAY_GROW(st->cpus, st->cpus_cap, st->ncpus + 1, 16))
+		return NULL;
 	c = &st->cpus[st->ncpus++];
 	memset(c, 0, sizeof(*c));
 	c->cpu = cpu;
@@ -627,7 +214,7 @@ static int ct_cpu_cb(const struct nlmsghdr *nlh, void *data)
 		int i = ct_stat_index(a, d->exp);
 		uint64_t v;
 
-		if (i >= 0 && ct_attr_be(tb[a], &v)) {
+		if (i >= 0 && ns_nl_get_be_uint(tb[a], &v)) {
 			c->v[i] = v;
 			c->have |= 1u << i;
 		}
@@ -650,7 +237,7 @@ static int ct_nl_cpu(struct ns_nl *nl, struct ct_state *st, bool exp, struct ns_
 {
 	struct ct_cpu_dump d = {st, exp ? CT_TYPE_EXP_STATS_CPU : CT_TYPE_STATS_CPU, exp};
 
-	ct_request(nl, d.type, NLM_F_DUMP, AF_UNSPEC);
+	ns_nl_nfgen_req(nl, d.type, NLM_F_DUMP, AF_UNSPEC);
 	return ns_nl_run(nl, ct_cpu_cb, ct_cpu_reset, &d, e);
 }
 
@@ -671,42 +258,17 @@ static int ct_read_u64(struct ns_file *f, int rootfd, const char *rel, uint64_t 
 	return ns_parse_u64(s, v);
 }
 
-/* Parse "0-3,5\n" into st->possible. 0 or -EINVAL / -ENOMEM. */
+/* The CPU list @s into st->possible. 0 or -EINVAL / -ENOMEM. */
 static int ct_parse_cpulist(struct ct_state *st, const char *s)
 {
+	long n = ns_parse_cpulist(s, NULL, 0);
+
 	st->npossible = 0;
-	while (*s && *s != '\n') {
-		unsigned long lo, hi;
-		char *end;
-
-		lo = strtoul(s, &end, 10);
-		if (end == s)
-			return -EINVAL;
-		hi = lo;
-		s = end;
-		if (*s == '-') {
-			hi = strtoul(s + 1, &end, 10);
-			if (end == s + 1 || hi < lo || hi - lo > 65536)
-				return -EINVAL;
-			s = end;
-		}
-		for (unsigned long c = lo; c <= hi; c++) {
-			if (st->npossible == st->possible_cap) {
-				size_t cap = st->possible_cap ? st->possible_cap * 2 : 64;
-				unsigned *p = realloc(st->possible, cap * sizeof(*p));
-
-				if (!p)
-					return -ENOMEM;
-				st->possible = p;
-				st->possible_cap = cap;
-			}
-			st->possible[st->npossible++] = (unsigned)c;
-		}
-		if (*s == ',')
-			s++;
-		else if (*s && *s != '\n')
-			return -EINVAL;
-	}
+	if (n < 0)
+		return (int)n;
+	if (NS_ARRAY_GROW(st->possible, st->possible_cap, (size_t)n, 64))
+		return -ENOMEM;
+	st->npossible = (size_t)ns_parse_cpulist(s, st->possible, (size_t)n);
 	return 0;
 }
 
@@ -786,336 +348,6 @@ static int ct_proc_cpu(struct ns_ctx *ctx, struct ct_state *st, struct ns_err *e
 	return 0;
 }
 
-/* ---- breakdown: one table dump ---- */
-
-static void ct_scan_reset(void *data)
-{
-	struct ct_scan *sc = data;
-
-	memset(sc->proto, 0, sizeof(sc->proto));
-	memset(sc->tcp, 0, sizeof(sc->tcp));
-	sc->scanned = sc->unparsed = 0;
-	sc->truncated = false;
-	ct_ss_clear(&sc->src);
-	ct_ss_clear(&sc->dst);
-}
-
-/*
- * libnetfilter_conntrack calls exit() ("ctnetlink kernel ABI is broken") when
- * an attribute it knows has the wrong size. A daemon must not die on its
- * input, so each message is first checked against the same rules
- * (nfct_parse_*_attr_cb() in its parse_mnl.c, libmnl's exact-length
- * validation); a message that fails is counted as unparsed and never handed
- * to the library.
- */
-enum { CT_V_ANY, CT_V_LEN, CT_V_STR, CT_V_NEST };
-enum {
-	CT_VC_TOP,
-	CT_VC_TUPLE,
-	CT_VC_IP,
-	CT_VC_PROTO,
-	CT_VC_PINFO,
-	CT_VC_TCP,
-	CT_VC_DCCP,
-	CT_VC_SCTP,
-	CT_VC_COUNTERS,
-	CT_VC_NATSEQ,
-	CT_VC_NAME,
-	CT_VC_TSTAMP,
-	CT_NVC
-};
-
-struct ct_vrule {
-	uint8_t kind;
-	uint8_t arg; /* CT_V_LEN: payload length; CT_V_NEST: context */
-};
-
-#define CT_LEN(n)                                                                                  \
-	{                                                                                          \
-		CT_V_LEN, n                                                                        \
-	}
-#define CT_NEST(c)                                                                                 \
-	{                                                                                          \
-		CT_V_NEST, c                                                                       \
-	}
-
-static const struct ct_vrule ct_v_top[] = {
-    [CTA_TUPLE_ORIG] = CT_NEST(CT_VC_TUPLE),
-    [CTA_TUPLE_REPLY] = CT_NEST(CT_VC_TUPLE),
-    [CTA_STATUS] = CT_LEN(4),
-    [CTA_PROTOINFO] = CT_NEST(CT_VC_PINFO),
-    [CTA_HELP] = CT_NEST(CT_VC_NAME),
-    [CTA_TIMEOUT] = CT_LEN(4),
-    [CTA_MARK] = CT_LEN(4),
-    [CTA_COUNTERS_ORIG] = CT_NEST(CT_VC_COUNTERS),
-    [CTA_COUNTERS_REPLY] = CT_NEST(CT_VC_COUNTERS),
-    [CTA_USE] = CT_LEN(4),
-    [CTA_ID] = CT_LEN(4),
-    [CTA_TUPLE_MASTER] = CT_NEST(CT_VC_TUPLE),
-    [CTA_NAT_SEQ_ADJ_ORIG] = CT_NEST(CT_VC_NATSEQ),
-    [CTA_NAT_SEQ_ADJ_REPLY] = CT_NEST(CT_VC_NATSEQ),
-    [CTA_SECMARK] = CT_LEN(4),
-    [CTA_ZONE] = CT_LEN(2),
-    [CTA_SECCTX] = CT_NEST(CT_VC_NAME),
-    [CTA_TIMESTAMP] = CT_NEST(CT_VC_TSTAMP),
-};
-static const struct ct_vrule ct_v_tuple[] = {
-    [CTA_TUPLE_IP] = CT_NEST(CT_VC_IP),
-    [CTA_TUPLE_PROTO] = CT_NEST(CT_VC_PROTO),
-    [CTA_TUPLE_ZONE] = CT_LEN(2),
-};
-static const struct ct_vrule ct_v_ip[] = {
-    [CTA_IP_V4_SRC] = CT_LEN(4),
-    [CTA_IP_V4_DST] = CT_LEN(4),
-    [CTA_IP_V6_SRC] = CT_LEN(16),
-    [CTA_IP_V6_DST] = CT_LEN(16),
-};
-static const struct ct_vrule ct_v_proto[] = {
-    [CTA_PROTO_NUM] = CT_LEN(1),	 [CTA_PROTO_SRC_PORT] = CT_LEN(2),
-    [CTA_PROTO_DST_PORT] = CT_LEN(2),	 [CTA_PROTO_ICMP_ID] = CT_LEN(2),
-    [CTA_PROTO_ICMP_TYPE] = CT_LEN(1),	 [CTA_PROTO_ICMP_CODE] = CT_LEN(1),
-    [CTA_PROTO_ICMPV6_ID] = CT_LEN(2),	 [CTA_PROTO_ICMPV6_TYPE] = CT_LEN(1),
-    [CTA_PROTO_ICMPV6_CODE] = CT_LEN(1),
-};
-static const struct ct_vrule ct_v_pinfo[] = {
-    [CTA_PROTOINFO_TCP] = CT_NEST(CT_VC_TCP),
-    [CTA_PROTOINFO_DCCP] = CT_NEST(CT_VC_DCCP),
-    [CTA_PROTOINFO_SCTP] = CT_NEST(CT_VC_SCTP),
-};
-static const struct ct_vrule ct_v_tcp[] = {
-    [CTA_PROTOINFO_TCP_STATE] = CT_LEN(1),	  [CTA_PROTOINFO_TCP_WSCALE_ORIGINAL] = CT_LEN(1),
-    [CTA_PROTOINFO_TCP_WSCALE_REPLY] = CT_LEN(1), [CTA_PROTOINFO_TCP_FLAGS_ORIGINAL] = CT_LEN(2),
-    [CTA_PROTOINFO_TCP_FLAGS_REPLY] = CT_LEN(2),
-};
-static const struct ct_vrule ct_v_dccp[] = {
-    [CTA_PROTOINFO_DCCP_STATE] = CT_LEN(1),
-    [CTA_PROTOINFO_DCCP_ROLE] = CT_LEN(1),
-    [CTA_PROTOINFO_DCCP_HANDSHAKE_SEQ] = CT_LEN(8),
-};
-static const struct ct_vrule ct_v_sctp[] = {
-    [CTA_PROTOINFO_SCTP_STATE] = CT_LEN(1),
-    [CTA_PROTOINFO_SCTP_VTAG_ORIGINAL] = CT_LEN(4),
-    [CTA_PROTOINFO_SCTP_VTAG_REPLY] = CT_LEN(4),
-};
-static const struct ct_vrule ct_v_counters[] = {
-    [CTA_COUNTERS_PACKETS] = CT_LEN(8),
-    [CTA_COUNTERS_BYTES] = CT_LEN(8),
-    [CTA_COUNTERS32_PACKETS] = CT_LEN(4),
-    [CTA_COUNTERS32_BYTES] = CT_LEN(4),
-};
-static const struct ct_vrule ct_v_natseq[] = {
-    [CTA_NAT_SEQ_CORRECTION_POS] = CT_LEN(4),
-    [CTA_NAT_SEQ_OFFSET_BEFORE] = CT_LEN(4),
-    [CTA_NAT_SEQ_OFFSET_AFTER] = CT_LEN(4),
-};
-static const struct ct_vrule ct_v_name[] = {
-    [1] = {CT_V_STR, 0}, /* CTA_HELP_NAME, CTA_SECCTX_NAME */
-};
-static const struct ct_vrule ct_v_tstamp[] = {
-    [CTA_TIMESTAMP_START] = CT_LEN(8),
-    [CTA_TIMESTAMP_STOP] = CT_LEN(8),
-};
-
-#define CT_VCTX(t)                                                                                 \
-	{                                                                                          \
-		t, sizeof(t) / sizeof(t[0])                                                        \
-	}
-static const struct {
-	const struct ct_vrule *r;
-	size_t n;
-} ct_vctx[CT_NVC] = {
-    [CT_VC_TOP] = CT_VCTX(ct_v_top),
-    [CT_VC_TUPLE] = CT_VCTX(ct_v_tuple),
-    [CT_VC_IP] = CT_VCTX(ct_v_ip),
-    [CT_VC_PROTO] = CT_VCTX(ct_v_proto),
-    [CT_VC_PINFO] = CT_VCTX(ct_v_pinfo),
-    [CT_VC_TCP] = CT_VCTX(ct_v_tcp),
-    [CT_VC_DCCP] = CT_VCTX(ct_v_dccp),
-    [CT_VC_SCTP] = CT_VCTX(ct_v_sctp),
-    [CT_VC_COUNTERS] = CT_VCTX(ct_v_counters),
-    [CT_VC_NATSEQ] = CT_VCTX(ct_v_natseq),
-    [CT_VC_NAME] = CT_VCTX(ct_v_name),
-    [CT_VC_TSTAMP] = CT_VCTX(ct_v_tstamp),
-};
-
-static bool ct_valid_attrs(const void *p, size_t len, unsigned vc);
-
-static bool ct_valid_attr(const struct nlattr *a, unsigned vc)
-{
-	uint16_t type = mnl_attr_get_type(a), plen = mnl_attr_get_payload_len(a);
-	const struct ct_vrule *r;
-
-	if (type >= ct_vctx[vc].n)
-		return true; /* not validated by the library either */
-	r = &ct_vctx[vc].r[type];
-	switch (r->kind) {
-	case CT_V_LEN:
-		return plen == r->arg;
-	case CT_V_STR:
-		return plen > 0;
-	case CT_V_NEST:
-		if (plen == 0)
-			return true;
-		return plen >= MNL_ATTR_HDRLEN &&
-		       ct_valid_attrs(mnl_attr_get_payload(a), plen, r->arg);
-	default:
-		return true;
-	}
-}
-
-/* Attributes that do not fit end the walk silently, as in libmnl. */
-static bool ct_valid_attrs(const void *p, size_t len, unsigned vc)
-{
-	const struct nlattr *a = p;
-	const char *end = (const char *)p + len;
-
-	while (mnl_attr_ok(a, (int)(end - (const char *)a))) {
-		if (!ct_valid_attr(a, vc))
-			return false;
-		a = mnl_attr_next(a);
-	}
-	return true;
-}
-
-static const enum nf_conntrack_attr ct_used_attrs[] = {
-    ATTR_ORIG_L3PROTO,	ATTR_ORIG_L4PROTO,  ATTR_ORIG_IPV4_SRC, ATTR_ORIG_IPV4_DST,
-    ATTR_ORIG_IPV6_SRC, ATTR_ORIG_IPV6_DST, ATTR_ORIG_PORT_DST, ATTR_TCP_STATE,
-};
-
-static size_t ct_proto_bucket(uint8_t num)
-{
-	for (size_t i = 0; i < CT_NPROTO - 1; i++)
-		if (ct_protos[i].num == num)
-			return i;
-	return CT_NPROTO - 1;
-}
-
-static int ct_dump_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct ct_scan *sc = data;
-	struct nf_conntrack *ct = sc->ct;
-	struct ct_key src = {0}, dst = {0};
-	uint8_t l3 = 0, l4 = 0;
-	size_t fam, pb;
-	bool have_l4;
-
-	if (nlh->nlmsg_type != CT_TYPE_NEW ||
-	    mnl_nlmsg_get_payload_len(nlh) < sizeof(struct nfgenmsg))
-		return MNL_CB_OK;
-	if (sc->max_entries && sc->scanned >= sc->max_entries) {
-		sc->truncated = true;
-		return MNL_CB_STOP;
-	}
-	sc->scanned++;
-	for (size_t i = 0; i < sizeof(ct_used_attrs) / sizeof(ct_used_attrs[0]); i++)
-		nfct_attr_unset(ct, ct_used_attrs[i]);
-	if (!ct_valid_attrs((const char *)mnl_nlmsg_get_payload(nlh) + sizeof(struct nfgenmsg),
-			    mnl_nlmsg_get_payload_len(nlh) - sizeof(struct nfgenmsg), CT_VC_TOP))
-		sc->unparsed++; /* the library would exit(); count it by family only */
-	else if (nfct_nlmsg_parse(nlh, ct) < 0)
-		sc->unparsed++;
-
-	if (nfct_attr_is_set(ct, ATTR_ORIG_L3PROTO) > 0)
-		l3 = nfct_get_attr_u8(ct, ATTR_ORIG_L3PROTO);
-	else
-		l3 = ((const struct nfgenmsg *)mnl_nlmsg_get_payload(nlh))->nfgen_family;
-	have_l4 = nfct_attr_is_set(ct, ATTR_ORIG_L4PROTO) > 0;
-	if (have_l4)
-		l4 = nfct_get_attr_u8(ct, ATTR_ORIG_L4PROTO);
-	fam = l3 == AF_INET ? CT_FAM_V4 : l3 == AF_INET6 ? CT_FAM_V6 : CT_FAM_OTHER;
-	pb = have_l4 ? ct_proto_bucket(l4) : CT_NPROTO - 1;
-	sc->proto[fam][pb]++;
-	if (have_l4 && l4 == IPPROTO_TCP && nfct_attr_is_set(ct, ATTR_TCP_STATE) > 0) {
-		uint8_t s = nfct_get_attr_u8(ct, ATTR_TCP_STATE);
-
-		if (s < CT_NTCP)
-			sc->tcp[s]++;
-	}
-
-	src.family = dst.family = l3;
-	if (l3 == AF_INET && nfct_attr_is_set(ct, ATTR_ORIG_IPV4_SRC) > 0) {
-		uint32_t a = nfct_get_attr_u32(ct, ATTR_ORIG_IPV4_SRC);
-
-		memcpy(src.addr, &a, sizeof(a));
-		ct_ss_add(&sc->src, &src);
-	} else if (l3 == AF_INET6 && nfct_attr_is_set(ct, ATTR_ORIG_IPV6_SRC) > 0) {
-		memcpy(src.addr, nfct_get_attr(ct, ATTR_ORIG_IPV6_SRC), 16);
-		ct_ss_add(&sc->src, &src);
-	}
-	if (have_l4) {
-		bool ok = false;
-
-		dst.proto = l4;
-		if (nfct_attr_is_set(ct, ATTR_ORIG_PORT_DST) > 0)
-			dst.port = ntohs(nfct_get_attr_u16(ct, ATTR_ORIG_PORT_DST));
-		if (l3 == AF_INET && nfct_attr_is_set(ct, ATTR_ORIG_IPV4_DST) > 0) {
-			uint32_t a = nfct_get_attr_u32(ct, ATTR_ORIG_IPV4_DST);
-
-			memcpy(dst.addr, &a, sizeof(a));
-			ok = true;
-		} else if (l3 == AF_INET6 && nfct_attr_is_set(ct, ATTR_ORIG_IPV6_DST) > 0) {
-			memcpy(dst.addr, nfct_get_attr(ct, ATTR_ORIG_IPV6_DST), 16);
-			ok = true;
-		}
-		if (ok)
-			ct_ss_add(&sc->dst, &dst);
-	}
-
-	/* Attributes the parser allocates would leak on the next parse. */
-	if (nfct_attr_is_set(ct, ATTR_SECCTX) > 0 || nfct_attr_is_set(ct, ATTR_HELPER_INFO) > 0 ||
-	    nfct_attr_is_set(ct, ATTR_CONNLABELS) > 0) {
-		nfct_destroy(ct);
-		sc->ct = nfct_new();
-		if (!sc->ct) {
-			sc->rc = -ENOMEM;
-			return MNL_CB_ERROR;
-		}
-	}
-	return MNL_CB_OK;
-}
-
-static int ct_breakdown(struct ns_ctx *ctx, struct ct_state *st, struct ns_err *e)
-{
-	struct ct_scan *sc = &st->scan;
-	struct ct_result *r = &st->res;
-	uint64_t t0 = ct_now_ns(CLOCK_MONOTONIC), t1;
-	struct ns_nl *nl;
-	int rc;
-
-	st->ran = true;
-	st->last_run_ns = t0;
-	rc = ns_ctx_nl(ctx, NETLINK_NETFILTER, &nl, e);
-	if (rc)
-		return rc;
-	if (!sc->ct && !(sc->ct = nfct_new()))
-		return ns_err_set(e, -ENOMEM, "conntrack: out of memory");
-	ct_scan_reset(sc);
-	sc->max_entries = st->max_entries;
-	sc->rc = 0;
-	ct_request(nl, CT_TYPE_GET, NLM_F_DUMP, AF_UNSPEC);
-	rc = ns_nl_run(nl, ct_dump_cb, ct_scan_reset, sc, e);
-	if (sc->rc)
-		return ns_err_set(e, sc->rc, "conntrack: table dump: out of memory");
-	if (rc)
-		return rc;
-	t1 = ct_now_ns(CLOCK_MONOTONIC);
-	st->runs++;
-
-	memcpy(r->proto, sc->proto, sizeof(r->proto));
-	memcpy(r->tcp, sc->tcp, sizeof(r->tcp));
-	r->scanned = sc->scanned;
-	r->unparsed = sc->unparsed;
-	r->truncated = sc->truncated;
-	r->duration = (double)(t1 - t0) / 1e9;
-	r->timestamp = (double)ct_now_ns(CLOCK_REALTIME) / 1e9;
-	r->nsrc = ct_ss_top(&sc->src, r->src, st->top_k);
-	r->ndst = ct_ss_top(&sc->dst, r->dst, st->top_k);
-	r->src_exact = sc->src.evictions == 0;
-	r->dst_exact = sc->dst.evictions == 0;
-	r->valid = true;
-	return 0;
-}
-
 /* ---- emission ---- */
 
 static void ct_emit_stats(struct ns_emit *em, const struct ct_state *st)
@@ -1144,123 +376,6 @@ static void ct_emit_stats(struct ns_emit *em, const struct ct_state *st)
 		if (any && !st->per_cpu)
 			ns_emit_u64(em, f, NS_NOLABELS, sum);
 	}
-}
-
-static void ct_fmt_addr(const struct ct_key *k, char *buf, size_t len)
-{
-	if (!inet_ntop(k->family, k->addr, buf, (socklen_t)len))
-		snprintf(buf, len, "?");
-}
-
-static void ct_emit_breakdown(struct ns_emit *em, const struct ct_state *st)
-{
-	const struct ct_result *r = &st->res;
-	struct ns_family *f;
-
-	if (st->breakdown && (st->source == CT_SRC_NETLINK || st->runs))
-		ns_emit_u64(em,
-			    ns_emit_family(em, "netstack_conntrack_breakdown_runs_total",
-					   "Table dumps completed for the breakdown.", NS_COUNTER,
-					   NULL),
-			    NS_NOLABELS, st->runs);
-	if (!r->valid)
-		return;
-	ns_emit_f64(em,
-		    ns_emit_family(em, "netstack_conntrack_breakdown_duration_seconds",
-				   "Wall time of the last breakdown table dump.", NS_GAUGE,
-				   "seconds"),
-		    NS_NOLABELS, r->duration);
-	ns_emit_f64(
-	    em,
-	    ns_emit_family(em, "netstack_conntrack_breakdown_timestamp_seconds",
-			   "Unix time at which the last breakdown finished; its numbers are "
-			   "cached until the next one.",
-			   NS_GAUGE, "seconds"),
-	    NS_NOLABELS, r->timestamp);
-	ct_gauge(em, "netstack_conntrack_breakdown_scanned_entries",
-		 "Entries counted by the last breakdown.", r->scanned);
-	ct_gauge(em, "netstack_conntrack_breakdown_unparsed_entries",
-		 "Entries of the last breakdown that libnetfilter_conntrack could not fully "
-		 "parse (counted, possibly as protocol other).",
-		 r->unparsed);
-	ct_gauge(em, "netstack_conntrack_breakdown_truncated",
-		 "1 if the last breakdown stopped at breakdown-max-entries before the end of the "
-		 "table, else 0.",
-		 r->truncated);
-
-	f = ns_emit_family(em, "netstack_conntrack_table_entries",
-			   "Entries of the last breakdown by layer-3 family and layer-4 protocol.",
-			   NS_GAUGE, NULL);
-	for (size_t fam = 0; fam < CT_NFAM; fam++) {
-		uint64_t famtotal = 0;
-
-		for (size_t p = 0; p < CT_NPROTO; p++)
-			famtotal += r->proto[fam][p];
-		if (fam == CT_FAM_OTHER && !famtotal)
-			continue;
-		for (size_t p = 0; p < CT_NPROTO; p++) {
-			const char *pname = p < CT_NPROTO - 1 ? ct_protos[p].name : "other";
-
-			if (p < CT_NPROTO - 1 && ct_protos[p].family &&
-			    ct_protos[p].family != (fam == CT_FAM_V4 ? AF_INET : AF_INET6) &&
-			    !r->proto[fam][p])
-				continue;
-			if (fam == CT_FAM_OTHER && !r->proto[fam][p])
-				continue;
-			ns_emit_u64(em, f,
-				    NS_LABELS({"family", ct_fam_names[fam]}, {"protocol", pname}),
-				    r->proto[fam][p]);
-		}
-	}
-	f = ns_emit_family(em, "netstack_conntrack_table_tcp_entries",
-			   "TCP entries of the last breakdown by conntrack TCP state.", NS_GAUGE,
-			   NULL);
-	for (size_t s = 0; s < CT_NTCP; s++)
-		ns_emit_u64(em, f, NS_LABELS({"state", ct_tcp_states[s]}), r->tcp[s]);
-
-	f = ns_emit_family(em, "netstack_conntrack_top_source_entries",
-			   "Entries per original source address, the top-k of the last breakdown "
-			   "(space-saving upper bound; exact when top_exact is 1).",
-			   NS_GAUGE, NULL);
-	for (size_t i = 0; i < r->nsrc; i++) {
-		char addr[INET6_ADDRSTRLEN];
-
-		ct_fmt_addr(&r->src[i].key, addr, sizeof(addr));
-		ns_emit_u64(em, f,
-			    NS_LABELS({"family", r->src[i].key.family == AF_INET ? "ipv4" : "ipv6"},
-				      {"address", addr}),
-			    r->src[i].count);
-	}
-	f = ns_emit_family(
-	    em, "netstack_conntrack_top_destination_entries",
-	    "Entries per original destination address, layer-4 protocol and port, the "
-	    "top-k of the last breakdown (space-saving upper bound; exact when "
-	    "top_exact is 1).",
-	    NS_GAUGE, NULL);
-	for (size_t i = 0; i < r->ndst; i++) {
-		const struct ct_key *k = &r->dst[i].key;
-		size_t pb = ct_proto_bucket(k->proto);
-		char addr[INET6_ADDRSTRLEN], port[8], pnum[8];
-		const char *pname = pnum;
-
-		if (pb < CT_NPROTO - 1)
-			pname = ct_protos[pb].name;
-		else
-			snprintf(pnum, sizeof(pnum), "%u", k->proto);
-		ct_fmt_addr(k, addr, sizeof(addr));
-		snprintf(port, sizeof(port), "%u", k->port);
-		ns_emit_u64(em, f,
-			    NS_LABELS({"family", k->family == AF_INET ? "ipv4" : "ipv6"},
-				      {"protocol", pname}, {"address", addr}, {"port", port}),
-			    r->dst[i].count);
-	}
-	f = ns_emit_family(
-	    em, "netstack_conntrack_top_exact",
-	    "1 if the top-k counts of the last breakdown are exact (no tracked key was "
-	    "ever evicted), 0 if they are space-saving upper bounds.",
-	    NS_GAUGE, NULL);
-	ns_emit_u64(em, f, NS_LABELS({"table", "source"}), r->src_exact);
-	ns_emit_u64(em, f, NS_LABELS({"table", "destination"}), r->dst_exact);
 }
 
 static int ct_emit_all(const struct ct_state *st, struct ns_writer *w, struct ns_err *e)
@@ -1292,6 +407,8 @@ static int ct_emit_all(const struct ct_state *st, struct ns_writer *w, struct ns
 		ct_gauge(&em, "netstack_conntrack_expect_entries_limit",
 			 "Maximum number of expectations (nf_conntrack_expect_max).",
 			 st->exp_limit);
+	if (st->have_exp_count)
+		ct_exp_emit(&em, st->exp_count);
 	ct_emit_stats(&em, st);
 	ct_emit_breakdown(&em, st);
 	return ns_emit_done(&em, e);
@@ -1325,7 +442,7 @@ static int ct_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, stru
 	int rc, nlrc, countrc, rc2 = 0;
 
 	st->source = CT_SRC_NONE;
-	st->have_entries = st->have_limit = st->have_exp_limit = false;
+	st->have_entries = st->have_limit = st->have_exp_limit = st->have_exp_count = false;
 	st->ncpus = 0;
 
 	/*
@@ -1339,7 +456,7 @@ static int ct_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, stru
 
 	nlrc = ns_ctx_nl(ctx, NETLINK_NETFILTER, &nl, &nlerr);
 	if (!nlrc) {
-		ct_request(nl, CT_TYPE_STATS, 0, AF_UNSPEC);
+		ns_nl_nfgen_req(nl, CT_TYPE_STATS, 0, AF_UNSPEC);
 		nlrc = ns_nl_run(nl, ct_global_cb, NULL, st, &nlerr);
 	}
 	if (!nlrc) {
@@ -1354,6 +471,10 @@ static int ct_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, stru
 		if (rc)
 			st->ncpus = 0; /* never half a snapshot */
 		rc2 = rc;
+		rc = ct_exp_count(nl, &st->exp_count, rc2 ? NULL : e);
+		st->have_exp_count = rc == 0;
+		if (rc && !ct_exp_absent(rc) && !rc2)
+			rc2 = rc;
 	} else {
 		st->source = CT_SRC_PROCFS;
 		st->have_entries = st->have_limit = false;
@@ -1382,7 +503,7 @@ static int ct_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, stru
 	    ct_read_u64(&st->f_exp_max, ctx->procfs_fd, REL_EXP_MAX, &st->exp_limit) == 0;
 
 	if (st->breakdown && st->source == CT_SRC_NETLINK &&
-	    (!st->ran || ct_now_ns(CLOCK_MONOTONIC) - st->last_run_ns >= st->interval_ns)) {
+	    (!st->ran || (uint64_t)ns_mono_ns() - st->last_run_ns >= st->interval_ns)) {
 		rc = ct_breakdown(ctx, st, rc2 ? NULL : e);
 		if (rc && !rc2)
 			rc2 = rc;
@@ -1402,8 +523,10 @@ static void ct_fini(void *state)
 	ns_file_close(&st->f_exp_max);
 	ns_file_close(&st->f_stat);
 	ns_file_close(&st->f_possible);
-	ct_ss_free(&st->scan.src);
-	ct_ss_free(&st->scan.dst);
+	ns_topk_free(&st->scan.src);
+	free(st->scan.top);
+	ns_topk_free(&st->scan.dst);
+	ctz_free(st->scan.zones);
 	if (st->scan.ct)
 		nfct_destroy(st->scan.ct);
 	free(st->res.src);
@@ -1416,7 +539,7 @@ static void ct_fini(void *state)
 static int ct_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state, struct ns_err *e)
 {
 	struct ct_state *st = calloc(1, sizeof(*st));
-	uint64_t k = 5, tracked = 1024, interval = 60;
+	uint64_t k = 5, tracked = 1024, interval = 60, zone_max = 16;
 	int rc = 0;
 
 	*state = NULL;
@@ -1437,6 +560,7 @@ static int ct_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state,
 		st->max_entries = ns_opt_uint(opts, "breakdown-max-entries");
 		k = ns_opt_uint(opts, "top-k");
 		tracked = ns_opt_uint(opts, "top-tracked");
+		zone_max = ns_opt_uint(opts, "zone-max");
 	}
 	if (interval > UINT64_MAX / 1000000000ull)
 		interval = UINT64_MAX / 1000000000ull;
@@ -1448,6 +572,9 @@ static int ct_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state,
 		rc = ns_err_set(e, -EINVAL,
 				"conntrack: top-tracked %llu must be between max(1, top-k) and %u",
 				(unsigned long long)tracked, CT_TRACKED_MAX);
+	else if (zone_max > CTZ_ZONE_MAX)
+		rc = ns_err_set(e, -EINVAL, "conntrack: zone-max %llu is more than %d",
+				(unsigned long long)zone_max, CTZ_ZONE_MAX);
 	if (rc) {
 		ct_fini(st);
 		return rc;
@@ -1457,8 +584,11 @@ static int ct_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state,
 	if (st->breakdown) {
 		st->res.src = calloc(st->top_k ? st->top_k : 1, sizeof(*st->res.src));
 		st->res.dst = calloc(st->top_k ? st->top_k : 1, sizeof(*st->res.dst));
-		if (!st->res.src || !st->res.dst || ct_ss_init(&st->scan.src, st->tracked) ||
-		    ct_ss_init(&st->scan.dst, st->tracked)) {
+		st->scan.top = calloc(st->top_k ? st->top_k : 1, sizeof(*st->scan.top));
+		if (!st->res.src || !st->res.dst || !st->scan.top ||
+		    ns_topk_init(&st->scan.src, st->tracked, sizeof(struct ct_key)) ||
+		    ns_topk_init(&st->scan.dst, st->tracked, sizeof(struct ct_key)) ||
+		    !(st->scan.zones = ctz_new(zone_max, st->top_k, st->tracked))) {
 			ct_fini(st);
 			return ns_err_set(e, -ENOMEM, "conntrack: out of memory");
 		}
@@ -1482,6 +612,9 @@ static const struct ns_option ct_options[] = {
     {"top-tracked", NS_OPT_UINT, "1024",
      "Distinct keys tracked per top-k table (space-saving); counts are exact while a "
      "dump sees no more distinct keys than this."},
+    {"zone-max", NS_OPT_UINT, "16",
+     "Conntrack zones exposed one by one by the breakdown, the largest first (at most 1024); "
+     "the others are summed as zone=\"other\"."},
     {NULL, 0, NULL, NULL},
 };
 

@@ -50,157 +50,9 @@
  * "driver\tX", "version\tX", "firmware_version\tX", "bus_info\tX",
  * "errno\tN" (every ioctl fails with N), "stat\tNAME\tVALUE".
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <net/if.h>
-
-#include <linux/ethtool.h>
-#include <linux/ethtool_netlink.h>
-#include <linux/genetlink.h>
-#include <linux/if_link.h>
-#include <linux/rtnetlink.h>
-#include <linux/sockios.h>
-
-#include "collector.h"
-#include "emit.h"
-#include "ifmap.h"
-#include "namefilter.h"
-#include "nl.h"
-#include "procfs.h"
-
-#ifndef RTEXT_FILTER_SKIP_STATS
-#define RTEXT_FILTER_SKIP_STATS (1 << 3)
-#endif
-
-#define ET_MODE_BITS 256 /* link mode bits kept (the kernel has ~120) */
-#define ET_MODE_WORDS (ET_MODE_BITS / 64)
-#define ET_STD_MAX 64  /* statistic ids kept per standard group */
-#define ET_HIST_MAX 16 /* RMON histogram buckets per direction */
-#define ET_NAME_MAX 160
-
-/* ---- netlink results per device ---- */
-
-enum { ET_RING_RX, ET_RING_RX_MINI, ET_RING_RX_JUMBO, ET_RING_TX, ET_NRING };
-static const char *const et_ring_names[ET_NRING] = {"rx", "rx_mini", "rx_jumbo", "tx"};
-enum { ET_CH_RX, ET_CH_TX, ET_CH_OTHER, ET_CH_COMBINED, ET_NCH };
-static const char *const et_ch_names[ET_NCH] = {"rx", "tx", "other", "combined"};
-
-enum {
-	EH_SPEED = 1 << 0,
-	EH_DUPLEX = 1 << 1,
-	EH_AUTONEG = 1 << 2,
-	EH_MODES = 1 << 3,
-	EH_PEER = 1 << 4,
-	EH_PAUSE_AN = 1 << 5,
-	EH_PAUSE_RX = 1 << 6,
-	EH_PAUSE_TX = 1 << 7,
-	EH_PAUSE_TXF = 1 << 8,
-	EH_PAUSE_RXF = 1 << 9,
-	EH_FEC_CORR = 1 << 10,
-	EH_FEC_UNCORR = 1 << 11,
-	EH_FEC_BITS = 1 << 12,
-};
-#define EH_LINKMODES (EH_SPEED | EH_DUPLEX | EH_AUTONEG | EH_MODES | EH_PEER)
-#define EH_PAUSE (EH_PAUSE_AN | EH_PAUSE_RX | EH_PAUSE_TX | EH_PAUSE_TXF | EH_PAUSE_RXF)
-#define EH_FEC (EH_FEC_CORR | EH_FEC_UNCORR | EH_FEC_BITS)
-
-struct et_hist {
-	uint32_t low, high;
-	bool has_high;
-	uint64_t val;
-};
-
-struct et_nlres {
-	unsigned have;
-	uint32_t speed;
-	uint8_t duplex, autoneg, pause_an, pause_rx, pause_tx;
-	uint64_t sup[ET_MODE_WORDS], adv[ET_MODE_WORDS], peer[ET_MODE_WORDS];
-	unsigned ring_have, ringmax_have, ch_have, chmax_have;
-	uint32_t ring[ET_NRING], ringmax[ET_NRING], ch[ET_NCH], chmax[ET_NCH];
-	uint64_t pause_frames[2]; /* tx, rx */
-	uint64_t fec[3];
-	uint64_t std_have[ETHTOOL_STATS_RMON + 1];
-	uint64_t std[ETHTOOL_STATS_RMON + 1][ET_STD_MAX];
-	unsigned nhist[2];
-	struct et_hist hist[2][ET_HIST_MAX];
-};
-
-/* ---- driver statistics ---- */
-
-enum { ET_DIR_NONE, ET_DIR_RX, ET_DIR_TX };
-static const char *const et_dir_names[] = {"", "rx", "tx"};
-
-struct et_stat {
-	uint32_t name_off; /* metric name in dev->names */
-	char queue[8];	   /* "" for a device-wide statistic */
-	uint8_t dir;
-	bool wanted;
-};
-
-struct et_dev {
-	int ifindex;
-	char name[IFNAMSIZ];
-	unsigned gen;
-	bool gone;
-	bool have_info;
-	bool have_stats;
-	struct ethtool_drvinfo info;
-	/* GSTRINGS cache, valid for (cdriver, nstr) */
-	char cdriver[32];
-	uint32_t nstr;
-	struct et_stat *map;
-	struct ns_buf names;
-	/* GSTATS buffer */
-	struct ethtool_stats *sbuf;
-	size_t scap; /* u64 slots in sbuf->data */
-	struct et_nlres nl;
-};
-
-struct et_state {
-	struct ns_namefilter devices, stats;
-	bool std_stats;
-	bool replay;
-	char *replay_dir;
-	int fd;	    /* SIOCETHTOOL socket, -1 in replay mode */
-	int family; /* ethtool genl family id, 0 = unresolved, -1 = unavailable */
-	unsigned gen;
-	struct et_dev *devs;
-	size_t ndevs, capd;
-	struct ns_ifmap byindex; /* ifindex -> position in devs */
-	/* link dump scratch */
-	struct {
-		int ifindex;
-		char name[IFNAMSIZ];
-	} * seen;
-	size_t nseen, caps;
-	/* link mode names by bit, filled from verbose bitsets */
-	char (*mode_names)[ETH_GSTRING_LEN];
-	uint8_t cur_cmd; /* reply cmd expected by the running genl dump */
-	int replay_errno;
-	struct ns_buf scratch;
-	/* label sets of the device and of the queue being emitted, reused */
-	struct ns_labelset dev_ls, queue_ls;
-};
+#include "ethtool.h"
 
 /* ---- small helpers ---- */
-
-static bool et_dev_wanted(const struct et_state *st, const char *name)
-{
-	return ns_namefilter_wanted(&st->devices, name);
-}
-
-static bool et_stat_wanted(const struct et_state *st, const char *name)
-{
-	return ns_namefilter_wanted(&st->stats, name);
-}
 
 static struct et_dev *et_find(const struct et_state *st, int ifindex)
 {
@@ -221,216 +73,6 @@ static void et_dev_free(struct et_dev *d)
 	free(d->map);
 	ns_buf_free(&d->names);
 	free(d->sbuf);
-}
-
-/* ---- per-queue name recognition ---- */
-
-static int et_dir_prefix(const char *s, size_t *len)
-{
-	if (strncmp(s, "rx", 2) == 0) {
-		*len = 2;
-		return ET_DIR_RX;
-	}
-	if (strncmp(s, "tx", 2) == 0) {
-		*len = 2;
-		return ET_DIR_TX;
-	}
-	return ET_DIR_NONE;
-}
-
-/* Up to 5 decimal digits at *s; advances *s. */
-static bool et_number(const char **s, char *out, size_t size)
-{
-	size_t n = 0;
-
-	while ((*s)[n] >= '0' && (*s)[n] <= '9' && n < 5)
-		n++;
-	if (n == 0 || ((*s)[n] >= '0' && (*s)[n] <= '9') || n >= size)
-		return false;
-	memcpy(out, *s, n);
-	out[n] = '\0';
-	*s += n;
-	return true;
-}
-
-/*
- * Split a per-queue statistic name. On success *stat points into @name at
- * the statistic part, queue and direction are set.
- */
-static bool et_split_queue(const char *name, const char **stat, char *queue, size_t qsize, int *dir)
-{
-	const char *p = name;
-	size_t dl;
-	int d;
-
-	*dir = ET_DIR_NONE;
-	if (strncmp(p, "queue_", 6) == 0) { /* queue_N_d_S */
-		p += 6;
-		if (!et_number(&p, queue, qsize) || *p++ != '_')
-			return false;
-		d = et_dir_prefix(p, &dl);
-		if (d == ET_DIR_NONE || p[dl] != '_')
-			return false;
-		*dir = d;
-		p += dl + 1;
-	} else if (p[0] == '[') { /* [N]: S */
-		p++;
-		if (!et_number(&p, queue, qsize) || strncmp(p, "]: ", 3) != 0)
-			return false;
-		p += 3;
-		d = et_dir_prefix(p, &dl);
-		if (d != ET_DIR_NONE && p[dl] == '_') {
-			*dir = d;
-			p += dl + 1;
-		}
-	} else if (strncmp(p, "ch", 2) == 0 && p[2] >= '0' && p[2] <= '9') { /* chN_S */
-		p += 2;
-		if (!et_number(&p, queue, qsize) || *p++ != '_')
-			return false;
-	} else {
-		d = et_dir_prefix(p, &dl);
-		if (d == ET_DIR_NONE)
-			return false;
-		p += dl;
-		if (strncmp(p, "_queue_", 7) == 0) { /* d_queue_N_S */
-			p += 7;
-			if (!et_number(&p, queue, qsize) || *p++ != '_')
-				return false;
-		} else if (*p == '-') { /* d-N.S */
-			p++;
-			if (!et_number(&p, queue, qsize) || *p++ != '.')
-				return false;
-		} else if (*p == 'q' && p[1] >= '0' && p[1] <= '9') { /* dqN_S */
-			p++;
-			if (!et_number(&p, queue, qsize) || *p++ != '_')
-				return false;
-		} else if (*p >= '0' && *p <= '9') { /* dN_S */
-			if (!et_number(&p, queue, qsize) || *p++ != '_')
-				return false;
-		} else {
-			return false;
-		}
-		*dir = d;
-		/* "rx-0.rx_packets": the direction again */
-		if (et_dir_prefix(p, &dl) == d && p[dl] == '_' && p[dl + 1])
-			p += dl + 1;
-	}
-	if (!*p)
-		return false;
-	*stat = p;
-	return true;
-}
-
-/* ---- building the name map (only when the strings change) ---- */
-
-struct et_keyset {
-	uint64_t *h;
-	size_t cap;
-};
-
-static uint64_t et_fnv(const char *a, const char *b, uint8_t dir)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *a; a++)
-		h = (h ^ (uint8_t)*a) * 1099511628211ULL;
-	h = (h ^ 1) * 1099511628211ULL;
-	for (; *b; b++)
-		h = (h ^ (uint8_t)*b) * 1099511628211ULL;
-	h = (h ^ (2 + dir)) * 1099511628211ULL;
-	return h ? h : 1;
-}
-
-/* Is (name, queue, dir) taken by an earlier statistic? Exact check over the map. */
-static bool et_taken(const struct et_dev *d, uint32_t upto, const struct et_keyset *ks,
-		     const char *name, const char *queue, uint8_t dir)
-{
-	uint64_t h = et_fnv(name, queue, dir);
-	size_t s = h & (ks->cap - 1);
-
-	for (; ks->h[s]; s = (s + 1) & (ks->cap - 1)) {
-		if (ks->h[s] != h)
-			continue;
-		for (uint32_t i = 0; i < upto; i++) {
-			const struct et_stat *o = &d->map[i];
-
-			if (o->dir == dir && strcmp(o->queue, queue) == 0 &&
-			    strcmp(d->names.data + o->name_off, name) == 0)
-				return true;
-		}
-		return false;
-	}
-	return false;
-}
-
-static void et_key_add(struct et_keyset *ks, const char *name, const char *queue, uint8_t dir)
-{
-	uint64_t h = et_fnv(name, queue, dir);
-	size_t s = h & (ks->cap - 1);
-
-	while (ks->h[s] && ks->h[s] != h)
-		s = (s + 1) & (ks->cap - 1);
-	ks->h[s] = h;
-}
-
-static int et_build_map(struct et_state *st, struct et_dev *d, const char *strings, uint32_t n)
-{
-	struct et_keyset ks = {NULL, 64};
-	struct et_stat *map;
-	char raw[ETH_GSTRING_LEN + 1], snake[ET_NAME_MAX], cand[ET_NAME_MAX + 96];
-	int rc = 0;
-
-	while (ks.cap < (size_t)n * 2 + 2)
-		ks.cap *= 2;
-	ks.h = calloc(ks.cap, sizeof(*ks.h));
-	map = realloc(d->map, (n ? n : 1) * sizeof(*map));
-	if (!ks.h || !map) {
-		free(ks.h);
-		if (map)
-			d->map = map;
-		d->nstr = 0;
-		return -ENOMEM;
-	}
-	d->map = map;
-	ns_buf_reset(&d->names);
-	for (uint32_t i = 0; i < n; i++) {
-		struct et_stat *s = &map[i];
-		const char *stat;
-		int dir;
-
-		memcpy(raw, strings + (size_t)i * ETH_GSTRING_LEN, ETH_GSTRING_LEN);
-		raw[ETH_GSTRING_LEN] = '\0';
-		s->wanted = et_stat_wanted(st, raw);
-		s->queue[0] = '\0';
-		if (et_split_queue(raw, &stat, s->queue, sizeof(s->queue), &dir)) {
-			s->dir = (uint8_t)dir;
-			ns_snake_case(stat, snake, sizeof(snake));
-			snprintf(cand, sizeof(cand), "netstack_ethtool_queue_%s",
-				 snake[0] ? snake : "unnamed");
-		} else {
-			s->dir = ET_DIR_NONE;
-			s->queue[0] = '\0';
-			ns_snake_case(raw, snake, sizeof(snake));
-			snprintf(cand, sizeof(cand), "netstack_ethtool_driver_%s",
-				 snake[0] ? snake : "unnamed");
-		}
-		/* Collision: append _<index> until free (bounded: each round grows the name). */
-		for (int guard = 0; et_taken(d, i, &ks, cand, s->queue, s->dir) && guard < 8;
-		     guard++) {
-			size_t l = strlen(cand);
-
-			snprintf(cand + l, sizeof(cand) - l, "_%u", i);
-		}
-		s->name_off = (uint32_t)d->names.len;
-		if (ns_buf_append(&d->names, cand, strlen(cand) + 1)) {
-			rc = -ENOMEM;
-			break;
-		}
-		et_key_add(&ks, cand, s->queue, s->dir);
-	}
-	free(ks.h);
-	d->nstr = rc ? 0 : n;
-	return rc;
 }
 
 /* ---- ioctls (live) and their replay ---- */
@@ -601,64 +243,24 @@ static int et_driver_stats(struct et_state *st, struct et_dev *d)
 
 /* ---- link dump ---- */
 
-static int et_link_cb(const struct nlmsghdr *nlh, void *data)
-{
-	const struct nlattr *name;
-	struct et_state *st = data;
-	const struct ifinfomsg *ifm;
-
-	if (nlh->nlmsg_type != RTM_NEWLINK || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifm))
-		return MNL_CB_OK;
-	ifm = mnl_nlmsg_get_payload(nlh);
-	name = ns_nl_find(nlh, sizeof(*ifm), IFLA_IFNAME);
-	if (!name)
-		return MNL_CB_OK;
-	if (st->nseen == st->caps) {
-		size_t cap = st->caps ? st->caps * 2 : 32;
-		void *p = realloc(st->seen, cap * sizeof(*st->seen));
-
-		if (!p)
-			return -ENOMEM;
-		st->seen = p;
-		st->caps = cap;
-	}
-	ns_nl_attr_strcpy(name, st->seen[st->nseen].name, IFNAMSIZ);
-	if (!st->seen[st->nseen].name[0] || !et_dev_wanted(st, st->seen[st->nseen].name))
-		return MNL_CB_OK;
-	st->seen[st->nseen].ifindex = ifm->ifi_index;
-	st->nseen++;
-	return MNL_CB_OK;
-}
-
-static void et_link_reset(void *data)
-{
-	((struct et_state *)data)->nseen = 0;
-}
-
 /* Make st->devs the devices just seen (in dump order), keeping caches by ifindex. */
 static int et_reconcile(struct et_state *st)
 {
 	size_t keep = 0;
 
 	st->gen++;
-	for (size_t i = 0; i < st->nseen; i++) {
-		struct et_dev *d = et_find(st, st->seen[i].ifindex);
+	for (size_t i = 0; i < st->seen.n; i++) {
+		const struct ns_link *k = ns_links_at(&st->seen, i);
+		struct et_dev *d = et_find(st, k->ifindex);
 
 		if (!d) {
-			if (st->ndevs == st->capd) {
-				size_t cap = st->capd ? st->capd * 2 : 32;
-				struct et_dev *p = realloc(st->devs, cap * sizeof(*p));
-
-				if (!p)
-					return -ENOMEM;
-				st->devs = p;
-				st->capd = cap;
-			}
+			if (NS_ARRAY_GROW(st->devs, st->capd, st->ndevs + 1, 32))
+				return -ENOMEM;
 			d = &st->devs[st->ndevs++];
 			memset(d, 0, sizeof(*d));
-			d->ifindex = st->seen[i].ifindex;
+			d->ifindex = k->ifindex;
 		}
-		memcpy(d->name, st->seen[i].name, IFNAMSIZ);
+		memcpy(d->name, k->name, IFNAMSIZ);
 		d->gen = st->gen;
 	}
 	for (size_t i = 0; i < st->ndevs; i++) {
@@ -696,12 +298,9 @@ static int et_family_cb(const struct nlmsghdr *nlh, void *data)
 
 static int et_resolve_family(struct et_state *st, struct ns_nl *nl, struct ns_err *e)
 {
-	struct nlmsghdr *nlh = ns_nl_request(nl, GENL_ID_CTRL, 0);
-	struct genlmsghdr *g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	struct nlmsghdr *nlh = ns_nl_genl_req(nl, GENL_ID_CTRL, 0, CTRL_CMD_GETFAMILY, 1);
 	int rc;
 
-	g->cmd = CTRL_CMD_GETFAMILY;
-	g->version = 1;
 	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, ETHTOOL_GENL_NAME);
 	st->family = 0;
 	rc = ns_nl_run(nl, et_family_cb, NULL, st, e);
@@ -728,38 +327,9 @@ static struct et_dev *et_reply_dev(struct et_state *st, const struct nlattr *hdr
 	return et_find(st, (int)mnl_attr_get_u32(tb[ETHTOOL_A_HEADER_DEV_INDEX]));
 }
 
-static bool et_u32(const struct nlattr *a, uint32_t *v)
-{
-	if (!a || mnl_attr_get_payload_len(a) < 4)
-		return false;
-	*v = mnl_attr_get_u32(a);
-	return true;
-}
-
-static bool et_u8(const struct nlattr *a, uint8_t *v)
-{
-	if (!a || mnl_attr_get_payload_len(a) < 1)
-		return false;
-	*v = mnl_attr_get_u8(a);
-	return true;
-}
-
-static bool et_u64(const struct nlattr *a, uint64_t *v)
-{
-	if (!a || mnl_attr_get_payload_len(a) < 8)
-		return false;
-	memcpy(v, mnl_attr_get_payload(a), 8);
-	return true;
-}
-
 static void et_bit_set(uint64_t *bm, uint32_t bit)
 {
 	bm[bit / 64] |= 1ULL << (bit % 64);
-}
-
-static bool et_bit_test(const uint64_t *bm, uint32_t bit)
-{
-	return bm[bit / 64] & (1ULL << (bit % 64));
 }
 
 /*
@@ -783,7 +353,8 @@ static void et_bitset(struct et_state *st, const struct nlattr *nest, uint64_t *
 			if (mnl_attr_get_type(a) != ETHTOOL_A_BITSET_BITS_BIT)
 				continue;
 			ns_nl_parse_nested(a, bt, ETHTOOL_A_BITSET_BIT_MAX);
-			if (!et_u32(bt[ETHTOOL_A_BITSET_BIT_INDEX], &idx) || idx >= ET_MODE_BITS)
+			if (!ns_nl_get_u32(bt[ETHTOOL_A_BITSET_BIT_INDEX], &idx) ||
+			    idx >= ET_MODE_BITS)
 				continue;
 			if (bt[ETHTOOL_A_BITSET_BIT_NAME] && st->mode_names)
 				ns_nl_attr_strcpy(bt[ETHTOOL_A_BITSET_BIT_NAME],
@@ -831,11 +402,11 @@ static void et_parse_linkmodes(struct et_state *st, const struct nlmsghdr *nlh)
 	if (!d)
 		return;
 	r = &d->nl;
-	if (et_u32(tb[ETHTOOL_A_LINKMODES_SPEED], &r->speed))
+	if (ns_nl_get_u32(tb[ETHTOOL_A_LINKMODES_SPEED], &r->speed))
 		r->have |= EH_SPEED;
-	if (et_u8(tb[ETHTOOL_A_LINKMODES_DUPLEX], &r->duplex))
+	if (ns_nl_get_u8(tb[ETHTOOL_A_LINKMODES_DUPLEX], &r->duplex))
 		r->have |= EH_DUPLEX;
-	if (et_u8(tb[ETHTOOL_A_LINKMODES_AUTONEG], &r->autoneg))
+	if (ns_nl_get_u8(tb[ETHTOOL_A_LINKMODES_AUTONEG], &r->autoneg))
 		r->have |= EH_AUTONEG;
 	if (tb[ETHTOOL_A_LINKMODES_OURS]) {
 		et_bitset(st, tb[ETHTOOL_A_LINKMODES_OURS], r->adv, r->sup);
@@ -863,9 +434,9 @@ static void et_parse_rings(struct et_state *st, const struct nlmsghdr *nlh)
 	if (!d)
 		return;
 	for (int i = 0; i < ET_NRING; i++) {
-		if (et_u32(tb[cur[i]], &d->nl.ring[i]))
+		if (ns_nl_get_u32(tb[cur[i]], &d->nl.ring[i]))
 			d->nl.ring_have |= 1u << i;
-		if (et_u32(tb[max[i]], &d->nl.ringmax[i]))
+		if (ns_nl_get_u32(tb[max[i]], &d->nl.ringmax[i]))
 			d->nl.ringmax_have |= 1u << i;
 	}
 }
@@ -886,9 +457,9 @@ static void et_parse_channels(struct et_state *st, const struct nlmsghdr *nlh)
 	if (!d)
 		return;
 	for (int i = 0; i < ET_NCH; i++) {
-		if (et_u32(tb[cur[i]], &d->nl.ch[i]))
+		if (ns_nl_get_u32(tb[cur[i]], &d->nl.ch[i]))
 			d->nl.ch_have |= 1u << i;
-		if (et_u32(tb[max[i]], &d->nl.chmax[i]))
+		if (ns_nl_get_u32(tb[max[i]], &d->nl.chmax[i]))
 			d->nl.chmax_have |= 1u << i;
 	}
 }
@@ -904,18 +475,18 @@ static void et_parse_pause(struct et_state *st, const struct nlmsghdr *nlh)
 	if (!d)
 		return;
 	r = &d->nl;
-	if (et_u8(tb[ETHTOOL_A_PAUSE_AUTONEG], &r->pause_an))
+	if (ns_nl_get_u8(tb[ETHTOOL_A_PAUSE_AUTONEG], &r->pause_an))
 		r->have |= EH_PAUSE_AN;
-	if (et_u8(tb[ETHTOOL_A_PAUSE_RX], &r->pause_rx))
+	if (ns_nl_get_u8(tb[ETHTOOL_A_PAUSE_RX], &r->pause_rx))
 		r->have |= EH_PAUSE_RX;
-	if (et_u8(tb[ETHTOOL_A_PAUSE_TX], &r->pause_tx))
+	if (ns_nl_get_u8(tb[ETHTOOL_A_PAUSE_TX], &r->pause_tx))
 		r->have |= EH_PAUSE_TX;
 	if (!tb[ETHTOOL_A_PAUSE_STATS])
 		return;
 	ns_nl_parse_nested(tb[ETHTOOL_A_PAUSE_STATS], s, ETHTOOL_A_PAUSE_STAT_RX_FRAMES);
-	if (et_u64(s[ETHTOOL_A_PAUSE_STAT_TX_FRAMES], &r->pause_frames[0]))
+	if (ns_nl_get_u64(s[ETHTOOL_A_PAUSE_STAT_TX_FRAMES], &r->pause_frames[0]))
 		r->have |= EH_PAUSE_TXF;
-	if (et_u64(s[ETHTOOL_A_PAUSE_STAT_RX_FRAMES], &r->pause_frames[1]))
+	if (ns_nl_get_u64(s[ETHTOOL_A_PAUSE_STAT_RX_FRAMES], &r->pause_frames[1]))
 		r->have |= EH_PAUSE_RXF;
 }
 
@@ -934,7 +505,7 @@ static void et_parse_fec(struct et_state *st, const struct nlmsghdr *nlh)
 	ns_nl_parse_nested(tb[ETHTOOL_A_FEC_STATS], s, ETHTOOL_A_FEC_STAT_CORR_BITS);
 	/* Each is an array of u64: the total first, then per lane. */
 	for (int i = 0; i < 3; i++)
-		if (et_u64(s[attr[i]], &d->nl.fec[i]))
+		if (ns_nl_get_u64(s[attr[i]], &d->nl.fec[i]))
 			d->nl.have |= bit[i];
 }
 
@@ -947,10 +518,10 @@ static void et_parse_hist(struct et_nlres *r, int dir, const struct nlattr *nest
 		return;
 	ns_nl_parse_nested(nest, tb, ETHTOOL_A_STATS_GRP_HIST_VAL);
 	h = &r->hist[dir][r->nhist[dir]];
-	if (!et_u32(tb[ETHTOOL_A_STATS_GRP_HIST_BKT_LOW], &h->low) ||
-	    !et_u64(tb[ETHTOOL_A_STATS_GRP_HIST_VAL], &h->val))
+	if (!ns_nl_get_u32(tb[ETHTOOL_A_STATS_GRP_HIST_BKT_LOW], &h->low) ||
+	    !ns_nl_get_u64(tb[ETHTOOL_A_STATS_GRP_HIST_VAL], &h->val))
 		return;
-	h->has_high = et_u32(tb[ETHTOOL_A_STATS_GRP_HIST_BKT_HI], &h->high);
+	h->has_high = ns_nl_get_u32(tb[ETHTOOL_A_STATS_GRP_HIST_BKT_HI], &h->high);
 	r->nhist[dir]++;
 }
 
@@ -971,7 +542,7 @@ static void et_parse_stats(struct et_state *st, const struct nlmsghdr *nlh)
 		if (mnl_attr_get_type(a) != ETHTOOL_A_STATS_GRP)
 			continue;
 		ns_nl_parse_nested(a, g, ETHTOOL_A_STATS_GRP_MAX);
-		if (!et_u32(g[ETHTOOL_A_STATS_GRP_ID], &id) || id > ETHTOOL_STATS_RMON)
+		if (!ns_nl_get_u32(g[ETHTOOL_A_STATS_GRP_ID], &id) || id > ETHTOOL_STATS_RMON)
 			continue;
 		mnl_attr_for_each_nested(s, a)
 		{
@@ -988,7 +559,7 @@ static void et_parse_stats(struct et_state *st, const struct nlmsghdr *nlh)
 			{
 				unsigned sid = mnl_attr_get_type(v);
 
-				if (sid < ET_STD_MAX && et_u64(v, &d->nl.std[id][sid]))
+				if (sid < ET_STD_MAX && ns_nl_get_u64(v, &d->nl.std[id][sid]))
 					d->nl.std_have[id] |= 1ULL << sid;
 			}
 		}
@@ -1072,13 +643,11 @@ struct et_req {
 static int et_genl_dump(struct et_state *st, struct ns_nl *nl, const struct et_req *q,
 			struct ns_err *e)
 {
-	struct nlmsghdr *nlh = ns_nl_request(nl, (uint16_t)st->family, NLM_F_DUMP);
-	struct genlmsghdr *g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	struct nlmsghdr *nlh =
+	    ns_nl_genl_req(nl, (uint16_t)st->family, NLM_F_DUMP, q->cmd, ETHTOOL_GENL_VERSION);
 	struct nlattr *nest;
 	int rc;
 
-	g->cmd = q->cmd;
-	g->version = ETHTOOL_GENL_VERSION;
 	nest = mnl_attr_nest_start(nlh, q->hdr_attr);
 	if (q->flags)
 		mnl_attr_put_u32(nlh, ETHTOOL_A_HEADER_FLAGS, q->flags);
@@ -1102,308 +671,6 @@ static int et_genl_dump(struct et_state *st, struct ns_nl *nl, const struct et_r
 	return rc;
 }
 
-/* ---- emission ---- */
-
-static const char *const et_grp_prefix[ETHTOOL_STATS_RMON + 1] = {"eth_phy", "eth_mac", "eth_ctrl",
-								  "rmon"};
-
-static const char *const et_phy_names[] = {"SymbolErrorDuringCarrier"};
-static const char *const et_mac_names[] = {
-    "FramesTransmittedOK",
-    "SingleCollisionFrames",
-    "MultipleCollisionFrames",
-    "FramesReceivedOK",
-    "FrameCheckSequenceErrors",
-    "AlignmentErrors",
-    "OctetsTransmittedOK",
-    "FramesWithDeferredXmissions",
-    "LateCollisions",
-    "FramesAbortedDueToXSColls",
-    "FramesLostDueToIntMACXmitError",
-    "CarrierSenseErrors",
-    "OctetsReceivedOK",
-    "FramesLostDueToIntMACRcvError",
-    "MulticastFramesXmittedOK",
-    "BroadcastFramesXmittedOK",
-    "FramesWithExcessiveDeferral",
-    "MulticastFramesReceivedOK",
-    "BroadcastFramesReceivedOK",
-    "InRangeLengthErrors",
-    "OutOfRangeLengthField",
-    "FrameTooLongErrors",
-};
-static const char *const et_ctrl_names[] = {
-    "MACControlFramesTransmitted", "MACControlFramesReceived", "UnsupportedOpcodesReceived"};
-static const char *const et_rmon_names[] = {"etherStatsUndersizePkts", "etherStatsOversizePkts",
-					    "etherStatsFragments", "etherStatsJabbers"};
-
-static const struct {
-	const char *const *names;
-	size_t n;
-} et_grp_names[ETHTOOL_STATS_RMON + 1] = {
-    {et_phy_names, sizeof(et_phy_names) / sizeof(et_phy_names[0])},
-    {et_mac_names, sizeof(et_mac_names) / sizeof(et_mac_names[0])},
-    {et_ctrl_names, sizeof(et_ctrl_names) / sizeof(et_ctrl_names[0])},
-    {et_rmon_names, sizeof(et_rmon_names) / sizeof(et_rmon_names[0])},
-};
-
-static void et_emit_std(struct ns_emit *em, const struct et_dev *d)
-{
-	char name[ET_NAME_MAX + 48], snake[ET_NAME_MAX], lo[12], hi[12];
-	const struct et_nlres *r = &d->nl;
-	struct ns_family *f;
-
-	for (int g = 0; g <= ETHTOOL_STATS_RMON; g++) {
-		for (unsigned s = 0; s < ET_STD_MAX; s++) {
-			if (!(r->std_have[g] & (1ULL << s)))
-				continue;
-			if (s < et_grp_names[g].n)
-				ns_snake_case(et_grp_names[g].names[s], snake, sizeof(snake));
-			else
-				snprintf(snake, sizeof(snake), "stat_%u", s);
-			snprintf(name, sizeof(name), "netstack_ethtool_%s_%s_total",
-				 et_grp_prefix[g], snake);
-			f = ns_emit_family(
-			    em, name,
-			    "IEEE 802.3 / RFC 2819 standard statistic (ethtool netlink "
-			    "ETHTOOL_MSG_STATS_GET).",
-			    NS_COUNTER, NULL);
-			ns_emit_u64(em, f, NS_LABELS({"device", d->name}), r->std[g][s]);
-		}
-	}
-	for (int dir = 0; dir < 2; dir++) {
-		if (!r->nhist[dir])
-			continue;
-		f = ns_emit_family(
-		    em, "netstack_ethtool_rmon_frames_by_length_total",
-		    "RMON frame counts by frame length bucket [low, high] in bytes "
-		    "(etherStatsPktsXtoYOctets); high is \"+Inf\" for the last bucket.",
-		    NS_COUNTER, NULL);
-		for (unsigned i = 0; i < r->nhist[dir]; i++) {
-			const struct et_hist *h = &r->hist[dir][i];
-
-			snprintf(lo, sizeof(lo), "%u", h->low);
-			if (h->has_high)
-				snprintf(hi, sizeof(hi), "%u", h->high);
-			else
-				snprintf(hi, sizeof(hi), "+Inf");
-			ns_emit_u64(em, f,
-				    NS_LABELS({"device", d->name}, {"direction", dir ? "tx" : "rx"},
-					      {"low", lo}, {"high", hi}),
-				    h->val);
-		}
-	}
-}
-
-static void et_emit_modes(struct ns_emit *em, const struct et_state *st, const struct et_dev *d,
-			  const uint64_t *bm, const char *fname, const char *help)
-{
-	struct ns_family *f = NULL;
-	char fallback[24];
-
-	for (uint32_t b = 0; b < ET_MODE_BITS; b++) {
-		const char *mode;
-
-		if (!et_bit_test(bm, b))
-			continue;
-		if (!f)
-			f = ns_emit_family(em, fname, help, NS_INFO, NULL);
-		mode = st->mode_names && st->mode_names[b][0] ? st->mode_names[b] : NULL;
-		if (!mode) {
-			snprintf(fallback, sizeof(fallback), "bit%u", b);
-			mode = fallback;
-		}
-		ns_emit_u64(em, f, NS_LABELS({"device", d->name}, {"mode", mode}), 1);
-	}
-}
-
-static int et_emit_all(struct et_state *st, struct ns_writer *w, struct ns_err *e)
-{
-	struct ns_emit em = NS_EMIT_INIT(w, "ethtool");
-	struct ns_family *finfo, *fspeed, *fdup, *fan, *fring, *fringmax, *fch, *fchmax, *fpan,
-	    *fpen, *fpfr, *ffec[3];
-	static const char *const fec_names[3] = {"netstack_ethtool_fec_corrected_blocks_total",
-						 "netstack_ethtool_fec_uncorrectable_blocks_total",
-						 "netstack_ethtool_fec_corrected_bits_total"};
-	static const char *const fec_help[3] = {
-	    "FEC blocks with errors that were corrected (ETHTOOL_A_FEC_STAT_CORRECTED).",
-	    "FEC blocks with errors that could not be corrected (ETHTOOL_A_FEC_STAT_UNCORR).",
-	    "Bits corrected by FEC (ETHTOOL_A_FEC_STAT_CORR_BITS)."};
-
-	finfo = ns_emit_family(&em, "netstack_ethtool_info",
-			       "Driver of a device (ETHTOOL_GDRVINFO); the value is always 1.",
-			       NS_INFO, NULL);
-	fspeed =
-	    ns_emit_family(&em, "netstack_netdev_speed_bytes",
-			   "Link speed in bytes per second (ethtool link settings); absent when "
-			   "the driver does not know it.",
-			   NS_GAUGE, "bytes");
-	fdup = ns_emit_family(
-	    &em, "netstack_ethtool_full_duplex",
-	    "1 for a full-duplex link, 0 for half duplex (ETHTOOL_A_LINKMODES_DUPLEX).", NS_GAUGE,
-	    NULL);
-	fan = ns_emit_family(&em, "netstack_ethtool_autonegotiation",
-			     "1 if link autonegotiation is enabled (ETHTOOL_A_LINKMODES_AUTONEG).",
-			     NS_GAUGE, NULL);
-	fring = ns_emit_family(&em, "netstack_ethtool_ring_entries",
-			       "Current size of a descriptor ring (ETHTOOL_MSG_RINGS_GET).",
-			       NS_GAUGE, NULL);
-	fringmax =
-	    ns_emit_family(&em, "netstack_ethtool_ring_max_entries",
-			   "Largest size the driver allows for a descriptor ring.", NS_GAUGE, NULL);
-	fch = ns_emit_family(&em, "netstack_ethtool_channels",
-			     "Current number of channels by type (ETHTOOL_MSG_CHANNELS_GET).",
-			     NS_GAUGE, NULL);
-	fchmax = ns_emit_family(&em, "netstack_ethtool_channels_max",
-				"Largest number of channels the driver allows, by type.", NS_GAUGE,
-				NULL);
-	fpan = ns_emit_family(&em, "netstack_ethtool_pause_autonegotiation",
-			      "1 if pause frame use is autonegotiated (ETHTOOL_A_PAUSE_AUTONEG).",
-			      NS_GAUGE, NULL);
-	fpen =
-	    ns_emit_family(&em, "netstack_ethtool_pause_enabled",
-			   "1 if pause frames are used in this direction (ETHTOOL_A_PAUSE_RX/TX).",
-			   NS_GAUGE, NULL);
-	fpfr = ns_emit_family(&em, "netstack_ethtool_pause_frames_total",
-			      "Pause frames sent (tx) or received (rx) (ETHTOOL_A_PAUSE_STATS).",
-			      NS_COUNTER, NULL);
-	for (int i = 0; i < 3; i++)
-		ffec[i] = ns_emit_family(&em, fec_names[i], fec_help[i], NS_COUNTER, NULL);
-
-	for (size_t i = 0; i < st->ndevs; i++) {
-		const struct et_dev *d = &st->devs[i];
-		const struct et_nlres *r = &d->nl;
-
-		if (d->gone)
-			continue;
-		if (d->have_info) {
-			char drv[33], ver[33], fw[ETHTOOL_FWVERS_LEN + 1],
-			    bus[ETHTOOL_BUSINFO_LEN + 1];
-
-			snprintf(drv, sizeof(drv), "%.32s", d->info.driver);
-			snprintf(ver, sizeof(ver), "%.32s", d->info.version);
-			snprintf(fw, sizeof(fw), "%.*s", ETHTOOL_FWVERS_LEN, d->info.fw_version);
-			snprintf(bus, sizeof(bus), "%.*s", ETHTOOL_BUSINFO_LEN, d->info.bus_info);
-			ns_emit_u64(&em, finfo,
-				    NS_LABELS({"device", d->name}, {"driver", drv},
-					      {"version", ver}, {"firmware_version", fw},
-					      {"bus_info", bus}),
-				    1);
-		}
-		if (d->have_stats) {
-			/*
-			 * Label sets: one for the device, one rebuilt only when
-			 * the queue or direction changes (drivers list a queue's
-			 * statistics together).
-			 */
-			const struct et_stat *prevq = NULL;
-
-			ns_emit_check(
-			    &em, ns_labelset_set(&st->dev_ls, w, NS_LABELS({"device", d->name})));
-			for (uint32_t s = 0; s < d->nstr; s++) {
-				const struct et_stat *m = &d->map[s];
-				const char *fname = d->names.data + m->name_off;
-				struct ns_family *f;
-
-				if (!m->wanted)
-					continue;
-				if (m->queue[0]) {
-					f = ns_emit_family(
-					    &em, fname,
-					    "Per-queue driver statistic (ethtool -S, "
-					    "ETHTOOL_GSTATS); untyped: the driver does not "
-					    "say whether it is a counter.",
-					    NS_UNTYPED, NULL);
-					if (!prevq || prevq->dir != m->dir ||
-					    strcmp(prevq->queue, m->queue) != 0) {
-						ns_emit_check(
-						    &em, ns_labelset_set(
-							     &st->queue_ls, w,
-							     NS_LABELS({"device", d->name},
-								       {"queue", m->queue},
-								       {"direction",
-									et_dir_names[m->dir]})));
-						prevq = m;
-					}
-					ns_emit_u64_ls(&em, f, &st->queue_ls, d->sbuf->data[s]);
-				} else {
-					f = ns_emit_family(
-					    &em, fname,
-					    "Driver statistic (ethtool -S, ETHTOOL_GSTATS); "
-					    "untyped: the driver does not say whether it is a "
-					    "counter.",
-					    NS_UNTYPED, NULL);
-					ns_emit_u64_ls(&em, f, &st->dev_ls, d->sbuf->data[s]);
-				}
-			}
-		}
-		if ((r->have & EH_SPEED) && r->speed != 0 && r->speed != (uint32_t)SPEED_UNKNOWN)
-			ns_emit_u64(&em, fspeed, NS_LABELS({"device", d->name}),
-				    (uint64_t)r->speed * 125000u);
-		if ((r->have & EH_DUPLEX) && (r->duplex == DUPLEX_FULL || r->duplex == DUPLEX_HALF))
-			ns_emit_u64(&em, fdup, NS_LABELS({"device", d->name}),
-				    r->duplex == DUPLEX_FULL);
-		if (r->have & EH_AUTONEG)
-			ns_emit_u64(&em, fan, NS_LABELS({"device", d->name}), r->autoneg != 0);
-		if (r->have & EH_MODES) {
-			et_emit_modes(&em, st, d, r->sup,
-				      "netstack_ethtool_supported_link_mode_info",
-				      "A link mode the device supports; the value is always 1.");
-			et_emit_modes(&em, st, d, r->adv,
-				      "netstack_ethtool_advertised_link_mode_info",
-				      "A link mode the device advertises; the value is always 1.");
-		}
-		if (r->have & EH_PEER)
-			et_emit_modes(
-			    &em, st, d, r->peer, "netstack_ethtool_peer_advertised_link_mode_info",
-			    "A link mode the link partner advertises; the value is always 1.");
-		for (int k = 0; k < ET_NRING; k++) {
-			if (r->ring_have & (1u << k))
-				ns_emit_u64(
-				    &em, fring,
-				    NS_LABELS({"device", d->name}, {"ring", et_ring_names[k]}),
-				    r->ring[k]);
-			if (r->ringmax_have & (1u << k))
-				ns_emit_u64(
-				    &em, fringmax,
-				    NS_LABELS({"device", d->name}, {"ring", et_ring_names[k]}),
-				    r->ringmax[k]);
-		}
-		for (int k = 0; k < ET_NCH; k++) {
-			if (r->ch_have & (1u << k))
-				ns_emit_u64(
-				    &em, fch,
-				    NS_LABELS({"device", d->name}, {"type", et_ch_names[k]}),
-				    r->ch[k]);
-			if (r->chmax_have & (1u << k))
-				ns_emit_u64(
-				    &em, fchmax,
-				    NS_LABELS({"device", d->name}, {"type", et_ch_names[k]}),
-				    r->chmax[k]);
-		}
-		if (r->have & EH_PAUSE_AN)
-			ns_emit_u64(&em, fpan, NS_LABELS({"device", d->name}), r->pause_an != 0);
-		if (r->have & EH_PAUSE_RX)
-			ns_emit_u64(&em, fpen, NS_LABELS({"device", d->name}, {"direction", "rx"}),
-				    r->pause_rx != 0);
-		if (r->have & EH_PAUSE_TX)
-			ns_emit_u64(&em, fpen, NS_LABELS({"device", d->name}, {"direction", "tx"}),
-				    r->pause_tx != 0);
-		if (r->have & EH_PAUSE_TXF)
-			ns_emit_u64(&em, fpfr, NS_LABELS({"device", d->name}, {"direction", "tx"}),
-				    r->pause_frames[0]);
-		if (r->have & EH_PAUSE_RXF)
-			ns_emit_u64(&em, fpfr, NS_LABELS({"device", d->name}, {"direction", "rx"}),
-				    r->pause_frames[1]);
-		for (int k = 0; k < 3; k++)
-			if (r->have & (EH_FEC_CORR << k))
-				ns_emit_u64(&em, ffec[k], NS_LABELS({"device", d->name}),
-					    r->fec[k]);
-		et_emit_std(&em, d);
-	}
-	return ns_emit_done(&em, e);
-}
-
 /* ---- collector ---- */
 
 static void et_fini(void *state)
@@ -1420,7 +687,7 @@ static void et_fini(void *state)
 		et_dev_free(&st->devs[i]);
 	free(st->devs);
 	ns_ifmap_free(&st->byindex);
-	free(st->seen);
+	ns_links_free(&st->seen);
 	free(st->mode_names);
 	free(st->replay_dir);
 	ns_buf_free(&st->scratch);
@@ -1445,6 +712,7 @@ static int et_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state,
 					e);
 	if (rc)
 		goto fail;
+	ns_links_init(&st->seen, sizeof(struct ns_link), &st->devices);
 	st->std_stats = opts ? ns_opt_bool(opts, "standard-stats") : true;
 	st->mode_names = calloc(ET_MODE_BITS, sizeof(*st->mode_names));
 	if (!st->mode_names) {
@@ -1489,20 +757,13 @@ static int et_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, stru
 	    {ETHTOOL_MSG_STATS_GET, ETHTOOL_MSG_STATS_GET_REPLY, ETHTOOL_A_STATS_HEADER, 0},
 	};
 	struct et_state *st = state;
-	struct ifinfomsg *ifm;
-	struct nlmsghdr *nlh;
 	struct ns_nl *nl, *gnl;
 	int rc, first = 0;
 
 	rc = ns_ctx_nl(ctx, NETLINK_ROUTE, &nl, e);
 	if (rc)
 		return rc;
-	st->nseen = 0;
-	nlh = ns_nl_request(nl, RTM_GETLINK, NLM_F_DUMP);
-	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
-	ifm->ifi_family = AF_UNSPEC;
-	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-	rc = ns_nl_run(nl, et_link_cb, et_link_reset, st, e);
+	rc = ns_links_dump(&st->seen, nl, e);
 	if (rc)
 		return rc;
 	rc = et_reconcile(st);

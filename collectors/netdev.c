@@ -40,6 +40,7 @@
 #include <linux/rtnetlink.h>
 
 #include "collector.h"
+#include "buf.h"
 #include "emit.h"
 #include "namefilter.h"
 #include "nl.h"
@@ -182,22 +183,6 @@ static void nd_copy_addr(const struct nlattr *a, char *dst)
 	*o = '\0';
 }
 
-static bool nd_u32(const struct nlattr *a, uint32_t *v)
-{
-	if (!a || mnl_attr_get_payload_len(a) < sizeof(uint32_t))
-		return false;
-	*v = mnl_attr_get_u32(a);
-	return true;
-}
-
-static bool nd_u8(const struct nlattr *a, uint8_t *v)
-{
-	if (!a || mnl_attr_get_payload_len(a) < sizeof(uint8_t))
-		return false;
-	*v = mnl_attr_get_u8(a);
-	return true;
-}
-
 static void nd_stats_from(struct nd_dev *d, const struct nlattr *s64, const struct nlattr *s32)
 {
 	d->stats_valid = 0;
@@ -252,15 +237,8 @@ static int nd_link_cb(const struct nlmsghdr *nlh, void *data)
 	if (!name[0] || !nd_wanted(st, name))
 		return MNL_CB_OK;
 
-	if (st->ndevs == st->cap) {
-		size_t cap = st->cap ? st->cap * 2 : 16;
-		struct nd_dev *p = realloc(st->devs, cap * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		st->devs = p;
-		st->cap = cap;
-	}
+	if (NS_ARRAY_GROW(st->devs, st->cap, st->ndevs + 1, 16))
+		return -ENOMEM;
 	d = &st->devs[st->ndevs++];
 	memcpy(d->name, name, sizeof(name));
 	snprintf(d->ifindex, sizeof(d->ifindex), "%d", ifm->ifi_index);
@@ -269,19 +247,19 @@ static int nd_link_cb(const struct nlmsghdr *nlh, void *data)
 	d->have = 0;
 	d->kind[0] = d->alias[0] = d->address[0] = d->broadcast[0] = '\0';
 
-	if (nd_u32(tb[IFLA_MTU], &d->mtu))
+	if (ns_nl_get_u32(tb[IFLA_MTU], &d->mtu))
 		d->have |= ND_HAVE_MTU;
-	if (nd_u32(tb[IFLA_TXQLEN], &d->txqlen))
+	if (ns_nl_get_u32(tb[IFLA_TXQLEN], &d->txqlen))
 		d->have |= ND_HAVE_TXQLEN;
-	if (nd_u8(tb[IFLA_CARRIER], &d->carrier))
+	if (ns_nl_get_u8(tb[IFLA_CARRIER], &d->carrier))
 		d->have |= ND_HAVE_CARRIER;
-	if (nd_u32(tb[IFLA_CARRIER_CHANGES], &d->carrier_changes))
+	if (ns_nl_get_u32(tb[IFLA_CARRIER_CHANGES], &d->carrier_changes))
 		d->have |= ND_HAVE_CARRIER_CHANGES;
-	if (nd_u32(tb[IFLA_CARRIER_UP_COUNT], &d->carrier_up))
+	if (ns_nl_get_u32(tb[IFLA_CARRIER_UP_COUNT], &d->carrier_up))
 		d->have |= ND_HAVE_CARRIER_UP;
-	if (nd_u32(tb[IFLA_CARRIER_DOWN_COUNT], &d->carrier_down))
+	if (ns_nl_get_u32(tb[IFLA_CARRIER_DOWN_COUNT], &d->carrier_down))
 		d->have |= ND_HAVE_CARRIER_DOWN;
-	if (nd_u8(tb[IFLA_OPERSTATE], &d->operstate) && d->operstate < ND_NOPER)
+	if (ns_nl_get_u8(tb[IFLA_OPERSTATE], &d->operstate) && d->operstate < ND_NOPER)
 		d->have |= ND_HAVE_OPERSTATE;
 	if (tb[IFLA_IFALIAS])
 		ns_nl_attr_strcpy(tb[IFLA_IFALIAS], d->alias, sizeof(d->alias));
@@ -415,17 +393,13 @@ static int nd_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state,
 static int nd_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, struct ns_err *e)
 {
 	struct nd_state *st = state;
-	struct ifinfomsg *ifm;
-	struct nlmsghdr *nlh;
 	struct ns_nl *nl;
 	int rc, rc2;
 
 	rc = ns_ctx_nl(ctx, NETLINK_ROUTE, &nl, e);
 	if (rc)
 		return rc;
-	nlh = ns_nl_request(nl, RTM_GETLINK, NLM_F_DUMP);
-	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
-	ifm->ifi_family = AF_UNSPEC;
+	ns_nl_linkdump_req(nl, 0); /* with the link statistics */
 	st->ndevs = 0;
 	rc = ns_nl_run(nl, nd_link_cb, nd_reset, st, e);
 	/* Emit what was read even if the dump failed part way. */

@@ -44,131 +44,16 @@
  * nf_tables; with no base chain it costs nothing per packet. nfnetlink
  * answers EPERM to every message without CAP_NET_ADMIN: that is a failure.
  */
-#include <endian.h>
-#include <errno.h>
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <linux/capability.h>
-
-#include <libmnl/libmnl.h>
-#include <libnftnl/common.h>
-#include <libnftnl/udata.h>
-#include <linux/netfilter.h>
-#include <linux/netfilter/nf_tables.h>
-#include <linux/netfilter/nfnetlink.h>
-
-#include "collector.h"
-#include "emit.h"
-#include "namefilter.h"
-#include "nl.h"
-
-#define NFT_NONE UINT32_MAX
-#define NFT_COMMENT_MAX 128
-#define NFT_NAME_MAX 256  /* NFT_NAME_MAXLEN */
-#define NFT_UDATA_MAX 256 /* NFT_USERDATA_MAXLEN */
-#define NFT_GEN_TRIES 3
-
-struct nft_table {
-	uint8_t family;
-	uint32_t name; /* offset in st->strs */
-};
-
-struct nft_chain {
-	uint32_t table;
-	uint32_t name;
-	uint32_t type; /* NFT_NONE for regular chains */
-	uint32_t hook;
-	int32_t prio;
-	uint32_t policy;
-	bool base, counters;
-	uint64_t packets, bytes;
-	uint32_t nrules;
-};
-
-struct nft_rule {
-	uint32_t chain;
-	uint32_t label; /* offset in st->strs: the comment or "handle:<n>" */
-	uint32_t comment_len;
-	bool has_comment, dup;
-	uint64_t handle, packets, bytes;
-};
-
-struct nft_set {
-	uint32_t table;
-	uint32_t name;
-	uint32_t flags;
-	bool has_size, truncated;
-	uint32_t size;
-	uint64_t nelems;
-};
-
-enum { NFT_OV_COUNTER, NFT_OV_QUOTA, NFT_OV_LIMIT };
-
-struct nft_obj {
-	uint32_t table;
-	uint32_t name;
-	uint32_t type; /* NFT_OBJECT_* */
-	unsigned have;
-	uint64_t v[5];
-};
-
-/* A growable array of elements of size @elem. */
-struct nft_arr {
-	void *p;
-	size_t n, cap;
-};
-
-/* Open addressing index of positions (+1) in an array, rebuilt per scrape. */
-struct nft_index {
-	uint32_t *slot;
-	size_t cap; /* a power of two, at least twice the entries */
-};
-
-struct nft_state {
-	struct ns_namefilter filter;
-	bool filtered;
-	uint64_t rule_max, chain_max, elem_max;
-
-	struct ns_buf strs; /* NUL-terminated names, by offset */
-	struct nft_arr tables, chains, rules, sets, objs;
-	struct nft_index chain_idx, label_idx;
-	uint32_t gen;
-	bool have_gen;
-	uint64_t rule_overflow;
-	uint32_t last_chain; /* the chain of the previous rule (rules come chain by chain) */
-	uint32_t cur_table;  /* the table of a per-table rule dump, NFT_NONE for all */
-	size_t rule_mark;    /* rules and overflow when that dump started */
-	uint64_t overflow_mark;
-
-	/* the set whose elements are being counted */
-	struct nft_set *cur_set; /* points into sets, which do not move during the element dumps */
-	uint8_t cur_family;
-	struct ns_labelset ls;
-	int cb_err; /* an allocation failure inside a callback */
-};
+#include "nftables.h"
 
 /* ---- small helpers ---- */
 
 static void *nft_push(struct nft_arr *a, size_t elem)
 {
-	if (a->n == a->cap) {
-		size_t c = a->cap ? a->cap * 2 : 64;
-		void *p = realloc(a->p, c * elem);
-
-		if (!p)
-			return NULL;
-		a->p = p;
-		a->cap = c;
-	}
+	if (ns_array_grow(&a->p, &a->cap, a->n + 1, elem, 64))
+		return NULL;
 	return (char *)a->p + a->n++ * elem;
 }
-
-#define NFT_AT(st, arr, type, i) (&((type *)(st)->arr.p)[i])
 
 /* Store @n bytes of @s plus a NUL; returns the offset or NFT_NONE (no memory). */
 static uint32_t nft_str(struct nft_state *st, const char *s, size_t n)
@@ -181,11 +66,6 @@ static uint32_t nft_str(struct nft_state *st, const char *s, size_t n)
 	st->strs.data[off + n] = '\0';
 	st->strs.len = off + n + 1;
 	return (uint32_t)off;
-}
-
-static const char *nft_s(const struct nft_state *st, uint32_t off)
-{
-	return st->strs.data + off;
 }
 
 /* A string attribute into the arena (up to its NUL, at most NFT_NAME_MAX - 1 bytes). */
@@ -264,7 +144,7 @@ static void nft_index_free(struct nft_index *ix)
 	ix->cap = 0;
 }
 
-static const char *nft_family_name(uint8_t f, char buf[8])
+const char *nft_family_name(uint8_t f, char buf[8])
 {
 	switch (f) {
 	case NFPROTO_INET:
@@ -285,7 +165,7 @@ static const char *nft_family_name(uint8_t f, char buf[8])
 	}
 }
 
-static const char *nft_hook_name(uint8_t family, uint32_t hook, char buf[16])
+const char *nft_hook_name(uint8_t family, uint32_t hook, char buf[16])
 {
 	static const char *const ip[] = {"prerouting", "input",	      "forward",
 					 "output",     "postrouting", "ingress"};
@@ -610,7 +490,7 @@ static void nft_rule_reset(void *data)
 }
 
 /* Mark the rules whose label another rule of the same chain also has. */
-static int nft_rule_dups(struct nft_state *st)
+int nft_rule_dups(struct nft_state *st)
 {
 	size_t mask;
 
@@ -888,273 +768,9 @@ static int nft_read(struct ns_nl *nl, struct nft_state *st, struct ns_err *e)
 	return rc;
 }
 
-/* ---- emission ---- */
-
 static bool nft_absent(int rc)
 {
 	return rc == -EINVAL || rc == -EPROTONOSUPPORT || rc == -EOPNOTSUPP;
-}
-
-static void nft_emit_objs(struct nft_state *st, struct ns_emit *em)
-{
-	struct ns_family *cp = NULL, *cb = NULL, *qu = NULL, *ql = NULL, *qx = NULL, *lr[2] = {0},
-			 *lb[2] = {0};
-	char fb[8];
-
-	for (size_t i = 0; i < st->objs.n; i++) {
-		const struct nft_obj *o = NFT_AT(st, objs, struct nft_obj, i);
-		const struct nft_table *t = NFT_AT(st, tables, struct nft_table, o->table);
-		const struct ns_label l[3] = {{"family", nft_family_name(t->family, fb)},
-					      {"table", nft_s(st, t->name)},
-					      {"name", nft_s(st, o->name)}};
-		struct ns_labelset *ls = &st->ls;
-		bool bytes;
-
-		if (!o->have)
-			continue;
-		ns_emit_check(em, ns_labelset_set(ls, em->w, l, 3));
-		switch (o->type) {
-		case NFT_OBJECT_COUNTER:
-			if (!cp) {
-				cp = ns_emit_family(em, "netstack_nftables_counter_packets_total",
-						    "Packets counted by a named counter object.",
-						    NS_COUNTER, NULL);
-				cb = ns_emit_family(em, "netstack_nftables_counter_bytes_total",
-						    "Bytes counted by a named counter object.",
-						    NS_COUNTER, "bytes");
-			}
-			ns_emit_u64_ls(em, cp, ls, o->v[0]);
-			ns_emit_u64_ls(em, cb, ls, o->v[1]);
-			break;
-		case NFT_OBJECT_QUOTA:
-			if (!ql) {
-				ql = ns_emit_family(em, "netstack_nftables_quota_limit_bytes",
-						    "Bytes a named quota object allows.", NS_GAUGE,
-						    "bytes");
-				qu = ns_emit_family(em, "netstack_nftables_quota_used_bytes",
-						    "Bytes a named quota object has consumed (the "
-						    "kernel reports at "
-						    "most the limit).",
-						    NS_GAUGE, "bytes");
-				qx = ns_emit_family(em, "netstack_nftables_quota_exceeded",
-						    "1 when a named quota is depleted "
-						    "(NFT_QUOTA_F_DEPLETED), else 0.",
-						    NS_GAUGE, NULL);
-			}
-			if (o->have & 1)
-				ns_emit_u64_ls(em, ql, ls, o->v[0]);
-			if (o->have & 2)
-				ns_emit_u64_ls(em, qu, ls, o->v[1]);
-			if (o->have & 4)
-				ns_emit_u64_ls(em, qx, ls,
-					       (o->v[2] & NFT_QUOTA_F_DEPLETED) ? 1 : 0);
-			break;
-		case NFT_OBJECT_LIMIT:
-			bytes = o->v[3] == NFT_LIMIT_PKT_BYTES;
-			if (!lr[bytes]) {
-				lr[bytes] = ns_emit_family(
-				    em,
-				    bytes ? "netstack_nftables_limit_bytes_per_second"
-					  : "netstack_nftables_limit_packets_per_second",
-				    bytes ? "Rate of a named limit object in bytes per second."
-					  : "Rate of a named limit object in packets per second.",
-				    NS_GAUGE, NULL);
-				lb[bytes] = ns_emit_family(
-				    em,
-				    bytes ? "netstack_nftables_limit_burst_bytes"
-					  : "netstack_nftables_limit_burst_packets",
-				    bytes ? "Burst of a named limit object in bytes."
-					  : "Burst of a named limit object in packets.",
-				    NS_GAUGE, bytes ? "bytes" : NULL);
-			}
-			if (o->have & 1)
-				ns_emit_f64_ls(em, lr[bytes], ls,
-					       (double)o->v[0] / (double)o->v[1]);
-			if (o->have & 2)
-				ns_emit_u64_ls(em, lb[bytes], ls, o->v[2]);
-			break;
-		}
-	}
-}
-
-static void nft_emit_sets(struct nft_state *st, struct ns_emit *em)
-{
-	struct ns_family *fe, *fm, *ft;
-	char fb[8];
-
-	if (!st->sets.n)
-		return;
-	fe = ns_emit_family(em, "netstack_nftables_set_elements",
-			    "Elements of a named set or map (counted by dumping them, up to "
-			    "set-elements-max; ranges of an interval set count once).",
-			    NS_GAUGE, NULL);
-	fm = ns_emit_family(em, "netstack_nftables_set_max_elements",
-			    "The size a set or map declares (its maximum number of elements).",
-			    NS_GAUGE, NULL);
-	ft = ns_emit_family(em, "netstack_nftables_set_elements_truncated",
-			    "1 for a set whose count stopped at set-elements-max: "
-			    "netstack_nftables_set_elements is then a lower bound.",
-			    NS_GAUGE, NULL);
-	for (size_t i = 0; i < st->sets.n; i++) {
-		const struct nft_set *s = NFT_AT(st, sets, struct nft_set, i);
-		const struct nft_table *t = NFT_AT(st, tables, struct nft_table, s->table);
-		const struct ns_label l[3] = {{"family", nft_family_name(t->family, fb)},
-					      {"table", nft_s(st, t->name)},
-					      {"set", nft_s(st, s->name)}};
-
-		ns_emit_check(em, ns_labelset_set(&st->ls, em->w, l, 3));
-		if (st->elem_max)
-			ns_emit_u64_ls(em, fe, &st->ls, s->nelems);
-		if (s->has_size)
-			ns_emit_u64_ls(em, fm, &st->ls, s->size);
-		if (s->truncated)
-			ns_emit_u64_ls(em, ft, &st->ls, 1);
-	}
-}
-
-static void nft_emit_chains(struct nft_state *st, struct ns_emit *em)
-{
-	struct ns_family *ftc, *fcr, *fbi, *fpp = NULL, *fpb = NULL, *fov;
-	uint64_t shown = 0, overflow = 0;
-	char fb[8], hb[16], pb[16];
-
-	ftc = ns_emit_family(em, "netstack_nftables_table_chains", "Chains in a table.", NS_GAUGE,
-			     NULL);
-	for (size_t i = 0; i < st->tables.n; i++) {
-		const struct nft_table *t = NFT_AT(st, tables, struct nft_table, i);
-		uint64_t n = 0;
-
-		for (size_t k = 0; k < st->chains.n; k++)
-			n += NFT_AT(st, chains, struct nft_chain, k)->table == i;
-		ns_emit_u64(em, ftc,
-			    NS_LABELS({"family", nft_family_name(t->family, fb)},
-				      {"table", nft_s(st, t->name)}),
-			    n);
-	}
-	fcr = ns_emit_family(em, "netstack_nftables_chain_rules",
-			     "Rules in a chain (regular chains up to chain-series-max).", NS_GAUGE,
-			     NULL);
-	fbi = ns_emit_family(em, "netstack_nftables_base_chain_info",
-			     "A base chain: its type, hook, priority and policy; the value is "
-			     "always 1.",
-			     NS_INFO, NULL);
-	for (size_t k = 0; k < st->chains.n; k++) {
-		const struct nft_chain *c = NFT_AT(st, chains, struct nft_chain, k);
-		const struct nft_table *t = NFT_AT(st, tables, struct nft_table, c->table);
-		const char *fam = nft_family_name(t->family, fb);
-		const struct ns_label l[3] = {
-		    {"family", fam}, {"table", nft_s(st, t->name)}, {"chain", nft_s(st, c->name)}};
-
-		if (!c->base && shown >= st->chain_max) {
-			overflow++;
-			continue;
-		}
-		shown += !c->base;
-		ns_emit_check(em, ns_labelset_set(&st->ls, em->w, l, 3));
-		ns_emit_u64_ls(em, fcr, &st->ls, c->nrules);
-		if (!c->base)
-			continue;
-		snprintf(pb, sizeof(pb), "%d", c->prio);
-		ns_emit_u64(em, fbi,
-			    NS_LABELS({"family", fam}, {"table", nft_s(st, t->name)},
-				      {"chain", nft_s(st, c->name)},
-				      {"type", c->type == NFT_NONE ? "" : nft_s(st, c->type)},
-				      {"hook", nft_hook_name(t->family, c->hook, hb)},
-				      {"priority", pb},
-				      {"policy", c->policy == NF_DROP ? "drop" : "accept"}),
-			    1);
-		if (!c->counters)
-			continue;
-		if (!fpp) {
-			fpp =
-			    ns_emit_family(em, "netstack_nftables_chain_policy_packets_total",
-					   "Packets that reached the policy of a base chain (only "
-					   "for chains created with counters, as iptables-nft "
-					   "does).",
-					   NS_COUNTER, NULL);
-			fpb =
-			    ns_emit_family(em, "netstack_nftables_chain_policy_bytes_total",
-					   "Bytes of the packets that reached the policy of a base "
-					   "chain (chains created with counters).",
-					   NS_COUNTER, "bytes");
-		}
-		ns_emit_u64_ls(em, fpp, &st->ls, c->packets);
-		ns_emit_u64_ls(em, fpb, &st->ls, c->bytes);
-	}
-	fov = ns_emit_family(em, "netstack_nftables_chain_series_overflow",
-			     "Regular chains left out of netstack_nftables_chain_rules by "
-			     "chain-series-max.",
-			     NS_GAUGE, NULL);
-	ns_emit_u64(em, fov, NS_NOLABELS, overflow);
-}
-
-static void nft_emit_rules(struct nft_state *st, struct ns_emit *em)
-{
-	struct ns_family *fp, *fb, *fov;
-	char fam[8], label[NFT_COMMENT_MAX + 32];
-
-	fp = ns_emit_family(
-	    em, "netstack_nftables_rule_packets_total",
-	    "Packets counted by the counter statement of a rule (rule = its comment, "
-	    "else handle:<n>).",
-	    NS_COUNTER, NULL);
-	fb = ns_emit_family(em, "netstack_nftables_rule_bytes_total",
-			    "Bytes counted by the counter statement of a rule.", NS_COUNTER,
-			    "bytes");
-	for (size_t k = 0; k < st->rules.n; k++) {
-		const struct nft_rule *r = NFT_AT(st, rules, struct nft_rule, k);
-		const struct nft_chain *c = NFT_AT(st, chains, struct nft_chain, r->chain);
-		const struct nft_table *t = NFT_AT(st, tables, struct nft_table, c->table);
-		const char *lv = nft_s(st, r->label);
-
-		if (r->dup && r->has_comment) {
-			snprintf(label, sizeof(label), "%s handle:%llu", lv,
-				 (unsigned long long)r->handle);
-			lv = label;
-		}
-		{
-			const struct ns_label l[4] = {{"family", nft_family_name(t->family, fam)},
-						      {"table", nft_s(st, t->name)},
-						      {"chain", nft_s(st, c->name)},
-						      {"rule", lv}};
-
-			ns_emit_check(em, ns_labelset_set(&st->ls, em->w, l, 4));
-		}
-		ns_emit_u64_ls(em, fp, &st->ls, r->packets);
-		ns_emit_u64_ls(em, fb, &st->ls, r->bytes);
-	}
-	fov = ns_emit_family(em, "netstack_nftables_rule_series_overflow",
-			     "Rules with a counter left out by rule-series-max in this scrape.",
-			     NS_GAUGE, NULL);
-	ns_emit_u64(em, fov, NS_NOLABELS, st->rule_overflow);
-}
-
-static int nft_emit(struct nft_state *st, struct ns_writer *w, bool enabled, struct ns_err *e)
-{
-	struct ns_emit em = NS_EMIT_INIT(w, "nftables");
-	struct ns_family *f;
-
-	f = ns_emit_family(&em, "netstack_nftables_enabled",
-			   "1 when the kernel answers nf_tables requests, 0 when it has no "
-			   "nf_tables.",
-			   NS_GAUGE, NULL);
-	ns_emit_u64(&em, f, NS_NOLABELS, enabled);
-	if (!enabled)
-		return ns_emit_done(&em, e);
-	if (st->have_gen) {
-		f = ns_emit_family(&em, "netstack_nftables_ruleset_generation",
-				   "Generation id of the ruleset: it changes with every committed "
-				   "change.",
-				   NS_GAUGE, NULL);
-		ns_emit_u64(&em, f, NS_NOLABELS, st->gen);
-	}
-	nft_emit_chains(st, &em);
-	if (nft_rule_dups(st))
-		ns_emit_check(&em, -ENOMEM);
-	nft_emit_rules(st, &em);
-	nft_emit_sets(st, &em);
-	nft_emit_objs(st, &em);
-	return ns_emit_done(&em, e);
 }
 
 /* ---- collector ---- */

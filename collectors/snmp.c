@@ -25,6 +25,8 @@
  * <field> is ns_snake_case(field). Every field is a counter (suffix _total,
  * value unsigned 64-bit, exact) except the fixed list in gauges[] below,
  * which are gauges (value signed 64-bit: Tcp MaxConn is -1 on Linux).
+ * The gauges in scaled[] (Tcp RtoMin, RtoMax: milliseconds) are converted to
+ * their base unit, which ends the name: netstack_snmp_tcp_rto_min_seconds.
  * A snmp6 name without digits (none exist today) is snake-cased whole:
  * netstack_snmp_<snake(name)>[_total].
  *
@@ -34,9 +36,11 @@
  * _total (e.g. netstack_snmp_tcpext_tcp_lost_retransmit_2_total).
  *
  * net/snmp must exist; net/netstat and net/snmp6 (absent when IPv6 is
- * disabled) are optional. A value that does not parse is skipped (its name
- * stays reserved, so the numbering above does not shift) and makes collect()
- * return -EINVAL after emitting everything else.
+ * disabled) are optional. Each file's presence is exposed as
+ * netstack_snmp_file_missing{file="/proc/net/<file>"} (1 absent, 0 read; no
+ * series if reading it failed otherwise, which is the collector's error). A value that does not
+ *parse is skipped (its name stays reserved, so the numbering above does not shift) and makes
+ *collect() return -EINVAL after emitting everything else.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -49,6 +53,8 @@
 #include "procfs.h"
 
 #define SNMP_NAME_LEN 320
+/* One series per file, so that fields vanishing with their file are explained. */
+#define MISSING_NAME "netstack_snmp_file_missing"
 #define SNMP_PART_LEN 128
 
 /* The (section, field) pairs exposed as gauges; everything else is a counter. */
@@ -59,6 +65,22 @@ static const struct {
     {"Ip", "Forwarding"}, {"Ip", "DefaultTTL"},	       {"Tcp", "RtoAlgorithm"},
     {"Tcp", "RtoMin"},	  {"Tcp", "RtoMax"},	       {"Tcp", "MaxConn"},
     {"Tcp", "CurrEstab"}, {"MPTcpExt", "MPCurrEstab"},
+};
+
+/*
+ * Gauges the kernel prints in another unit than the base one: exposed
+ * converted, with the unit at the end of the name (RFC 2012's tcpRtoMin and
+ * tcpRtoMax are milliseconds; Linux prints TCP_RTO_MIN/MAX in ms).
+ */
+static const struct {
+	const char *section;
+	const char *field;
+	const char *unit; /* base unit, appended to the name */
+	double div;	  /* kernel value / div = value in @unit */
+	const char *from; /* the kernel's unit, for HELP */
+} scaled[] = {
+    {"Tcp", "RtoMin", "seconds", 1000.0, "milliseconds"},
+    {"Tcp", "RtoMax", "seconds", 1000.0, "milliseconds"},
 };
 
 /*
@@ -80,6 +102,7 @@ struct snmp_state {
 	struct name_set names;
 	int rc; /* first error of this scrape */
 	struct ns_err *e;
+	const char *root; /* the context's procfs root (absolute), for messages */
 };
 
 static uint64_t hash_str(const char *s)
@@ -180,12 +203,22 @@ static int is_gauge(const char *section, const char *field)
 	return 0;
 }
 
+/* Index + 1 in scaled[] of a (section, field), 0 if it is not converted. */
+static int scaled_of(const char *section, const char *field)
+{
+	for (size_t i = 0; i < sizeof(scaled) / sizeof(scaled[0]); i++)
+		if (!strcmp(scaled[i].section, section) && !strcmp(scaled[i].field, field))
+			return (int)i + 1;
+	return 0;
+}
+
 /*
  * Emit one field. @sect_lc/@field_sc are the name parts ("tcp", "retrans_segs";
- * @sect_lc may be empty), @what is "<Section>:<Field>" or the snmp6 name for HELP.
+ * @sect_lc may be empty), @what is "<Section>:<Field>" or the snmp6 name for HELP,
+ * @sc the scaled_of() of the field (0: exposed as the kernel prints it).
  */
 static void emit(struct snmp_state *st, struct ns_writer *w, const char *file, const char *sect_lc,
-		 const char *field_sc, const char *what, int gauge, const char *val)
+		 const char *field_sc, const char *what, int gauge, int sc, const char *val)
 {
 	char base[SNMP_NAME_LEN], uniq[SNMP_NAME_LEN + 16], name[SNMP_NAME_LEN + 32];
 	char help[SNMP_NAME_LEN + 64];
@@ -198,35 +231,49 @@ static void emit(struct snmp_state *st, struct ns_writer *w, const char *file, c
 		return;
 	snprintf(base, sizeof(base), "netstack_snmp_%s%s%s", sect_lc, *sect_lc ? "_" : "",
 		 field_sc);
-	snprintf(uniq, sizeof(uniq), "%s", base);
+	/* The unit stays last: netstack_snmp_tcp_rto_min[_2]_seconds. */
+	snprintf(uniq, sizeof(uniq), "%s%s%s", base, sc ? "_" : "", sc ? scaled[sc - 1].unit : "");
 	rc = names_add(&st->names, uniq);
 	for (unsigned n = 2; rc == 1; n++) {
-		snprintf(uniq, sizeof(uniq), "%s_%u", base, n);
+		snprintf(uniq, sizeof(uniq), "%s_%u%s%s", base, n, sc ? "_" : "",
+			 sc ? scaled[sc - 1].unit : "");
 		rc = names_add(&st->names, uniq);
 	}
 	if (rc < 0) {
-		ns_err_first(st->e, &st->rc, rc, "%s: %s: %s", file, what, strerror(-rc));
+		ns_err_first(st->e, &st->rc, rc, "%s/%s: %s: %s", st->root, file, what,
+			     strerror(-rc));
 		return;
 	}
 	snprintf(name, sizeof(name), "%s%s", uniq, gauge ? "" : "_total");
-	snprintf(help, sizeof(help), "Kernel %s %s from /proc/%s.", gauge ? "gauge" : "counter",
-		 what, file);
-	f = ns_family(w, name, help, gauge ? NS_GAUGE : NS_COUNTER, NULL);
+	if (ns_writer_drops(w, name))
+		return; /* not in another namespace's curated set */
+	if (sc)
+		snprintf(help, sizeof(help), "Kernel gauge %s from /proc/%s, in %s (%s there).",
+			 what, file, scaled[sc - 1].unit, scaled[sc - 1].from);
+	else
+		snprintf(help, sizeof(help), "Kernel %s %s from /proc/%s.",
+			 gauge ? "gauge" : "counter", what, file);
+	f = ns_family(w, name, help, gauge ? NS_GAUGE : NS_COUNTER,
+		      sc ? scaled[sc - 1].unit : NULL);
 	if (!f) {
-		ns_err_first(st->e, &st->rc, -EINVAL, "%s: %s: cannot create metric %s", file, what,
-			     name);
+		ns_err_first(st->e, &st->rc, -EINVAL, "%s/%s: %s: cannot create metric %s",
+			     st->root, file, what, name);
 		return;
 	}
-	if (gauge && ns_parse_i64(val, &i) == 0) {
+	if (sc && ns_parse_i64(val, &i) == 0) {
+		rc = ns_sample_f64(w, f, NS_NOLABELS, (double)i / scaled[sc - 1].div);
+	} else if (gauge && ns_parse_i64(val, &i) == 0) {
 		rc = ns_sample_i64(w, f, NS_NOLABELS, i);
 	} else if (ns_parse_u64(val, &u) == 0) {
 		rc = ns_sample_u64(w, f, NS_NOLABELS, u);
 	} else {
-		ns_err_first(st->e, &st->rc, -EINVAL, "%s: %s: bad value '%s'", file, what, val);
+		ns_err_first(st->e, &st->rc, -EINVAL, "%s/%s: %s: bad value '%s'", st->root, file,
+			     what, val);
 		return;
 	}
 	if (rc)
-		ns_err_first(st->e, &st->rc, rc, "%s: %s: %s", file, what, strerror(-rc));
+		ns_err_first(st->e, &st->rc, rc, "%s/%s: %s: %s", st->root, file, what,
+			     strerror(-rc));
 }
 
 /* "Tcp:" -> "Tcp" in place; NULL if @tok is not a section prefix. */
@@ -272,7 +319,8 @@ static void parse_pairs(struct snmp_state *st, struct ns_writer *w, char *text, 
 		while ((field = ns_next_token(&hline)) && (val = ns_next_token(&vcur))) {
 			ns_snake_case(field, field_sc, sizeof(field_sc));
 			snprintf(what, sizeof(what), "%s:%s", hsect, field);
-			emit(st, w, file, sect_lc, field_sc, what, is_gauge(hsect, field), val);
+			emit(st, w, file, sect_lc, field_sc, what, is_gauge(hsect, field),
+			     scaled_of(hsect, field), val);
 		}
 		hline = NULL;
 	}
@@ -304,7 +352,7 @@ static void parse_snmp6(struct snmp_state *st, struct ns_writer *w, char *text, 
 			sect_lc[0] = '\0';
 			ns_snake_case(name, field_sc, sizeof(field_sc));
 		}
-		emit(st, w, file, sect_lc, field_sc, name, 0, val);
+		emit(st, w, file, sect_lc, field_sc, name, 0, 0, val);
 	}
 }
 
@@ -325,26 +373,36 @@ static int snmp_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, st
 {
 	static const struct {
 		const char *rel;
+		const char *label; /* the file label of MISSING_NAME */
 		int optional;
 		int pairs;
 	} files[] = {
-	    {"net/snmp", 0, 1},
-	    {"net/netstat", 1, 1},
-	    {"net/snmp6", 1, 0},
+	    {"net/snmp", "/proc/net/snmp", 0, 1},
+	    {"net/netstat", "/proc/net/netstat", 1, 1},
+	    {"net/snmp6", "/proc/net/snmp6", 1, 0},
 	};
 	struct snmp_state *st = state;
 	struct ns_file *nf[] = {&st->snmp, &st->netstat, &st->snmp6};
+	int missing[sizeof(files) / sizeof(files[0])];
+	struct ns_family *fm;
 	int rc;
 
 	st->rc = 0;
 	st->e = e;
+	st->root = ctx->procfs_path;
 	names_reset(&st->names);
+	/* Reserved first: a kernel field "File:Missing" would get _2. */
+	rc = names_add(&st->names, MISSING_NAME);
+	if (rc < 0)
+		ns_err_first(st->e, &st->rc, rc, "%s", strerror(-rc));
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		rc = ns_file_read(nf[i], ctx->procfs_fd, files[i].rel);
+		missing[i] = rc == -ENOENT ? 1 : rc ? -1 : 0;
 		if (rc == -ENOENT && files[i].optional)
 			continue;
 		if (rc) {
-			ns_err_first(st->e, &st->rc, rc, "%s: %s", files[i].rel, strerror(-rc));
+			ns_err_first(st->e, &st->rc, rc, "%s/%s: %s", st->root, files[i].rel,
+				     strerror(-rc));
 			continue;
 		}
 		if (files[i].pairs)
@@ -352,6 +410,20 @@ static int snmp_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, st
 		else
 			parse_snmp6(st, w, nf[i]->buf.data, files[i].rel);
 	}
+	fm = ns_family(w, MISSING_NAME,
+		       "1 if the file does not exist in this procfs (none of its fields is then "
+		       "exposed), 0 if it was read.",
+		       NS_GAUGE, NULL);
+	for (size_t i = 0; fm && i < sizeof(files) / sizeof(files[0]); i++) {
+		if (missing[i] < 0) /* another error: reported as the collector's failure */
+			continue;
+		rc =
+		    ns_sample_u64(w, fm, NS_LABELS({"file", files[i].label}), (uint64_t)missing[i]);
+		if (rc)
+			ns_err_first(st->e, &st->rc, rc, "%s: %s", MISSING_NAME, strerror(-rc));
+	}
+	if (!fm)
+		ns_err_first(st->e, &st->rc, -EINVAL, "cannot create metric %s", MISSING_NAME);
 	st->e = NULL;
 	return st->rc;
 }

@@ -36,6 +36,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,7 +206,11 @@ static int sockstat_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w
 		if (rc == -ENOENT && i == 1)
 			continue;
 		if (rc) {
-			ns_err_first(st->e, &st->rc, rc, "%s: %s", rels[i], strerror(-rc));
+			char path[PATH_MAX];
+
+			ns_err_first(st->e, &st->rc, rc, "%s: %s",
+				     ns_ctx_procfs_file(ctx, rels[i], path, sizeof(path)),
+				     strerror(-rc));
 			continue;
 		}
 		cur = files[i]->buf.data;

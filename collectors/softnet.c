@@ -34,6 +34,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,63 +85,12 @@ struct softnet_state {
 	struct ns_err *e;
 };
 
-static int parse_uint(const char **p, unsigned long *v)
+/* The first @want ids of the CPU list @s into st->cpus; the number listed or -errno. */
+static long softnet_cpus(struct softnet_state *st, const char *s, size_t want)
 {
-	char *end;
-
-	if (!isdigit((unsigned char)**p))
-		return -EINVAL;
-	errno = 0;
-	*v = strtoul(*p, &end, 10);
-	if (errno || *v > 0xffffffffUL)
-		return -EINVAL;
-	*p = end;
-	return 0;
-}
-
-/*
- * Parse a CPU list ("0-3,5,7-8\n", "" for none) into st->cpus (at most
- * @want ids kept) and return the total number of CPUs listed, or -EINVAL.
- */
-static long parse_cpu_list(struct softnet_state *st, const char *s, size_t want)
-{
-	size_t total = 0;
-
-	if (want > st->cpus_cap) {
-		unsigned *n = realloc(st->cpus, want * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		st->cpus = n;
-		st->cpus_cap = want;
-	}
-	while (*s == ' ' || *s == '\t')
-		s++;
-	if (*s == '\n' || !*s)
-		return 0;
-	for (;;) {
-		unsigned long lo, hi;
-
-		if (parse_uint(&s, &lo))
-			return -EINVAL;
-		hi = lo;
-		if (*s == '-') {
-			s++;
-			if (parse_uint(&s, &hi) || hi < lo)
-				return -EINVAL;
-		}
-		for (unsigned long c = lo; c <= hi; c++) {
-			if (total < want)
-				st->cpus[total] = (unsigned)c;
-			total++;
-		}
-		if (*s != ',')
-			break;
-		s++;
-	}
-	if (*s == '\n')
-		s++;
-	return *s ? -EINVAL : (long)total;
+	if (NS_ARRAY_GROW(st->cpus, st->cpus_cap, want, 1))
+		return -ENOMEM;
+	return ns_parse_cpulist(s, st->cpus, want);
 }
 
 static size_t count_lines(const char *s)
@@ -176,7 +126,7 @@ static int map_by_online(struct ns_ctx *ctx, struct softnet_state *st, size_t nl
 	rc = ns_file_read(&st->online, ctx->sysfs_fd, rel);
 	if (rc)
 		return 0;
-	n = parse_cpu_list(st, st->online.buf.data, nlines);
+	n = softnet_cpus(st, st->online.buf.data, nlines);
 	if (n == -ENOMEM) {
 		ns_err_first(st->e, &st->rc, -ENOMEM, "%s: out of memory", rel);
 		return -1;
@@ -220,8 +170,12 @@ static int softnet_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w,
 	st->e = e;
 	rc = ns_file_read(&st->stat, ctx->procfs_fd, "net/softnet_stat");
 	if (rc) {
+		char path[PATH_MAX];
+
 		st->e = NULL;
-		return ns_err_set(e, rc, "net/softnet_stat: %s", strerror(-rc));
+		return ns_err_set(e, rc, "%s: %s",
+				  ns_ctx_procfs_file(ctx, "net/softnet_stat", path, sizeof(path)),
+				  strerror(-rc));
 	}
 	nlines = count_lines(st->stat.buf.data);
 	cur = st->stat.buf.data;

@@ -18,6 +18,7 @@
  *   netstack_sysctl_read_errors        parameters present but unreadable
  *   netstack_sysctl_missing            explicitly included names that are absent
  *   netstack_sysctl_withheld           parameters withheld as secret (below)
+ *   netstack_sysctl_name_collisions    parameters exported in _info only (below)
  * A parameter from the default set or from a glob that is absent is skipped
  * silently (nf_conntrack not loaded, an interface gone, another namespace).
  *
@@ -25,6 +26,14 @@
  * read or exported, whatever the include names, globs and privileges: the
  * deny list is applied after glob expansion and after the exclude option,
  * and what it removed is only counted.
+ *
+ * Name collisions: a metric name keeps only [A-Za-z0-9_] of the sysctl's
+ * name, so net.ipv4.conf.a-b.forwarding and net.ipv4.conf.a_b.forwarding
+ * (two interfaces) would be one metric. Decided once, at init: the one
+ * whose name needs no replacement other than '.' -> '_' keeps the metric
+ * name, otherwise the first in byte order of the dotted names; each other
+ * one is exported as netstack_sysctl_info{name,value} (its full name is the
+ * label) and counted in netstack_sysctl_name_collisions.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -64,6 +73,7 @@ struct sysctl_param {
 	char *metric; /* "netstack_sysctl_net_ipv4_conf_eth0_100_forwarding" */
 	char *help;
 	enum sysctl_origin origin;
+	bool renamed; /* its metric name is another's: exported in _info only */
 	struct ns_file file;
 };
 
@@ -71,6 +81,7 @@ struct sysctl_state {
 	struct sysctl_param *p;
 	size_t n, cap;
 	uint64_t withheld;     /* parameters dropped by the secret deny list */
+	uint64_t collisions;   /* parameters whose metric name another one has */
 	struct ns_buf scratch; /* for parameters past SYSCTL_MAX_OPEN */
 };
 
@@ -127,6 +138,9 @@ static const struct ns_option sysctl_options[] = {
      "(net.ipv4.tcp_*); globs are expanded once at startup"},
     {"exclude", NS_OPT_LIST, NULL,
      "Sysctls (names or globs) to remove from the default and included set"},
+    {"defaults", NS_OPT_BOOL, "true",
+     "Start from the built-in list; false: only the include names (the curated set of "
+     "other network namespaces uses this)"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -200,15 +214,8 @@ static int add_param(struct sysctl_state *st, const char *path, enum sysctl_orig
 	struct sysctl_param *p;
 	size_t len = strlen(path);
 
-	if (st->n == st->cap) {
-		size_t cap = st->cap ? st->cap * 2 : 64;
-		struct sysctl_param *np = realloc(st->p, cap * sizeof(*np));
-
-		if (!np)
-			return -ENOMEM;
-		st->p = np;
-		st->cap = cap;
-	}
+	if (NS_ARRAY_GROW(st->p, st->cap, st->n + 1, 64))
+		return -ENOMEM;
 	p = &st->p[st->n];
 	*p = (struct sysctl_param){.origin = origin, .file = NS_FILE_INIT};
 	p->name = strdup(path);
@@ -304,7 +311,8 @@ static int walk(struct sysctl_state *st, int fd, char *path, size_t len, const c
 }
 
 /* Expand @gpath (a glob in path form) below <procfs>/sys. */
-static int expand_glob(struct sysctl_state *st, int procfs_fd, const char *gpath, struct ns_err *e)
+static int expand_glob(struct sysctl_state *st, const struct ns_ctx *ctx, const char *gpath,
+		       struct ns_err *e)
 {
 	char path[PATH_MAX], dotted[PATH_MAX];
 	size_t len = 0, plen;
@@ -326,12 +334,13 @@ static int expand_glob(struct sysctl_state *st, int procfs_fd, const char *gpath
 	memcpy(path, "sys/", 4);
 	memcpy(path + 4, gpath, len);
 	path[4 + len] = '\0';
-	fd = openat(procfs_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = openat(ctx->procfs_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		rc = errno;
 		if (rc == ENOENT || rc == ENOTDIR)
 			return 0; /* nothing to match */
-		return ns_err_set(e, -rc, "sysctl: cannot open %s: %s", path, strerror(rc));
+		return ns_err_set(e, -rc, "sysctl: cannot open %s/%s: %s", ctx->procfs_path, path,
+				  strerror(rc));
 	}
 	memcpy(path, gpath, len);
 	path[len] = '\0';
@@ -371,6 +380,47 @@ static int cmp_param(const void *a, const void *b)
 		      ((const struct sysctl_param *)b)->name);
 }
 
+/* 0 if @name maps to a metric with '.' -> '_' only, else 1: the lower keeps the metric name. */
+static int name_rank(const char *name)
+{
+	for (const char *c = name; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || *c == '_' || *c == '.'))
+			return 1;
+	return 0;
+}
+
+static int cmp_metric(const void *a, const void *b)
+{
+	const struct sysctl_param *pa = *(const struct sysctl_param *const *)a;
+	const struct sysctl_param *pb = *(const struct sysctl_param *const *)b;
+	int c = strcmp(pa->metric, pb->metric);
+
+	if (!c)
+		c = name_rank(pa->name) - name_rank(pb->name);
+	return c ? c : strcmp(pa->name, pb->name);
+}
+
+/* Mark the parameters whose metric name an earlier one (cmp_metric order) has. */
+static int mark_collisions(struct sysctl_state *st)
+{
+	struct sysctl_param **by = malloc(st->n * sizeof(*by));
+
+	if (!by)
+		return -ENOMEM;
+	for (size_t i = 0; i < st->n; i++)
+		by[i] = &st->p[i];
+	qsort(by, st->n, sizeof(*by), cmp_metric);
+	for (size_t i = 1; i < st->n; i++) {
+		if (strcmp(by[i]->metric, by[i - 1]->metric) == 0) {
+			by[i]->renamed = true;
+			st->collisions++;
+		}
+	}
+	free(by);
+	return 0;
+}
+
 static void sysctl_fini(void *state)
 {
 	struct sysctl_state *st = state;
@@ -384,45 +434,13 @@ static void sysctl_fini(void *state)
 	free(st);
 }
 
-static int sysctl_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state,
-		       struct ns_err *e)
+/* Drop the parameters matching one of the @nexc exclude patterns. */
+static int sysctl_exclude(struct sysctl_state *st, const char *const *exc, size_t nexc,
+			  struct ns_err *e)
 {
-	const char *const *inc = NULL, *const *exc = NULL;
-	size_t ninc = 0, nexc = 0;
-	struct sysctl_state *st;
-	char **exc_dotted = NULL;
-	char *path;
-	int rc = 0;
+	char **exc_dotted = calloc(nexc, sizeof(*exc_dotted));
+	int rc = exc_dotted ? 0 : -ENOMEM;
 
-	if (opts) {
-		inc = ns_opt_list(opts, "include", &ninc);
-		exc = ns_opt_list(opts, "exclude", &nexc);
-	}
-	st = calloc(1, sizeof(*st));
-	if (!st)
-		return -ENOMEM;
-	for (size_t i = 0; !rc && i < sizeof(sysctl_defaults) / sizeof(sysctl_defaults[0]); i++) {
-		rc = user_to_path(sysctl_defaults[i], &path, e);
-		if (!rc) {
-			rc = add_param(st, path, ORIGIN_DEFAULT);
-			free(path);
-		}
-	}
-	for (size_t i = 0; !rc && i < ninc; i++) {
-		rc = user_to_path(inc[i], &path, e);
-		if (rc)
-			break;
-		if (is_glob(path))
-			rc = expand_glob(st, ctx->procfs_fd, path, e);
-		else
-			rc = add_param(st, path, ORIGIN_EXPLICIT);
-		free(path);
-	}
-	if (!rc && nexc) {
-		exc_dotted = calloc(nexc, sizeof(*exc_dotted));
-		if (!exc_dotted)
-			rc = -ENOMEM;
-	}
 	for (size_t i = 0; !rc && i < nexc; i++) {
 		rc = user_to_path(exc[i], &exc_dotted[i], e);
 		if (!rc)
@@ -446,18 +464,15 @@ static int sysctl_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **st
 	for (size_t i = 0; exc_dotted && i < nexc; i++)
 		free(exc_dotted[i]);
 	free(exc_dotted);
-	if (!rc)
-		drop_secrets(st);
-	if (rc) {
-		if (rc == -ENOMEM)
-			ns_err_set(e, rc, "sysctl: out of memory");
-		sysctl_fini(st);
-		return rc;
-	}
+	return rc;
+}
+
+/* Sort by name, merge duplicates (an explicit name counts as missing). */
+static void sysctl_dedup(struct sysctl_state *st)
+{
 	if (st->n) {
 		size_t keep = 1;
 
-		/* Sort by name, merge duplicates (an explicit name counts as missing). */
 		qsort(st->p, st->n, sizeof(*st->p), cmp_param);
 		for (size_t i = 1; i < st->n; i++) {
 			struct sysctl_param *prev = &st->p[keep - 1];
@@ -471,6 +486,60 @@ static int sysctl_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **st
 			}
 		}
 		st->n = keep;
+	}
+}
+
+static int sysctl_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state,
+		       struct ns_err *e)
+{
+	const char *const *inc = NULL, *const *exc = NULL;
+	size_t ninc = 0, nexc = 0, ndef = sizeof(sysctl_defaults) / sizeof(sysctl_defaults[0]);
+	struct sysctl_state *st;
+	char *path;
+	int rc = 0;
+
+	if (opts) {
+		inc = ns_opt_list(opts, "include", &ninc);
+		exc = ns_opt_list(opts, "exclude", &nexc);
+		if (!ns_opt_bool(opts, "defaults"))
+			ndef = 0;
+	}
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	for (size_t i = 0; !rc && i < ndef; i++) {
+		rc = user_to_path(sysctl_defaults[i], &path, e);
+		if (!rc) {
+			rc = add_param(st, path, ORIGIN_DEFAULT);
+			free(path);
+		}
+	}
+	for (size_t i = 0; !rc && i < ninc; i++) {
+		rc = user_to_path(inc[i], &path, e);
+		if (rc)
+			break;
+		if (is_glob(path))
+			rc = expand_glob(st, ctx, path, e);
+		else
+			rc = add_param(st, path, ORIGIN_EXPLICIT);
+		free(path);
+	}
+	if (!rc && nexc)
+		rc = sysctl_exclude(st, exc, nexc, e);
+	if (!rc)
+		drop_secrets(st);
+	if (rc) {
+		if (rc == -ENOMEM)
+			ns_err_set(e, rc, "sysctl: out of memory");
+		sysctl_fini(st);
+		return rc;
+	}
+	sysctl_dedup(st);
+	rc = st->n ? mark_collisions(st) : 0;
+	if (rc) {
+		ns_err_set(e, rc, "sysctl: out of memory");
+		sysctl_fini(st);
+		return rc;
 	}
 	*state = st;
 	return 0;
@@ -615,7 +684,7 @@ static int sysctl_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, 
 			read_errors++;
 			continue;
 		}
-		count = count_numbers(buf->data);
+		count = p->renamed ? 0 : count_numbers(buf->data);
 		r = count ? emit_numbers(w, p, buf->data, count) : emit_info(w, p, buf->data);
 		if (r && !rc) {
 			rc = r;
@@ -637,6 +706,13 @@ static int sysctl_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, 
 		       "(TCP Fast Open keys, the RSS hash key, IPv6 stable secrets, the multipath "
 		       "hash seed).",
 		       st->withheld);
+	if (r && !rc)
+		rc = r;
+	r = emit_count(w, SYSCTL_PREFIX "name_collisions",
+		       "Number of sysctls whose metric name another sysctl already has "
+		       "(net.ipv4.conf.a-b.* and net.ipv4.conf.a_b.*): exported in "
+		       "netstack_sysctl_info only.",
+		       st->collisions);
 	if (r && !rc)
 		rc = r;
 	if (rc && !msg_set)

@@ -18,6 +18,12 @@
  * (server side). The first max-ports listening ports in dump order are
  * tracked one by one, the others share the port="overflow" bucket.
  *
+ * listen-only (the default for other network namespaces, docs/METRICS.md):
+ * the dump asks for idiag_states = 1 << TCP_LISTEN only, so the kernel walks
+ * the listening hash alone, not the established hash that namespaces share
+ * with the host unless they own one; only the listener series are exposed
+ * (netstack_tcp_connections with state="listen" only).
+ *
  * Listeners (idiag_rqueue = accept queue length, idiag_wqueue = backlog as
  * capped by somaxconn) are aggregated per (family, address, port): SO_REUSEPORT
  * groups are summed. Their queue values never enter the queue-bytes sums.
@@ -25,12 +31,10 @@
  * Ephemeral ports: sockets (any state but listen, TIME_WAIT included) whose
  * local port is in net.ipv4.ip_local_port_range and is not a listening port
  * are counted per destination (family, remote address, remote port) in a
- * space-saving table (Metwally et al.) of max(256, 16 * K) entries: exact
- * while there are no more distinct destinations than entries. Beyond that,
- * every destination holding more than 1/entries of those sockets is still
- * in the table, and the value exposed (count minus the count it inherited
- * when it took an evicted entry's place) is a lower bound, exact for a
- * destination that was not itself evicted after it entered the table.
+ * space-saving table (src/topk.h) of max(256, 16 * K) entries: exact while
+ * there are no more distinct destinations than entries; beyond that, every
+ * destination holding more than 1/entries of those sockets is still in the
+ * table and the value exposed is topk.h's lower bound.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -40,6 +44,7 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 #include <linux/inet_diag.h>
@@ -48,6 +53,8 @@
 #include "emit.h"
 #include "procfs.h"
 #include "sockdiag.h"
+#include "tcp_info_hist.h"
+#include "topk.h"
 
 #define TCP_NSTATES 12 /* index = TCP_* state, 1..11 used */
 #define TCP_PORT_NONE 0
@@ -93,23 +100,6 @@ struct tcp_port {
 	struct tcp_infosum info;
 };
 
-struct tcp_dest {
-	struct ns_sd_ep key;
-	uint32_t hash;
-	uint32_t count;
-	uint32_t err;
-	uint32_t heap;
-};
-
-/* Fixed-capacity space-saving table: hash index + min-heap on count. */
-struct tcp_dtab {
-	size_t cap, n, mask;
-	uint32_t *slots; /* entry + 1, 0 = empty (linear probing) */
-	struct tcp_dest *e;
-	uint32_t *heap;
-	bool *picked; /* scratch for the top-k selection */
-};
-
 struct tcp_state {
 	struct ns_sd sd;
 	struct ns_file range_file;
@@ -117,6 +107,7 @@ struct tcp_state {
 	size_t max_ports;
 	size_t top_k;
 	bool tcp_info;
+	bool listen_only;
 	size_t nremote;
 	uint16_t remote_port[TCP_MAX_REMOTE];
 	uint8_t *remote_idx; /* [65536]: index + 1 into remote_port */
@@ -137,158 +128,12 @@ struct tcp_state {
 	uint64_t lovf[2][2];	      /* listeners in the overflow bucket, per family */
 	bool lovf_used[2];
 	uint32_t (*remote_conn)[TCP_NSTATES];
-	struct tcp_dtab dests;
+	struct ns_topk dests; /* ephemeral destinations (struct ns_sd_ep) */
+	uint32_t *top;	      /* [top_k] scratch for ns_topk_top() */
 	struct tcp_infosum info;
+	struct tcp_ihist ihist;	      /* tcp_info_hist.c */
+	struct tcp_ihist *port_ihist; /* [max_ports + 1], last = overflow; tcp-info only */
 };
-
-/* ---- space-saving destination table ---- */
-
-static uint32_t dt_hash(const struct ns_sd_ep *k)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-	const uint8_t *p = (const uint8_t *)k;
-
-	for (size_t i = 0; i < sizeof(*k); i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ull;
-	}
-	return (uint32_t)(h ^ (h >> 32));
-}
-
-static int dt_init(struct tcp_dtab *t, size_t cap)
-{
-	size_t slots = 8;
-
-	while (slots < cap * 2)
-		slots *= 2;
-	t->cap = cap;
-	t->n = 0;
-	t->mask = slots - 1;
-	t->slots = calloc(slots, sizeof(*t->slots));
-	t->e = calloc(cap, sizeof(*t->e));
-	t->heap = calloc(cap, sizeof(*t->heap));
-	t->picked = calloc(cap, sizeof(*t->picked));
-	return t->slots && t->e && t->heap && t->picked ? 0 : -ENOMEM;
-}
-
-static void dt_free(struct tcp_dtab *t)
-{
-	free(t->slots);
-	free(t->e);
-	free(t->heap);
-	free(t->picked);
-}
-
-static void dt_clear(struct tcp_dtab *t)
-{
-	if (t->n)
-		memset(t->slots, 0, (t->mask + 1) * sizeof(*t->slots));
-	t->n = 0;
-}
-
-static void dt_swap(struct tcp_dtab *t, uint32_t a, uint32_t b)
-{
-	uint32_t x = t->heap[a];
-
-	t->heap[a] = t->heap[b];
-	t->heap[b] = x;
-	t->e[t->heap[a]].heap = a;
-	t->e[t->heap[b]].heap = b;
-}
-
-static void dt_sift_down(struct tcp_dtab *t, uint32_t i)
-{
-	for (;;) {
-		uint32_t l = 2 * i + 1, r = l + 1, m = i;
-
-		if (l < t->n && t->e[t->heap[l]].count < t->e[t->heap[m]].count)
-			m = l;
-		if (r < t->n && t->e[t->heap[r]].count < t->e[t->heap[m]].count)
-			m = r;
-		if (m == i)
-			return;
-		dt_swap(t, i, m);
-		i = m;
-	}
-}
-
-static void dt_sift_up(struct tcp_dtab *t, uint32_t i)
-{
-	while (i > 0) {
-		uint32_t p = (i - 1) / 2;
-
-		if (t->e[t->heap[p]].count <= t->e[t->heap[i]].count)
-			return;
-		dt_swap(t, i, p);
-		i = p;
-	}
-}
-
-/* Remove the slot at @i (linear probing, backward shift). */
-static void dt_unslot(struct tcp_dtab *t, size_t i)
-{
-	size_t j = i;
-
-	for (;;) {
-		t->slots[i] = 0;
-		for (;;) {
-			size_t k;
-
-			j = (j + 1) & t->mask;
-			if (!t->slots[j])
-				return;
-			k = t->e[t->slots[j] - 1].hash & t->mask;
-			if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
-				continue;
-			break;
-		}
-		t->slots[i] = t->slots[j];
-		i = j;
-	}
-}
-
-static void dt_add(struct tcp_dtab *t, const struct ns_sd_ep *k)
-{
-	uint32_t h = dt_hash(k), idx;
-	size_t i = h & t->mask;
-	struct tcp_dest *d;
-
-	for (; t->slots[i]; i = (i + 1) & t->mask) {
-		d = &t->e[t->slots[i] - 1];
-		if (d->hash == h && memcmp(&d->key, k, sizeof(*k)) == 0) {
-			d->count++;
-			dt_sift_down(t, d->heap);
-			return;
-		}
-	}
-	if (t->n < t->cap) {
-		idx = (uint32_t)t->n++;
-		d = &t->e[idx];
-		d->key = *k;
-		d->hash = h;
-		d->count = 1;
-		d->err = 0;
-		d->heap = idx;
-		t->heap[idx] = idx;
-		t->slots[i] = idx + 1;
-		dt_sift_up(t, idx);
-		return;
-	}
-	/* Full: the least counted destination makes room (space-saving). */
-	idx = t->heap[0];
-	d = &t->e[idx];
-	for (i = d->hash & t->mask; t->slots[i] != idx + 1; i = (i + 1) & t->mask)
-		;
-	dt_unslot(t, i);
-	for (i = h & t->mask; t->slots[i]; i = (i + 1) & t->mask)
-		;
-	t->slots[i] = idx + 1;
-	d->key = *k;
-	d->hash = h;
-	d->err = d->count;
-	d->count++;
-	dt_sift_down(t, 0);
-}
 
 /* ---- streaming ---- */
 
@@ -301,8 +146,11 @@ static void tcp_reset(void *data)
 	memset(st->wq, 0, sizeof(st->wq));
 	memset(st->cw_unread, 0, sizeof(st->cw_unread));
 	memset(st->cw_unread_bytes, 0, sizeof(st->cw_unread_bytes));
-	if (st->listening_ports)
+	if (st->listening_ports > st->nports || st->overflow_used)
 		memset(st->port_slot, 0, 65536 * sizeof(*st->port_slot));
+	else
+		for (size_t i = 0; i < st->nports; i++)
+			st->port_slot[st->ports[i].port] = TCP_PORT_NONE;
 	st->listening_ports = 0;
 	st->nports = 0;
 	memset(&st->overflow, 0, sizeof(st->overflow));
@@ -312,8 +160,11 @@ static void tcp_reset(void *data)
 	memset(st->lovf_used, 0, sizeof(st->lovf_used));
 	if (st->nremote)
 		memset(st->remote_conn, 0, st->nremote * sizeof(*st->remote_conn));
-	dt_clear(&st->dests);
+	ns_topk_clear(&st->dests);
 	memset(&st->info, 0, sizeof(st->info));
+	memset(&st->ihist, 0, sizeof(st->ihist));
+	if (st->port_ihist)
+		memset(&st->port_ihist[st->max_ports], 0, sizeof(*st->port_ihist));
 }
 
 static struct tcp_port *tcp_port_of(struct tcp_state *st, uint16_t slot)
@@ -340,6 +191,8 @@ static void tcp_listener(struct tcp_state *st, const struct ns_sd_sock *s, unsig
 			memset(p, 0, sizeof(*p));
 			p->port = s->sport;
 			*slot = (uint16_t)st->nports;
+			if (st->port_ihist)
+				memset(&st->port_ihist[st->nports - 1], 0, sizeof(*st->port_ihist));
 		} else {
 			*slot = TCP_PORT_OVERFLOW;
 			st->overflow_used = true;
@@ -374,6 +227,7 @@ static void tcp_info_add(struct tcp_infosum *sum, uint32_t rtt_us, uint32_t retr
 static void tcp_info_sock(struct tcp_state *st, const struct ns_sd_sock *s, struct tcp_port *p)
 {
 	const struct nlattr *tb[INET_DIAG_MAX + 1];
+	struct tcp_ihist *ph = NULL;
 	struct tcp_info ti;
 	size_t len;
 
@@ -386,6 +240,9 @@ static void tcp_info_sock(struct tcp_state *st, const struct ns_sd_sock *s, stru
 	tcp_info_add(&st->info, ti.tcpi_rtt, ti.tcpi_total_retrans, ti.tcpi_lost);
 	if (p)
 		tcp_info_add(&p->info, ti.tcpi_rtt, ti.tcpi_total_retrans, ti.tcpi_lost);
+	if (p && st->port_ihist)
+		ph = &st->port_ihist[p == &st->overflow ? st->max_ports : (size_t)(p - st->ports)];
+	tcp_ihist_add(&st->ihist, ph, tb[INET_DIAG_INFO]);
 }
 
 static int tcp_sock_cb(const struct ns_sd_sock *s, void *data)
@@ -422,7 +279,7 @@ static int tcp_sock_cb(const struct ns_sd_sock *s, void *data)
 		struct ns_sd_ep ep;
 
 		ns_sd_ep_of(s, true, 1, &ep);
-		dt_add(&st->dests, &ep);
+		ns_topk_add(&st->dests, &ep);
 	}
 	if (st->tcp_info && state == TCP_ESTABLISHED)
 		tcp_info_sock(st, s, p);
@@ -451,6 +308,7 @@ static const char *const tcp_fams[2] = {"ipv4", "ipv6"};
 static void tcp_emit_ports(struct tcp_state *st, struct ns_emit *em)
 {
 	struct ns_family *f, *fh = NULL, *fr = NULL, *fl = NULL;
+	struct tcp_ihist_fams ihf;
 	char port[16];
 
 	f = ns_emit_family(em, "netstack_tcp_local_port_connections",
@@ -472,6 +330,7 @@ static void tcp_emit_ports(struct tcp_state *st, struct ns_emit *em)
 				    "Segments currently presumed lost (tcpi_lost) summed over the "
 				    "established sockets of a local listening port.",
 				    NS_GAUGE, NULL);
+		tcp_ihist_families(em, &ihf, 1);
 	}
 	for (size_t i = 0; i <= st->nports; i++) {
 		const struct tcp_port *p = i < st->nports ? &st->ports[i] : &st->overflow;
@@ -492,6 +351,8 @@ static void tcp_emit_ports(struct tcp_state *st, struct ns_emit *em)
 			tcp_put_hist(em, fh, NS_LABELS({"port", port}), &p->info);
 			ns_emit_u64(em, fr, NS_LABELS({"port", port}), p->info.retrans);
 			ns_emit_u64(em, fl, NS_LABELS({"port", port}), p->info.lost);
+			tcp_ihist_put(em, &ihf, NS_LABELS({"port", port}),
+				      &st->port_ihist[i < st->nports ? i : st->max_ports]);
 		}
 	}
 }
@@ -538,8 +399,9 @@ static void tcp_emit_listeners(struct tcp_state *st, struct ns_emit *em)
 
 static void tcp_emit_ephemeral(struct tcp_state *st, struct ns_emit *em)
 {
-	struct tcp_dtab *t = &st->dests;
+	const struct ns_topk *t = &st->dests;
 	struct ns_family *f, *fr;
+	size_t n;
 	char addr[NS_SD_ADDRSTRLEN], port[16];
 
 	fr = ns_emit_family(em, "netstack_tcp_ephemeral_port_range_size",
@@ -551,41 +413,98 @@ static void tcp_emit_ephemeral(struct tcp_state *st, struct ns_emit *em)
 	    "Sockets with a local port in ip_local_port_range toward one destination "
 	    "(remote address and port), for the ephemeral-top-k busiest destinations.",
 	    NS_GAUGE, NULL);
-	memset(t->picked, 0, t->n * sizeof(*t->picked));
-	for (size_t k = 0; k < st->top_k && k < t->n; k++) {
-		size_t best = t->n;
+	n = ns_topk_top(t, st->top, st->top_k);
+	for (size_t i = 0; i < n; i++) {
+		const struct ns_sd_ep *ep = ns_topk_key(t, st->top[i]);
 
-		for (size_t i = 0; i < t->n; i++) {
-			uint32_t c = t->e[i].count - t->e[i].err, cb;
-
-			if (t->picked[i])
-				continue;
-			cb = best < t->n ? t->e[best].count - t->e[best].err : 0;
-			if (best == t->n || c > cb ||
-			    (c == cb &&
-			     memcmp(&t->e[i].key, &t->e[best].key, sizeof(t->e[i].key)) < 0))
-				best = i;
-		}
-		t->picked[best] = true;
-		ns_sd_format_addr(&t->e[best].key, addr, sizeof(addr));
-		snprintf(port, sizeof(port), "%u", t->e[best].key.port);
+		ns_sd_format_addr(ep, addr, sizeof(addr));
+		snprintf(port, sizeof(port), "%u", ep->port);
 		ns_emit_u64(em, f,
-			    NS_LABELS({"family", ns_sd_family_name(t->e[best].key.family)},
+			    NS_LABELS({"family", ns_sd_family_name(ep->family)},
 				      {"destination", addr}, {"port", port}),
-			    t->e[best].count - t->e[best].err);
+			    ns_topk_value(t, st->top[i]));
 	}
+}
+
+static void tcp_emit_listening_ports(struct tcp_state *st, struct ns_emit *em)
+{
+	struct ns_family *flp;
+
+	flp = ns_emit_family(em, "netstack_tcp_listening_ports",
+			     "Distinct local ports with a TCP listener (tracked or not).", NS_GAUGE,
+			     NULL);
+	ns_emit_u64(em, flp, NS_NOLABELS, st->listening_ports);
+}
+
+/* listen-only: what a dump of the listening hash alone says. */
+static int tcp_emit_listen_only(struct tcp_state *st, struct ns_emit *em, struct ns_family *fc,
+				struct ns_err *e)
+{
+	for (unsigned fi = 0; fi < 2; fi++)
+		ns_emit_u64(em, fc,
+			    NS_LABELS({"family", tcp_fams[fi]}, {"state", tcp_states[TCP_LISTEN]}),
+			    st->conn[fi][TCP_LISTEN]);
+	tcp_emit_listening_ports(st, em);
+	tcp_emit_listeners(st, em);
+	return ns_emit_done(em, e);
+}
+
+/* Connections per configured remote port (client side) and state. */
+static void tcp_emit_remote(struct tcp_state *st, struct ns_emit *em)
+{
+	struct ns_family *frp;
+	char port[16];
+
+	frp = ns_emit_family(em, "netstack_tcp_remote_port_connections",
+			     "TCP sockets per configured remote port (client side) and state; "
+			     "established is always present, other states when non-zero.",
+			     NS_GAUGE, NULL);
+	for (size_t i = 0; i < st->nremote; i++) {
+		snprintf(port, sizeof(port), "%u", st->remote_port[i]);
+		for (unsigned s = 1; s < TCP_NSTATES; s++) {
+			if (s == TCP_LISTEN || (s != TCP_ESTABLISHED && !st->remote_conn[i][s]))
+				continue;
+			ns_emit_u64(em, frp, NS_LABELS({"port", port}, {"state", tcp_states[s]}),
+				    st->remote_conn[i][s]);
+		}
+	}
+}
+
+/* tcp_info summed over the established sockets (tcp-info option). */
+static void tcp_emit_info(struct tcp_state *st, struct ns_emit *em)
+{
+	struct ns_family *fh, *fr, *fl;
+	struct tcp_ihist_fams ihf;
+
+	fh = ns_emit_family(em, "netstack_tcp_established_rtt_seconds",
+			    "Smoothed RTT (tcpi_rtt) of established sockets.", NS_HISTOGRAM,
+			    "seconds");
+	fr = ns_emit_family(em, "netstack_tcp_established_retransmitted_segments",
+			    "Retransmitted segments (tcpi_total_retrans) summed over the "
+			    "established sockets.",
+			    NS_GAUGE, NULL);
+	fl = ns_emit_family(em, "netstack_tcp_established_lost_segments",
+			    "Segments currently presumed lost (tcpi_lost) summed over the "
+			    "established sockets.",
+			    NS_GAUGE, NULL);
+	tcp_put_hist(em, fh, NS_NOLABELS, &st->info);
+	ns_emit_u64(em, fr, NS_NOLABELS, st->info.retrans);
+	ns_emit_u64(em, fl, NS_NOLABELS, st->info.lost);
+	tcp_ihist_families(em, &ihf, 0);
+	tcp_ihist_put(em, &ihf, NS_NOLABELS, &st->ihist);
 }
 
 static int tcp_emit_all(struct tcp_state *st, struct ns_writer *w, struct ns_err *e)
 {
-	struct ns_family *fc, *frq, *fwq, *fcw, *fcwb, *flp, *frp;
+	struct ns_family *fc, *frq, *fwq, *fcw, *fcwb;
 	struct ns_emit em = NS_EMIT_INIT(w, "tcp");
-	char port[16];
 
 	fc = ns_emit_family(&em, "netstack_tcp_connections",
 			    "TCP sockets by address family and state (new_syn_recv requests "
 			    "counted as syn_recv).",
 			    NS_GAUGE, NULL);
+	if (st->listen_only)
+		return tcp_emit_listen_only(st, &em, fc, e);
 	frq = ns_emit_family(&em, "netstack_tcp_receive_queue_bytes",
 			     "Received and not yet read (ss Recv-Q: a received FIN not yet read "
 			     "counts one), summed per family and state (listeners excluded).",
@@ -621,54 +540,38 @@ static int tcp_emit_all(struct tcp_state *st, struct ns_writer *w, struct ns_err
 		ns_emit_u64(&em, fcwb, NS_LABELS({"family", tcp_fams[fi]}),
 			    st->cw_unread_bytes[fi]);
 	}
-	flp = ns_emit_family(&em, "netstack_tcp_listening_ports",
-			     "Distinct local ports with a TCP listener (tracked or not).", NS_GAUGE,
-			     NULL);
-	ns_emit_u64(&em, flp, NS_NOLABELS, st->listening_ports);
+	tcp_emit_listening_ports(st, &em);
 	tcp_emit_listeners(st, &em);
 	tcp_emit_ports(st, &em);
-	if (st->nremote) {
-		frp = ns_emit_family(
-		    &em, "netstack_tcp_remote_port_connections",
-		    "TCP sockets per configured remote port (client side) and state; "
-		    "established is always present, other states when non-zero.",
-		    NS_GAUGE, NULL);
-		for (size_t i = 0; i < st->nremote; i++) {
-			snprintf(port, sizeof(port), "%u", st->remote_port[i]);
-			for (unsigned s = 1; s < TCP_NSTATES; s++) {
-				if (s == TCP_LISTEN ||
-				    (s != TCP_ESTABLISHED && !st->remote_conn[i][s]))
-					continue;
-				ns_emit_u64(&em, frp,
-					    NS_LABELS({"port", port}, {"state", tcp_states[s]}),
-					    st->remote_conn[i][s]);
-			}
-		}
-	}
+	if (st->nremote)
+		tcp_emit_remote(st, &em);
 	if (st->have_range)
 		tcp_emit_ephemeral(st, &em);
-	if (st->tcp_info) {
-		struct ns_family *fh, *fr, *fl;
-
-		fh = ns_emit_family(&em, "netstack_tcp_established_rtt_seconds",
-				    "Smoothed RTT (tcpi_rtt) of established sockets.", NS_HISTOGRAM,
-				    "seconds");
-		fr = ns_emit_family(&em, "netstack_tcp_established_retransmitted_segments",
-				    "Retransmitted segments (tcpi_total_retrans) summed over the "
-				    "established sockets.",
-				    NS_GAUGE, NULL);
-		fl = ns_emit_family(&em, "netstack_tcp_established_lost_segments",
-				    "Segments currently presumed lost (tcpi_lost) summed over the "
-				    "established sockets.",
-				    NS_GAUGE, NULL);
-		tcp_put_hist(&em, fh, NS_NOLABELS, &st->info);
-		ns_emit_u64(&em, fr, NS_NOLABELS, st->info.retrans);
-		ns_emit_u64(&em, fl, NS_NOLABELS, st->info.lost);
-	}
+	if (st->tcp_info)
+		tcp_emit_info(st, &em);
 	return ns_emit_done(&em, e);
 }
 
 /* ---- lifecycle ---- */
+
+/*
+ * The port-indexed tables (128 KiB and 64 KiB) are mapped, not malloc'd:
+ * only the pages of ports in use become resident, whatever glibc's mmap
+ * threshold has grown to (below it calloc would zero, and so touch, all of
+ * them), and the daemon keeps one per network namespace it collects.
+ */
+static void *tcp_zmap(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void tcp_unmap(void *p, size_t len)
+{
+	if (p)
+		munmap(p, len);
+}
 
 static int tcp_read_range(struct tcp_state *st, struct ns_ctx *ctx, struct ns_err *e)
 {
@@ -686,12 +589,14 @@ static void tcp_fini(void *state)
 		return;
 	ns_sd_fini(&st->sd);
 	ns_file_close(&st->range_file);
-	free(st->remote_idx);
-	free(st->port_slot);
+	tcp_unmap(st->remote_idx, 65536 * sizeof(*st->remote_idx));
+	tcp_unmap(st->port_slot, 65536 * sizeof(*st->port_slot));
 	free(st->ports);
 	free(st->remote_conn);
+	free(st->port_ihist);
 	ns_sd_eptab_free(&st->listeners);
-	dt_free(&st->dests);
+	ns_topk_free(&st->dests);
+	free(st->top);
 	free(st);
 }
 
@@ -709,6 +614,7 @@ static int tcp_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state
 	st->max_ports = ns_opt_uint(opts, "max-ports");
 	st->top_k = ns_opt_uint(opts, "ephemeral-top-k");
 	st->tcp_info = ns_opt_bool(opts, "tcp-info");
+	st->listen_only = ns_opt_bool(opts, "listen-only");
 	if (st->max_ports > TCP_MAX_PORTS) {
 		rc = ns_err_set(e, -EINVAL, "tcp: max-ports %zu is above %d", st->max_ports,
 				TCP_MAX_PORTS);
@@ -719,11 +625,23 @@ static int tcp_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state
 				TCP_MAX_TOPK);
 		goto fail;
 	}
-	st->remote_idx = calloc(65536, sizeof(*st->remote_idx));
-	st->port_slot = calloc(65536, sizeof(*st->port_slot));
+	st->port_slot = tcp_zmap(65536 * sizeof(*st->port_slot));
 	st->ports = calloc(st->max_ports ? st->max_ports : 1, sizeof(*st->ports));
+	if (!st->port_slot || !st->ports)
+		goto nomem;
+	if (ns_sd_eptab_init(&st->listeners, 4 * (st->max_ports ? st->max_ports : 1)))
+		goto nomem;
+	if (st->listen_only) {
+		/* Only listeners: no per-connection tables (one per namespace adds up). */
+		st->tcp_info = false;
+		*state = st;
+		return 0;
+	}
+	st->remote_idx = tcp_zmap(65536 * sizeof(*st->remote_idx));
 	st->remote_conn = calloc(TCP_MAX_REMOTE, sizeof(*st->remote_conn));
-	if (!st->remote_idx || !st->port_slot || !st->ports || !st->remote_conn)
+	if (!st->remote_idx || !st->remote_conn)
+		goto nomem;
+	if (st->tcp_info && !(st->port_ihist = calloc(st->max_ports + 1, sizeof(*st->port_ihist))))
 		goto nomem;
 	items = ns_opt_list(opts, "remote-ports", &n);
 	for (size_t i = 0; i < n; i++) {
@@ -744,10 +662,9 @@ static int tcp_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state
 		st->remote_port[st->nremote++] = (uint16_t)p;
 		st->remote_idx[p] = (uint8_t)st->nremote;
 	}
-	if (ns_sd_eptab_init(&st->listeners, 4 * (st->max_ports ? st->max_ports : 1)))
-		goto nomem;
 	dcap = 16 * st->top_k > 256 ? 16 * st->top_k : 256;
-	if (dt_init(&st->dests, dcap))
+	st->top = calloc(st->top_k ? st->top_k : 1, sizeof(*st->top));
+	if (!st->top || ns_topk_init(&st->dests, dcap, sizeof(struct ns_sd_ep)))
 		goto nomem;
 	*state = st;
 	return 0;
@@ -765,12 +682,12 @@ static int tcp_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, str
 	    .family = AF_UNSPEC,
 	    .protocol = IPPROTO_TCP,
 	    .ext = st->tcp_info ? NS_SD_EXT(INET_DIAG_INFO) : 0,
-	    .states = NS_SD_ALL_STATES,
+	    .states = st->listen_only ? 1u << TCP_LISTEN : NS_SD_ALL_STATES,
 	};
 	struct ns_err range_err = {{0}};
 	int rc, rc_range, rc_emit;
 
-	rc_range = tcp_read_range(st, ctx, &range_err);
+	rc_range = st->listen_only ? 0 : tcp_read_range(st, ctx, &range_err);
 	tcp_reset(st);
 	rc = ns_sd_dump(&st->sd, ctx, &req, tcp_sock_cb, tcp_reset, st, e);
 	if (!rc && st->sd.bad)
@@ -797,8 +714,14 @@ static const struct ns_option tcp_options[] = {
     {"ephemeral-top-k", NS_OPT_UINT, "5",
      "Destinations exposed by netstack_tcp_ephemeral_ports_in_use (busiest first)."},
     {"tcp-info", NS_OPT_BOOL, "false",
-     "Ask the kernel for tcp_info of every socket: RTT histogram, retransmitted and lost "
-     "segments of established sockets (costs about 200 bytes and a socket lock per socket)."},
+     "Ask the kernel for tcp_info of every socket: RTT, RTO, congestion window and delivery "
+     "rate histograms, retransmitted and lost segments, bytes retransmitted and busy, "
+     "rwnd-limited and sndbuf-limited time of established sockets, host-wide and per "
+     "listening port (costs about 200 bytes and a socket lock per socket)."},
+    {"listen-only", NS_OPT_BOOL, "false",
+     "Dump listening sockets only (idiag_states = 1 << TCP_LISTEN): listeners and their "
+     "accept queues, no per-state counts; costs O(listeners), not O(all TCP sockets of "
+     "the host). The default in other network namespaces that share the host's TCP hash."},
     {NULL, 0, NULL, NULL},
 };
 

@@ -6,11 +6,12 @@
  * Sockets are aggregated per (family, local address, local port) as
  * `ss -uan` prints them, SO_REUSEPORT groups summed, in a fixed-capacity
  * table of max-ports entries allocated by init() and cleared per scrape.
- * Sockets beyond the cap share address="*", port="overflow" of their
+ * Sockets beyond the cap share address="overflow", port="overflow" of their
  * family. Connected sockets (remote port set) whose local port lies in
  * net.ipv4.ip_local_port_range are clients (a resolver's queries, say) and
- * share address="*", port="ephemeral", so they cannot push the services
- * out of the table.
+ * share address="ephemeral", port="ephemeral", so they cannot push the
+ * services out of the table. (A bucket row names itself in every label it
+ * sums over, as tcp's; "*" is only the dual-stack wildcard address.)
  *
  * Values: the number of sockets, idiag_rqueue (receive memory in use,
  * sk_rmem_alloc, the Recv-Q of ss), SK_MEMINFO_RCVBUF (SO_RCVBUF) and
@@ -168,7 +169,8 @@ static int udp_emit_all(struct udp_state *st, struct ns_writer *w, struct ns_err
 	for (unsigned fi = 0; fi < 2; fi++)
 		for (unsigned b = 0; b < UDP_NBUCKETS; b++)
 			if (st->bucket_used[fi][b])
-				udp_put_all(&em, fams[fi], "*", buckets[b], st->bucket[fi][b]);
+				udp_put_all(&em, fams[fi], buckets[b], buckets[b],
+					    st->bucket[fi][b]);
 	return ns_emit_done(&em.out, e);
 }
 

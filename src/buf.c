@@ -31,6 +31,29 @@ int ns_buf_reserve(struct ns_buf *b, size_t extra)
 	return 0;
 }
 
+int ns_array_grow(void *arrp, size_t *cap, size_t need, size_t elem, size_t first)
+{
+	size_t c = *cap ? *cap : (first ? first : 1);
+	void *old, *p;
+
+	if (need <= *cap)
+		return 0;
+	while (c < need) {
+		if (c > SIZE_MAX / 2)
+			return -ENOMEM;
+		c *= 2;
+	}
+	if (elem && c > SIZE_MAX / elem)
+		return -ENOMEM;
+	memcpy(&old, arrp, sizeof(old));
+	p = realloc(old, c * elem);
+	if (!p)
+		return -ENOMEM;
+	memcpy(arrp, &p, sizeof(p));
+	*cap = c;
+	return 0;
+}
+
 int ns_buf_append_slow(struct ns_buf *b, const void *p, size_t n)
 {
 	int rc = ns_buf_reserve(b, n);

@@ -70,6 +70,17 @@ static inline char *ns_u64_digits(char *end, uint64_t v)
 	return end;
 }
 
+/*
+ * The one array-growth helper: make room for at least @need elements of
+ * @elem bytes in the array at *@arrp (a pointer to the caller's pointer)
+ * whose capacity is *@cap, doubling from *@cap (or from @first when the
+ * array is empty). Arrays only grow, so a warm daemon does not allocate.
+ * 0 or -ENOMEM (the array and *@cap stay as they were).
+ */
+int ns_array_grow(void *arrp, size_t *cap, size_t need, size_t elem, size_t first);
+#define NS_ARRAY_GROW(arr, cap, need, first)                                                       \
+	ns_array_grow(&(arr), &(cap), (need), sizeof(*(arr)), (first))
+
 /* Exact decimal representation of an unsigned / signed 64-bit integer. */
 int ns_buf_put_u64(struct ns_buf *b, uint64_t v);
 int ns_buf_put_i64(struct ns_buf *b, int64_t v);

@@ -56,7 +56,13 @@ bool ns_opt_bool(const struct ns_opts *o, const char *name);
 const char *const *ns_opt_list(const struct ns_opts *o, const char *name, size_t *n);
 
 struct ns_collector {
-	const char *name; /* [a-z0-9_]+, also the metric prefix netstack_<name>_ */
+	/*
+	 * [a-z0-9_]+, also the metric prefix netstack_<name>_. One documented
+	 * exception: ethtool emits netstack_netdev_speed_bytes (the link speed is
+	 * an interface property that dashboards and alerts join with netdev's
+	 * families, but only ethtool can read it); docs/metrics/ethtool.md says so.
+	 */
+	const char *name;
 	const char *help; /* one line for --help and the landing page */
 	bool default_enabled;
 	const struct ns_option *options; /* terminated by {NULL}, or NULL */

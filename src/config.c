@@ -206,6 +206,25 @@ void ns_config_usage(FILE *out)
 	    "                                 Default 30.\n"
 	    "      --web.max-header-bytes=N   Per-connection memory for the request (headers);\n"
 	    "                                 larger requests are refused. Default 32768.\n"
+	    "      --web.header-timeout=SECONDS\n"
+	    "                                 A client must send its whole request header\n"
+	    "                                 within this long of connecting (on a\n"
+	    "                                 kept-alive connection: within\n"
+	    "                                 --web.connection-timeout of the previous\n"
+	    "                                 response); else the connection is closed.\n"
+	    "                                 Default 5.\n"
+	    "      --web.tls-handshake-timeout=SECONDS\n"
+	    "                                 Time a TLS client has for its handshake\n"
+	    "                                 (then --web.header-timeout counts from its\n"
+	    "                                 end). Default 5.\n"
+	    "      --web.max-connections=N    Open connections per listening socket;\n"
+	    "                                 more are refused at accept. Default 1024.\n"
+	    "      --web.max-connections-per-ip=N\n"
+	    "                                 Open connections per client address;\n"
+	    "                                 0 means no limit. Default 64.\n"
+	    "      --web.max-auth-checks=N    Concurrent bcrypt password checks (basic\n"
+	    "                                 auth); more get HTTP 429 at once.\n"
+	    "                                 Default 2.\n"
 	    "      --web.config.file=FILE     Web configuration (exporter toolkit format):\n"
 	    "                                 TLS, basic auth, response headers. See\n"
 	    "                                 config/web-config.example.yml.\n"
@@ -248,8 +267,19 @@ void ns_config_usage(FILE *out)
 	    "                                 Default 5.\n"
 	    "      --netns.collectors=LIST    Collectors run in other namespaces, if also\n"
 	    "                                 enabled. Default " NS_NETNS_DEFAULT_COLLECTORS "\n"
-	    "                                 (tcp, udp and conntrack dumps walk the host's\n"
-	    "                                 whole tables from any namespace).\n"
+	    "                                 (udp dumps walk the host's whole table from\n"
+	    "                                 any namespace).\n"
+	    "      --netns.profile=curated|full\n"
+	    "                                 curated (default): in other namespaces, a\n"
+	    "                                 fixed set of series (about 100 for a pod),\n"
+	    "                                 TCP listeners only unless the namespace owns\n"
+	    "                                 its TCP hash, no conntrack table dump. full:\n"
+	    "                                 every series of those collectors, with their\n"
+	    "                                 options, full TCP and conntrack dumps (costs\n"
+	    "                                 in docs/METRICS.md).\n"
+	    "      --netns.max-series=N       Series per other namespace and scrape at most;\n"
+	    "                                 the rest are dropped and counted. 0: no cap.\n"
+	    "                                 Default 2000.\n"
 	    "      --debug.netlink-replay=DIR Testing only: read netlink replies from\n"
 	    "                                 recorded files in DIR instead of the kernel.\n"
 	    "\n"
@@ -343,20 +373,30 @@ int ns_yaml_load_file(const char *file, const char *what, struct yaml_document_s
 {
 	yaml_parser_t parser;
 	FILE *f = fopen(file, "re");
+	char *abs;
 	int rc = 0;
 
-	if (!f)
-		return ns_err_set(e, -EINVAL, "%s %s: %s", what, file, strerror(errno));
+	if (!f) {
+		int err = errno;
+
+		abs = ns_path_abs(file);
+		rc = ns_err_set(e, -EINVAL, "%s %s: %s", what, abs ? abs : file, strerror(err));
+		free(abs);
+		return rc;
+	}
 	if (!yaml_parser_initialize(&parser)) {
 		fclose(f);
 		return ns_err_set(e, -ENOMEM, "out of memory");
 	}
 	yaml_parser_set_input_file(&parser, f);
 	/* The whole document is in memory afterwards: parser and file can go. */
-	if (!yaml_parser_load(&parser, doc))
-		rc = ns_err_set(e, -EINVAL, "%s %s:%zu:%zu: %s", what, file,
+	if (!yaml_parser_load(&parser, doc)) {
+		abs = ns_path_abs(file);
+		rc = ns_err_set(e, -EINVAL, "%s %s:%zu:%zu: %s", what, abs ? abs : file,
 				parser.problem_mark.line + 1, parser.problem_mark.column + 1,
 				parser.problem ? parser.problem : "YAML syntax error");
+		free(abs);
+	}
 	yaml_parser_delete(&parser);
 	fclose(f);
 	return rc;
@@ -365,7 +405,8 @@ int ns_yaml_load_file(const char *file, const char *what, struct yaml_document_s
 /* ---- netns options: the same keys as flags (--netns.KEY) and in YAML (netns: KEY:) ---- */
 
 static const char *const netns_keys[] = {
-    "sources", "include", "exclude", "max", "rediscover-interval", "collectors", NULL};
+    "sources",	  "include", "exclude",	   "max", "rediscover-interval",
+    "collectors", "profile", "max-series", NULL};
 
 /* A comma-separated list of compiled-in collector names ("" allowed). */
 static int check_collector_list(const char *v, const char *where, struct ns_err *e)
@@ -423,6 +464,19 @@ static int netns_option(struct ns_config *cfg, const char *key, const char *v, c
 	case 5:
 		rc = check_collector_list(v, where, e);
 		return rc ? rc : set_str(&cfg->netns_collectors, v, e);
+	case 6:
+		if (strcmp(v, "curated") && strcmp(v, "full"))
+			return ns_err_set(e, -EINVAL,
+					  "%snetns.profile: '%s' is not curated or full", where, v);
+		cfg->netns_full = strcmp(v, "full") == 0;
+		break;
+	case 7:
+		if (ns_parse_u64(v, &u) || u > 1000000)
+			return ns_err_set(e, -EINVAL,
+					  "%snetns.max-series: '%s' is not a number in 0..1000000",
+					  where, v);
+		cfg->netns_max_series = (unsigned)u;
+		break;
 	default:
 		if (ns_parse_u64(v, &u) || u < 1 || u > 86400)
 			return ns_err_set(e, -EINVAL,
@@ -549,6 +603,11 @@ static const char *const value_flags[] = {
     "web.max-requests",
     "web.connection-timeout",
     "web.max-header-bytes",
+    "web.header-timeout",
+    "web.tls-handshake-timeout",
+    "web.max-connections",
+    "web.max-connections-per-ip",
+    "web.max-auth-checks",
     "config.file",
     "path.procfs",
     "path.sysfs",
@@ -564,6 +623,8 @@ static const char *const value_flags[] = {
     "netns.max",
     "netns.rediscover-interval",
     "netns.collectors",
+    "netns.profile",
+    "netns.max-series",
     NULL,
 };
 
@@ -612,6 +673,36 @@ static int apply_flag(struct ns_config *cfg, const char *name, const char *v, st
 			return ns_err_set(e, -EINVAL,
 					  "flag --web.max-header-bytes must be >= 4096");
 		cfg->conn_memory_limit = (size_t)u;
+		return rc;
+	}
+	if (strcmp(name, "web.header-timeout") == 0 ||
+	    strcmp(name, "web.tls-handshake-timeout") == 0) {
+		rc = parse_uint(name[4] == 'h' ? "--web.header-timeout"
+					       : "--web.tls-handshake-timeout",
+				v, 3600, &u, e);
+		if (!rc && u == 0)
+			return ns_err_set(e, -EINVAL, "flag --%s must be > 0", name);
+		*(name[4] == 'h' ? &cfg->header_timeout_s : &cfg->tls_handshake_timeout_s) =
+		    (unsigned)u;
+		return rc;
+	}
+	if (strcmp(name, "web.max-connections") == 0) {
+		rc = parse_uint("--web.max-connections", v, 65536, &u, e);
+		if (!rc && u < 4)
+			return ns_err_set(e, -EINVAL, "flag --web.max-connections must be >= 4");
+		cfg->max_connections = (unsigned)u;
+		return rc;
+	}
+	if (strcmp(name, "web.max-connections-per-ip") == 0) {
+		rc = parse_uint("--web.max-connections-per-ip", v, 65536, &u, e);
+		cfg->max_conns_per_ip = (unsigned)u;
+		return rc;
+	}
+	if (strcmp(name, "web.max-auth-checks") == 0) {
+		rc = parse_uint("--web.max-auth-checks", v, 64, &u, e);
+		if (!rc && u == 0)
+			return ns_err_set(e, -EINVAL, "flag --web.max-auth-checks must be > 0");
+		cfg->max_auth_checks = (unsigned)u;
 		return rc;
 	}
 	if (strcmp(name, "config.file") == 0)
@@ -707,10 +798,16 @@ int ns_config_load(struct ns_config *cfg, int argc, char **argv, struct ns_err *
 	cfg->max_requests = 40;
 	cfg->conn_timeout_s = 30;
 	cfg->conn_memory_limit = 32 * 1024;
+	cfg->header_timeout_s = 5;
+	cfg->tls_handshake_timeout_s = 5;
+	cfg->max_connections = 1024;
+	cfg->max_conns_per_ip = 64;
+	cfg->max_auth_checks = 2;
 	cfg->log_level = NS_LOG_INFO;
 	cfg->log_format = NS_LOG_LOGFMT;
 	cfg->netns_max = NS_NETNS_DEFAULT_MAX;
 	cfg->netns_interval_s = NS_NETNS_DEFAULT_INTERVAL_S;
+	cfg->netns_max_series = NS_NETNS_DEFAULT_MAX_SERIES;
 	if (ns_ncollectors > NS_MAX_COLLECTORS) {
 		rc = ns_err_set(e, -EINVAL, "too many collectors compiled in");
 		goto out;
@@ -795,6 +892,15 @@ int ns_config_load(struct ns_config *cfg, int argc, char **argv, struct ns_err *
 	for (size_t i = 0; i < ns_ncollectors; i++)
 		cfg->coll[i].enabled = !disable_defaults && ns_collectors[i]->default_enabled;
 	if (cfg->config_file) {
+		/* Absolute, so that every message about it names the file. */
+		char *abs = ns_path_abs(cfg->config_file);
+
+		if (!abs) {
+			rc = ns_err_set(e, -ENOMEM, "out of memory");
+			goto out;
+		}
+		free(cfg->config_file);
+		cfg->config_file = abs;
 		rc = load_yaml(cfg, cfg->config_file, e);
 		if (rc)
 			goto out;

@@ -30,17 +30,22 @@ struct ns_collector_config {
 struct ns_config {
 	char **listen; /* --web.listen-address, repeatable */
 	size_t nlisten;
-	char *telemetry_path;	  /* default /metrics */
-	unsigned max_requests;	  /* concurrent scrapes, 0 = unlimited; default 40 */
-	unsigned conn_timeout_s;  /* idle/slow connection timeout; default 30 */
-	size_t conn_memory_limit; /* per-connection header memory; default 32 KiB */
-	char *config_file;	  /* may be NULL */
-	char *web_config_file;	  /* --web.config.file: TLS, basic auth, headers; may be NULL */
-	bool systemd_socket;	  /* --web.systemd-socket: listen sockets from systemd */
-	char *runtime_user;	  /* --runtime.user: drop root to this user; may be NULL */
-	char *procfs;		  /* default /proc */
-	char *sysfs;		  /* default /sys */
-	char *nl_replay_dir;	  /* testing only: replay netlink from files */
+	char *telemetry_path;		  /* default /metrics */
+	unsigned max_requests;		  /* concurrent scrapes, 0 = unlimited; default 40 */
+	unsigned conn_timeout_s;	  /* idle/slow connection timeout; default 30 */
+	size_t conn_memory_limit;	  /* per-connection header memory; default 32 KiB */
+	unsigned header_timeout_s;	  /* whole request header within; default 5 */
+	unsigned tls_handshake_timeout_s; /* TLS handshake within (added to the above); default 5 */
+	unsigned max_connections;	  /* open connections per listen socket; default 1024 */
+	unsigned max_conns_per_ip;	  /* per client address, 0 = no limit; default 64 */
+	unsigned max_auth_checks;	  /* concurrent bcrypt checks; default 2 */
+	char *config_file;		  /* may be NULL */
+	char *web_config_file; /* --web.config.file: TLS, basic auth, headers; may be NULL */
+	bool systemd_socket;   /* --web.systemd-socket: listen sockets from systemd */
+	char *runtime_user;    /* --runtime.user: drop root to this user; may be NULL */
+	char *procfs;	       /* default /proc */
+	char *sysfs;	       /* default /sys */
+	char *nl_replay_dir;   /* testing only: replay netlink from files */
 	enum ns_log_level log_level;
 	enum ns_log_format log_format;
 	bool once;
@@ -53,6 +58,8 @@ struct ns_config {
 	unsigned netns_max;	   /* other namespaces collected at most; default 512 */
 	unsigned netns_interval_s; /* --netns.rediscover-interval; default 5 */
 	char *netns_collectors;	   /* comma list run in other namespaces; NULL: the default */
+	bool netns_full;	   /* --netns.profile=full (default curated) */
+	unsigned netns_max_series; /* series per other namespace and scrape; 0: no cap */
 	unsigned netns_from_flags; /* bits of the netns keys the command line set */
 	/* indexed like ns_collectors[] */
 	struct ns_collector_config coll[NS_MAX_COLLECTORS];

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ctx.h"
+#include "procfs.h"
 
 static int open_root(const char *path, const char *what, struct ns_err *e)
 {
@@ -33,19 +34,20 @@ int ns_ctx_open(struct ns_ctx **out, const char *name, const char *procfs, const
 		return ns_err_set(e, -ENOMEM, "out of memory");
 	ctx->procfs_fd = ctx->sysfs_fd = ctx->netns_fd = -1;
 	ctx->name = strdup(name ? name : "");
-	ctx->procfs_path = strdup(procfs);
-	ctx->sysfs_path = strdup(sysfs);
+	/* Absolute, so that error messages name the file wherever we started. */
+	ctx->procfs_path = ns_path_abs(procfs);
+	ctx->sysfs_path = ns_path_abs(sysfs);
 	ctx->nl_replay_dir = nl_replay_dir ? strdup(nl_replay_dir) : NULL;
 	if (!ctx->name || !ctx->procfs_path || !ctx->sysfs_path ||
 	    (nl_replay_dir && !ctx->nl_replay_dir)) {
 		rc = ns_err_set(e, -ENOMEM, "out of memory");
 		goto fail;
 	}
-	rc = open_root(procfs, "procfs", e);
+	rc = open_root(ctx->procfs_path, "procfs", e);
 	if (rc < 0)
 		goto fail;
 	ctx->procfs_fd = rc;
-	rc = open_root(sysfs, "sysfs", e);
+	rc = open_root(ctx->sysfs_path, "sysfs", e);
 	if (rc < 0)
 		goto fail;
 	ctx->sysfs_fd = rc;
@@ -280,4 +282,10 @@ int ns_ctx_visit(struct ns_ctx *const *ctx, size_t n, ns_ctx_visit_fn fn, void *
 		return -rc;
 	pthread_join(t, NULL);
 	return 0;
+}
+
+const char *ns_ctx_procfs_file(const struct ns_ctx *ctx, const char *rel, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s", ctx->procfs_path, rel);
+	return buf;
 }

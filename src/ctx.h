@@ -27,7 +27,7 @@
 
 struct ns_ctx {
 	char *name;	     /* "" for the daemon's own namespace */
-	char *procfs_path;   /* e.g. "/proc" */
+	char *procfs_path;   /* absolute, e.g. "/proc" */
 	char *sysfs_path;    /* e.g. "/sys" */
 	char *nl_replay_dir; /* NULL: live sockets */
 	int procfs_fd;	     /* O_PATH|O_DIRECTORY fd of procfs_path */
@@ -48,6 +48,12 @@ struct ns_ctx {
 int ns_ctx_open(struct ns_ctx **out, const char *name, const char *procfs, const char *sysfs,
 		const char *nl_replay_dir, struct ns_err *e);
 void ns_ctx_close(struct ns_ctx *ctx);
+
+/*
+ * "<procfs root>/<rel>" in @buf, for messages: the absolute path of a file a
+ * collector reads through procfs_fd ("/proc/net/snmp").
+ */
+const char *ns_ctx_procfs_file(const struct ns_ctx *ctx, const char *rel, char *buf, size_t len);
 
 /* The context's netlink socket for @protocol (NETLINK_ROUTE, ...), opened on first use. */
 int ns_ctx_nl(struct ns_ctx *ctx, int protocol, struct ns_nl **out, struct ns_err *e);

@@ -17,6 +17,13 @@ struct ns_family *ns_emit_family(struct ns_emit *em, const char *name, const cha
 	return f;
 }
 
+void ns_emit_families(struct ns_emit *em, const struct ns_family_decl *d, size_t n,
+		      struct ns_family **out)
+{
+	for (size_t i = 0; i < n; i++)
+		out[i] = ns_emit_family(em, d[i].name, d[i].help, d[i].type, d[i].unit);
+}
+
 void ns_emit_check(struct ns_emit *em, int rc)
 {
 	if (rc && rc != -EEXIST && !em->rc)

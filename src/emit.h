@@ -29,6 +29,16 @@ struct ns_emit {
 /* ns_family(); a refusal is recorded and NULL returned (samples to NULL are skipped). */
 struct ns_family *ns_emit_family(struct ns_emit *em, const char *name, const char *help,
 				 enum ns_mtype type, const char *unit);
+/* A family declared in a table (name, help, type, unit), as ns_emit_family() takes them. */
+struct ns_family_decl {
+	const char *name;
+	const char *help;
+	enum ns_mtype type;
+	const char *unit;
+};
+/* Resolve the @n families of table @d into @out, in table order (NULL where refused). */
+void ns_emit_families(struct ns_emit *em, const struct ns_family_decl *d, size_t n,
+		      struct ns_family **out);
 /* Record @rc if it is the first failure (0 and -EEXIST are not failures). */
 void ns_emit_check(struct ns_emit *em, int rc);
 void ns_emit_u64(struct ns_emit *em, struct ns_family *f, const struct ns_label *l, size_t n,

@@ -3,9 +3,33 @@
  * http.c - the HTTP front end on libmicrohttpd.
  *
  * Every listen address gets a socket created here (so that the error names
- * the address) and its own MHD daemon running one thread per connection:
- * a slow or idle client holds only its own thread, until the connection
- * timeout. Scrape bodies are rendered into buffers from a small pool and
+ * the address) and its own MHD daemon: epoll with a small pool of worker
+ * threads (HTTP_THREADS), so that hundreds of idle or slow sockets cost no
+ * thread each. A worker only does I/O: a scrape is rendered by one of
+ * HTTP_SCRAPE_THREADS threads (shared by the daemons) while its connection
+ * is suspended, so connections that landed on the same worker do not wait
+ * for each other's collectors. Hostile clients are bounded by
+ *  - a connection limit per socket (--web.max-connections) and per client
+ *    address (--web.max-connections-per-ip), enforced by MHD at accept;
+ *  - a deadline for a TLS handshake (--web.tls-handshake-timeout, from
+ *    accept to the client's Finished message, which a GnuTLS hook reports)
+ *    and one for the whole request header (--web.header-timeout, from
+ *    accept or the end of the handshake; for a later request on a
+ *    kept-alive connection, --web.connection-timeout from the previous
+ *    response): a reaper thread shut()s down the socket of a connection
+ *    past either, and MHD closes it;
+ *  - bcrypt checks (basic auth) run in their own low-priority threads, at
+ *    most --web.max-auth-checks at once, the connection suspended
+ *    meanwhile; a check over the limit is answered 429 at once, so a flood
+ *    of wrong passwords holds no worker;
+ *  - strict request checks before any work: a NUL (%00) in the target, too
+ *    many query parameters or a too long target, conflicting
+ *    Content-Length headers, Transfer-Encoding with Content-Length, and a
+ *    body on GET/HEAD are refused with a one-line 4xx of our own.
+ * Per-connection state lives in a table allocated at start (one slot per
+ * possible connection), so accepting allocates nothing of ours.
+ *
+ * Scrape bodies are rendered into buffers from a small pool and
  * handed to MHD without a copy; the free callback returns them to the pool,
  * so a warm daemon does not allocate body or gzip memory per scrape.
  *
@@ -41,7 +65,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -55,11 +82,16 @@
 #include "scrape.h"
 #include "sdnotify.h"
 #include "webconfig.h"
+#include "writer.h"
 
-#define HTTP_BACKLOG 128
-#define HTTP_POOL_MAX 8		  /* idle bodies kept for reuse */
-#define HTTP_MAX_PARAMS 64	  /* collect[] or exclude[] values per request */
-#define HTTP_UNLIMITED_CONNS 1024 /* connection limit when max_requests is 0 */
+#define HTTP_BACKLOG 512
+#define HTTP_THREADS 4	      /* MHD workers per listening socket */
+#define HTTP_SCRAPE_THREADS 4 /* threads that render scrapes (shared) */
+#define HTTP_MAX_TARGET 8192  /* request target bytes; longer: 414 */
+#define HTTP_MAX_QUERY 128    /* query parameters; more: 400 */
+#define HTTP_REAP_MS 200      /* how often the reaper looks at deadlines */
+#define HTTP_POOL_MAX 8	      /* idle bodies kept for reuse */
+#define HTTP_MAX_PARAMS 64    /* collect[] or exclude[] values per request */
 #define HTTP_ADDRSTR (INET6_ADDRSTRLEN + 16)
 #define HTTP_REALM "Basic realm=\"netstack_exporter\", charset=\"UTF-8\""
 
@@ -78,6 +110,60 @@ struct http_body {
 	bool zs_ready;
 };
 
+/* What the request line showed (raw, before MHD unescapes it). */
+enum {
+	TGT_NUL = 1,  /* %00 */
+	TGT_LONG = 2, /* longer than HTTP_MAX_TARGET */
+	TGT_MANY = 4, /* more than HTTP_MAX_QUERY parameters */
+};
+
+enum req_state {
+	REQ_NEW,    /* headers not looked at yet */
+	REQ_AUTH,   /* suspended, a bcrypt check queued or running */
+	REQ_OK,	    /* checked and allowed */
+	REQ_SCRAPE, /* suspended, its scrape queued or running */
+};
+
+/* One open connection; slots come from a table made at start. */
+struct http_conn {
+	struct http_conn *next; /* free list, or the auth queue */
+	struct ns_http *h;
+	struct MHD_Connection *c;
+	int fd;
+	bool active;
+	bool waiting;	     /* for a request header (the reaper looks at these) */
+	bool reaped;	     /* its socket was shut down by the reaper */
+	bool handshaking;    /* TLS handshake not complete */
+	int64_t deadline;    /* CLOCK_MONOTONIC ns, for the request header */
+	int64_t hs_deadline; /* for the TLS handshake */
+	/* the current request */
+	unsigned target;
+	enum req_state state;
+	bool get_or_head;
+	bool auth_ok;
+	const char *authz; /* in MHD's connection memory, valid while suspended */
+	struct http_gen *gen;
+	/* a scrape, rendered by a scrape thread */
+	ns_mask_t mask;
+	enum ns_format fmt;
+	bool gz;
+	int scrape_rc;
+	struct http_body *body;
+};
+
+/* Suspended connections waiting for a thread of their own (bcrypt, scrapes). */
+struct jobq {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct http_conn *head, *tail;
+	pthread_t *thr;
+	unsigned nthr;
+	bool stop;
+	int nice;
+	struct ns_http *h;
+	void (*run)(struct ns_http *h, struct http_conn *hc);
+};
+
 /* What a reload replaces. */
 struct http_gen {
 	atomic_uint refs;
@@ -92,7 +178,34 @@ struct ns_http {
 	unsigned max_requests;
 	unsigned conn_timeout_s;
 	size_t conn_memory_limit;
+	unsigned header_timeout_s;
+	unsigned tls_handshake_timeout_s;
+	unsigned max_connections;
+	unsigned max_conns_per_ip;
+	unsigned max_auth_checks;
 	atomic_uint inflight;
+
+	/* connections, the reaper */
+	pthread_mutex_t conn_lock;
+	struct http_conn *conns;
+	size_t nconns;
+	struct http_conn *conn_free;
+	unsigned open_conns;
+	pthread_t reaper;
+	bool reaper_started;
+	pthread_cond_t reaper_cv;
+	bool stopping;
+	atomic_ullong reaped;	      /* connections closed at the header deadline */
+	atomic_ullong hs_reaped;      /* TLS connections closed at the handshake deadline */
+	atomic_ullong auth_throttled; /* 429: too many bcrypt checks at once */
+	atomic_ullong refused;	      /* requests refused by the strict checks */
+
+	struct jobq authq;   /* bcrypt checks */
+	struct jobq scrapeq; /* scrapes */
+	atomic_uint auth_busy;
+
+	pthread_mutex_t self_lock;
+	struct ns_writer *self_w;
 	int *fds; /* listening sockets, until handed to MHD */
 	char **fd_names;
 	size_t nfds;
@@ -388,20 +501,184 @@ static bool accepts_gzip(const char *ae)
 	return false;
 }
 
-static enum MHD_Result serve_metrics(struct ns_http *h, struct http_gen *g,
+/*
+ * The front end's own families, after the engine's (and before OpenMetrics'
+ * "# EOF", which the engine has written last).
+ */
+static int render_web(struct ns_http *h, enum ns_format fmt, struct ns_buf *out)
+{
+	static const char eof[] = "# EOF\n";
+	struct ns_writer *w = h->self_w;
+	struct ns_family *f;
+	bool om = fmt == NS_FMT_OPENMETRICS, last_ok;
+	uint64_t tls_fail;
+	unsigned open;
+	int rc = 0;
+
+	if (!w)
+		return 0;
+	if (om && out->len >= sizeof(eof) - 1 &&
+	    memcmp(out->data + out->len - (sizeof(eof) - 1), eof, sizeof(eof) - 1) == 0)
+		out->len -= sizeof(eof) - 1;
+	else
+		om = false;
+	pthread_mutex_lock(&h->conn_lock);
+	open = h->open_conns;
+	pthread_mutex_unlock(&h->conn_lock);
+	pthread_mutex_lock(&h->self_lock);
+	ns_writer_reset(w);
+	f = ns_family(w, "netstack_web_open_connections",
+		      "HTTP connections open now (this scrape's included).", NS_GAUGE, NULL);
+	rc |= ns_sample_u64(w, f, NS_NOLABELS, open);
+	f = ns_family(w, "netstack_web_header_timeouts_total",
+		      "Connections closed because their request header was not complete by the "
+		      "deadline.",
+		      NS_COUNTER, NULL);
+	rc |= ns_sample_u64(w, f, NS_NOLABELS, atomic_load(&h->reaped));
+	if (h->tls) {
+		f = ns_family(w, "netstack_web_tls_handshake_timeouts_total",
+			      "TLS connections closed because their handshake was not complete by "
+			      "the deadline.",
+			      NS_COUNTER, NULL);
+		rc |= ns_sample_u64(w, f, NS_NOLABELS, atomic_load(&h->hs_reaped));
+	}
+	f = ns_family(w, "netstack_web_auth_throttled_total",
+		      "Requests answered 429 because --web.max-auth-checks password checks were "
+		      "running.",
+		      NS_COUNTER, NULL);
+	rc |= ns_sample_u64(w, f, NS_NOLABELS, atomic_load(&h->auth_throttled));
+	f = ns_family(w, "netstack_web_requests_refused_total",
+		      "Requests refused by the strict request checks (400, 413, 414).", NS_COUNTER,
+		      NULL);
+	rc |= ns_sample_u64(w, f, NS_NOLABELS, atomic_load(&h->refused));
+	if (h->tls) {
+		ns_webconfig_tls_stats(&tls_fail, &last_ok);
+		f = ns_family(w, "netstack_web_tls_reload_failures_total",
+			      "Changed TLS certificate, key or client CA files that did not load "
+			      "(unreadable by the runtime user, or invalid).",
+			      NS_COUNTER, NULL);
+		rc |= ns_sample_u64(w, f, NS_NOLABELS, tls_fail);
+		f = ns_family(w, "netstack_web_tls_last_reload_success",
+			      "1 if the TLS files served are the current ones (the last load "
+			      "attempt worked), 0 if a changed file did not load.",
+			      NS_GAUGE, NULL);
+		rc |= ns_sample_u64(w, f, NS_NOLABELS, last_ok);
+	}
+	if (rc)
+		ns_log(NS_LOG_ERROR, "http", "self-metrics: a sample was refused by the writer");
+	rc = ns_writer_render(w, fmt, out);
+	pthread_mutex_unlock(&h->self_lock);
+	if (!rc && om)
+		rc = ns_buf_puts(out, eof);
+	return rc;
+}
+
+/* ---- job queues ---- */
+
+/*
+ * Queue a suspended connection; false when the threads are stopping (the
+ * caller resumes it and answers).
+ */
+static bool jobq_push(struct jobq *q, struct http_conn *hc)
+{
+	hc->next = NULL;
+	pthread_mutex_lock(&q->mu);
+	if (q->stop) {
+		pthread_mutex_unlock(&q->mu);
+		return false;
+	}
+	if (q->tail)
+		q->tail->next = hc;
+	else
+		q->head = hc;
+	q->tail = hc;
+	pthread_cond_signal(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+	return true;
+}
+
+static void *jobq_thread(void *arg)
+{
+	struct jobq *q = arg;
+
+	if (q->nice && setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), q->nice) < 0) {
+		/* best effort */
+	}
+	pthread_mutex_lock(&q->mu);
+	for (;;) {
+		struct http_conn *hc;
+
+		while (!q->head && !q->stop)
+			pthread_cond_wait(&q->cv, &q->mu);
+		hc = q->head;
+		if (!hc)
+			break; /* stopping, and nothing left */
+		q->head = hc->next;
+		if (!q->head)
+			q->tail = NULL;
+		pthread_mutex_unlock(&q->mu);
+		q->run(q->h, hc); /* resumes the connection */
+		pthread_mutex_lock(&q->mu);
+	}
+	pthread_mutex_unlock(&q->mu);
+	return NULL;
+}
+
+static void jobq_init(struct jobq *q, struct ns_http *h,
+		      void (*run)(struct ns_http *h, struct http_conn *hc), int nice)
+{
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->cv, NULL);
+	q->h = h;
+	q->run = run;
+	q->nice = nice;
+}
+
+static int jobq_start(struct jobq *q, unsigned n)
+{
+	q->thr = calloc(n, sizeof(*q->thr));
+	if (!q->thr)
+		return -ENOMEM;
+	for (; q->nthr < n; q->nthr++)
+		if (pthread_create(&q->thr[q->nthr], NULL, jobq_thread, q))
+			return -EAGAIN;
+	return 0;
+}
+
+/* Let the threads finish what is queued, then join them. */
+static void jobq_stop(struct jobq *q)
+{
+	pthread_mutex_lock(&q->mu);
+	q->stop = true;
+	pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+	for (unsigned i = 0; i < q->nthr; i++)
+		pthread_join(q->thr[i], NULL);
+	q->nthr = 0;
+}
+
+/* After the daemons stopped (a worker may still push, and be refused, until then). */
+static void jobq_destroy(struct jobq *q)
+{
+	free(q->thr);
+	pthread_mutex_destroy(&q->mu);
+	pthread_cond_destroy(&q->cv);
+}
+
+/* ---- scrapes ---- */
+
+/*
+ * In an MHD worker: what to scrape; then the connection is suspended and a
+ * scrape thread renders it, so a worker never waits for the collectors.
+ */
+static enum MHD_Result serve_metrics(struct ns_http *h, struct http_conn *hc,
 				     struct MHD_Connection *c)
 {
 	struct sel_args args = {.ncollect = 0};
+	struct http_gen *g = hc->gen;
 	const char *accept, *ae;
-	enum ns_format fmt = NS_FMT_TEXT;
-	struct http_body *b;
-	struct MHD_Response *r;
 	struct ns_err e;
-	ns_mask_t mask;
-	unsigned prev, failed = 0;
-	bool gz = false;
-	const char *data;
-	size_t len;
+	unsigned prev;
 	int rc;
 
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, sel_iter, &args);
@@ -410,17 +687,17 @@ static enum MHD_Result serve_metrics(struct ns_http *h, struct http_gen *g,
 				  "too many collect[]/exclude[] parameters", NULL, NULL);
 	ns_err_clear(&e);
 	rc = ns_engine_select(g->eng, args.collect, args.ncollect, args.exclude, args.nexclude,
-			      &mask, &e);
+			      &hc->mask, &e);
 	if (rc < 0)
 		return reply_text(c, g->web, MHD_HTTP_BAD_REQUEST,
 				  e.msg[0] ? e.msg : "invalid collector selection", NULL, NULL);
 
+	hc->fmt = NS_FMT_TEXT;
 	accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
 	if (accept && strcasestr(accept, "application/openmetrics-text"))
-		fmt = NS_FMT_OPENMETRICS;
+		hc->fmt = NS_FMT_OPENMETRICS;
 	ae = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
-	if (ae && accepts_gzip(ae))
-		gz = true;
+	hc->gz = ae && accepts_gzip(ae);
 
 	prev = atomic_fetch_add(&h->inflight, 1);
 	if (h->max_requests && prev >= h->max_requests) {
@@ -428,30 +705,65 @@ static enum MHD_Result serve_metrics(struct ns_http *h, struct http_gen *g,
 		return reply_text(c, g->web, MHD_HTTP_SERVICE_UNAVAILABLE,
 				  "too many concurrent scrapes", MHD_HTTP_HEADER_RETRY_AFTER, "1");
 	}
-	b = body_get(h);
-	rc = b ? ns_engine_scrape(g->eng, mask, fmt, &b->text, &failed) : -ENOMEM;
-	atomic_fetch_sub(&h->inflight, 1);
-	if (rc < 0) {
-		ns_log(NS_LOG_ERROR, "http", "scrape failed: %s", strerror(-rc));
-		if (b)
-			body_put(b);
-		return reply_text(c, g->web, MHD_HTTP_INTERNAL_SERVER_ERROR, "scrape failed", NULL,
-				  NULL);
+	hc->state = REQ_SCRAPE;
+	hc->body = NULL;
+	hc->scrape_rc = -ECANCELED;
+	MHD_suspend_connection(c);
+	if (!jobq_push(&h->scrapeq, hc)) {
+		atomic_fetch_sub(&h->inflight, 1);
+		MHD_resume_connection(c); /* answered 500 on the next call */
 	}
+	return MHD_YES;
+}
 
-	data = b->text.data ? b->text.data : "";
-	len = b->text.len;
-	if (gz) {
-		rc = body_gzip(b);
-		if (rc == 0) {
-			data = b->gz.data;
-			len = b->gz.len;
-		} else {
-			ns_log(NS_LOG_WARN, "http", "gzip failed, sending identity: %s",
-			       strerror(-rc));
-			gz = false;
+/* In a scrape thread. */
+static void scrape_job(struct ns_http *h, struct http_conn *hc)
+{
+	struct http_body *b = body_get(h);
+	unsigned failed = 0;
+	int rc;
+
+	rc = b ? ns_engine_scrape(hc->gen->eng, hc->mask, hc->fmt, &b->text, &failed) : -ENOMEM;
+	if (rc == 0)
+		rc = render_web(h, hc->fmt, &b->text);
+	atomic_fetch_sub(&h->inflight, 1);
+	if (rc == 0 && hc->gz) {
+		int zrc = body_gzip(b);
+
+		if (zrc) {
+			ns_log_err(NS_LOG_WARN, "http", strerror(-zrc),
+				   "gzip failed, sending identity");
+			hc->gz = false;
 		}
 	}
+	if (rc && b) {
+		body_put(b);
+		b = NULL;
+	}
+	hc->body = b;
+	hc->scrape_rc = rc;
+	MHD_resume_connection(hc->c);
+}
+
+/* Back in the MHD worker, after the scrape thread resumed the connection. */
+static enum MHD_Result reply_metrics(struct http_conn *hc, struct MHD_Connection *c)
+{
+	struct http_body *b = hc->body;
+	struct MHD_Response *r;
+	const char *data;
+	size_t len;
+
+	hc->body = NULL;
+	if (hc->scrape_rc || !b) {
+		if (hc->scrape_rc != -ECANCELED)
+			ns_log_err(NS_LOG_ERROR, "http", strerror(-hc->scrape_rc), "scrape failed");
+		if (b)
+			body_put(b);
+		return reply_text(c, hc->gen->web, MHD_HTTP_INTERNAL_SERVER_ERROR, "scrape failed",
+				  NULL, NULL);
+	}
+	data = hc->gz ? b->gz.data : (b->text.data ? b->text.data : "");
+	len = hc->gz ? b->gz.len : b->text.len;
 #if MHD_VERSION >= 0x00097302
 	r = MHD_create_response_from_buffer_with_free_callback_cls(len, (void *)data, body_release,
 								   b);
@@ -466,30 +778,23 @@ static enum MHD_Result serve_metrics(struct ns_http *h, struct http_gen *g,
 		return MHD_NO;
 #endif
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-				fmt == NS_FMT_OPENMETRICS ? CT_OPENMETRICS : CT_TEXT);
-	MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
-	if (gz)
+				hc->fmt == NS_FMT_OPENMETRICS ? CT_OPENMETRICS : CT_TEXT);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept, Accept-Encoding");
+	if (hc->gz)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
-	return queue(c, g->web, MHD_HTTP_OK, r);
+	return queue(c, hc->gen->web, MHD_HTTP_OK, r);
 }
 
-static enum MHD_Result route(struct ns_http *h, struct http_gen *g, struct MHD_Connection *c,
+static enum MHD_Result route(struct ns_http *h, struct http_conn *hc, struct MHD_Connection *c,
 			     const char *url, bool get_or_head)
 {
-	const char *authz;
+	struct http_gen *g = hc->gen;
 	struct MHD_Response *r;
 
-	if (g->web->nusers) {
-		authz =
-		    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-		if (ns_webconfig_check_auth(g->web, authz))
-			return reply_text(c, g->web, MHD_HTTP_UNAUTHORIZED, "unauthorized",
-					  MHD_HTTP_HEADER_WWW_AUTHENTICATE, HTTP_REALM);
-	}
 	if (strcmp(url, h->telemetry_path) == 0) {
 		if (!get_or_head)
 			return reply_405(c, g->web);
-		return serve_metrics(h, g, c);
+		return serve_metrics(h, hc, c);
 	}
 	if (strcmp(url, "/") == 0) {
 		if (!get_or_head)
@@ -509,39 +814,389 @@ static enum MHD_Result route(struct ns_http *h, struct http_gen *g, struct MHD_C
 	return reply_text(c, g->web, MHD_HTTP_NOT_FOUND, "not found", NULL, NULL);
 }
 
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Under conn_lock: wait for a request header until @s seconds from now. */
+static void conn_arm(struct http_conn *hc, unsigned s)
+{
+	hc->waiting = true;
+	hc->deadline = mono_ns() + (int64_t)s * 1000000000;
+}
+
+struct hdr_scan {
+	unsigned ncl;
+	const char *cl;
+	bool cl_conflict, cl_bad, te;
+};
+
+static enum MHD_Result hdr_iter(void *cls, enum MHD_ValueKind kind, const char *key,
+				const char *value)
+{
+	struct hdr_scan *hs = cls;
+
+	(void)kind;
+	if (!key)
+		return MHD_YES;
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+		const char *v = value ? value : "";
+
+		if (!*v || strspn(v, "0123456789") != strlen(v) || strlen(v) > 19)
+			hs->cl_bad = true;
+		if (hs->ncl++ && strcmp(hs->cl, v) != 0)
+			hs->cl_conflict = true;
+		hs->cl = v;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+		hs->te = true;
+	}
+	return MHD_YES;
+}
+
+/* The strict checks: 0, or the status to refuse with and why. */
+static unsigned check_request(const struct http_conn *hc, struct MHD_Connection *c,
+			      bool get_or_head, const char **why)
+{
+	struct hdr_scan hs = {.ncl = 0};
+
+	if (hc->target & TGT_LONG) {
+		*why = "request target too long";
+		return MHD_HTTP_URI_TOO_LONG;
+	}
+	if (hc->target & TGT_NUL) {
+		*why = "NUL byte (%00) in the request target";
+		return MHD_HTTP_BAD_REQUEST;
+	}
+	if (hc->target & TGT_MANY) {
+		*why = "too many query parameters";
+		return MHD_HTTP_BAD_REQUEST;
+	}
+	MHD_get_connection_values(c, MHD_HEADER_KIND, hdr_iter, &hs);
+	if (hs.cl_conflict) {
+		*why = "conflicting Content-Length headers";
+		return MHD_HTTP_BAD_REQUEST;
+	}
+	if (hs.cl_bad) {
+		*why = "invalid Content-Length";
+		return MHD_HTTP_BAD_REQUEST;
+	}
+	if (hs.te && hs.ncl) {
+		*why = "Transfer-Encoding together with Content-Length";
+		return MHD_HTTP_BAD_REQUEST;
+	}
+	if (get_or_head && (hs.te || (hs.cl && strspn(hs.cl, "0") != strlen(hs.cl)))) {
+		*why = "GET and HEAD requests take no body";
+		return MHD_HTTP_CONTENT_TOO_LARGE;
+	}
+	return 0;
+}
+
+/* Hand a bcrypt check to the auth threads; false when --web.max-auth-checks are running. */
+static bool auth_submit(struct ns_http *h, struct http_conn *hc)
+{
+	unsigned prev = atomic_fetch_add(&h->auth_busy, 1);
+
+	if (prev >= h->max_auth_checks) {
+		atomic_fetch_sub(&h->auth_busy, 1);
+		return false;
+	}
+	hc->state = REQ_AUTH;
+	hc->auth_ok = false;
+	MHD_suspend_connection(hc->c);
+	if (!jobq_push(&h->authq, hc)) {
+		atomic_fetch_sub(&h->auth_busy, 1);
+		MHD_resume_connection(hc->c); /* answered 401 on the next call */
+	}
+	return true;
+}
+
+/* In an auth thread (nice 10: bcrypt is the one CPU-bound thing a client can start). */
+static void auth_job(struct ns_http *h, struct http_conn *hc)
+{
+	hc->auth_ok = ns_webconfig_check_auth(hc->gen->web, hc->authz) == 0;
+	atomic_fetch_sub(&h->auth_busy, 1);
+	MHD_resume_connection(hc->c);
+}
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
 			       const char *method, const char *version, const char *upload_data,
 			       size_t *upload_data_size, void **con_cls)
 {
 	struct ns_http *h = cls;
+	struct http_conn *hc = *con_cls;
 	struct http_gen *g;
 	enum MHD_Result ret;
-	bool get_or_head;
+	const char *why;
+	unsigned status;
+	int rc;
 
 	(void)version;
 	(void)upload_data;
 
-	get_or_head =
-	    strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+	if (!hc) {
+		/* No slot (cannot happen below the connection limit): answer, keep nothing. */
+		g = gen_get(h);
+		ret = reply_text(c, g->web, MHD_HTTP_SERVICE_UNAVAILABLE, "server busy",
+				 MHD_HTTP_HEADER_RETRY_AFTER, "1");
+		gen_put(g);
+		return ret;
+	}
 	/*
-	 * GET/HEAD are answered on the second call, once the whole request
-	 * has been read: a reply queued earlier makes MHD close the
-	 * connection instead of keeping it alive. Anything else is refused
-	 * right away (401, 404 or 405) without reading its body.
+	 * The first call comes once the headers are in. GET/HEAD are answered
+	 * on a later call, once the whole request has been read: a reply
+	 * queued earlier makes MHD close the connection instead of keeping it
+	 * alive. Anything else is refused right away (401, 404 or 405)
+	 * without reading its body.
 	 */
-	if (get_or_head && !*con_cls) {
-		*con_cls = h;
-		return MHD_YES;
+	switch (hc->state) {
+	case REQ_NEW:
+		pthread_mutex_lock(&h->conn_lock);
+		hc->waiting = false;
+		hc->handshaking = false;
+		pthread_mutex_unlock(&h->conn_lock);
+		hc->get_or_head = strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
+				  strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+		/* Held until the request completes (an auth check may suspend it). */
+		hc->gen = gen_get(h);
+		status = check_request(hc, c, hc->get_or_head, &why);
+		if (status) {
+			atomic_fetch_add(&h->refused, 1);
+			return reply_text(c, hc->gen->web, status, why, NULL, NULL);
+		}
+		if (hc->gen->web->nusers) {
+			hc->authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+								MHD_HTTP_HEADER_AUTHORIZATION);
+			rc = ns_webconfig_auth_quick(hc->gen->web, hc->authz);
+			if (rc == -EAGAIN) {
+				if (auth_submit(h, hc))
+					return MHD_YES;
+				atomic_fetch_add(&h->auth_throttled, 1);
+				return reply_text(c, hc->gen->web, MHD_HTTP_TOO_MANY_REQUESTS,
+						  "too many password checks at once",
+						  MHD_HTTP_HEADER_RETRY_AFTER, "1");
+			}
+			if (rc)
+				return reply_text(c, hc->gen->web, MHD_HTTP_UNAUTHORIZED,
+						  "unauthorized", MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+						  HTTP_REALM);
+		}
+		hc->state = REQ_OK;
+		if (hc->get_or_head)
+			return MHD_YES;
+		break;
+	case REQ_AUTH:
+		/* Resumed: MHD calls again at the same (headers) stage. */
+		if (!hc->auth_ok)
+			return reply_text(c, hc->gen->web, MHD_HTTP_UNAUTHORIZED, "unauthorized",
+					  MHD_HTTP_HEADER_WWW_AUTHENTICATE, HTTP_REALM);
+		hc->state = REQ_OK;
+		if (hc->get_or_head)
+			return MHD_YES;
+		break;
+	case REQ_OK:
+		if (*upload_data_size) {
+			*upload_data_size = 0; /* not reached: check_request refuses bodies */
+			return MHD_YES;
+		}
+		break;
+	case REQ_SCRAPE:
+		/* Resumed by the scrape thread. */
+		return reply_metrics(hc, c);
 	}
-	if (get_or_head && *upload_data_size) {
-		*upload_data_size = 0; /* ignore a body sent with GET */
-		return MHD_YES;
+	return route(h, hc, c, url, hc->get_or_head);
+}
+
+/* MHD_OPTION_URI_LOG_CALLBACK: the raw request target, before MHD parses it. */
+static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct http_conn *hc;
+	const char *p;
+	unsigned nparams = 0;
+	size_t len;
+
+	(void)cls;
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	hc = ci ? ci->socket_context : NULL;
+	if (!hc)
+		return NULL;
+	hc->state = REQ_NEW;
+	hc->auth_ok = false;
+	hc->authz = NULL;
+	hc->target = 0;
+	len = strlen(uri);
+	if (len > HTTP_MAX_TARGET)
+		hc->target |= TGT_LONG;
+	for (p = uri; (p = strchr(p, '%')); p++)
+		if (p[1] == '0' && p[2] == '0')
+			hc->target |= TGT_NUL;
+	p = strchr(uri, '?');
+	for (; p && *p; p++)
+		nparams += *p == '&' || *p == ';' || *p == '?';
+	if (nparams > HTTP_MAX_QUERY)
+		hc->target |= TGT_MANY;
+	/*
+	 * Far more than that would fill the connection's memory while MHD
+	 * parses them, before any callback could answer, and stall there:
+	 * close it now instead (docs/SECURITY.md).
+	 */
+	if (nparams > 4 * HTTP_MAX_QUERY && hc->fd >= 0)
+		shutdown(hc->fd, SHUT_RD);
+	return hc;
+}
+
+/* MHD_OPTION_NOTIFY_COMPLETED: a request is over; wait for the next header. */
+static void completed_cb(void *cls, struct MHD_Connection *c, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct ns_http *h = cls;
+	struct http_conn *hc = *con_cls;
+
+	(void)c;
+	(void)toe;
+	if (!hc)
+		return;
+	if (hc->body) {
+		/* the client left while its scrape was rendered */
+		body_put(hc->body);
+		hc->body = NULL;
 	}
-	/* The generation is held until the response is queued (bodies are copied or pooled). */
-	g = gen_get(h);
-	ret = route(h, g, c, url, get_or_head);
-	gen_put(g);
-	return ret;
+	gen_put(hc->gen);
+	hc->gen = NULL;
+	hc->state = REQ_NEW;
+	*con_cls = NULL;
+	pthread_mutex_lock(&h->conn_lock);
+	conn_arm(hc, h->conn_timeout_s);
+	pthread_mutex_unlock(&h->conn_lock);
+}
+
+/* MHD_OPTION_NOTIFY_CONNECTION: take a slot at accept, give it back at close. */
+static void conn_cb(void *cls, struct MHD_Connection *c, void **socket_context,
+		    enum MHD_ConnectionNotificationCode toe)
+{
+	struct ns_http *h = cls;
+	struct http_conn *hc;
+	const union MHD_ConnectionInfo *ci;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		pthread_mutex_lock(&h->conn_lock);
+		hc = h->conn_free;
+		if (hc) {
+			h->conn_free = hc->next;
+			memset(hc, 0, sizeof(*hc));
+			hc->h = h;
+			hc->c = c;
+			hc->fd = ci ? ci->connect_fd : -1;
+			hc->active = true;
+			conn_arm(hc,
+				 h->header_timeout_s + (h->tls ? h->tls_handshake_timeout_s : 0));
+			hc->handshaking = h->tls;
+			hc->hs_deadline =
+			    mono_ns() + (int64_t)h->tls_handshake_timeout_s * 1000000000;
+			h->open_conns++;
+		}
+		pthread_mutex_unlock(&h->conn_lock);
+		if (!hc && ci)
+			shutdown(ci->connect_fd, SHUT_RDWR); /* over the table: not served */
+		*socket_context = hc;
+		return;
+	}
+	hc = *socket_context;
+	if (!hc)
+		return;
+	/* Called before MHD closes the fd: the reaper never touches a reused one. */
+	pthread_mutex_lock(&h->conn_lock);
+	hc->active = false;
+	hc->waiting = false;
+	hc->next = h->conn_free;
+	h->conn_free = hc;
+	h->open_conns--;
+	pthread_mutex_unlock(&h->conn_lock);
+	*socket_context = NULL;
+}
+
+/*
+ * Every connection is an fd: raise the soft RLIMIT_NOFILE towards the hard
+ * limit so that --web.max-connections can be reached (as Go programs do at
+ * start); say so when the hard limit is lower.
+ */
+static void raise_nofile(size_t want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < want)
+		ns_log(NS_LOG_WARN, "http",
+		       "open file limit %llu is below the %zu that --web.max-connections needs; "
+		       "connections beyond it are refused",
+		       (unsigned long long)rl.rlim_cur, want);
+}
+
+/* A TLS handshake completed (in an MHD worker): the header deadline starts now. */
+static void handshake_done(int fd, void *arg)
+{
+	struct ns_http *h = arg;
+
+	pthread_mutex_lock(&h->conn_lock);
+	for (size_t i = 0; i < h->nconns; i++) {
+		struct http_conn *hc = &h->conns[i];
+
+		if (hc->active && hc->fd == fd && hc->handshaking) {
+			hc->handshaking = false;
+			conn_arm(hc, h->header_timeout_s);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&h->conn_lock);
+}
+
+/* Shut down connections past their header deadline; free old TLS pairs. */
+static void *reaper_thread(void *arg)
+{
+	struct ns_http *h = arg;
+	struct timespec ts;
+
+	pthread_mutex_lock(&h->conn_lock);
+	while (!h->stopping) {
+		int64_t now = mono_ns();
+
+		for (size_t i = 0; i < h->nconns; i++) {
+			struct http_conn *hc = &h->conns[i];
+
+			if (!hc->active || hc->reaped || hc->fd < 0)
+				continue;
+			if (hc->handshaking && now > hc->hs_deadline) {
+				hc->reaped = true;
+				shutdown(hc->fd, SHUT_RDWR);
+				atomic_fetch_add(&h->hs_reaped, 1);
+			} else if (hc->waiting && now > hc->deadline) {
+				hc->reaped = true;
+				shutdown(hc->fd, SHUT_RDWR);
+				atomic_fetch_add(&h->reaped, 1);
+			}
+		}
+		pthread_mutex_unlock(&h->conn_lock);
+		if (h->tls)
+			ns_webconfig_tls_tick();
+		pthread_mutex_lock(&h->conn_lock);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += HTTP_REAP_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		if (!h->stopping)
+			pthread_cond_timedwait(&h->reaper_cv, &h->conn_lock, &ts);
+	}
+	pthread_mutex_unlock(&h->conn_lock);
+	return NULL;
 }
 
 /* MHD's error log, through ours (rate-limited: MHD logs per connection). */
@@ -563,9 +1218,11 @@ __attribute__((format(printf, 2, 0))) static void mhd_logger(void *cls, const ch
 	if (!ok)
 		return;
 	if (suppressed)
-		ns_log(NS_LOG_WARN, "http", "%s (%u similar messages suppressed)", msg, suppressed);
+		ns_log_err(NS_LOG_WARN, "http", msg,
+			   "libmicrohttpd reported an error (%u similar messages suppressed)",
+			   suppressed);
 	else
-		ns_log(NS_LOG_WARN, "http", "%s", msg);
+		ns_log_err(NS_LOG_WARN, "http", msg, "libmicrohttpd reported an error");
 }
 
 /* ---- landing page ---- */
@@ -715,27 +1372,26 @@ static int add_fd(struct ns_http *h, int fd, const char *what, struct ns_err *e)
 
 static int start_daemon(struct ns_http *h, size_t i, struct ns_err *e)
 {
-	unsigned limit = h->max_requests ? h->max_requests + 64 : HTTP_UNLIMITED_CONNS;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-			 MHD_USE_POLL | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
+			 MHD_USE_ERROR_LOG | (h->tls ? MHD_USE_TLS : 0);
+	struct MHD_OptionItem tls_opts[] = {
+	    {MHD_OPTION_HTTPS_CERT_CALLBACK, 0, ns_webconfig_cert_callback()},
+	    {MHD_OPTION_HTTPS_PRIORITIES, 0, h->priorities},
+	    {MHD_OPTION_END, 0, NULL},
+	};
 	struct MHD_Daemon *d;
 	int fd = h->fds[i];
 
-	if (h->tls)
-		d = MHD_start_daemon(flags | MHD_USE_TLS, 0, NULL, NULL, handler, h,
-				     MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, h,
-				     MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)h->conn_timeout_s,
-				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, h->conn_memory_limit,
-				     MHD_OPTION_CONNECTION_LIMIT, limit,
-				     MHD_OPTION_HTTPS_CERT_CALLBACK, ns_webconfig_cert_callback(),
-				     MHD_OPTION_HTTPS_PRIORITIES, h->priorities, MHD_OPTION_END);
-	else
-		d = MHD_start_daemon(flags, 0, NULL, NULL, handler, h, MHD_OPTION_EXTERNAL_LOGGER,
-				     mhd_logger, h, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)h->conn_timeout_s,
-				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, h->conn_memory_limit,
-				     MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_END);
+	d = MHD_start_daemon(flags, 0, NULL, NULL, handler, h, MHD_OPTION_EXTERNAL_LOGGER,
+			     mhd_logger, h, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+			     MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)HTTP_THREADS,
+			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)h->conn_timeout_s,
+			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, h->conn_memory_limit,
+			     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)h->max_connections,
+			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)h->max_conns_per_ip,
+			     MHD_OPTION_NOTIFY_CONNECTION, conn_cb, h, MHD_OPTION_NOTIFY_COMPLETED,
+			     completed_cb, h, MHD_OPTION_URI_LOG_CALLBACK, uri_cb, h,
+			     MHD_OPTION_ARRAY, h->tls ? tls_opts : tls_opts + 2, MHD_OPTION_END);
 	if (!d)
 		return ns_err_set(e, -EIO, "listen on %s: cannot start the %s server",
 				  h->fd_names[i], h->tls ? "HTTPS" : "HTTP");
@@ -747,8 +1403,7 @@ static int start_daemon(struct ns_http *h, size_t i, struct ns_err *e)
 }
 
 /* ":PORT": dual-stack [::], or 0.0.0.0 when IPv6 is unavailable. */
-static int listen_any(struct ns_http *h, const struct ns_config *cfg, const char *entry,
-		      unsigned port, struct ns_err *e)
+static int listen_any(struct ns_http *h, const char *entry, unsigned port, struct ns_err *e)
 {
 	struct sockaddr_in6 s6 = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
 	struct sockaddr_in s4 = {.sin_family = AF_INET, .sin_port = htons(port)};
@@ -766,8 +1421,8 @@ static int listen_any(struct ns_http *h, const struct ns_config *cfg, const char
 }
 
 /* "host:PORT" or "[v6]:PORT": every address the host resolves to. */
-static int listen_host(struct ns_http *h, const struct ns_config *cfg, const char *entry,
-		       const char *host, bool literal6, const char *port, struct ns_err *e)
+static int listen_host(struct ns_http *h, const char *entry, const char *host, bool literal6,
+		       const char *port, struct ns_err *e)
 {
 	struct addrinfo hints = {
 	    .ai_family = literal6 ? AF_INET6 : AF_UNSPEC,
@@ -805,8 +1460,8 @@ static int listen_host(struct ns_http *h, const struct ns_config *cfg, const cha
 		fd = listen_socket(ai->ai_addr, ai->ai_addrlen, 1);
 		if (fd == -EAFNOSUPPORT && ai->ai_family == AF_INET6 && !literal6) {
 			/* a name resolved to IPv6 on a host without IPv6 */
-			ns_log(NS_LOG_WARN, "http", "listen on %s: %s (skipped)", what,
-			       strerror(-fd));
+			ns_log_err(NS_LOG_WARN, "http", strerror(-fd), "listen on %s: skipped",
+				   what);
 			if (!first_err)
 				first_err =
 				    ns_err_set(e, fd, "listen on %s: %s", what, strerror(-fd));
@@ -845,8 +1500,7 @@ static int parse_port(const char *s, unsigned *port)
 	return 0;
 }
 
-static int listen_entry(struct ns_http *h, const struct ns_config *cfg, const char *entry,
-			struct ns_err *e)
+static int listen_entry(struct ns_http *h, const char *entry, struct ns_err *e)
 {
 	char host[256];
 	const char *colon, *port_s;
@@ -880,8 +1534,8 @@ static int listen_entry(struct ns_http *h, const struct ns_config *cfg, const ch
 	if (parse_port(port_s, &port))
 		goto bad;
 	if (!host[0])
-		return listen_any(h, cfg, entry, port, e);
-	return listen_host(h, cfg, entry, host, literal6, port_s, e);
+		return listen_any(h, entry, port, e);
+	return listen_host(h, entry, host, literal6, port_s, e);
 bad:
 	return ns_err_set(e, -EINVAL,
 			  "listen on %s: invalid address (want host:port, :port or [v6]:port)",
@@ -915,7 +1569,18 @@ int ns_http_listen(struct ns_http **out, const struct ns_config *cfg, struct ns_
 	h->max_requests = cfg->max_requests;
 	h->conn_timeout_s = cfg->conn_timeout_s;
 	h->conn_memory_limit = cfg->conn_memory_limit;
+	h->header_timeout_s = cfg->header_timeout_s ? cfg->header_timeout_s : 5;
+	h->tls_handshake_timeout_s =
+	    cfg->tls_handshake_timeout_s ? cfg->tls_handshake_timeout_s : 5;
+	h->max_connections = cfg->max_connections ? cfg->max_connections : 1024;
+	h->max_conns_per_ip = cfg->max_conns_per_ip;
+	h->max_auth_checks = cfg->max_auth_checks ? cfg->max_auth_checks : 2;
 	atomic_init(&h->inflight, 0);
+	pthread_mutex_init(&h->conn_lock, NULL);
+	pthread_cond_init(&h->reaper_cv, NULL);
+	jobq_init(&h->authq, h, auth_job, 10);
+	jobq_init(&h->scrapeq, h, scrape_job, 0);
+	pthread_mutex_init(&h->self_lock, NULL);
 	pthread_mutex_init(&h->pool_lock, NULL);
 	pthread_mutex_init(&h->log_lock, NULL);
 	pthread_mutex_init(&h->gen_lock, NULL);
@@ -947,7 +1612,7 @@ int ns_http_listen(struct ns_http **out, const struct ns_config *cfg, struct ns_
 			       nsfds);
 	} else {
 		for (i = 0; i < cfg->nlisten; i++) {
-			rc = listen_entry(h, cfg, cfg->listen[i], e);
+			rc = listen_entry(h, cfg->listen[i], e);
 			if (rc)
 				goto fail;
 		}
@@ -999,13 +1664,29 @@ int ns_http_serve(struct ns_http *h, struct ns_config *cfg, struct ns_engine *en
 	h->tls = web->tls;
 	if (h->tls) {
 		snprintf(h->priorities, sizeof(h->priorities), "%s", web->priorities);
-		rc = ns_webconfig_activate(web, h->conn_timeout_s + 60, e);
+		rc = ns_webconfig_activate(web, h->tls_handshake_timeout_s + 5, e);
 		if (rc)
 			return rc;
 	}
+	h->self_w = ns_writer_new();
+	h->nconns = (size_t)h->max_connections * h->nfds;
+	raise_nofile(h->nconns + 256);
+	h->conns = calloc(h->nconns, sizeof(*h->conns));
 	h->daemons = calloc(h->nfds, sizeof(*h->daemons));
-	if (!h->daemons)
+	if (!h->self_w || !h->conns || !h->daemons)
 		return ns_err_set(e, -ENOMEM, "out of memory");
+	for (size_t i = h->nconns; i-- > 0;) {
+		h->conns[i].next = h->conn_free;
+		h->conn_free = &h->conns[i];
+	}
+	if (h->tls)
+		ns_webconfig_on_handshake(handshake_done, h);
+	if (pthread_create(&h->reaper, NULL, reaper_thread, h))
+		return ns_err_set(e, -EAGAIN, "cannot start the connection reaper thread");
+	h->reaper_started = true;
+	if (jobq_start(&h->authq, h->max_auth_checks) ||
+	    jobq_start(&h->scrapeq, HTTP_SCRAPE_THREADS))
+		return ns_err_set(e, -EAGAIN, "cannot start the scrape and password check threads");
 	for (size_t i = 0; i < h->nfds; i++) {
 		rc = start_daemon(h, i, e);
 		if (rc)
@@ -1031,7 +1712,7 @@ int ns_http_reload(struct ns_http *h, struct ns_config *cfg, struct ns_engine *e
 	if (rc)
 		return rc;
 	if (web->tls) {
-		rc = ns_webconfig_activate(web, h->conn_timeout_s + 60, e);
+		rc = ns_webconfig_activate(web, h->tls_handshake_timeout_s + 5, e);
 		if (rc) {
 			/* hand the parts back to the caller */
 			*cfg = g->cfg;
@@ -1078,10 +1759,26 @@ void ns_http_stop(struct ns_http *h)
 
 	if (!h)
 		return;
-	/* Stopping a daemon joins its connection threads and drops their responses. */
+	/*
+	 * Queued password checks and scrapes are answered (refused) and their
+	 * connections resumed; then the reaper stops, then the daemons.
+	 */
+	jobq_stop(&h->authq);
+	jobq_stop(&h->scrapeq);
+	pthread_mutex_lock(&h->conn_lock);
+	h->stopping = true;
+	pthread_cond_broadcast(&h->reaper_cv);
+	pthread_mutex_unlock(&h->conn_lock);
+	if (h->reaper_started)
+		pthread_join(h->reaper, NULL);
+	/* Stopping a daemon joins its worker threads and drops their responses. */
 	for (i = 0; i < h->ndaemons; i++)
 		MHD_stop_daemon(h->daemons[i]);
 	free(h->daemons);
+	jobq_destroy(&h->authq);
+	jobq_destroy(&h->scrapeq);
+	free(h->conns);
+	ns_writer_free(h->self_w);
 	for (i = 0; i < h->nfds; i++) {
 		if (h->fds[i] >= 0)
 			close(h->fds[i]);
@@ -1098,5 +1795,8 @@ void ns_http_stop(struct ns_http *h)
 	pthread_mutex_destroy(&h->pool_lock);
 	pthread_mutex_destroy(&h->log_lock);
 	pthread_mutex_destroy(&h->gen_lock);
+	pthread_mutex_destroy(&h->conn_lock);
+	pthread_cond_destroy(&h->reaper_cv);
+	pthread_mutex_destroy(&h->self_lock);
 	free(h);
 }

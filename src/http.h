@@ -7,9 +7,13 @@
  * Unknown path 404, other methods 405, more than max_requests concurrent
  * scrapes 503, bad selection 400 (one-line reason), missing or wrong
  * basic-auth credentials 401 with WWW-Authenticate (when the web config
- * has basic_auth_users). One thread per connection with a connection
- * timeout and a per-connection memory limit, so a slow or idle client never
- * holds up another. HTTPS when the web config has tls_server_config.
+ * has basic_auth_users), 429 when --web.max-auth-checks password checks
+ * are running, and the strict request checks' 400/413/414. epoll with a
+ * small pool of worker threads; scrapes and bcrypt checks run in threads of
+ * their own while the connection is suspended; connection limits (total,
+ * per client address), a TLS handshake deadline and a request header
+ * deadline bound slow and idle clients (docs/SECURITY.md, "Hostile
+ * clients"). HTTPS when the web config has tls_server_config.
  */
 #ifndef NS_HTTP_H
 #define NS_HTTP_H

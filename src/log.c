@@ -2,6 +2,7 @@
 /* log.c - logfmt/JSON records on stderr, journald priority prefixes. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 
 static enum ns_log_level log_min = NS_LOG_INFO;
@@ -94,21 +96,41 @@ static size_t put_quoted(char *o, size_t n, size_t pos, const char *s)
 	return pos + 1;
 }
 
-void ns_log(enum ns_log_level lvl, const char *component, const char *fmt, ...)
+/* A logfmt value: bare when it can be (as go-kit's logfmt), else quoted. */
+static size_t put_value(char *o, size_t n, size_t pos, const char *s)
+{
+	bool bare = *s != '\0';
+
+	for (const char *c = s; bare && *c; c++)
+		bare =
+		    (unsigned char)*c > ' ' && *c != '"' && *c != '=' && *c != '\\' && *c != 0x7f;
+	if (!bare)
+		return put_quoted(o, n, pos, s);
+	for (; *s; s++, pos++)
+		if (pos < n)
+			o[pos] = *s;
+	return pos;
+}
+
+int ns_log_enabled(enum ns_log_level lvl)
+{
+	return lvl >= log_min;
+}
+
+__attribute__((format(printf, 5, 0))) static void vlog(enum ns_log_level lvl, const char *component,
+						       const struct ns_log_kv *kv, size_t nkv,
+						       const char *fmt, va_list ap)
 {
 	char msg[1024], line[2048], ts[96];
 	struct timespec now;
 	struct tm tm;
 	size_t pos = 0, n = sizeof(line) - 2;
-	va_list ap;
 
 	if (lvl < log_min)
 		return;
 	if (log_journal < 0)
 		log_journal = stderr_is_journal();
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
@@ -128,6 +150,13 @@ void ns_log(enum ns_log_level lvl, const char *component, const char *fmt, ...)
 		}
 		pos += (size_t)snprintf(line + pos, n > pos ? n - pos : 0, ",\"msg\":");
 		pos = put_quoted(line, n, pos, msg);
+		for (size_t i = 0; i < nkv; i++) {
+			if (!kv[i].value)
+				continue;
+			pos += (size_t)snprintf(line + pos, n > pos ? n - pos : 0,
+						",\"%s\":", kv[i].key);
+			pos = put_quoted(line, n, pos, kv[i].value);
+		}
 		if (pos < n)
 			line[pos] = '}';
 		pos++;
@@ -140,6 +169,13 @@ void ns_log(enum ns_log_level lvl, const char *component, const char *fmt, ...)
 						component);
 		pos += (size_t)snprintf(line + pos, n > pos ? n - pos : 0, " msg=");
 		pos = put_quoted(line, n, pos, msg);
+		for (size_t i = 0; i < nkv; i++) {
+			if (!kv[i].value)
+				continue;
+			pos +=
+			    (size_t)snprintf(line + pos, n > pos ? n - pos : 0, " %s=", kv[i].key);
+			pos = put_value(line, n, pos, kv[i].value);
+		}
 	}
 	if (pos > n)
 		pos = n;
@@ -149,13 +185,29 @@ void ns_log(enum ns_log_level lvl, const char *component, const char *fmt, ...)
 	}
 }
 
+void ns_log(enum ns_log_level lvl, const char *component, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(lvl, component, NULL, 0, fmt, ap);
+	va_end(ap);
+}
+
+void ns_log_kv(enum ns_log_level lvl, const char *component, const struct ns_log_kv *kv, size_t n,
+	       const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(lvl, component, kv, n, fmt, ap);
+	va_end(ap);
+}
+
 int ns_ratelimit_ok(struct ns_ratelimit *rl, unsigned interval_s, unsigned *suppressed)
 {
-	struct timespec now;
-	int64_t t;
+	int64_t t = ns_mono_ns();
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	t = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
 	if (rl->last_ns && t - rl->last_ns < (int64_t)interval_s * 1000000000) {
 		rl->suppressed++;
 		return 0;
@@ -165,4 +217,14 @@ int ns_ratelimit_ok(struct ns_ratelimit *rl, unsigned interval_s, unsigned *supp
 		*suppressed = rl->suppressed;
 	rl->suppressed = 0;
 	return 1;
+}
+
+void ns_log_err(enum ns_log_level lvl, const char *component, const char *err, const char *fmt, ...)
+{
+	struct ns_log_kv kv = {"err", err};
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(lvl, component, &kv, 1, fmt, ap);
+	va_end(ap);
 }

@@ -4,7 +4,9 @@
  * systemd notifications, signals.
  *
  * Start-up order matters: configuration and web configuration (so a bad
- * file fails before anything is opened), listening sockets (possibly
+ * file fails before anything is opened; the TLS certificate, key and
+ * client CA are read into memory here, as root, so a key only root may
+ * read serves after the drop), listening sockets (possibly
  * privileged ports, or taken from systemd), privilege drop (before any
  * thread exists: credentials and capabilities are per thread), the engine
  * (collectors initialise as the final user), then the HTTP threads, and
@@ -45,7 +47,7 @@ static int run_once(struct ns_engine *eng, bool openmetrics)
 	rc = ns_engine_scrape(eng, ns_engine_all(eng),
 			      openmetrics ? NS_FMT_OPENMETRICS : NS_FMT_TEXT, &out, &failed);
 	if (rc) {
-		ns_log(NS_LOG_ERROR, NULL, "scrape failed: %s", strerror(-rc));
+		ns_log_err(NS_LOG_ERROR, NULL, strerror(-rc), "scrape failed");
 		ns_buf_free(&out);
 		return 1;
 	}
@@ -91,14 +93,27 @@ static void reload(struct ns_http *h, int argc, char **argv, uint64_t caps_kept)
 	ns_sd_reloading();
 	rc = ns_config_load(&cfg, argc, argv, &e);
 	if (rc) {
-		ns_log(NS_LOG_ERROR, "reload", "configuration rejected, keeping the old one: %s",
-		       e.msg);
+		ns_log_err(NS_LOG_ERROR, "reload", e.msg,
+			   "configuration rejected, keeping the old one");
+		goto out;
+	}
+	if (cfg.web_config_file && access(cfg.web_config_file, R_OK) < 0 && errno == EACCES) {
+		char abs[4096] = "";
+
+		if (cfg.web_config_file[0] != '/' && getcwd(abs, sizeof(abs) - 1))
+			strcat(abs, "/");
+		ns_log_err(NS_LOG_ERROR, "reload", strerror(EACCES),
+			   "reload refused: the web config file %s%s cannot be read by this "
+			   "process (uid %u, after the privilege drop); keeping the old "
+			   "configuration, restart to change it",
+			   abs, cfg.web_config_file, (unsigned)geteuid());
+		ns_config_free(&cfg);
 		goto out;
 	}
 	rc = ns_webconfig_load(&web, cfg.web_config_file, &e);
 	if (rc) {
-		ns_log(NS_LOG_ERROR, "reload", "configuration rejected, keeping the old one: %s",
-		       e.msg);
+		ns_log_err(NS_LOG_ERROR, "reload", e.msg,
+			   "configuration rejected, keeping the old one");
 		ns_config_free(&cfg);
 		goto out;
 	}
@@ -110,8 +125,8 @@ static void reload(struct ns_http *h, int argc, char **argv, uint64_t caps_kept)
 	if (rc == 0)
 		rc = ns_http_reload(h, &cfg, eng, web, &e);
 	if (rc) {
-		ns_log(NS_LOG_ERROR, "reload", "configuration rejected, keeping the old one: %s",
-		       e.msg);
+		ns_log_err(NS_LOG_ERROR, "reload", e.msg,
+			   "configuration rejected, keeping the old one");
 		ns_engine_free(eng);
 		ns_webconfig_free(web);
 		ns_config_free(&cfg);
@@ -219,7 +234,7 @@ int main(int argc, char **argv)
 		sig = sigtimedwait(&set, NULL, &period);
 		if (sig < 0) {
 			if (errno != EAGAIN && errno != EINTR)
-				ns_log(NS_LOG_WARN, NULL, "sigtimedwait: %s", strerror(errno));
+				ns_log_err(NS_LOG_WARN, NULL, strerror(errno), "sigtimedwait");
 			if (wd_usec)
 				ns_sd_watchdog();
 			status_text(http, status, sizeof(status));

@@ -3,8 +3,10 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -12,6 +14,9 @@
 #include "log.h"
 #include "netns_collect.h"
 #include "netns_discovery.h"
+#include "netns_profile.h"
+#include "opts.h"
+#include "procfs.h"
 
 /* One other namespace. */
 struct entry {
@@ -21,6 +26,9 @@ struct entry {
 	struct ns_ratelimit rl;
 	void **state; /* per collector */
 	bool *inited;
+	int tcp_owned;			/* owns its TCP established hash: 1, 0, -1 unknown */
+	struct ns_sample_filter filter; /* the series budget of this scrape */
+	uint64_t series_dropped;	/* by the budget in the last scrape */
 };
 
 struct ns_netns_set {
@@ -29,8 +37,15 @@ struct ns_netns_set {
 	int view; /* -1 if it could not be made */
 	char *sysfs;
 	const struct ns_collector **colls; /* copies of the engine's lists */
+	const struct ns_collector **impl;  /* per collector: what runs in other namespaces */
 	const struct ns_opts **opts;
 	bool *wanted; /* per collector: run in other namespaces (--netns.collectors) */
+	/* per collector: options in other namespaces, [1] for those owning their TCP hash */
+	struct ns_opts *(*nsopts)[2];
+	bool (**keep)(const char *family); /* per collector: curated family filter or NULL */
+	bool full;			   /* --netns.profile=full */
+	size_t max_series;		   /* per namespace and scrape; 0: no cap */
+	struct ns_buf scratch;
 	size_t ncoll;
 	struct entry **ent;
 	size_t nent, capent;
@@ -50,6 +65,50 @@ static bool in_list(const char *list, const char *name)
 		p += n + (p[n] == ',');
 	}
 	return false;
+}
+
+/*
+ * File descriptors one other namespace keeps (counted with --netns.max
+ * namespaces in tests/integration/test_netns_collect.py): its nsfs fd, the
+ * context's two root fds, one netlink socket per protocol used (route,
+ * sock_diag, netfilter), and the files the collectors keep open: snmp 3,
+ * sockstat 2, sysctl 7 (curated) or about 30 (full), conntrack 2 to 4, tcp
+ * 1 (full). Rounded up.
+ */
+#define FDS_PER_NETNS_CURATED 24
+#define FDS_PER_NETNS_FULL 48
+#define FDS_BASE 1024 /* the daemon's own: listeners, connections, host collectors */
+
+/*
+ * Raise the soft RLIMIT_NOFILE to what --netns.max namespaces need, within
+ * the hard limit (raising that would take CAP_SYS_RESOURCE). A hard limit
+ * too low is said once: namespaces beyond it fail to open, and are counted
+ * in netstack_netns_enter_failures_total.
+ */
+static void fd_budget(const struct ns_config *cfg)
+{
+	rlim_t need = FDS_BASE + (rlim_t)cfg->netns_max *
+				     (cfg->netns_full ? FDS_PER_NETNS_FULL : FDS_PER_NETNS_CURATED);
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+		rl.rlim_cur =
+		    rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+			ns_log(NS_LOG_DEBUG, "netns", "RLIMIT_NOFILE raised to %llu",
+			       (unsigned long long)rl.rlim_cur);
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need)
+		ns_log(NS_LOG_WARN, "netns",
+		       "RLIMIT_NOFILE %llu is below the %llu that --netns.max=%u namespaces need; "
+		       "about %llu fit (raise LimitNOFILE= or lower --netns.max)",
+		       (unsigned long long)rl.rlim_cur, (unsigned long long)need, cfg->netns_max,
+		       rl.rlim_cur > FDS_BASE
+			   ? (unsigned long long)(rl.rlim_cur - FDS_BASE) /
+				 (cfg->netns_full ? FDS_PER_NETNS_FULL : FDS_PER_NETNS_CURATED)
+			   : 0ULL);
 }
 
 int ns_netns_set_new(struct ns_netns_set **out, const struct ns_config *cfg,
@@ -76,26 +135,47 @@ int ns_netns_set_new(struct ns_netns_set **out, const struct ns_config *cfg,
 	set->colls = calloc(n + 1, sizeof(*set->colls));
 	set->opts = calloc(n + 1, sizeof(*set->opts));
 	set->wanted = calloc(n + 1, sizeof(*set->wanted));
-	if (!set->sysfs || !set->colls || !set->opts || !set->wanted) {
+	set->nsopts = calloc(n + 1, sizeof(*set->nsopts));
+	set->keep = calloc(n + 1, sizeof(*set->keep));
+	set->impl = calloc(n + 1, sizeof(*set->impl));
+	if (!set->sysfs || !set->colls || !set->opts || !set->wanted || !set->nsopts ||
+	    !set->keep || !set->impl) {
 		ns_netns_set_free(set);
 		return ns_err_set(e, -ENOMEM, "out of memory");
 	}
 	memcpy(set->colls, colls, n * sizeof(*colls));
 	memcpy(set->opts, opts, n * sizeof(*opts));
-	for (size_t i = 0; i < n; i++)
+	set->full = cfg->netns_full;
+	set->max_series = cfg->netns_max_series;
+	for (size_t i = 0; i < n; i++) {
 		set->wanted[i] = in_list(cfg->netns_collectors ? cfg->netns_collectors
 							       : NS_NETNS_DEFAULT_COLLECTORS,
 					 colls[i]->name);
+		if (!set->wanted[i])
+			continue;
+		set->keep[i] = set->full ? NULL : ns_netns_curated_filter(colls[i]->name);
+		set->impl[i] = !set->full && strcmp(colls[i]->name, "snmp") == 0
+				   ? &ns_netns_snmp_curated
+				   : colls[i];
+		for (int owned = 0; owned < 2; owned++) {
+			rc = ns_netns_profile_opts(colls[i], opts[i], set->full, owned,
+						   &set->nsopts[i][owned], e);
+			if (rc) {
+				ns_netns_set_free(set);
+				return rc;
+			}
+		}
+	}
 	rc = ns_discovery_new(&set->disc, &dc, e);
 	if (rc) {
 		ns_netns_set_free(set);
 		return rc;
 	}
+	fd_budget(cfg);
 	set->view = ns_netns_view_open(cfg->procfs, &ve);
 	if (set->view < 0)
-		ns_log(NS_LOG_WARN, "netns",
-		       "other network namespaces are not collected: %s (needs CAP_SYS_ADMIN)",
-		       ve.msg);
+		ns_log_kv(NS_LOG_WARN, "netns", (struct ns_log_kv[]){{"err", ve.msg}}, 1,
+			  "other network namespaces are not collected (needs CAP_SYS_ADMIN)");
 	*out = set;
 	return 0;
 }
@@ -103,8 +183,8 @@ int ns_netns_set_new(struct ns_netns_set **out, const struct ns_config *cfg,
 static void entry_free(struct ns_netns_set *set, struct entry *en)
 {
 	for (size_t i = 0; i < set->ncoll; i++)
-		if (en->inited[i] && set->colls[i]->fini)
-			set->colls[i]->fini(en->state[i]);
+		if (en->inited[i] && set->impl[i]->fini)
+			set->impl[i]->fini(en->state[i]);
 	ns_ctx_close(en->ctx);
 	free(en->state);
 	free(en->inited);
@@ -123,6 +203,14 @@ void ns_netns_set_free(struct ns_netns_set *set)
 	if (set->view >= 0)
 		close(set->view);
 	free(set->sysfs);
+	for (size_t i = 0; set->nsopts && i < set->ncoll; i++) {
+		ns_opts_free(set->nsopts[i][0]);
+		ns_opts_free(set->nsopts[i][1]);
+	}
+	free(set->nsopts);
+	free(set->keep);
+	free(set->impl);
+	ns_buf_free(&set->scratch);
 	free(set->colls);
 	free(set->opts);
 	free(set->wanted);
@@ -160,9 +248,15 @@ static void open_entry(struct ns_netns_set *set, struct entry *en, const struct 
 	if (!rc)
 		return;
 	ns_discovery_count_failure(set->disc, ns->dev, ns->ino, true);
-	if (ns_ratelimit_ok(&set->open_rl, 60, &suppressed))
-		ns_log(NS_LOG_WARN, "netns", "%s%s", e.msg,
-		       suppressed ? " (and earlier failures not logged)" : "");
+	if (ns_ratelimit_ok(&set->open_rl, 60, &suppressed)) {
+		char nsup[16];
+
+		snprintf(nsup, sizeof(nsup), "%u", suppressed);
+		ns_log_kv(
+		    NS_LOG_WARN, "netns",
+		    (struct ns_log_kv[]){{"err", e.msg}, {"suppressed", suppressed ? nsup : NULL}},
+		    2, "cannot open a network namespace");
+	}
 }
 
 /* Room for one more entry (and its slot in the visit list). */
@@ -205,6 +299,7 @@ static int add_entry(struct ns_netns_set *set, const struct ns_netns *ns)
 	}
 	en->dev = ns->dev;
 	en->ino = ns->ino;
+	en->tcp_owned = -1;
 	memcpy(en->label, ns->label, sizeof(en->label));
 	set->ent[set->nent++] = en;
 	open_entry(set, en, ns);
@@ -223,7 +318,8 @@ void ns_netns_set_refresh(struct ns_netns_set *set, int64_t now_ns)
 	pthread_mutex_lock(&set->mu);
 	rc = ns_discovery_maybe_run(set->disc, now_ns, &e);
 	if (rc < 0)
-		ns_log(NS_LOG_ERROR, "netns", "%s", e.msg);
+		ns_log_kv(NS_LOG_ERROR, "netns", (struct ns_log_kv[]){{"err", e.msg}}, 1,
+			  "network namespace discovery failed");
 	if (rc <= 0)
 		goto out;
 	nv = ns_discovery_vanished(set->disc, &van);
@@ -253,6 +349,14 @@ void ns_netns_set_refresh(struct ns_netns_set *set, int64_t now_ns)
 			open_entry(set, en, ns);
 	}
 out:
+	/* A new scrape: every namespace's series budget starts again. */
+	for (size_t i = 0; i < set->nent; i++) {
+		struct entry *en = set->ent[i];
+
+		en->series_dropped = en->filter.refused;
+		en->filter.refused = 0;
+		en->filter.left = set->max_series ? set->max_series : SIZE_MAX;
+	}
 	pthread_mutex_unlock(&set->mu);
 }
 
@@ -271,36 +375,64 @@ static struct entry *entry_of(struct ns_netns_set *set, const struct ns_ctx *ctx
 	return NULL;
 }
 
+/*
+ * Inside the namespace: 1 if it owns its TCP established hash
+ * (net.ipv4.tcp_ehash_entries positive; negative: it shares the host's,
+ * which every full sock_diag dump walks), 0 if not, -2 if the kernel does
+ * not say (before 6.1: always shared).
+ */
+static int read_tcp_owned(struct ns_netns_set *set, struct ns_ctx *ctx)
+{
+	int64_t v;
+
+	if (ns_read_file_at(ctx->procfs_fd, "sys/net/ipv4/tcp_ehash_entries", &set->scratch) ||
+	    ns_parse_i64(strtok(set->scratch.data, " \n"), &v))
+		return -2;
+	return v > 0;
+}
+
 static void collect_inside(struct ns_ctx *ctx, int entered, void *p)
 {
 	struct visit_arg *a = p;
 	struct ns_netns_set *set = a->set;
 	struct entry *en = entry_of(set, ctx);
-	const struct ns_collector *c = set->colls[a->i];
+	const struct ns_collector *c = set->impl[a->i];
 	struct ns_err e = {{0}};
 	unsigned suppressed = 0;
 	int rc = entered;
 
 	if (!en)
 		return;
+	if (!rc && en->tcp_owned < 0)
+		en->tcp_owned = read_tcp_owned(set, ctx);
 	if (!rc && !en->inited[a->i]) {
-		rc = c->init(ctx, set->opts[a->i], &en->state[a->i], &e);
+		rc = c->init(ctx, set->nsopts[a->i][en->tcp_owned > 0], &en->state[a->i], &e);
 		en->inited[a->i] = rc == 0;
 	}
 	if (!rc) {
 		ns_writer_set_const_labels(a->w, ctx->labels, ctx->nlabels);
+		en->filter.keep = set->keep[a->i];
+		ns_writer_set_filter(a->w, &en->filter);
 		rc = c->collect(ctx, en->state[a->i], a->w, &e);
+		ns_writer_set_filter(a->w, NULL);
 	}
 	if (!rc)
 		return;
 	a->failed++;
 	ns_discovery_count_failure(set->disc, en->dev, en->ino, entered != 0);
-	if (ns_ratelimit_ok(&en->rl, 60, &suppressed))
-		ns_log(NS_LOG_WARN, "netns", "netns %s: collector %s: %s%s", en->label, c->name,
-		       entered	  ? "cannot enter the namespace"
-		       : e.msg[0] ? e.msg
-				  : strerror(-rc),
-		       suppressed ? " (and earlier failures not logged)" : "");
+	if (ns_ratelimit_ok(&en->rl, 60, &suppressed)) {
+		char nsup[16];
+
+		snprintf(nsup, sizeof(nsup), "%u", suppressed);
+		ns_log_kv(NS_LOG_WARN, "netns",
+			  (struct ns_log_kv[]){{"netns", en->label},
+					       {"collector", c->name},
+					       {"err", entered	  ? "cannot enter the namespace"
+						       : e.msg[0] ? e.msg
+								  : strerror(-rc)},
+					       {"suppressed", suppressed ? nsup : NULL}},
+			  4, "collector failed");
+	}
 }
 
 unsigned ns_netns_set_collect(struct ns_netns_set *set, size_t i, struct ns_writer *w)
@@ -321,6 +453,41 @@ unsigned ns_netns_set_collect(struct ns_netns_set *set, size_t i, struct ns_writ
 	return a.failed;
 }
 
+/* Per namespace: TCP hash ownership, series over the budget. */
+static int emit_entries(struct ns_netns_set *set, struct ns_writer *w)
+{
+	struct ns_family *fo, *fd;
+	int rc = 0;
+
+	fo = ns_family(w, "netstack_netns_tcp_hash_owned",
+		       "1 if the namespace owns its TCP established hash (created while "
+		       "net.ipv4.tcp_child_ehash_entries was set), 0 if it shares the host's, "
+		       "which a full TCP dump from it walks; then only listeners are dumped "
+		       "unless --netns.profile=full. Absent until read, or if the kernel does "
+		       "not say (before 6.1).",
+		       NS_GAUGE, NULL);
+	fd = ns_family(w, "netstack_netns_series_dropped",
+		       "Series of the namespace dropped in the last scrape: over "
+		       "--netns.max-series. Present only for namespaces that reached it.",
+		       NS_GAUGE, NULL);
+	if (!fo || !fd)
+		return -EINVAL;
+	for (size_t i = 0; i < set->nent && !rc; i++) {
+		const struct entry *en = set->ent[i];
+		uint64_t dropped;
+
+		if (!en->ctx)
+			continue;
+		if (en->tcp_owned >= 0)
+			rc = ns_sample_u64(w, fo, NS_LABELS({"netns", en->label}), en->tcp_owned);
+		dropped = en->filter.refused > en->series_dropped ? en->filter.refused
+								  : en->series_dropped;
+		if (!rc && dropped)
+			rc = ns_sample_u64(w, fd, NS_LABELS({"netns", en->label}), dropped);
+	}
+	return rc == -EEXIST ? 0 : rc;
+}
+
 int ns_netns_set_emit(struct ns_netns_set *set, struct ns_writer *w)
 {
 	struct ns_family *f;
@@ -338,6 +505,8 @@ int ns_netns_set_emit(struct ns_netns_set *set, struct ns_writer *w)
 	rc = ns_sample_u64(w, f, NS_NOLABELS, set->view >= 0);
 	if (!rc)
 		rc = ns_discovery_emit(set->disc, w);
+	if (!rc)
+		rc = emit_entries(set, w);
 	pthread_mutex_unlock(&set->mu);
 	return rc;
 }

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "netns_discovery.h"
 #include "procfs.h"
 #include "writer.h"
@@ -49,15 +50,8 @@ struct ns_discovery {
 
 static void *vec_push(struct vec *a)
 {
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? a->cap * 2 : 16;
-		void *v = realloc(a->v, cap * a->size);
-
-		if (!v)
-			return NULL;
-		a->v = v;
-		a->cap = cap;
-	}
+	if (ns_array_grow(&a->v, &a->cap, a->n + 1, a->size, 16))
+		return NULL;
 	return memset((char *)a->v + a->n++ * a->size, 0, a->size);
 }
 
@@ -73,14 +67,6 @@ static void vec_free(struct vec *a)
 		NULL, 0, 0, sizeof(type)                                                           \
 	}
 #define AT(vec, type, i) (&((type *)(vec).v)[i])
-
-static int64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 int ns_netns_parse_sources(const char *s, unsigned *out, struct ns_err *e)
 {
@@ -458,7 +444,7 @@ static int diff(struct ns_discovery *d)
 
 int ns_discovery_run(struct ns_discovery *d, struct ns_err *e)
 {
-	int64_t t0 = monotonic_ns();
+	int64_t t0 = ns_mono_ns();
 	struct ns_netns self, *slot;
 	struct stat self_st;
 	struct vec tmp;
@@ -516,7 +502,7 @@ int ns_discovery_run(struct ns_discovery *d, struct ns_err *e)
 	d->stats.runs++;
 	d->stats.appeared_total += d->appeared.n;
 	d->stats.vanished_total += d->vanished.n;
-	d->stats.last_duration_s = (double)(monotonic_ns() - t0) / 1e9;
+	d->stats.last_duration_s = (double)(ns_mono_ns() - t0) / 1e9;
 	return 0;
 }
 

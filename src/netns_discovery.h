@@ -60,7 +60,8 @@
 #define NS_NETNS_DEFAULT_MAX 512
 #define NS_NETNS_DEFAULT_INTERVAL_S 5
 /* Collectors run in other namespaces by default: what costs O(that namespace). */
-#define NS_NETNS_DEFAULT_COLLECTORS "netdev,snmp,sockstat,sysctl"
+#define NS_NETNS_DEFAULT_COLLECTORS "netdev,snmp,sockstat,sysctl,tcp,conntrack"
+#define NS_NETNS_DEFAULT_MAX_SERIES 2000
 
 struct ns_netns_config {
 	const char *procfs;    /* procfs root, e.g. "/proc" */

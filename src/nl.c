@@ -25,6 +25,7 @@
  * successful restart, and a single flagged file is a dump that stays
  * interrupted.
  */
+#include <endian.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -37,7 +38,10 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <linux/genetlink.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 
 #include "nl.h"
 
@@ -221,6 +225,49 @@ struct nlmsghdr *ns_nl_request(struct ns_nl *nl, uint16_t type, uint16_t flags)
 
 	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	return nlh;
+}
+
+struct nlmsghdr *ns_nl_linkdump_req(struct ns_nl *nl, uint32_t ext_mask)
+{
+	struct nlmsghdr *nlh = ns_nl_request(nl, RTM_GETLINK, NLM_F_DUMP);
+	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+
+	ifm->ifi_family = AF_UNSPEC;
+	if (ext_mask)
+		mnl_attr_put_u32(nlh, IFLA_EXT_MASK, ext_mask);
+	return nlh;
+}
+
+struct nlmsghdr *ns_nl_tcdump_req(struct ns_nl *nl, uint16_t type, int ifindex)
+{
+	struct nlmsghdr *nlh = ns_nl_request(nl, type, NLM_F_DUMP);
+	struct tcmsg *tcm = mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
+
+	tcm->tcm_family = AF_UNSPEC;
+	tcm->tcm_ifindex = ifindex;
+	return nlh;
+}
+
+struct nlmsghdr *ns_nl_nfgen_req(struct ns_nl *nl, uint16_t type, uint16_t flags, uint8_t family)
+{
+	struct nlmsghdr *nlh = ns_nl_request(nl, type, flags);
+	struct nfgenmsg *nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+
+	nfg->nfgen_family = family;
+	nfg->version = NFNETLINK_V0;
+	nfg->res_id = 0;
+	return nlh;
+}
+
+struct nlmsghdr *ns_nl_genl_req(struct ns_nl *nl, uint16_t family, uint16_t flags, uint8_t cmd,
+				uint8_t version)
+{
+	struct nlmsghdr *nlh = ns_nl_request(nl, family, flags);
+	struct genlmsghdr *g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+
+	g->cmd = cmd;
+	g->version = version;
 	return nlh;
 }
 
@@ -627,5 +674,58 @@ void ns_nl_parse_nested(const struct nlattr *nest, const struct nlattr **tb, uns
 
 		if (type <= max)
 			tb[type] = a;
+	}
+}
+
+bool ns_nl_get_u8(const struct nlattr *a, uint8_t *v)
+{
+	if (!a || mnl_attr_get_payload_len(a) < sizeof(*v))
+		return false;
+	memcpy(v, mnl_attr_get_payload(a), sizeof(*v));
+	return true;
+}
+
+bool ns_nl_get_u16(const struct nlattr *a, uint16_t *v)
+{
+	if (!a || mnl_attr_get_payload_len(a) < sizeof(*v))
+		return false;
+	memcpy(v, mnl_attr_get_payload(a), sizeof(*v));
+	return true;
+}
+
+bool ns_nl_get_u32(const struct nlattr *a, uint32_t *v)
+{
+	if (!a || mnl_attr_get_payload_len(a) < sizeof(*v))
+		return false;
+	memcpy(v, mnl_attr_get_payload(a), sizeof(*v));
+	return true;
+}
+
+bool ns_nl_get_u64(const struct nlattr *a, uint64_t *v)
+{
+	if (!a || mnl_attr_get_payload_len(a) < sizeof(*v))
+		return false;
+	memcpy(v, mnl_attr_get_payload(a), sizeof(*v));
+	return true;
+}
+
+bool ns_nl_get_be_uint(const struct nlattr *a, uint64_t *v)
+{
+	uint32_t v32;
+	uint64_t v64;
+
+	if (!a)
+		return false;
+	switch (mnl_attr_get_payload_len(a)) {
+	case sizeof(v32):
+		memcpy(&v32, mnl_attr_get_payload(a), sizeof(v32));
+		*v = be32toh(v32);
+		return true;
+	case sizeof(v64):
+		memcpy(&v64, mnl_attr_get_payload(a), sizeof(v64));
+		*v = be64toh(v64);
+		return true;
+	default:
+		return false;
 	}
 }

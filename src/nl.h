@@ -27,6 +27,7 @@
 #ifndef NS_NL_H
 #define NS_NL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -57,6 +58,27 @@ int ns_nl_protocol(const struct ns_nl *nl);
  * its family header with mnl_nlmsg_put_extra_header() and attributes.
  */
 struct nlmsghdr *ns_nl_request(struct ns_nl *nl, uint16_t type, uint16_t flags);
+
+/*
+ * Named request builders (as iproute2's rtnl_linkdump_req): each starts the
+ * request in the send buffer, ready for ns_nl_run(), and returns its header
+ * so the caller may add attributes.
+ *
+ * ns_nl_linkdump_req: RTM_GETLINK dump of every device (ifinfomsg family
+ *   AF_UNSPEC); a non-zero @ext_mask is sent as IFLA_EXT_MASK (e.g.
+ *   RTEXT_FILTER_SKIP_STATS: no link statistics).
+ * ns_nl_tcdump_req: RTM_GETQDISC / RTM_GETTCLASS dump (tcmsg AF_UNSPEC) of
+ *   device @ifindex, 0 for every device.
+ * ns_nl_nfgen_req: nfnetlink request of @type (subsystem << 8 | message),
+ *   nfgenmsg version 0, resource id 0, family @family.
+ * ns_nl_genl_req: generic netlink request to family id @family, genlmsghdr
+ *   command @cmd, version @version.
+ */
+struct nlmsghdr *ns_nl_linkdump_req(struct ns_nl *nl, uint32_t ext_mask);
+struct nlmsghdr *ns_nl_tcdump_req(struct ns_nl *nl, uint16_t type, int ifindex);
+struct nlmsghdr *ns_nl_nfgen_req(struct ns_nl *nl, uint16_t type, uint16_t flags, uint8_t family);
+struct nlmsghdr *ns_nl_genl_req(struct ns_nl *nl, uint16_t family, uint16_t flags, uint8_t cmd,
+				uint8_t version);
 
 /*
  * Send the request built with ns_nl_request() and stream the reply to @cb
@@ -90,6 +112,18 @@ size_t ns_nl_recv_buffer(const struct ns_nl *nl);
  * zero-extended, a longer one truncated. Returns the payload length.
  */
 size_t ns_nl_attr_copy(const struct nlattr *a, void *dst, size_t len);
+
+/*
+ * Typed attribute getters: false (and *@v untouched) when @a is NULL or
+ * its payload is shorter than the type; a longer payload is read from its
+ * start. ns_nl_get_be_uint reads a big-endian (network order) 32- or 64-bit
+ * counter and is false for any other payload length (nfnetlink).
+ */
+bool ns_nl_get_u8(const struct nlattr *a, uint8_t *v);
+bool ns_nl_get_u16(const struct nlattr *a, uint16_t *v);
+bool ns_nl_get_u32(const struct nlattr *a, uint32_t *v);
+bool ns_nl_get_u64(const struct nlattr *a, uint64_t *v);
+bool ns_nl_get_be_uint(const struct nlattr *a, uint64_t *v);
 
 /*
  * Copy a string attribute into @dst of @size bytes (size >= 1): up to its

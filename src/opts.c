@@ -113,6 +113,27 @@ void ns_opts_free(struct ns_opts *o)
 	free(o);
 }
 
+struct ns_opts *ns_opts_copy(const struct ns_opts *o)
+{
+	struct ns_opts *c = ns_opts_new(o->collector, o->decl);
+	struct ns_err e;
+
+	for (size_t i = 0; c && i < o->n; i++) {
+		const char *name = o->decl[i].name;
+		int rc = 0;
+
+		if (o->v[i].str)
+			rc = ns_opts_set(c, name, o->v[i].str, &e);
+		for (size_t k = 0; !rc && k < o->v[i].nitems; k++)
+			rc = ns_opts_set(c, name, o->v[i].items[k], &e);
+		if (rc) {
+			ns_opts_free(c);
+			return NULL;
+		}
+	}
+	return c;
+}
+
 int ns_opts_set(struct ns_opts *o, const char *name, const char *value, struct ns_err *e)
 {
 	long i = find(o, name);

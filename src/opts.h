@@ -12,6 +12,8 @@
 /* Empty values for the options declared in @decl (may be NULL); defaults apply. */
 struct ns_opts *ns_opts_new(const char *collector, const struct ns_option *decl);
 void ns_opts_free(struct ns_opts *o);
+/* A copy of @o with every value set so far; NULL if out of memory. */
+struct ns_opts *ns_opts_copy(const struct ns_opts *o);
 /*
  * Set @name to @value (list options append). -ENOENT for an option the
  * collector does not declare, -EINVAL for a value of the wrong type (bad

@@ -3,6 +3,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,7 +18,15 @@ static int read_all(int fd, struct ns_buf *b)
 
 	ns_buf_reset(b);
 	for (;;) {
-		rc = ns_buf_reserve(b, b->cap > b->len + 4096 ? b->cap - b->len - 1 : 4096);
+		/*
+		 * A new buffer starts at 1 KiB (sysctls and many /proc files fit:
+		 * the daemon keeps one per file and network namespace) and doubles
+		 * when full; warm, it holds the whole file in one pread().
+		 */
+		if (b->cap < b->len + 256)
+			rc = ns_buf_reserve(b, b->cap ? b->cap : 512);
+		else
+			rc = ns_buf_reserve(b, b->cap - b->len - 1);
 		if (rc)
 			return rc;
 		n = pread(fd, b->data + b->len, b->cap - b->len - 1, (off_t)b->len);
@@ -203,4 +213,68 @@ void ns_snake_case(const char *in, char *out, size_t len)
 	while (o && out[o - 1] == '_')
 		o--;
 	out[o] = '\0';
+}
+
+char *ns_path_abs(const char *path)
+{
+	char cwd[PATH_MAX];
+	char *out;
+
+	if (path[0] == '/' || !getcwd(cwd, sizeof(cwd)))
+		return strdup(path);
+	while (path[0] == '.' && path[1] == '/')
+		for (path += 2; *path == '/'; path++)
+			;
+	if (!*path || (path[0] == '.' && !path[1]))
+		return strdup(cwd);
+	if (asprintf(&out, "%s%s%s", cwd, strcmp(cwd, "/") ? "/" : "", path) < 0)
+		return NULL;
+	return out;
+}
+
+static int cpulist_uint(const char **p, unsigned long *v)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)**p))
+		return -EINVAL;
+	errno = 0;
+	*v = strtoul(*p, &end, 10);
+	if (errno || *v > NS_CPU_ID_MAX)
+		return -EINVAL;
+	*p = end;
+	return 0;
+}
+
+long ns_parse_cpulist(const char *s, unsigned *ids, size_t max)
+{
+	size_t total = 0;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (*s == '\n' || !*s)
+		return 0;
+	for (;;) {
+		unsigned long lo, hi;
+
+		if (cpulist_uint(&s, &lo))
+			return -EINVAL;
+		hi = lo;
+		if (*s == '-') {
+			s++;
+			if (cpulist_uint(&s, &hi) || hi < lo || hi - lo >= NS_CPU_RANGE_MAX)
+				return -EINVAL;
+		}
+		for (unsigned long c = lo; c <= hi; c++) {
+			if (total < max)
+				ids[total] = (unsigned)c;
+			total++;
+		}
+		if (*s != ',')
+			break;
+		s++;
+	}
+	if (*s == '\n')
+		s++;
+	return *s ? -EINVAL : (long)total;
 }

@@ -38,6 +38,13 @@ void ns_file_close(struct ns_file *f);
 int ns_read_file_at(int rootfd, const char *rel, struct ns_buf *out);
 
 /*
+ * @path made absolute for messages (malloc'ed, NULL if out of memory): as
+ * is if it starts with '/', else the current directory, '/', and @path
+ * without leading "./" (no symlink resolution; the file need not exist).
+ */
+char *ns_path_abs(const char *path);
+
+/*
  * Tokenising helpers for whitespace-separated kernel text.
  * ns_next_line() returns the next line (NUL-terminated in place, '\n'
  * replaced) and advances *cursor; NULL at the end.
@@ -54,6 +61,18 @@ int ns_parse_u64(const char *s, uint64_t *v);
 int ns_parse_i64(const char *s, int64_t *v);
 /* Hexadecimal without 0x (as in /proc/net/softnet_stat). */
 int ns_parse_hex_u64(const char *s, uint64_t *v);
+
+/*
+ * The one CPU-list parser (sysfs devices/system/cpu/{online,possible}:
+ * "0-3,5,7-8", blanks before it, one trailing newline allowed, "" for no
+ * CPU). Stores the first @max ids into @ids (NULL when @max is 0) and
+ * returns how many CPUs the list names (may exceed @max), or -EINVAL for
+ * anything else: a non-digit, a descending range, an id above
+ * NS_CPU_ID_MAX, or a range wider than NS_CPU_RANGE_MAX ids.
+ */
+#define NS_CPU_ID_MAX 0xffffffffUL
+#define NS_CPU_RANGE_MAX 65536UL
+long ns_parse_cpulist(const char *s, unsigned *ids, size_t max);
 
 /*
  * Convert a kernel identifier (e.g. "InCsumErrors", "TCPLostRetransmit",

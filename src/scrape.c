@@ -2,10 +2,13 @@
 /* scrape.c - the scrape engine (see scrape.h for the sharing rule). */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "build_config.h"
 #include "collector.h"
 #include "config.h"
@@ -27,6 +30,7 @@ struct slot {
 	double duration;
 	uint64_t runs; /* collections actually made (shared results not counted) */
 	bool success;
+	unsigned collisions; /* ns_writer_collisions() of the last collection */
 	struct ns_err err;
 	struct ns_ratelimit rl;
 };
@@ -39,22 +43,15 @@ struct ns_engine {
 	 * the result fresh and reuses it.
 	 */
 	pthread_mutex_t collect_mu;
-	pthread_mutex_t self_mu; /* guards self_w, process, last_duration */
+	pthread_mutex_t self_mu; /* guards self_w, process, debug_rl */
 	struct ns_writer *self_w;
 	struct ns_process process;
-	double last_duration;
-	struct ns_netns_set *netns; /* other network namespaces; NULL when off */
+	_Atomic int64_t last_duration_ns; /* of the last complete scrape */
+	struct ns_ratelimit debug_rl;	  /* the per-scrape debug record */
+	struct ns_netns_set *netns;	  /* other network namespaces; NULL when off */
 	size_t n;
 	struct slot slots[];
 };
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /* Other network namespaces (netns_collect.h), for the enabled collectors in slot order. */
 static int netns_setup(struct ns_engine *eng, const struct ns_config *cfg, struct ns_err *e)
@@ -122,8 +119,11 @@ int ns_engine_new(struct ns_engine **out, const struct ns_config *cfg, struct ns
 			s->inited = true;
 		} else {
 			/* Not fatal: reported as success 0 and retried at each scrape. */
-			ns_log(NS_LOG_WARN, "scrape", "collector %s: init failed: %s", s->c->name,
-			       s->err.msg[0] ? s->err.msg : strerror(-rc));
+			ns_log_kv(NS_LOG_WARN, "scrape",
+				  (struct ns_log_kv[]){
+				      {"collector", s->c->name},
+				      {"err", s->err.msg[0] ? s->err.msg : strerror(-rc)}},
+				  2, "collector init failed");
 			ns_ratelimit_ok(&s->rl, 60, NULL);
 		}
 	}
@@ -210,7 +210,7 @@ static void collect_slot(struct ns_engine *eng, struct slot *s)
 	int rc;
 
 	pthread_mutex_lock(&eng->collect_mu);
-	t0 = now_ns();
+	t0 = ns_mono_ns();
 	ns_writer_reset(s->w);
 	ns_err_clear(&s->err);
 	if (!s->inited) {
@@ -228,23 +228,67 @@ static void collect_slot(struct ns_engine *eng, struct slot *s)
 	}
 done:
 	ns_netns_set_collect(eng->netns, (size_t)(s - eng->slots), s->w);
-	t1 = now_ns();
+	/* Not a failure: the kernel's names collide once made valid UTF-8. */
+	s->collisions = ns_writer_collisions(s->w);
+	t1 = ns_mono_ns();
 	pthread_mutex_unlock(&eng->collect_mu);
 	s->runs++;
 	s->done_ns = t1;
 	s->duration = (double)(t1 - t0) / 1e9;
 	s->success = rc == 0;
-	if (rc && ns_ratelimit_ok(&s->rl, 60, &suppressed))
-		ns_log(NS_LOG_ERROR, "scrape", "collector %s failed: %s%s", s->c->name,
-		       s->err.msg[0] ? s->err.msg : strerror(rc < 0 ? -rc : rc),
-		       suppressed ? " (and earlier failures not logged)" : "");
+	if (rc && ns_ratelimit_ok(&s->rl, 60, &suppressed)) {
+		char nsup[16];
+
+		snprintf(nsup, sizeof(nsup), "%u", suppressed);
+		ns_log_kv(NS_LOG_ERROR, "scrape",
+			  (struct ns_log_kv[]){
+			      {"collector", s->c->name},
+			      {"err", s->err.msg[0] ? s->err.msg : strerror(rc < 0 ? -rc : rc)},
+			      {"suppressed", suppressed ? nsup : NULL}},
+			  3, "collector failed");
+	}
+}
+
+/*
+ * --log.level=debug: one record per scrape, at most one per
+ * NS_SCRAPE_DEBUG_INTERVAL seconds (suppressed= counts the scrapes not
+ * logged since the last one): the scrape's duration, the failed count and
+ * each selected collector's last duration as <collector>_seconds=. Caller
+ * holds eng->self_mu.
+ */
+#define NS_SCRAPE_DEBUG_INTERVAL 5
+static void log_scrape(struct ns_engine *eng, ns_mask_t mask, const double *dur, double total,
+		       unsigned nfailed)
+{
+	struct ns_log_kv kv[64 + 3];
+	char keys[64][48], vals[64][32], tot[32], nf[16], nsup[16];
+	unsigned suppressed = 0;
+	size_t n = 0;
+
+	if (!ns_log_enabled(NS_LOG_DEBUG) ||
+	    !ns_ratelimit_ok(&eng->debug_rl, NS_SCRAPE_DEBUG_INTERVAL, &suppressed))
+		return;
+	snprintf(tot, sizeof(tot), "%.6f", total);
+	snprintf(nf, sizeof(nf), "%u", nfailed);
+	snprintf(nsup, sizeof(nsup), "%u", suppressed);
+	kv[n++] = (struct ns_log_kv){"duration_seconds", tot};
+	kv[n++] = (struct ns_log_kv){"failed", nf};
+	for (size_t i = 0; i < eng->n && i < 64; i++) {
+		if (!(mask & ((ns_mask_t)1 << i)))
+			continue;
+		snprintf(keys[i], sizeof(keys[i]), "%s_seconds", eng->slots[i].c->name);
+		snprintf(vals[i], sizeof(vals[i]), "%.6f", dur[i]);
+		kv[n++] = (struct ns_log_kv){keys[i], vals[i]};
+	}
+	kv[n++] = (struct ns_log_kv){"suppressed", suppressed ? nsup : NULL};
+	ns_log_kv(NS_LOG_DEBUG, "scrape", kv, n, "scrape done");
 }
 
 static int render_self(struct ns_engine *eng, ns_mask_t mask, const double *dur, const bool *ok,
-		       enum ns_format fmt, struct ns_buf *out)
+		       const unsigned *coll, enum ns_format fmt, struct ns_buf *out)
 {
 	struct ns_writer *w = eng->self_w;
-	struct ns_family *fd, *fs, *fb;
+	struct ns_family *fd, *fs, *fc, *fb;
 	int rc = 0;
 
 	pthread_mutex_lock(&eng->self_mu);
@@ -254,11 +298,18 @@ static int render_self(struct ns_engine *eng, ns_mask_t mask, const double *dur,
 	fs = ns_family(w, "netstack_scrape_collector_success",
 		       "1 if the collector's last collection succeeded, 0 if it failed.", NS_GAUGE,
 		       NULL);
+	fc = ns_family(w, "netstack_scrape_collector_label_collisions",
+		       "Series the collector's last collection dropped because their label values "
+		       "became equal once invalid UTF-8 was replaced by U+FFFD (the first one "
+		       "emitted is kept).",
+		       NS_GAUGE, NULL);
 	for (size_t i = 0; i < eng->n; i++) {
 		if (!(mask & ((ns_mask_t)1 << i)))
 			continue;
 		rc |= ns_sample_f64(w, fd, NS_LABELS({"collector", eng->slots[i].c->name}), dur[i]);
 		rc |= ns_sample_u64(w, fs, NS_LABELS({"collector", eng->slots[i].c->name}), ok[i]);
+		rc |=
+		    ns_sample_u64(w, fc, NS_LABELS({"collector", eng->slots[i].c->name}), coll[i]);
 	}
 	fb = ns_family(w, "netstack_exporter_build_info",
 		       "Version, revision and compiler of this netstack_exporter, value 1.",
@@ -282,7 +333,8 @@ int ns_engine_scrape(struct ns_engine *eng, ns_mask_t mask, enum ns_format fmt, 
 {
 	double dur[64];
 	bool ok[64];
-	int64_t start = now_ns();
+	unsigned coll[64];
+	int64_t start = ns_mono_ns();
 	unsigned nfailed = 0;
 	int rc = 0;
 
@@ -297,17 +349,21 @@ int ns_engine_scrape(struct ns_engine *eng, ns_mask_t mask, enum ns_format fmt, 
 			collect_slot(eng, s);
 		dur[i] = s->duration;
 		ok[i] = s->success;
+		coll[i] = s->collisions;
 		nfailed += !s->success;
 		if (!rc)
 			rc = ns_writer_render(s->w, fmt, out);
 		pthread_mutex_unlock(&s->mu);
 	}
 	if (!rc)
-		rc = render_self(eng, mask, dur, ok, fmt, out);
+		rc = render_self(eng, mask, dur, ok, coll, fmt, out);
 	if (!rc && fmt == NS_FMT_OPENMETRICS)
 		rc = ns_buf_puts(out, "# EOF\n");
+	int64_t took = ns_mono_ns() - start;
+
+	atomic_store_explicit(&eng->last_duration_ns, took, memory_order_relaxed);
 	pthread_mutex_lock(&eng->self_mu);
-	eng->last_duration = (double)(now_ns() - start) / 1e9;
+	log_scrape(eng, mask, dur, (double)took / 1e9, nfailed);
 	pthread_mutex_unlock(&eng->self_mu);
 	if (failed)
 		*failed = nfailed;
@@ -328,5 +384,6 @@ uint64_t ns_engine_collections(struct ns_engine *eng, size_t i)
 
 double ns_engine_last_duration(const struct ns_engine *eng)
 {
-	return eng->last_duration;
+	/* Written by whichever thread scraped last, read by the status thread. */
+	return (double)atomic_load_explicit(&eng->last_duration_ns, memory_order_relaxed) / 1e9;
 }

@@ -9,6 +9,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "clock.h"
 #include "log.h"
 #include "sdnotify.h"
 
@@ -17,7 +18,8 @@ static void notify(const char *msg)
 	int rc = sd_notify(0, msg);
 
 	if (rc < 0)
-		ns_log(NS_LOG_WARN, "systemd", "sd_notify: %s", strerror(-rc));
+		ns_log_kv(NS_LOG_WARN, "systemd", (struct ns_log_kv[]){{"err", strerror(-rc)}}, 1,
+			  "sd_notify failed");
 }
 
 void ns_sd_ready(const char *status)
@@ -25,20 +27,19 @@ void ns_sd_ready(const char *status)
 	int rc = sd_notifyf(0, "READY=1\nSTATUS=%s", status);
 
 	if (rc < 0)
-		ns_log(NS_LOG_WARN, "systemd", "sd_notify: %s", strerror(-rc));
+		ns_log_kv(NS_LOG_WARN, "systemd", (struct ns_log_kv[]){{"err", strerror(-rc)}}, 1,
+			  "sd_notify failed");
 }
 
 void ns_sd_reloading(void)
 {
-	struct timespec ts;
 	int rc;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	rc = sd_notifyf(0, "RELOADING=1\nSTATUS=reloading the configuration\nMONOTONIC_USEC=%llu",
-			(unsigned long long)ts.tv_sec * 1000000ULL +
-			    (unsigned long long)ts.tv_nsec / 1000ULL);
+			(unsigned long long)(ns_mono_ns() / 1000));
 	if (rc < 0)
-		ns_log(NS_LOG_WARN, "systemd", "sd_notify: %s", strerror(-rc));
+		ns_log_kv(NS_LOG_WARN, "systemd", (struct ns_log_kv[]){{"err", strerror(-rc)}}, 1,
+			  "sd_notify failed");
 }
 
 void ns_sd_reloaded(const char *status)
@@ -56,7 +57,8 @@ void ns_sd_status(const char *status)
 	int rc = sd_notifyf(0, "STATUS=%s", status);
 
 	if (rc < 0)
-		ns_log(NS_LOG_WARN, "systemd", "sd_notify: %s", strerror(-rc));
+		ns_log_kv(NS_LOG_WARN, "systemd", (struct ns_log_kv[]){{"err", strerror(-rc)}}, 1,
+			  "sd_notify failed");
 }
 
 void ns_sd_watchdog(void)

@@ -3,6 +3,7 @@
  * sockdiag.c - streaming inet_diag dumps and endpoint tables (see sockdiag.h).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,20 +184,12 @@ void ns_sd_ep_of(const struct ns_sd_sock *s, bool remote, int v6only, struct ns_
 
 void ns_sd_format_addr(const struct ns_sd_ep *ep, char *buf, size_t len)
 {
-	char tmp[INET6_ADDRSTRLEN];
-
-	if (ep->family == AF_INET) {
-		if (!inet_ntop(AF_INET, ep->addr, buf, (socklen_t)len))
-			snprintf(buf, len, "?");
-		return;
-	}
-	if (ep->kind == NS_EP_DUAL_ANY) {
+	if (ep->family == AF_INET6 && ep->kind == NS_EP_DUAL_ANY) {
 		snprintf(buf, len, "*");
 		return;
 	}
-	if (!inet_ntop(AF_INET6, ep->addr, tmp, sizeof(tmp)))
-		snprintf(tmp, sizeof(tmp), "?");
-	snprintf(buf, len, "[%s]", tmp);
+	if (!inet_ntop(ep->family == AF_INET ? AF_INET : AF_INET6, ep->addr, buf, (socklen_t)len))
+		snprintf(buf, len, "?");
 }
 
 const char *ns_sd_family_name(uint8_t family)
@@ -285,9 +278,14 @@ int ns_sd_read_port_range(struct ns_file *f, struct ns_ctx *ctx, const char *who
 	int rc;
 
 	rc = ns_file_read(f, ctx->procfs_fd, "sys/net/ipv4/ip_local_port_range");
-	if (rc)
-		return ns_err_set(e, rc, "%s: sys/net/ipv4/ip_local_port_range: %s", who,
-				  strerror(-rc));
+	if (rc) {
+		char path[PATH_MAX];
+
+		return ns_err_set(
+		    e, rc, "%s: %s: %s", who,
+		    ns_ctx_procfs_file(ctx, "sys/net/ipv4/ip_local_port_range", path, sizeof(path)),
+		    strerror(-rc));
+	}
 	cur = f->buf.data;
 	ta = ns_next_token(&cur);
 	tb = ns_next_token(&cur);

@@ -122,8 +122,10 @@ struct ns_sd_ep {
 void ns_sd_ep_of(const struct ns_sd_sock *s, bool remote, int v6only, struct ns_sd_ep *ep);
 
 /*
- * The address as `ss -n` prints it: "127.0.0.1", "0.0.0.0", "[::1]",
- * "[::ffff:10.0.0.1]", "[::]" (IPV6_V6ONLY), "*" (dual-stack wildcard).
+ * The address as a label value (docs/METRICS.md, "Label conventions"): the
+ * inet_ntop() text, as conntrack prints it, without the brackets of
+ * `ss -n`: "127.0.0.1", "0.0.0.0", "::1", "::ffff:10.0.0.1", "::"
+ * (IPV6_V6ONLY), and "*" for the dual-stack wildcard (as ss).
  * @len >= NS_SD_ADDRSTRLEN.
  */
 #define NS_SD_ADDRSTRLEN 56

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -241,6 +242,13 @@ static int ca_load(const char *file, gnutls_x509_trust_list_t *out, struct ns_er
 	return 0;
 }
 
+/* TLS material read by ns_webconfig_load() (as root, before the privilege drop). */
+struct ns_webconfig_tls {
+	struct tls_pair *pair; /* NULL: keep the pair being served (same files, unreadable) */
+	gnutls_x509_trust_list_t ca;
+	struct file_stamp st_cert, st_key, st_ca;
+};
+
 /*
  * The process-wide TLS state: the files to serve, what they looked like
  * when last loaded, the current pair and client CA list, and the pairs
@@ -255,7 +263,10 @@ static struct {
 	struct tls_pair *cur;
 	gnutls_x509_trust_list_t ca;
 	struct tls_pair *retired;
-} tls = {.mu = PTHREAD_MUTEX_INITIALIZER};
+	uint64_t reload_failures; /* rotated files that did not load */
+	bool last_ok;		  /* the last load attempt succeeded */
+	bool warned_unreadable;
+} tls = {.mu = PTHREAD_MUTEX_INITIALIZER, .last_ok = true};
 
 static time_t mono_s(void)
 {
@@ -310,13 +321,16 @@ static void tls_refresh(bool force)
 		if (pair_load(tls.cert_file, tls.key_file, &p, &e) == 0) {
 			retire(tls.cur);
 			tls.cur = p;
+			tls.last_ok = true;
 			if (!force)
 				ns_log(NS_LOG_INFO, "tls", "certificate %s reloaded",
 				       tls.cert_file);
 		} else {
-			ns_log(NS_LOG_ERROR, "tls",
-			       "certificate reload failed, still serving the previous one: %s",
-			       e.msg);
+			tls.reload_failures++;
+			tls.last_ok = false;
+			ns_log_err(NS_LOG_ERROR, "tls", e.msg,
+				   "certificate or key changed but did not load, still serving the "
+				   "one loaded before");
 		}
 	}
 	if (!tls.ca_file)
@@ -331,11 +345,15 @@ static void tls_refresh(bool force)
 			if (tls.ca)
 				gnutls_x509_trust_list_deinit(tls.ca, 1);
 			tls.ca = ca;
+			tls.last_ok = true;
 			if (!force)
 				ns_log(NS_LOG_INFO, "tls", "client CA %s reloaded", tls.ca_file);
 		} else {
-			ns_log(NS_LOG_ERROR, "tls",
-			       "client CA reload failed, still using the previous one: %s", e.msg);
+			tls.reload_failures++;
+			tls.last_ok = false;
+			ns_log_err(NS_LOG_ERROR, "tls", e.msg,
+				   "client CA changed but did not load, still using the one loaded "
+				   "before");
 		}
 	}
 }
@@ -388,6 +406,27 @@ out:
 	return rc;
 }
 
+/* Told when a client's Finished message arrived (the handshake is done). */
+static void (*hs_done_fn)(int fd, void *arg);
+static void *hs_done_arg;
+
+void ns_webconfig_on_handshake(void (*fn)(int fd, void *arg), void *arg)
+{
+	hs_done_fn = fn;
+	hs_done_arg = arg;
+}
+
+static int finished_hook(gnutls_session_t session, unsigned htype, unsigned when, unsigned incoming,
+			 const gnutls_datum_t *msg)
+{
+	(void)htype;
+	(void)msg;
+	/* libmicrohttpd gives GnuTLS the socket as the transport (gnutls_transport_set_int). */
+	if (incoming && when == GNUTLS_HOOK_POST && hs_done_fn)
+		hs_done_fn(gnutls_transport_get_int(session), hs_done_arg);
+	return 0;
+}
+
 /* gnutls_certificate_retrieve_function2 */
 static int cert_callback(gnutls_session_t session, const gnutls_datum_t *req_ca_rdn, int nreqs,
 			 const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length,
@@ -426,6 +465,8 @@ static int cert_callback(gnutls_session_t session, const gnutls_datum_t *req_ca_
 	}
 	if (mode != NS_CLIENT_AUTH_NONE)
 		gnutls_session_set_verify_function(session, verify_client);
+	gnutls_handshake_set_hook_function(session, GNUTLS_HANDSHAKE_FINISHED, GNUTLS_HOOK_POST,
+					   finished_hook);
 	return rc;
 }
 
@@ -434,9 +475,27 @@ void *ns_webconfig_cert_callback(void)
 	return (void *)cert_callback;
 }
 
-int ns_webconfig_activate(const struct ns_webconfig *wc, unsigned grace_s, struct ns_err *e)
+/* Under tls.mu: say once which files the runtime user cannot re-read. */
+static void warn_unreadable(void)
 {
+	const char *files[] = {tls.cert_file, tls.key_file, tls.ca_file};
+
+	for (size_t i = 0; i < 3; i++) {
+		if (!files[i] || access(files[i], R_OK) == 0)
+			continue;
+		ns_log_err(NS_LOG_WARN, "tls", strerror(errno),
+			   "%s was read at start but cannot be read by this process (uid %u) now: "
+			   "a replaced file will not be picked up until a restart; "
+			   "netstack_web_tls_last_reload_success says when that happens",
+			   files[i], (unsigned)geteuid());
+	}
+}
+
+int ns_webconfig_activate(struct ns_webconfig *wc, unsigned grace_s, struct ns_err *e)
+{
+	struct ns_webconfig_tls *pre = wc->preload;
 	char *c, *k, *a;
+	bool same;
 
 	if (!wc->tls)
 		return 0;
@@ -450,6 +509,7 @@ int ns_webconfig_activate(const struct ns_webconfig *wc, unsigned grace_s, struc
 		return ns_err_set(e, -ENOMEM, "out of memory");
 	}
 	pthread_mutex_lock(&tls.mu);
+	same = tls.cert_file && strcmp(tls.cert_file, c) == 0;
 	free(tls.cert_file);
 	free(tls.key_file);
 	free(tls.ca_file);
@@ -458,13 +518,46 @@ int ns_webconfig_activate(const struct ns_webconfig *wc, unsigned grace_s, struc
 	tls.ca_file = a;
 	tls.client_auth = wc->client_auth;
 	tls.grace_s = grace_s;
-	if (!a && tls.ca) {
+	if (pre && pre->pair) {
+		/* Install what was read at load time: no file is opened here. */
+		retire(tls.cur);
+		tls.cur = pre->pair;
+		pre->pair = NULL;
+		tls.st_cert = pre->st_cert;
+		tls.st_key = pre->st_key;
+		tls.last_ok = true;
+	}
+	if (tls.ca && (!a || (pre && pre->ca))) {
 		gnutls_x509_trust_list_deinit(tls.ca, 1);
 		tls.ca = NULL;
 	}
-	tls_refresh(true);
+	if (pre && pre->ca) {
+		tls.ca = pre->ca;
+		pre->ca = NULL;
+		tls.st_ca = pre->st_ca;
+	}
+	if (!same || !tls.warned_unreadable) {
+		tls.warned_unreadable = true;
+		warn_unreadable();
+	}
 	pthread_mutex_unlock(&tls.mu);
 	return 0;
+}
+
+void ns_webconfig_tls_tick(void)
+{
+	pthread_mutex_lock(&tls.mu);
+	if (tls.retired)
+		retire(NULL);
+	pthread_mutex_unlock(&tls.mu);
+}
+
+void ns_webconfig_tls_stats(uint64_t *failures, bool *last_ok)
+{
+	pthread_mutex_lock(&tls.mu);
+	*failures = tls.reload_failures;
+	*last_ok = tls.last_ok;
+	pthread_mutex_unlock(&tls.mu);
 }
 
 void ns_webconfig_shutdown(void)
@@ -492,7 +585,7 @@ void ns_webconfig_shutdown(void)
 
 struct ns_webconfig_auth {
 	pthread_mutex_t mu;
-	char dummy[CRYPT_OUTPUT_SIZE]; /* bcrypt of a random password, cost of the first user */
+	char dummy[CRYPT_OUTPUT_SIZE]; /* bcrypt of a random password, the highest cost */
 	unsigned char salt[32];
 	unsigned char cache[WC_AUTH_CACHE][32];
 	unsigned ncache, next;
@@ -533,7 +626,7 @@ static bool bcrypt_ok(const char *pass, const char *hash)
 	return ok;
 }
 
-int ns_webconfig_check_auth(struct ns_webconfig *wc, const char *authorization)
+static int check_auth(struct ns_webconfig *wc, const char *authorization, bool quick)
 {
 	struct ns_webconfig_auth *a = wc->auth;
 	gnutls_datum_t in, dec = {NULL, 0};
@@ -584,6 +677,10 @@ int ns_webconfig_check_auth(struct ns_webconfig *wc, const char *authorization)
 	}
 	if (cached) {
 		ok = true;
+	} else if (quick) {
+		explicit_bzero(user, strlen(user) + 1 + strlen(pass));
+		free(user);
+		return -EAGAIN;
 	} else {
 		/* Unknown users pay one bcrypt too, so timing does not tell. */
 		ok = bcrypt_ok(pass, hash ? hash : a->dummy) && hash;
@@ -601,7 +698,64 @@ int ns_webconfig_check_auth(struct ns_webconfig *wc, const char *authorization)
 	return ok ? 0 : -EACCES;
 }
 
+int ns_webconfig_check_auth(struct ns_webconfig *wc, const char *authorization)
+{
+	return check_auth(wc, authorization, false);
+}
+
+int ns_webconfig_auth_quick(struct ns_webconfig *wc, const char *authorization)
+{
+	return check_auth(wc, authorization, true);
+}
+
 /* ---- loading ---- */
+
+/* Is @file the one being served now? (under tls.mu) */
+static bool served_now(const char *file, const char *cur)
+{
+	return file && cur && strcmp(file, cur) == 0;
+}
+
+/*
+ * Read the TLS files into wc->preload. After the privilege drop (a SIGHUP
+ * reload) a file this user may not read is no error when it is the one
+ * being served already: that material stays (pair or ca left NULL).
+ */
+static int preload_tls(struct ns_webconfig *wc, struct ns_err *e)
+{
+	struct ns_webconfig_tls *pre = calloc(1, sizeof(*pre));
+	bool keep;
+	int rc;
+
+	if (!pre)
+		return ns_err_set(e, -ENOMEM, "out of memory");
+	wc->preload = pre;
+	stamp_of(wc->cert_file, &pre->st_cert);
+	stamp_of(wc->key_file, &pre->st_key);
+	rc = pair_load(wc->cert_file, wc->key_file, &pre->pair, e);
+	if (rc == -EACCES) {
+		pthread_mutex_lock(&tls.mu);
+		keep = tls.cur && served_now(wc->cert_file, tls.cert_file) &&
+		       served_now(wc->key_file, tls.key_file) &&
+		       stamp_eq(&pre->st_cert, &tls.st_cert) && stamp_eq(&pre->st_key, &tls.st_key);
+		pthread_mutex_unlock(&tls.mu);
+		if (keep)
+			rc = 0;
+	}
+	if (rc || !wc->client_ca_file)
+		return rc;
+	stamp_of(wc->client_ca_file, &pre->st_ca);
+	rc = ca_load(wc->client_ca_file, &pre->ca, e);
+	if (rc == -EACCES) {
+		pthread_mutex_lock(&tls.mu);
+		keep = tls.ca && served_now(wc->client_ca_file, tls.ca_file) &&
+		       stamp_eq(&pre->st_ca, &tls.st_ca);
+		pthread_mutex_unlock(&tls.mu);
+		if (keep)
+			rc = 0;
+	}
+	return rc;
+}
 
 static const char *const allowed_headers[] = {
     "Strict-Transport-Security", "X-Content-Type-Options",  "X-Frame-Options",
@@ -963,12 +1117,31 @@ out:
 	return rc;
 }
 
-int ns_webconfig_load(struct ns_webconfig **out, const char *path, struct ns_err *e)
+static int load_abs(struct ns_webconfig **out, const char *path, struct ns_err *e);
+
+int ns_webconfig_load(struct ns_webconfig **out, const char *path_arg, struct ns_err *e)
+{
+	char cwd[PATH_MAX], *abs = NULL;
+	const char *path = path_arg;
+	int rc;
+
+	*out = NULL;
+	/* Absolute, so that every message names the file wherever it is read. */
+	if (path && path[0] != '/' && getcwd(cwd, sizeof(cwd))) {
+		if (asprintf(&abs, "%s/%s", cwd, path) < 0)
+			return ns_err_set(e, -ENOMEM, "out of memory");
+		path = abs;
+	}
+	rc = load_abs(out, path, e);
+	free(abs);
+	return rc;
+}
+
+static int load_abs(struct ns_webconfig **out, const char *path, struct ns_err *e)
 {
 	struct ns_webconfig *wc;
 	int rc;
 
-	*out = NULL;
 	wc = calloc(1, sizeof(*wc));
 	if (!wc)
 		return ns_err_set(e, -ENOMEM, "out of memory");
@@ -994,7 +1167,15 @@ int ns_webconfig_load(struct ns_webconfig **out, const char *path, struct ns_err
 		struct crypt_data *cd = calloc(1, sizeof(*cd));
 		unsigned char rnd[16];
 		char pw[33];
-		unsigned long cost = strtoul(wc->users[0].value + 4, NULL, 10);
+		unsigned long cost = 0;
+
+		/* The highest cost configured: a known user never answers slower. */
+		for (size_t i = 0; i < wc->nusers; i++) {
+			unsigned long c = strtoul(wc->users[i].value + 4, NULL, 10);
+
+			if (c > cost)
+				cost = c;
+		}
 
 		rc = -ENOMEM;
 		if (cd && gnutls_rnd(GNUTLS_RND_NONCE, rnd, sizeof(rnd)) >= 0) {
@@ -1015,25 +1196,19 @@ int ns_webconfig_load(struct ns_webconfig **out, const char *path, struct ns_err
 		}
 	}
 	if (wc->tls) {
-		/* Read the files now, so that a bad one fails the start or the reload. */
-		struct tls_pair *p;
-		gnutls_x509_trust_list_t ca;
-
-		rc = pair_load(wc->cert_file, wc->key_file, &p, e);
-		if (!rc) {
-			pair_free(p);
-			if (wc->client_ca_file) {
-				rc = ca_load(wc->client_ca_file, &ca, e);
-				if (!rc)
-					gnutls_x509_trust_list_deinit(ca, 1);
-			}
-		}
+		/*
+		 * Read the files now (at start: as root, before the privilege
+		 * drop), so that a bad one fails the start or the reload, and
+		 * keep what was read for ns_webconfig_activate().
+		 */
+		rc = preload_tls(wc, e);
 		if (rc) {
 			char why[sizeof(e->msg)];
 
 			snprintf(why, sizeof(why), "%s", e->msg);
 			ns_webconfig_free(wc);
-			return ns_err_set(e, -EINVAL, "web config file %s: %s", path, why);
+			return ns_err_set(e, rc == -EACCES ? rc : -EINVAL, "web config file %s: %s",
+					  path, why);
 		}
 	}
 	*out = wc;
@@ -1044,6 +1219,12 @@ void ns_webconfig_free(struct ns_webconfig *wc)
 {
 	if (!wc)
 		return;
+	if (wc->preload) {
+		pair_free(wc->preload->pair);
+		if (wc->preload->ca)
+			gnutls_x509_trust_list_deinit(wc->preload->ca, 1);
+		free(wc->preload);
+	}
 	free(wc->cert_file);
 	free(wc->key_file);
 	free(wc->client_ca_file);

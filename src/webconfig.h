@@ -24,17 +24,21 @@
  * Any other key is an error (keys of the toolkit that are not implemented,
  * such as cipher_suites, are refused by name rather than ignored).
  *
- * TLS material is process-wide: ns_webconfig_activate() makes a loaded
- * configuration's certificate, key and client CA the ones served. They are
- * re-read whenever one of the files changes (checked at every handshake);
- * a change that does not load (say, a key that does not match the new
- * certificate yet) is logged once and the previous pair keeps serving.
+ * TLS material is process-wide. ns_webconfig_load() reads the certificate,
+ * key and client CA into memory (at start as root, before the privilege
+ * drop); ns_webconfig_activate() makes them the ones served without opening
+ * a file. They are re-read whenever one of the files changes (checked at
+ * every handshake); a change that does not load (say, a key that does not
+ * match the new certificate yet, or a file the runtime user cannot read) is
+ * logged once, counted (ns_webconfig_tls_stats), and the material loaded
+ * before keeps serving. File paths in messages are absolute.
  */
 #ifndef NS_WEBCONFIG_H
 #define NS_WEBCONFIG_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "err.h"
 
@@ -52,6 +56,7 @@ struct ns_web_pair {
 };
 
 struct ns_webconfig_auth; /* the basic-auth cache */
+struct ns_webconfig_tls;  /* TLS material read at load time */
 
 struct ns_webconfig {
 	bool tls;
@@ -65,6 +70,7 @@ struct ns_webconfig {
 	struct ns_web_pair *headers; /* canonical header name, value */
 	size_t nheaders;
 	struct ns_webconfig_auth *auth;
+	struct ns_webconfig_tls *preload;
 };
 
 /*
@@ -79,7 +85,7 @@ void ns_webconfig_free(struct ns_webconfig *wc);
 /*
  * Check an Authorization header value (NULL if absent) against
  * basic_auth_users. 0 when allowed (always, when no users are configured),
- * -EACCES when not. Unknown users cost the same bcrypt work as known ones;
+ * -EACCES when not. Unknown users cost one bcrypt of the highest cost configured;
  * the hash comparison is constant-time. Successful checks are cached (a
  * salted SHA-256 of user, password and hash) so a scraper that sends the
  * same credentials does not pay bcrypt at every scrape. Thread-safe.
@@ -87,11 +93,28 @@ void ns_webconfig_free(struct ns_webconfig *wc);
 int ns_webconfig_check_auth(struct ns_webconfig *wc, const char *authorization);
 
 /*
- * Make @wc's TLS settings the ones used by new handshakes (loading its
- * files). @grace_s: how long a replaced certificate is kept alive for
- * handshakes that were using it (the connection timeout is a bound).
+ * The cheap part of ns_webconfig_check_auth(): 0 when allowed without a
+ * bcrypt check (no users, or a cached success), -EACCES when refused
+ * without one (no or malformed credentials), -EAGAIN when only a bcrypt
+ * check can tell.
  */
-int ns_webconfig_activate(const struct ns_webconfig *wc, unsigned grace_s, struct ns_err *e);
+int ns_webconfig_auth_quick(struct ns_webconfig *wc, const char *authorization);
+
+/*
+ * Make @wc's TLS settings and the material read by ns_webconfig_load() the
+ * ones used by new handshakes (taken from @wc; no file is opened). Logs one
+ * warning per file this process cannot read any more (after the privilege
+ * drop): a rotated one will not be picked up. @grace_s: how long a replaced
+ * certificate is kept alive for handshakes that were using it (the TLS
+ * handshake deadline is a bound).
+ */
+int ns_webconfig_activate(struct ns_webconfig *wc, unsigned grace_s, struct ns_err *e);
+
+/* Free replaced certificates whose grace period is over (call every second or so). */
+void ns_webconfig_tls_tick(void);
+
+/* Rotated TLS files that did not load so far; whether the last load attempt worked. */
+void ns_webconfig_tls_stats(uint64_t *failures, bool *last_ok);
 
 /*
  * The certificate callback for libmicrohttpd (MHD_OPTION_HTTPS_CERT_CALLBACK):
@@ -99,6 +122,13 @@ int ns_webconfig_activate(const struct ns_webconfig *wc, unsigned grace_s, struc
  * that this header does not need GnuTLS; http.c casts it.
  */
 void *ns_webconfig_cert_callback(void);
+
+/*
+ * Call @fn(fd, @arg) from the handshake's thread when a TLS client's
+ * handshake completes (its Finished message arrived); @fd is the
+ * connection's socket. Set once, before the servers start.
+ */
+void ns_webconfig_on_handshake(void (*fn)(int fd, void *arg), void *arg);
 
 /* Free process-wide TLS state (at exit, after the servers stopped). */
 void ns_webconfig_shutdown(void);

@@ -53,6 +53,8 @@ struct ns_family {
 	const char *unit; /* NULL: no unit */
 	const char *reserved[MAX_RESERVED];
 	size_t nreserved;
+	bool (*fkey)(const char *); /* the filter whose verdict is cached */
+	bool fkeep;
 	struct ns_buf lines; /* pre-formatted sample lines */
 	size_t nseries;
 	size_t nsamples; /* sample lines */
@@ -70,7 +72,9 @@ struct ns_writer {
 	size_t ncl;
 	struct ns_buf lbuf; /* scratch: the label set being added */
 	unsigned dups;
+	unsigned collisions; /* duplicates whose label values were lossy */
 	size_t samples;
+	struct ns_sample_filter *filter;
 };
 
 /*
@@ -185,8 +189,11 @@ static size_t utf8_seq(const unsigned char *s, bool *ok)
 	return need + 1;
 }
 
-/* Escape backslash, newline and (if @quote) double quote; fix UTF-8. */
-static int put_escaped(struct ns_buf *b, const char *str, bool quote)
+/*
+ * Escape backslash, newline and (if @quote) double quote; fix UTF-8. *@lossy
+ * (if not NULL) is set when invalid UTF-8 was replaced.
+ */
+static int put_escaped(struct ns_buf *b, const char *str, bool quote, bool *lossy)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t run = 0, i = 0;
@@ -208,8 +215,11 @@ static int put_escaped(struct ns_buf *b, const char *str, bool quote)
 			bool ok;
 
 			skip = utf8_seq(s + i, &ok);
-			if (!ok)
+			if (!ok) {
 				rep = "\xef\xbf\xbd";
+				if (lossy)
+					*lossy = true;
+			}
 		}
 		if (!rep) {
 			i += skip;
@@ -231,12 +241,12 @@ static int put_escaped(struct ns_buf *b, const char *str, bool quote)
 
 int ns_fmt_label_value(struct ns_buf *b, const char *s)
 {
-	return put_escaped(b, s, true);
+	return put_escaped(b, s, true, NULL);
 }
 
 int ns_fmt_help(struct ns_buf *b, const char *s, enum ns_format fmt)
 {
-	return put_escaped(b, s, fmt == NS_FMT_OPENMETRICS);
+	return put_escaped(b, s, fmt == NS_FMT_OPENMETRICS, NULL);
 }
 
 /* ---- numbers -------------------------------------------------------- */
@@ -444,6 +454,7 @@ void ns_writer_reset(struct ns_writer *w)
 		f->nsamples = 0;
 	}
 	w->dups = 0;
+	w->collisions = 0;
 	w->samples = 0;
 }
 
@@ -453,9 +464,44 @@ void ns_writer_set_const_labels(struct ns_writer *w, const struct ns_label *l, s
 	w->ncl = n;
 }
 
+void ns_writer_set_filter(struct ns_writer *w, struct ns_sample_filter *f)
+{
+	w->filter = f;
+}
+
+bool ns_writer_drops(const struct ns_writer *w, const char *name)
+{
+	return w && w->filter && w->filter->keep && !w->filter->keep(name);
+}
+
+/* True if a sample of @f is to be dropped by the writer's filter. */
+static bool filtered(struct ns_writer *w, struct ns_family *f)
+{
+	struct ns_sample_filter *flt = w->filter;
+
+	if (!flt)
+		return false;
+	if (flt->keep && f->fkey != flt->keep) {
+		f->fkey = flt->keep;
+		f->fkeep = flt->keep(f->name);
+	}
+	if (flt->keep && !f->fkeep)
+		return true;
+	if (!flt->left) {
+		flt->refused++;
+		return true;
+	}
+	return false;
+}
+
 unsigned ns_writer_duplicates(const struct ns_writer *w)
 {
 	return w->dups;
+}
+
+unsigned ns_writer_collisions(const struct ns_writer *w)
+{
+	return w->collisions;
 }
 
 size_t ns_writer_samples(const struct ns_writer *w)
@@ -596,15 +642,8 @@ struct ns_family *ns_family(struct ns_writer *w, const char *name, const char *h
 		size += blen + strlen(suffixes[type][i]) + 1;
 	if (names_reserve(w, nres))
 		return NULL;
-	if (w->nfams == w->fams_cap) {
-		size_t cap = w->fams_cap ? 2 * w->fams_cap : 32;
-		struct ns_family **fams = realloc(w->fams, cap * sizeof(*fams));
-
-		if (!fams)
-			return NULL;
-		w->fams = fams;
-		w->fams_cap = cap;
-	}
+	if (NS_ARRAY_GROW(w->fams, w->fams_cap, w->nfams + 1, 32))
+		return NULL;
 	f = calloc(1, size);
 	if (!f)
 		return NULL;
@@ -641,7 +680,7 @@ struct ns_family *ns_family(struct ns_writer *w, const char *name, const char *h
 
 /* ---- samples -------------------------------------------------------- */
 
-static int put_label(struct ns_buf *b, const struct ns_label *l, bool first)
+static int put_label(struct ns_buf *b, const struct ns_label *l, bool first, bool *lossy)
 {
 	int rc = first ? 0 : ns_buf_putc(b, ',');
 
@@ -650,7 +689,7 @@ static int put_label(struct ns_buf *b, const struct ns_label *l, bool first)
 	if (!rc)
 		rc = ns_buf_append(b, "=\"", 2);
 	if (!rc)
-		rc = ns_fmt_label_value(b, l->value);
+		rc = put_escaped(b, l->value, true, lossy);
 	if (!rc)
 		rc = ns_buf_putc(b, '"');
 	return rc;
@@ -664,16 +703,18 @@ static const struct ns_label *label_at(const struct ns_writer *w, const struct n
 
 /*
  * Validate and format "{const..., labels...}" (or nothing) into @out.
- * *@has_le tells whether a label is named "le" (refused for histograms).
+ * *@has_le tells whether a label is named "le" (refused for histograms),
+ * *@lossy whether a value had invalid UTF-8 replaced.
  */
 static int fmt_labels(const struct ns_writer *w, struct ns_buf *out, const struct ns_label *l,
-		      size_t n, bool *has_le)
+		      size_t n, bool *has_le, bool *lossy)
 {
 	size_t total = w->ncl + n;
 	int rc = 0;
 
 	ns_buf_reset(out);
 	*has_le = false;
+	*lossy = false;
 	if (!total)
 		return 0;
 	if (n && !l)
@@ -692,7 +733,7 @@ static int fmt_labels(const struct ns_writer *w, struct ns_buf *out, const struc
 	}
 	rc = ns_buf_putc(out, '{');
 	for (size_t i = 0; i < total && !rc; i++)
-		rc = put_label(out, label_at(w, l, i), i == 0);
+		rc = put_label(out, label_at(w, l, i), i == 0, lossy);
 	if (!rc)
 		rc = ns_buf_putc(out, '}');
 	return rc;
@@ -731,11 +772,14 @@ struct label_text {
 	size_t len;
 	uint64_t hash;
 	bool has_le;
+	bool lossy; /* a value had invalid UTF-8 replaced */
 };
 
 /*
  * Find the slot of the label set in the family's series index. -EEXIST
- * (counted) if the family already has this series.
+ * (counted) if the family already has this series: as a collision if the
+ * label text is lossy (two values that differ only in invalid UTF-8), else
+ * as a duplicate.
  */
 static int series_begin(struct ns_writer *w, struct ns_family *f, const struct label_text *lt,
 			size_t *slot)
@@ -758,7 +802,10 @@ static int series_begin(struct ns_writer *w, struct ns_family *f, const struct l
 		if (e->hash == (uint32_t)lt->hash && off + lt->len < f->lines.len &&
 		    f->lines.data[off + lt->len] == ' ' &&
 		    (!lt->len || memcmp(f->lines.data + off, lt->data, lt->len) == 0)) {
-			w->dups++;
+			if (lt->lossy)
+				w->collisions++;
+			else
+				w->dups++;
 			return -EEXIST;
 		}
 	}
@@ -770,7 +817,7 @@ static int series_begin(struct ns_writer *w, struct ns_family *f, const struct l
 static int scratch_labels(struct ns_writer *w, const struct ns_label *l, size_t n,
 			  struct label_text *lt)
 {
-	int rc = fmt_labels(w, &w->lbuf, l, n, &lt->has_le);
+	int rc = fmt_labels(w, &w->lbuf, l, n, &lt->has_le, &lt->lossy);
 
 	if (rc)
 		return rc;
@@ -801,6 +848,8 @@ static int series_end(struct ns_writer *w, struct ns_family *f, int rc, size_t s
 	f->nseries++;
 	f->nsamples += nlines;
 	w->samples += nlines;
+	if (w->filter)
+		w->filter->left--;
 	return 0;
 }
 
@@ -893,6 +942,8 @@ static int sample_labels(struct ns_writer *w, struct ns_family *f, const struct 
 
 	if (!w || !f || f->owner != w)
 		return -EINVAL;
+	if (filtered(w, f))
+		return 0;
 	rc = scratch_labels(w, l, n, &lt);
 	return rc ? rc : sample(w, f, &lt, k, u, i, d);
 }
@@ -924,7 +975,7 @@ int ns_labelset_set(struct ns_labelset *ls, struct ns_writer *w, const struct ns
 	ls->w = NULL;
 	if (!w)
 		return ls->err = -EINVAL;
-	rc = fmt_labels(w, &ls->text, l, n, &ls->has_le);
+	rc = fmt_labels(w, &ls->text, l, n, &ls->has_le, &ls->lossy);
 	ls->err = rc;
 	if (rc)
 		return rc;
@@ -954,10 +1005,13 @@ static int sample_ls(struct ns_writer *w, struct ns_family *f, const struct ns_l
 	/* built for another writer, or before its constant labels changed */
 	if (ls->w != w || ls->cl != w->cl || ls->ncl != w->ncl)
 		return -EINVAL;
+	if (f && f->owner == w && filtered(w, f))
+		return 0;
 	lt.data = ls->text.data;
 	lt.len = ls->text.len;
 	lt.hash = ls->hash;
 	lt.has_le = ls->has_le;
+	lt.lossy = ls->lossy;
 	return sample(w, f, &lt, k, u, 0, d);
 }
 
@@ -1017,6 +1071,8 @@ int ns_sample_histogram(struct ns_writer *w, struct ns_family *f, const struct n
 	}
 	if (nb && buckets[nb - 1] > count)
 		return -EINVAL;
+	if (filtered(w, f))
+		return 0;
 	rc = scratch_labels(w, l, n, &lt);
 	if (!rc)
 		rc = series_begin(w, f, &lt, &slot);

@@ -17,7 +17,8 @@
  * Label values and HELP are escaped by the writer. Floats are printed in
  * the C locale with the shortest representation that round-trips; integers
  * are printed exactly. A second sample with the same label set in one family
- * is dropped and counted (ns_writer_duplicates()), never rendered twice.
+ * is dropped and counted (ns_writer_duplicates(), ns_writer_collisions()),
+ * never rendered twice.
  *
  * Memory: families, their sample buffers and the duplicate index are kept
  * across ns_writer_reset(), so a warm writer does not allocate.
@@ -74,6 +75,28 @@ void ns_writer_reset(struct ns_writer *w);
 void ns_writer_set_const_labels(struct ns_writer *w, const struct ns_label *l, size_t n);
 
 /*
+ * A sample filter (docs/METRICS.md, "Series budget"): while set, samples of a
+ * family for which @keep returns false are dropped silently (the sample
+ * functions return 0), and once @left new series have been added every
+ * further one is dropped and counted in *@refused. The verdict of @keep is
+ * cached per family (keyed by the function), so it is called once per
+ * family, not once per sample. The multi-namespace engine sets one around
+ * each other namespace's collection. NULL clears it.
+ */
+struct ns_sample_filter {
+	bool (*keep)(const char *family); /* NULL: every family */
+	size_t left;			  /* series still accepted */
+	uint64_t refused;		  /* series dropped because left was 0 */
+};
+void ns_writer_set_filter(struct ns_writer *w, struct ns_sample_filter *f);
+/*
+ * True if the writer's filter drops every sample of family @name: a
+ * collector that builds many families by name (snmp) asks before it
+ * formats help text and declares one.
+ */
+bool ns_writer_drops(const struct ns_writer *w, const char *name);
+
+/*
  * Find or create a family. @unit may be NULL. Returns NULL if the name is not
  * a valid metric name, does not carry the suffix its type requires, or was
  * already declared with a different type (the writer logs nothing; callers
@@ -105,6 +128,7 @@ struct ns_labelset {
 	uint64_t hash;
 	int err;
 	bool has_le;
+	bool lossy;
 	const struct ns_writer *w;
 	const struct ns_label *cl;
 	size_t ncl;
@@ -126,8 +150,15 @@ int ns_sample_histogram(struct ns_writer *w, struct ns_family *f, const struct n
 			size_t n, const double *le, const uint64_t *buckets, size_t nb,
 			uint64_t count, double sum);
 
-/* Number of duplicate samples dropped since the last reset. */
+/*
+ * Samples dropped since the last reset because their series was already
+ * there (the first one added is kept). A collision is such a sample whose
+ * label values had invalid UTF-8 replaced by U+FFFD: names that differ only
+ * in invalid bytes ("x\xff", "x\xfe") become the same series; that is the
+ * kernel's data, not a collector bug. Every other one is a duplicate.
+ */
 unsigned ns_writer_duplicates(const struct ns_writer *w);
+unsigned ns_writer_collisions(const struct ns_writer *w);
 /* Number of samples held. */
 size_t ns_writer_samples(const struct ns_writer *w);
 

@@ -6,12 +6,14 @@
  * profiling (perf record, valgrind --tool=callgrind) and for the warm-loop
  * figures in docs/PERFORMANCE.md; not a test.
  *
- * Usage: collect_loop COLLECTOR ITERATIONS [PAUSE_US]
- * The collector runs with its default options; PAUSE_US sleeps between
- * collections (to see it cold, as between real scrapes).
+ * Usage: collect_loop COLLECTOR ITERATIONS [PAUSE_US [OPTION=VALUE ...]]
+ * The collector runs with its default options but those given;
+ * PAUSE_US sleeps between collections (to see it cold, as between real
+ * scrapes).
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,8 +49,9 @@ int main(int argc, char **argv)
 	double *t;
 	long n, pause_us;
 
-	if (argc < 3 || argc > 4) {
-		fprintf(stderr, "usage: %s COLLECTOR ITERATIONS [PAUSE_US]\n", argv[0]);
+	if (argc < 3) {
+		fprintf(stderr, "usage: %s COLLECTOR ITERATIONS [PAUSE_US [OPTION=VALUE ...]]\n",
+			argv[0]);
 		return 2;
 	}
 	c = ns_collector_find(argv[1]);
@@ -63,6 +66,20 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	opts = ns_opts_new(c->name, c->options);
+	for (int i = 4; opts && i < argc; i++) {
+		char name[64];
+		const char *eq = strchr(argv[i], '=');
+
+		if (!eq || (size_t)(eq - argv[i]) >= sizeof(name)) {
+			fprintf(stderr, "%s: bad option %s\n", argv[0], argv[i]);
+			return 2;
+		}
+		snprintf(name, sizeof(name), "%.*s", (int)(eq - argv[i]), argv[i]);
+		if (ns_opts_set(opts, name, eq + 1, &e)) {
+			fprintf(stderr, "%s\n", e.msg);
+			return 2;
+		}
+	}
 	w = ns_writer_new();
 	t = calloc((size_t)n, sizeof(*t));
 	if (!opts || !w || !t || c->init(ctx, opts, &state, &e)) {

@@ -7,9 +7,11 @@ Exit statuses (0 ok, 1 a collector failed under --once, 2 bad flags or
 config), one-line errors, --help/--version, --check-config, and that the
 README's flag table matches --help.
 """
+import json
 import os
 import re
 import socket
+import urllib.request
 import subprocess
 import sys
 import tempfile
@@ -18,7 +20,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from nstest import check, free_port, stop, summary  # noqa: E402
 
-daemon, src, fixtures = sys.argv[1], sys.argv[2], sys.argv[3]
+daemon, src, fixtures = os.path.abspath(sys.argv[1]), sys.argv[2], sys.argv[3]
 
 
 def run(*args, timeout=30):
@@ -208,16 +210,34 @@ for flag in re.findall(r"^\s+(?:-h, )?(--[a-z][a-z.-]+)", helptext, re.M):
     check("README documents %s" % flag, flag in readme)
 
 # --once on a tree where one collector's file is missing: output still comes,
-# exit status 1, and that collector reports success 0.
+# exit status 1, and that collector reports success 0. The roots are given
+# relative to the working directory; the log names the file absolutely, with
+# the error in its own key.
 empty = tempfile.mkdtemp()
 os.makedirs(os.path.join(empty, "net"))
-p = run("--once", "--path.procfs=" + empty, "--path.sysfs=" + empty,
-        "--collector.disable-defaults", "--collector.snmp", "--collector.sysctl")
+rel = os.path.basename(empty)
+p = subprocess.run([daemon, "--once", "--path.procfs=" + rel, "--path.sysfs=./" + rel,
+                    "--collector.disable-defaults", "--collector.snmp", "--collector.sysctl"],
+                   capture_output=True, text=True, timeout=30, cwd=os.path.dirname(empty))
 check("--once exits 1 when a collector failed", p.returncode == 1, "rc=%d" % p.returncode)
 check("--once: the failing collector reports success 0, the others still 1",
       'netstack_scrape_collector_success{collector="snmp"} 0' in p.stdout and
       'netstack_scrape_collector_success{collector="sysctl"} 1' in p.stdout, p.stdout[-800:])
-check("the failure is logged once", p.stderr.count("collector snmp failed") == 1, p.stderr)
+failed = [l for l in p.stderr.splitlines()
+          if ' msg="collector failed" collector=snmp ' in l]
+check("the failure is logged once, collector and err in their own keys", len(failed) == 1,
+      p.stderr)
+want_err = 'err="%s/net/snmp: No such file or directory"' % empty
+check("err= names the missing file by its absolute path (%s/net/snmp)" % empty,
+      failed and failed[0].endswith(want_err), failed)
+p = subprocess.run([daemon, "--once", "--log.format=json", "--path.procfs=" + rel,
+                    "--collector.disable-defaults", "--collector.snmp"],
+                   capture_output=True, text=True, timeout=30, cwd=os.path.dirname(empty))
+recs = [json.loads(l) for l in p.stderr.splitlines() if l.startswith("{")]
+bad = [r for r in recs if r.get("msg") == "collector failed"]
+check("JSON: the failure record has collector and err members",
+      len(bad) == 1 and bad[0].get("collector") == "snmp"
+      and bad[0].get("err") == "%s/net/snmp: No such file or directory" % empty, p.stderr)
 os.rmdir(os.path.join(empty, "net"))
 os.rmdir(empty)
 
@@ -237,5 +257,75 @@ p = run("--once", "--log.format=json", "--path.procfs=/tmp", "--collector.disabl
 check("--log.format=json logs JSON records",
       p.returncode == 1 and p.stderr.startswith('{"ts":"') and '"level":"error"' in p.stderr,
       p.stderr)
+
+# A config file given relative to the working directory is named absolutely.
+with tempfile.TemporaryDirectory() as d:
+    with open(os.path.join(d, "typo.yml"), "w") as f:
+        f.write("collectors:\n  netdev:\n    enabeld: true\n")
+    p = subprocess.run([daemon, "--config.file=typo.yml", "--check-config"], cwd=d,
+                       capture_output=True, text=True, timeout=30)
+    check("config error names the file absolutely (%s/typo.yml)" % d,
+          one_line_error(p, "%s/typo.yml" % d), p.stderr)
+    p = subprocess.run([daemon, "--config.file=./missing.yml", "--check-config"], cwd=d,
+                       capture_output=True, text=True, timeout=30)
+    check("missing config file named absolutely (%s/missing.yml)" % d,
+          one_line_error(p, "%s/missing.yml: No such file or directory" % d), p.stderr)
+
+
+def logfmt(line):
+    """key=value pairs of a logfmt record (values bare or quoted)."""
+    return {k: (q if q or not b else b) for k, q, b in
+            re.findall(r'(\w+)=(?:"((?:[^"\\]|\\.)*)"|(\S*))', line)}
+
+
+# --log.level=debug: one record per scrape with each collector's duration,
+# at most one every 5 s (the scrapes not logged are counted in suppressed=).
+port = free_port()
+colls = ["snmp", "sockstat", "softnet", "sysctl"]
+p = subprocess.Popen([daemon, "--web.listen-address=127.0.0.1:%d" % port, "--log.level=debug",
+                      "--path.procfs=" + os.path.join(fixtures, "proc", "golden"),
+                      "--path.sysfs=" + os.path.join(fixtures, "sys", "golden"),
+                      "--collector.disable-defaults"] + ["--collector." + c for c in colls],
+                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                     stderr=subprocess.PIPE, text=True)
+try:
+    url = "http://127.0.0.1:%d/metrics" % port
+    for _ in range(100):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            time.sleep(0.05)
+    t0 = time.monotonic()
+    for _ in range(4):
+        urllib.request.urlopen(url, timeout=10).read()
+    burst = time.monotonic() - t0
+    time.sleep(max(0, 5.3 - (time.monotonic() - t0)))
+    body = urllib.request.urlopen(url, timeout=10).read().decode()
+finally:
+    stop(p)
+    err = p.stderr.read()
+recs = [logfmt(l) for l in err.splitlines() if 'msg="scrape done"' in l]
+check("debug: 5 scrapes (4 within %.2f s, one 5.3 s later) give 2 records" % burst,
+      len(recs) == 2 and burst < 4.5, err[-1500:])
+if len(recs) == 2:
+    r = recs[0]
+    check("debug: level=debug component=scrape, failed=0",
+          r.get("level") == "debug" and r.get("component") == "scrape" and r.get("failed") == "0",
+          r)
+    durs = {c: r.get(c + "_seconds") for c in colls}
+    check("debug: a duration per selected collector (%s)" % ", ".join(colls),
+          all(v is not None and float(v) >= 0 for v in durs.values()), r)
+    check("debug: collector durations fit in the scrape's duration_seconds",
+          sum(float(v) for v in durs.values()) <= float(r.get("duration_seconds", -1)) + 1e-6,
+          r)
+    check("debug: the first record has no suppressed=", "suppressed" not in r, r)
+    check("debug: the second record counts the 3 scrapes not logged (suppressed=3)",
+          recs[1].get("suppressed") == "3", recs[1])
+    m = re.search(r'^netstack_scrape_collector_duration_seconds\{collector="snmp"\} (\S+)$',
+                  body, re.M)
+    check("debug: snmp_seconds is the exposed collector duration of that scrape",
+          m and abs(float(m.group(1)) - float(recs[1]["snmp_seconds"])) < 1e-6,
+          (m and m.group(1), recs[1].get("snmp_seconds")))
 
 sys.exit(summary())

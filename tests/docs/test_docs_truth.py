@@ -10,8 +10,9 @@ Usage: test_docs_truth.py SOURCE_DIR DAEMON UNIT
   README are what `systemd-analyze security --offline=true` measures for
   UNIT (the service as meson configured it) and for UNIT with the drop-in
   docs/SECURITY.md tells users to add without conntrack (the ```ini block,
-  applied as a real drop-in directory); the systemd version the docs name
-  is the one measuring.
+  applied as a real drop-in directory) and for UNIT with the multi-namespace
+  drop-in (netns.conf as meson configured it, next to UNIT); the systemd
+  version the docs name is the one measuring.
 
 Prints one line per check and "N passed, N failed"; exit 1 on failure.
 """
@@ -88,7 +89,17 @@ def main():
             nocap, detail = exposure(tmp)
             check("exposure with the documented drop-in measured (%s)" % nocap,
                   nocap is not None, detail)
-    print("     systemd %s: shipped %s, no-conntrack drop-in %s" % (ver, shipped, nocap))
+    # The multi-namespace drop-in as meson configured it (next to UNIT), alone.
+    with tempfile.TemporaryDirectory() as tmp:
+        shutil.copy(unit, os.path.join(tmp, UNIT))
+        os.makedirs(os.path.join(tmp, UNIT + ".d"))
+        shutil.copy(os.path.join(os.path.dirname(unit), "netns.conf"),
+                    os.path.join(tmp, UNIT + ".d", "netns.conf"))
+        netns, detail = exposure(tmp)
+        check("exposure with the multi-namespace drop-in measured (%s)" % netns,
+              netns is not None, detail)
+    print("     systemd %s: shipped %s, no-conntrack drop-in %s, multi-namespace drop-in %s"
+          % (ver, shipped, nocap, netns))
 
     row = re.search(r"^\| as shipped[^|]*\| \*\*([0-9.]+)\*\*", security, re.M)
     check("docs/SECURITY.md table: as shipped %s = measured %s"
@@ -96,6 +107,10 @@ def main():
     row = re.search(r"^\| with the no-conntrack drop-in[^|]*\| \*\*([0-9.]+)\*\*", security, re.M)
     check("docs/SECURITY.md table: with the drop-in %s = measured %s"
           % (row.group(1) if row else None, nocap), row and row.group(1) == nocap)
+    row = re.search(r"^\| with the multi-namespace drop-in[^|]*\| \*\*([0-9.]+)\*\*", security,
+                    re.M)
+    check("docs/SECURITY.md table: with the multi-namespace drop-in %s = measured %s"
+          % (row.group(1) if row else None, netns), row and row.group(1) == netns)
     flat = " ".join(readme.split())
     m = re.search(r"offline exposure score \(`systemd-analyze security --offline=true`, "
                   r"systemd (\d+)\) is ([0-9.]+), and ([0-9.]+) with the no-conntrack drop-in",

@@ -33,20 +33,26 @@
 struct target {
 	const char *collector;
 	const char *files[MAX_FILES]; /* "nl/..." replay files, "proc/..." procfs files */
+	const char *opts[4];	      /* "option=value" set before init, NULL-terminated */
 };
 
 static const struct target targets[] = {
-    {"netdev", {"nl/0-18.nl"}},
-    {"qdisc", {"nl/0-18.nl", "nl/0-38.nl", "nl/0-42.nl"}},
-    {"tcp", {"nl/4-18.nl", "proc/sys/net/ipv4/ip_local_port_range"}},
-    {"udp", {"nl/inet-udp/4-20.nl", "nl/inet6-udp/4-20.nl"}},
-    {"conntrack", {"nl/12-257.nl", "nl/12-260.nl", "nl/12-261.nl", "nl/12-515.nl"}},
-    {"snmp", {"proc/net/snmp", "proc/net/netstat", "proc/net/snmp6"}},
-    {"sockstat", {"proc/net/sockstat", "proc/net/sockstat6"}},
-    {"softnet", {"proc/net/softnet_stat", "sys/devices/system/cpu/online"}},
+    {"netdev", {"nl/0-18.nl"}, {NULL}},
+    {"qdisc", {"nl/0-18.nl", "nl/0-38.nl", "nl/0-42.nl", "nl/0-46.nl"}, {NULL}},
+    {"tcp", {"nl/4-18.nl", "proc/sys/net/ipv4/ip_local_port_range"}, {NULL}},
+    {"udp", {"nl/inet-udp/4-20.nl", "nl/inet6-udp/4-20.nl"}, {NULL}},
+    {"conntrack",
+     {"nl/12-257.nl", "nl/12-260.nl", "nl/12-261.nl", "nl/12-515.nl", "nl/12-513.nl"},
+     {NULL}},
+    {"snmp", {"proc/net/snmp", "proc/net/netstat", "proc/net/snmp6"}, {NULL}},
+    {"sockstat", {"proc/net/sockstat", "proc/net/sockstat6"}, {NULL}},
+    {"softnet", {"proc/net/softnet_stat", "sys/devices/system/cpu/online"}, {NULL}},
     {"nftables",
      {"nl/12-2576.nl", "nl/12-2561.nl", "nl/12-2564.nl", "nl/12-2567.nl", "nl/12-2570.nl",
-      "nl/12-2579.nl", "nl/12-2573.nl"}},
+      "nl/12-2579.nl", "nl/12-2573.nl"},
+     {NULL}},
+    /* tcp with tcp_info: the RTT/RTO/cwnd/delivery-rate histograms and sums */
+    {"tcp", {"nl/4-18.nl", "proc/sys/net/ipv4/ip_local_port_range"}, {"tcp-info=true"}},
 };
 #define NTARGETS (sizeof(targets) / sizeof(targets[0]))
 
@@ -157,6 +163,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	w = ns_writer_new();
 	if (!opts || !w)
 		abort();
+	for (int i = 0; i < 4 && t->opts[i]; i++) {
+		char name[64];
+		const char *eq = strchr(t->opts[i], '=');
+
+		snprintf(name, sizeof(name), "%.*s", (int)(eq - t->opts[i]), t->opts[i]);
+		if (ns_opts_set(opts, name, eq + 1, &e))
+			abort(); /* the table above is wrong */
+	}
 	/* Twice: the second collection runs on warm state, as in the daemon. */
 	if (c->init(ctx, opts, &state, &e) == 0) {
 		for (int round = 0; round < 2; round++) {

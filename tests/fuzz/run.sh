@@ -7,7 +7,7 @@
 # a temporary directory (the whole core instrumented for coverage) and runs
 # them: fuzz_collectors, seeded from the test fixtures (plus, as root,
 # rtnetlink dumps of a small namespace this script creates: veth, htb with
-# classes, mq), then fuzz_config, seeded from config/. Without SECONDS (and
+# classes, a u32 filter, mq), then fuzz_config, seeded from config/. Without SECONDS (and
 # without $FUZZ_SECONDS) the run is deterministic, as a test must be: a
 # fixed seed and a fixed number of inputs (40,000 and 15,000, about a
 # minute and a half in all). With SECONDS, a random seed for SECONDS and a
@@ -75,6 +75,8 @@ if [ "$(id -u)" = 0 ] && ip netns add "$NS" 2>/dev/null; then
 	ip netns exec "$NS" tc class add dev fz0 parent 1: classid 1:1 htb rate 100mbit 2>/dev/null
 	ip netns exec "$NS" tc class add dev fz0 parent 1:1 classid 1:20 htb rate 10mbit 2>/dev/null
 	ip netns exec "$NS" tc qdisc add dev fz0 parent 1:20 handle 20: pfifo limit 10
+	ip netns exec "$NS" tc filter add dev fz0 parent 1: protocol ip prio 1 u32 \
+		match ip dst 10.0.0.1/32 flowid 1:20 2>/dev/null
 	ip netns exec "$NS" tc qdisc add dev fz1 root handle 1: mq
 	ip netns exec "$NS" /usr/bin/python3 "$SRC/tests/fuzz/seeds.py" "$SRC/tests/fixtures" \
 		"$BUILD/corpus" --live || exit 1

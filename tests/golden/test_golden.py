@@ -87,15 +87,18 @@ def crosscheck(procfs, text):
             snmp6[k] = int(v)
     softnet = [l.split() for l in open(os.path.join(net, "softnet_stat"))]
     checked, bad = 0, []
-    help_re = re.compile(r"Kernel (?:counter|gauge) (\S+) from /proc/net/(\S+)\.$")
+    help_re = re.compile(r"Kernel (?:counter|gauge) (\S+) from /proc/net/(\w+)(\.|, in seconds "
+                         r"\(milliseconds there\)\.)$")
     sysctl_re = re.compile(r"\(/proc/(sys/\S+)\)")
     for fam in text_string_to_metric_families(text):
         for smp in fam.samples:
             want = None
             m = help_re.search(fam.documentation)
             if fam.name.startswith("netstack_snmp_") and m:
-                key, file = m.groups()
+                key, file, conv = m.groups()
                 want = pairs[file][tuple(key.split(":"))] if ":" in key else snmp6[key]
+                if conv != ".":  # RtoMin/RtoMax: milliseconds in the file
+                    want = want / 1000
             elif fam.name == "netstack_sysctl_info":
                 path = os.path.join(procfs, "sys", *smp.labels["name"].split("."))
                 want = 1 if open(path).read().strip() == smp.labels["value"] else "content"

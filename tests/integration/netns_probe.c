@@ -116,7 +116,8 @@ struct kept {
 	int dev, sysctl, ts_dir, sys_dir, sys_ipv4;
 	struct ns_nl *nl;
 	int proc_root;
-	int hold; /* keep the thread alive until main says so */
+	int hold;   /* keep the thread alive until main says so */
+	int opened; /* the thread has opened everything (under mu: no data race) */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 };
@@ -125,9 +126,14 @@ static void *facts_thread(void *p)
 {
 	struct kept *k = p;
 	struct ns_err e = {{0}};
+	struct ns_nl *nl = NULL;
 
 	if (setns(nsfd, CLONE_NEWNET) < 0) {
 		printf("setns=error:%s\n", strerror(errno));
+		pthread_mutex_lock(&k->mu);
+		k->opened = 1; /* nothing to wait for */
+		pthread_cond_broadcast(&k->cv);
+		pthread_mutex_unlock(&k->mu);
 		return NULL;
 	}
 	printf("thread.proc_self_net=%s\n", which(AT_FDCWD, "/proc/self/net/dev"));
@@ -141,9 +147,12 @@ static void *facts_thread(void *p)
 	k->ts_dir = open("/proc/thread-self/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	k->sys_dir = open("/proc/sys", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	k->sys_ipv4 = open("/proc/sys/net/ipv4", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (ns_nl_open(&k->nl, NETLINK_ROUTE, &e))
+	if (ns_nl_open(&nl, NETLINK_ROUTE, &e))
 		printf("nl=error:%s\n", e.msg);
 	pthread_mutex_lock(&k->mu);
+	k->nl = nl;
+	k->opened = 1;
+	pthread_cond_broadcast(&k->cv);
 	while (k->hold)
 		pthread_cond_wait(&k->cv, &k->mu);
 	pthread_mutex_unlock(&k->mu);
@@ -189,13 +198,16 @@ static int facts(const char *nsfile)
 	kept_close(&k);
 	/* a thread that stays inside while main reads */
 	k.hold = 1;
+	k.opened = 0;
 	pthread_create(&t, NULL, facts_thread, &k);
-	for (int i = 0; i < 500 && !k.nl; i++)
-		usleep(2000);
+	pthread_mutex_lock(&k.mu);
+	while (!k.opened)
+		pthread_cond_wait(&k.cv, &k.mu);
+	pthread_mutex_unlock(&k.mu);
 	facts_from_main(&k, "alive");
 	pthread_mutex_lock(&k.mu);
 	k.hold = 0;
-	pthread_cond_signal(&k.cv);
+	pthread_cond_broadcast(&k.cv);
 	pthread_mutex_unlock(&k.mu);
 	pthread_join(t, NULL);
 	kept_close(&k);

@@ -226,6 +226,14 @@ def test_exact_table(exporter):
           get(s, "netstack_conntrack_top_destination_entries", family="ipv4", protocol="tcp",
               address="10.2.0.1", port="80") == 7)
     check("top counts exact", get(s, "netstack_conntrack_top_exact", table="source") == 1)
+    # Addresses as the tcp and udp collectors print them (docs/METRICS.md,
+    # "Label conventions"): inet_ntop() text, no brackets.
+    check("top source fd00::1 (ipv6, no brackets) with 2",
+          get(s, "netstack_conntrack_top_source_entries", family="ipv6",
+              address="fd00::1") == 2, "%r" % top)
+    check("top destination fd00::2 tcp/443 with 2",
+          get(s, "netstack_conntrack_top_destination_entries", family="ipv6", protocol="tcp",
+              address="fd00::2", port="443") == 2)
 
     fields = sorted(next(iter(before.values())).keys())
     check("conntrack -S stable around the scrape", before == after and before_exp == after_exp)

@@ -111,6 +111,14 @@ def sc_established(exporter):
     zero = [conns(m, f, s) for f in ("ipv4", "ipv6") for s in states
             if s not in ("established", "listen")]
     check("other states 0", all(v == 0 for v in zero), str(zero))
+    # Addresses as conntrack prints them: inet_ntop() text, no brackets.
+    eq("ipv6 listener ::1 queue_max",
+       m.get('netstack_tcp_listener_queue_max{family="ipv6",address="::1",port="5002"}'), 64)
+    eq("ephemeral ports toward ::1:5002",
+       m.get('netstack_tcp_ephemeral_ports_in_use{family="ipv6",destination="::1",'
+             'port="5002"}'), 15)
+    check("no bracketed address label", not any('="[' in k for k in m),
+          str([k for k in m if '="[' in k]))
 
 
 def sc_backlog(exporter):
@@ -241,6 +249,9 @@ def sc_ports(exporter):
     eq("server-side established over all buckets", total, 3 + 5 + 60 + 2)
     eq("listeners exposed (2 tracked + 1 overflow)",
        len([k for k in m if k.startswith("netstack_tcp_listener_queue_length{")]), 3)
+    eq("the listeners' overflow row names itself in address and port",
+       m.get('netstack_tcp_listener_queue_max{family="ipv4",address="overflow",'
+             'port="overflow"}') is not None, True)
     del held
 
 

@@ -12,9 +12,12 @@ Usage: test_udp.py <path-to-netstack_exporter>
     the receive queue its Recv-Q, the buffer its rb<N>; datagrams received
     + dropped = 100
   * two SO_REUSEPORT sockets on 0.0.0.0:5353 are one series with sockets 2
-  * a dual-stack [::]:5354 socket is address="*", an IPV6_V6ONLY one "[::]"
-  * the connected client (ephemeral local port) is in port="ephemeral"
-  * max-ports=2 with more bound pairs: an overflow bucket, not more series
+  * a dual-stack [::]:5354 socket is address="*", an IPV6_V6ONLY one "::"
+    (inet_ntop() text without brackets, as conntrack prints addresses)
+  * the connected client (ephemeral local port) is in address="ephemeral",
+    port="ephemeral"
+  * max-ports=2 with more bound pairs: an overflow bucket
+    (address="overflow", port="overflow"), not more series
 
 Exit status: 0 all passed, 1 some check failed, 77 skipped (no privileges).
 """
@@ -121,9 +124,11 @@ def inner(exporter):
     eq("reuseport pair is one series",
        series(m, "netstack_udp_sockets", "ipv4", "0.0.0.0", "5353"), 2)
     eq("dual-stack is *", series(m, "netstack_udp_sockets", "ipv6", "*", "5354"), 1)
-    eq("v6only is [::]", series(m, "netstack_udp_sockets", "ipv6", "[::]", "5355"), 1)
+    eq("v6only is ::", series(m, "netstack_udp_sockets", "ipv6", "::", "5355"), 1)
     eq("connected client in the ephemeral bucket",
-       series(m, "netstack_udp_sockets", "ipv4", "*", "ephemeral"), 1)
+       series(m, "netstack_udp_sockets", "ipv4", "ephemeral", "ephemeral"), 1)
+    check("no bracketed address label", not any('="[' in k for k in m),
+          str([k for k in m if '="[' in k]))
     eq("series", len([k for k in m if k.startswith("netstack_udp_sockets{")]), 5)
 
     m = scrape(exporter, "--collector.udp.max-ports=2")
@@ -131,6 +136,8 @@ def inner(exporter):
     total = sum(m[k] for k in names)
     eq("all sockets counted under the cap", total, 6)
     check("overflow bucket present", any('port="overflow"' in k for k in names), str(names))
+    check("overflow bucket is address=\"overflow\",port=\"overflow\"",
+          any('address="overflow",port="overflow"' in k for k in names), str(names))
     check("no more than 2 pairs + buckets", len(names) <= 2 + 3, str(names))
     print("RESULT %d %d" % (nstest.passed, nstest.failed), flush=True)
     del held

@@ -32,6 +32,14 @@ Two layers:
       too), aliases with newlines, qdiscs on them, sockets bound to them;
       collectors netdev, qdisc, ethtool, sysctl (include net.ipv4.conf.*),
       tcp, udp.
+Collisions (docs/METRICS.md, "Label values from the kernel"): in both
+layers two interfaces whose names differ only in invalid bytes (col\\xff,
+col\\xfe) get one label value; the first series emitted (lower ifindex) is
+kept, the others are counted in netstack_scrape_collector_label_collisions
+and the collector still succeeds. Sysctl names that map to one metric name
+(interfaces a-b and a_b; dup\\xff and dup\\xfe) keep one metric, the
+others go to netstack_sysctl_info, counted in
+netstack_sysctl_name_collisions; success stays 1.
 tcp and udp label sockets by address and port (formatted by inet_ntop)
 and never by a name: they are run for the whole exposition to parse.
 snmp, sockstat, softnet and conntrack label with fixed tables and numbers
@@ -210,9 +218,9 @@ def ifinfo(index, flags=0):
     return struct.pack("<BxHiII", 0, 1, index, flags, 0)
 
 
-def link_msg(index, name, alias=None, kind=None):
+def link_msg(index, name, alias=None, kind=None, mtu=1500):
     body = ifinfo(index, 0x1 | 0x40) + attr(IFLA_IFNAME, name + b"\0")
-    body += attr(IFLA_MTU, struct.pack("<I", 1500)) + attr(IFLA_OPERSTATE, b"\x06")
+    body += attr(IFLA_MTU, struct.pack("<I", mtu)) + attr(IFLA_OPERSTATE, b"\x06")
     body += attr(IFLA_ADDRESS, bytes([2, 0, 0, 0, 0, index]))
     if alias is not None:
         body += attr(IFLA_IFALIAS, alias)
@@ -254,7 +262,11 @@ REPLAY_LINKS = [
     (6, b"ctl\x1b[0m\x7f\x01", b"tab\there\rcr", None),
     (7, b"a b:c.d", b"ok \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", None),
     (8, b'}{=,"\\', b"x" * 255, None),
+    # one label value once made UTF-8: a collision (the first, index 9, is kept)
+    (9, b"col\xff", b"first", None),
+    (10, b"col\xfe", b"second", None),
 ]
+COLLIDING_MTU = {9: 1400, 10: 1300}
 REPLAY_QDISCS = [(2, b'k"\\n'), (3, b"new\nkind"), (4, b"\xff\xfeq"), (5, b"tbf"),
                  (6, b"ctl\x1b\x7f"), (7, b"\xc3\xa9\xe2\x82\xac"), (8, b"pfifo_fast")]
 ETHTOOL = {b'q"uo\\te': {b"driver": b'drv"\\x', b"version": b"v\xff1",
@@ -268,7 +280,8 @@ SYSCTL_TEXT = b'text "quoted" \\ back \xff\xfe'
 
 def build_replay(d):
     with open(os.path.join(d, "0-18.nl"), "wb") as f:
-        f.write(b"".join(link_msg(i, n, a, k) for i, n, a, k in REPLAY_LINKS) + done())
+        f.write(b"".join(link_msg(i, n, a, k, COLLIDING_MTU.get(i, 1500))
+                         for i, n, a, k in REPLAY_LINKS) + done())
     with open(os.path.join(d, "0-38.nl"), "wb") as f:
         f.write(b"".join(qdisc_msg(i, k) for i, k in REPLAY_QDISCS) + done())
     for name, info in ETHTOOL.items():
@@ -288,7 +301,38 @@ def build_procfs(root):
     with open(os.path.join(os.fsencode(root), b"sys/net/ipv4/conf", SYSCTL_DEVS[0],
                            b"hostile_text"), "wb") as f:
         f.write(SYSCTL_TEXT + b"\n")
+    # one metric name for two parameters: a_b keeps it (no '-' to replace)
+    for dev, val in ((b"a-b", b"7"), (b"a_b", b"8")):
+        conf = os.path.join(os.fsencode(root), b"sys/net/ipv4/conf", dev)
+        os.makedirs(conf)
+        with open(os.path.join(conf, b"forwarding"), "wb") as f:
+            f.write(val + b"\n")
     return helps
+
+
+def sample_lines(raw, prefix):
+    """The sample lines of RAW (text format) starting with PREFIX, decoded."""
+    return [l for l in raw.decode("utf-8", "replace").split("\n") if l.startswith(prefix)]
+
+
+def check_collisions(what, outs, dev, want_mtu, ifindexes):
+    """Interfaces IFINDEXES are all named DEV (bytes) once decoded: the
+    first in dump order is kept, the others are counted, success stays 1."""
+    v = esc_label(expect(dev))
+    for fmt, raw in outs.items():
+        tag = "%s %s" % (what, fmt)
+        coll = sample_lines(raw, 'netstack_scrape_collector_label_collisions{collector="netdev"}')
+        n = int(coll[0].rsplit(" ", 1)[1]) if coll else -1
+        check("%s: netdev label collisions counted (%d)" % (tag, n), n > 0, coll)
+        check("%s: netdev still succeeds" % tag, success(raw, "netdev"))
+        mtu = sample_lines(raw, 'netstack_netdev_mtu_bytes{device="%s"}' % v)
+        check("%s: one mtu series for %r, the first interface's (%d)" % (tag, dev, want_mtu),
+              len(mtu) == 1 and mtu[0].endswith(" %d" % want_mtu), mtu)
+        info = [l for l in sample_lines(raw, "netstack_netdev_info{")
+                if 'device="%s"' % v in l]
+        got = sorted(int(re.search(r'ifindex="(\d+)"', l).group(1)) for l in info)
+        check("%s: netdev_info keeps both (ifindex differs)" % tag, got == sorted(ifindexes),
+              info)
 
 
 def replay_layer():
@@ -307,6 +351,18 @@ def replay_layer():
         for c in ("netdev", "qdisc", "ethtool", "sysctl"):
             check("replay: collector %s succeeds on hostile names" % c,
                   all(success(o, c) for o in outs.values()), logs["text"][-600:])
+        check_collisions("replay", outs, b"col\xff", COLLIDING_MTU[9], [9, 10])
+        text = outs["text"]
+        check("replay: a_b keeps the metric name",
+              sample_lines(text, "netstack_sysctl_net_ipv4_conf_a_b_forwarding ")
+              == ["netstack_sysctl_net_ipv4_conf_a_b_forwarding 8"],
+              sample_lines(text, "netstack_sysctl_net_ipv4_conf_a_b_"))
+        check("replay: a-b is in netstack_sysctl_info",
+              sample_lines(text, 'netstack_sysctl_info{name="net.ipv4.conf.a-b.forwarding",')
+              == ['netstack_sysctl_info{name="net.ipv4.conf.a-b.forwarding",value="7"} 1'])
+        check("replay: netstack_sysctl_name_collisions 1",
+              sample_lines(text, "netstack_sysctl_name_collisions ")
+              == ["netstack_sysctl_name_collisions 1"])
         labels = []
         for _, name, alias, kind in REPLAY_LINKS:
             lb = name[:15]
@@ -345,7 +401,11 @@ def replay_layer():
 # ':' or whitespace (isspace() of the kernel's Latin-1 ctype: also 0xa0);
 # any other byte is allowed.
 KERNEL_NAMES = [b'dq"uote', b"bs\\lash", b"bad\xff\xfeutf", b"cut\xc3", b"sur\xed\xb0\x80",
-                b"esc\x1b[0m\x7f", b'a.b{x="y"}', b"ok\xc3\xa9", b"\x85\x80\xbf"]
+                b"esc\x1b[0m\x7f", b'a.b{x="y"}', b"ok\xc3\xa9", b"\x85\x80\xbf",
+                b"dup\xff", b"dup\xfe"]
+# The last two are one label value once decoded and one sysctl metric name:
+# collisions (dup\xfe keeps the sysctl metric names: first in byte order).
+DUP_NAMES = (b"dup\xff", b"dup\xfe")
 KERNEL_REFUSED = [b"sp ace", b"tab\tx", b"new\nline", b"cr\rx", b"nbsp\xa0x", b"co:lon",
                   b"sl/ash", b".", b"..", b"x" * 16]
 KERNEL_ALIAS = b'line1\nline2 "q" \\ \xff\xfe end'
@@ -393,6 +453,9 @@ def kernel_layer_inner():
           os.strerror(-rc))
     for n in names:
         sh("ip", "link", "set", "dev", n, "up")
+    dup_mtu = {b"dup\xff": 1400, b"dup\xfe": 1300}
+    for n in DUP_NAMES:
+        sh("ip", "link", "set", "dev", n, "mtu", str(dup_mtu[n]))
     # qdiscs: htb with a class and a pfifo leaf, tbf, pfifo
     sh("tc", "qdisc", "add", "dev", names[0], "root", "handle", "1:", "htb", "default", "10")
     sh("tc", "class", "add", "dev", names[0], "parent", "1:", "classid", "1:10", "htb", "rate",
@@ -421,6 +484,18 @@ def kernel_layer_inner():
         check("kernel: collector %s succeeds on hostile names" % c,
               all(success(o, c) for o in outs.values()),
               [l for l in logs["text"].splitlines() if c in l][-3:])
+    first = min(DUP_NAMES, key=ifindex)
+    check_collisions("kernel", outs, DUP_NAMES[0], dup_mtu[first],
+                     [ifindex(n) for n in DUP_NAMES])
+    text = outs["text"]
+    nc = sample_lines(text, "netstack_sysctl_name_collisions ")
+    nfiles = len([f for f in os.listdir(b"/proc/sys/net/ipv4/conf/dup\xff")
+                  if os.access(b"/proc/sys/net/ipv4/conf/dup\xff/" + f, os.R_OK)])
+    check("kernel: sysctl name collisions == the %d readable files of conf/dup\\xff"
+          % nfiles, nc == ["netstack_sysctl_name_collisions %d" % nfiles], nc)
+    check("kernel: dup\\xff's forwarding is in netstack_sysctl_info",
+          len(sample_lines(text, 'netstack_sysctl_info{name="net.ipv4.conf.dup\ufffd.'
+                                 'forwarding",')) == 1)
     labels, helps = [], []
     for n in names:
         labels.append(("netstack_netdev_info", "netstack_netdev_info", "netstack_netdev",
@@ -429,7 +504,8 @@ def kernel_layer_inner():
                        "netstack_qdisc_root", "device", n))
         labels.append(("netstack_ethtool_info", "netstack_ethtool_info", "netstack_ethtool",
                        "device", n))
-        helps.append(sysctl_metric(b"net/ipv4/conf/" + n + b"/forwarding"))
+        if n != b"dup\xff":  # its metric name is dup\xfe's (sysctl name collision)
+            helps.append(sysctl_metric(b"net/ipv4/conf/" + n + b"/forwarding"))
     labels.append(("netstack_netdev_info", "netstack_netdev_info", "netstack_netdev",
                    "ifalias", KERNEL_ALIAS))
     check_exposition("kernel", outs, labels, helps)

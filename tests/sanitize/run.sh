@@ -5,7 +5,7 @@
 #
 # Builds the project a second time, in a temporary directory, with
 # AddressSanitizer + UndefinedBehaviorSanitizer (and LeakSanitizer through
-# ASan), and runs the unit, golden, http, web, systemd and integration
+# ASan), and runs the unit, golden, http, web, systemd, integration and hostile
 # suites of that build. Exits with
 # meson test's status (0 all passed, non-zero otherwise; 77 if the toolchain
 # cannot build sanitized binaries at all).
@@ -21,7 +21,7 @@ if [ -z "$SRC" ] || [ ! -f "$SRC/meson.build" ]; then
 	exit 2
 fi
 SRC=$(cd "$SRC" && pwd)
-SUITES=(unit golden http web systemd integration)
+SUITES=(unit golden http web systemd integration hostile)
 
 BUILD=$(mktemp -d /tmp/nsx-sanitize-$$-XXXXXX)
 # shellcheck disable=SC2317 # called by the EXIT trap

@@ -185,6 +185,49 @@ static void test_snake(void **st)
 	assert_string_equal(out, "retr");
 }
 
+static void test_cpulist(void **unused)
+{
+	unsigned ids[8];
+
+	assert_int_equal(ns_parse_cpulist("0-3,5,7-8\n", ids, 8), 7);
+	assert_int_equal(ids[0], 0);
+	assert_int_equal(ids[3], 3);
+	assert_int_equal(ids[4], 5);
+	assert_int_equal(ids[6], 8);
+	/* more CPUs than room: counted, the first ones kept */
+	assert_int_equal(ns_parse_cpulist("  2-11", ids, 2), 10);
+	assert_int_equal(ids[1], 3);
+	assert_int_equal(ns_parse_cpulist("", NULL, 0), 0);
+	assert_int_equal(ns_parse_cpulist("\n", NULL, 0), 0);
+	assert_int_equal(ns_parse_cpulist("0", NULL, 0), 1);
+	static const char *const bad[] = {"3-1",     "x",    "1,",  "1-",   "-1",	 "+1",
+					  "0-70000", "1\n2", "1 2", "1,,2", "4294967296"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(ns_parse_cpulist(bad[i], ids, 8), -EINVAL);
+}
+
+static void test_array_grow(void **unused)
+{
+	unsigned *a = NULL;
+	size_t cap = 0;
+
+	assert_int_equal(NS_ARRAY_GROW(a, cap, 0, 16), 0);
+	assert_null(a);
+	assert_int_equal(NS_ARRAY_GROW(a, cap, 1, 16), 0);
+	assert_int_equal(cap, 16);
+	a[15] = 7;
+	assert_int_equal(NS_ARRAY_GROW(a, cap, 16, 16), 0);
+	assert_int_equal(cap, 16);
+	assert_int_equal(NS_ARRAY_GROW(a, cap, 17, 16), 0);
+	assert_int_equal(cap, 32);
+	assert_int_equal(a[15], 7);
+	assert_int_equal(NS_ARRAY_GROW(a, cap, 100, 16), 0);
+	assert_int_equal(cap, 128);
+	assert_int_equal(NS_ARRAY_GROW(a, cap, SIZE_MAX, 16), -ENOMEM);
+	assert_int_equal(cap, 128);
+	free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -195,6 +238,8 @@ int main(void)
 	    cmocka_unit_test(test_numbers),
 	    cmocka_unit_test(test_buf_numbers),
 	    cmocka_unit_test(test_snake),
+	    cmocka_unit_test(test_cpulist),
+	    cmocka_unit_test(test_array_grow),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ctx.h"
 #include "procfs.h"
@@ -86,8 +87,14 @@ static void test_debian12(void **unused)
 	tu_assert_line(out.data, "netstack_snmp_icmp_in_dest_unreachs_total 1");
 	tu_assert_line(out.data, "netstack_snmp_icmpmsg_in_type3_total 1");
 	tu_assert_line(out.data, "netstack_snmp_tcp_rto_algorithm 1");
-	tu_assert_line(out.data, "netstack_snmp_tcp_rto_min 200");
-	tu_assert_line(out.data, "netstack_snmp_tcp_rto_max 120000");
+	/* RtoMin/RtoMax: milliseconds in the file, seconds exposed. */
+	tu_assert_line(out.data, "netstack_snmp_tcp_rto_min_seconds 0.2");
+	tu_assert_line(out.data, "netstack_snmp_tcp_rto_max_seconds 120");
+	tu_assert_line(out.data, "# HELP netstack_snmp_tcp_rto_min_seconds Kernel gauge Tcp:RtoMin "
+				 "from /proc/net/snmp, in seconds (milliseconds there).");
+	tu_assert_line(out.data, "# TYPE netstack_snmp_tcp_rto_max_seconds gauge");
+	tu_assert_no_line_prefix(out.data, "netstack_snmp_tcp_rto_min ");
+	tu_assert_no_line_prefix(out.data, "netstack_snmp_tcp_rto_max ");
 	tu_assert_line(out.data, "netstack_snmp_tcp_max_conn -1");
 	tu_assert_line(out.data, "netstack_snmp_tcp_in_segs_total 9383");
 	tu_assert_line(out.data, "netstack_snmp_tcp_out_rsts_total 16");
@@ -110,8 +117,11 @@ static void test_debian12(void **unused)
 	tu_assert_line(out.data, "netstack_snmp_ip_reasm_oks_total 0");
 	tu_assert_line(out.data, "netstack_snmp_mptcpext_mp_join_syn_ack_hmac_failure_total 0");
 	tu_assert_line(out.data, "netstack_snmp_udplite6_mem_errors_total 0");
-	/* One sample per field: 312 in snmp+netstat, 90 in snmp6 (counted with awk). */
-	assert_int_equal(count_samples(out.data, "netstack_snmp_"), 402);
+	/* One sample per field: 312 in snmp+netstat, 90 in snmp6 (counted with awk), 3 files. */
+	assert_int_equal(count_samples(out.data, "netstack_snmp_"), 402 + 3);
+	tu_assert_line(out.data, "netstack_snmp_file_missing{file=\"/proc/net/snmp\"} 0");
+	tu_assert_line(out.data, "netstack_snmp_file_missing{file=\"/proc/net/netstat\"} 0");
+	tu_assert_line(out.data, "netstack_snmp_file_missing{file=\"/proc/net/snmp6\"} 0");
 	assert_int_equal(count_samples(out.data, "netstack_snmp_ip6_"), 33);
 	tu_assert_golden(out.data, "golden/snmp-debian12.prom");
 	ns_buf_free(&out);
@@ -159,9 +169,11 @@ static void test_odd_columns(void **unused)
 	/* MPTcpExt MPCurrEstab is a gauge. */
 	tu_assert_line(out.data, "# TYPE netstack_snmp_mptcpext_mp_curr_estab gauge");
 	tu_assert_line(out.data, "netstack_snmp_mptcpext_mp_curr_estab 2");
-	/* No snmp6 file: nothing from it, and no error. */
+	/* No snmp6 file: nothing from it, no error, and the file is named as missing. */
 	tu_assert_no_line_prefix(out.data, "netstack_snmp_ip6_");
-	assert_int_equal(count_samples(out.data, "netstack_snmp_"), 27);
+	tu_assert_line(out.data, "netstack_snmp_file_missing{file=\"/proc/net/snmp6\"} 1");
+	tu_assert_line(out.data, "netstack_snmp_file_missing{file=\"/proc/net/netstat\"} 0");
+	assert_int_equal(count_samples(out.data, "netstack_snmp_"), 27 + 3);
 	ns_buf_free(&out);
 }
 
@@ -180,7 +192,7 @@ static void test_bad_values(void **unused)
 	tu_assert_no_line_prefix(out.data, "netstack_snmp_udp_in_datagrams");
 	tu_assert_no_line_prefix(out.data, "netstack_snmp_udp_no_ports");
 	tu_assert_no_line_prefix(out.data, "netstack_snmp_tcp_curr_estab");
-	assert_int_equal(count_samples(out.data, "netstack_snmp_"), 3);
+	assert_int_equal(count_samples(out.data, "netstack_snmp_"), 3 + 3);
 	ns_buf_free(&out);
 }
 
@@ -189,11 +201,17 @@ static void test_empty_and_missing(void **unused)
 	struct ns_buf out = NS_BUF_INIT;
 
 	assert_int_equal(tu_collect(C, "proc/snmp-empty", NULL, NULL, NULL, NS_FMT_TEXT, &out), 0);
-	assert_int_equal(out.len, 0);
-	/* A procfs root without net/snmp at all is an error. */
+	/* Empty files: no field, but all three were read. */
+	assert_int_equal(count_samples(out.data, "netstack_snmp_"), 3);
+	assert_int_equal(count_samples(out.data, "netstack_snmp_file_missing{"), 3);
+	tu_assert_line(out.data, "netstack_snmp_file_missing{file=\"/proc/net/snmp\"} 0");
+	/* A procfs root without net/snmp at all is an error; each file is named as missing. */
 	assert_int_equal(tu_collect(C, "sys/debian12", NULL, NULL, NULL, NS_FMT_TEXT, &out),
 			 -ENOENT);
-	assert_int_equal(out.len, 0);
+	assert_int_equal(count_samples(out.data, "netstack_snmp_"), 3);
+	tu_assert_line(out.data, "netstack_snmp_file_missing{file=\"/proc/net/snmp\"} 1");
+	tu_assert_line(out.data, "netstack_snmp_file_missing{file=\"/proc/net/netstat\"} 1");
+	tu_assert_line(out.data, "netstack_snmp_file_missing{file=\"/proc/net/snmp6\"} 1");
 	ns_buf_free(&out);
 }
 
@@ -211,7 +229,27 @@ static void test_snmp6_names(void **unused)
 	tu_assert_line(out.data, "netstack_snmp_foo_bar_total 3");
 	/* A name without a value is skipped. */
 	tu_assert_no_line_prefix(out.data, "netstack_snmp_ip6_lonely");
-	assert_int_equal(count_samples(out.data, "netstack_snmp_"), 6);
+	assert_int_equal(count_samples(out.data, "netstack_snmp_"), 6 + 3);
+	ns_buf_free(&out);
+}
+
+/*
+ * proc/snmp-v6 has no net/netstat: every TcpExt/IpExt/MPTcpExt field is
+ * absent, the collector still succeeds, and the missing file is named.
+ */
+static void test_netstat_missing(void **unused)
+{
+	struct ns_buf out = NS_BUF_INIT;
+
+	assert_int_equal(tu_collect(C, "proc/snmp-v6", NULL, NULL, NULL, NS_FMT_TEXT, &out), 0);
+	assert_int_equal(faccessat(AT_FDCWD, tu_fixture("proc/snmp-v6/net/netstat"), F_OK, 0), -1);
+	tu_assert_no_line_prefix(out.data, "netstack_snmp_tcpext_");
+	tu_assert_no_line_prefix(out.data, "netstack_snmp_ipext_");
+	tu_assert_line(out.data, "# TYPE netstack_snmp_file_missing gauge");
+	tu_assert_line(out.data, "netstack_snmp_file_missing{file=\"/proc/net/netstat\"} 1");
+	tu_assert_line(out.data, "netstack_snmp_file_missing{file=\"/proc/net/snmp\"} 0");
+	tu_assert_line(out.data, "netstack_snmp_file_missing{file=\"/proc/net/snmp6\"} 0");
+	assert_int_equal(count_samples(out.data, "netstack_snmp_file_missing{"), 3);
 	ns_buf_free(&out);
 }
 
@@ -294,8 +332,9 @@ static void test_live(void **unused)
 			    "-1");
 	assert_string_equal(value_of(out.data, "netstack_snmp_tcp_rto_algorithm", got, sizeof(got)),
 			    "1");
-	/* Every field of the live files, once. */
-	assert_int_equal(count_samples(out.data, "netstack_snmp_"), count_live_fields());
+	/* Every field of the live files, once, and the three file series. */
+	assert_int_equal(count_samples(out.data, "netstack_snmp_"), count_live_fields() + 3);
+	tu_assert_line(out.data, "netstack_snmp_file_missing{file=\"/proc/net/netstat\"} 0");
 	value_of(out.data, "netstack_snmp_tcp_retrans_segs_total", got, sizeof(got));
 	value_of(out.data, "netstack_snmp_tcpext_listen_drops_total", got, sizeof(got));
 	ns_buf_free(&out);
@@ -305,10 +344,10 @@ static void test_live(void **unused)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_debian12),	cmocka_unit_test(test_odd_columns),
-	    cmocka_unit_test(test_bad_values),	cmocka_unit_test(test_empty_and_missing),
-	    cmocka_unit_test(test_snmp6_names), cmocka_unit_test(test_warm_rescrape),
-	    cmocka_unit_test(test_live),
+	    cmocka_unit_test(test_debian12),	  cmocka_unit_test(test_odd_columns),
+	    cmocka_unit_test(test_bad_values),	  cmocka_unit_test(test_empty_and_missing),
+	    cmocka_unit_test(test_snmp6_names),	  cmocka_unit_test(test_netstat_missing),
+	    cmocka_unit_test(test_warm_rescrape), cmocka_unit_test(test_live),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

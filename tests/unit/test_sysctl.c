@@ -310,6 +310,63 @@ static void test_write_only_not_globbed(void **state)
 }
 
 /*
+ * Interfaces a-b, a_b, a.b (a/b in the dotted name) and x\xfe, x\xff map to
+ * the same metric names. Not a failure: the name that needs no replacement
+ * keeps the metric (a_b), else the first in byte order (x\xfe); the others
+ * go to netstack_sysctl_info with their full name and are counted. The
+ * outcome does not depend on directory order (two trees, two orders).
+ */
+static void test_name_collisions(void **state)
+{
+	static const char *const inc[] = {"net.ipv4.conf.*", NULL};
+	static const char *const order[2][5] = {
+	    {"a-b", "a_b", "a.b", "x\xfe", "x\xff"},
+	    {"x\xff", "a.b", "x\xfe", "a_b", "a-b"},
+	};
+	static const char *const vals[] = {"7\n", "8\n", "9 10\n", "5\n", "6\n"};
+	struct ns_buf out = NS_BUF_INIT, first = NS_BUF_INIT;
+
+	for (int round = 0; round < 2; round++) {
+		char rel[64];
+
+		assert_int_equal(tmp_teardown(state), 0);
+		assert_int_equal(tmp_setup(state), 0);
+		for (int i = 0; i < 5; i++) {
+			const char *dev = order[round][i];
+			int v = 0;
+
+			while (strcmp(order[0][v], dev) != 0)
+				v++;
+			snprintf(rel, sizeof(rel), "sys/net/ipv4/conf/%s/forwarding", dev);
+			tmp_write(rel, vals[v], 0644);
+		}
+		assert_int_equal(run(tmproot, inc, NULL, &out), 0);
+		tu_assert_line(out.data, "netstack_sysctl_net_ipv4_conf_a_b_forwarding 8");
+		tu_assert_line(out.data,
+			       "netstack_sysctl_info{name=\"net.ipv4.conf.a-b.forwarding\","
+			       "value=\"7\"} 1");
+		tu_assert_line(out.data,
+			       "netstack_sysctl_info{name=\"net.ipv4.conf.a/b.forwarding\","
+			       "value=\"9 10\"} 1");
+		tu_assert_line(out.data, "netstack_sysctl_net_ipv4_conf_x__forwarding 5");
+		tu_assert_line(out.data, "netstack_sysctl_info{name=\"net.ipv4.conf.x\xef\xbf\xbd."
+					 "forwarding\",value=\"6\"} 1");
+		assert_int_equal(count_prefix(out.data, "netstack_sysctl_net_ipv4_conf_a_b_"), 1);
+		assert_int_equal(count_prefix(out.data, "netstack_sysctl_net_ipv4_conf_x__"), 1);
+		tu_assert_line(out.data, "netstack_sysctl_name_collisions 3");
+		tu_assert_line(out.data, "# TYPE netstack_sysctl_name_collisions gauge");
+		if (round == 0) {
+			ns_buf_reset(&first);
+			assert_int_equal(ns_buf_append(&first, out.data, out.len + 1), 0);
+		} else {
+			assert_string_equal(out.data, first.data);
+		}
+	}
+	ns_buf_free(&out);
+	ns_buf_free(&first);
+}
+
+/*
  * Several scrapes with one state: files are re-read from the start, values
  * follow the kernel, and names absent at init (an explicit include, a
  * default such as nf_conntrack_max before the module loads) are picked up
@@ -593,6 +650,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_write_only_not_globbed, tmp_setup, tmp_teardown),
 	    cmocka_unit_test_setup_teardown(test_rescrape, tmp_setup, tmp_teardown),
 	    cmocka_unit_test_setup_teardown(test_many, tmp_setup, tmp_teardown),
+	    cmocka_unit_test_setup_teardown(test_name_collisions, tmp_setup, tmp_teardown),
 	    cmocka_unit_test(test_live),
 	    cmocka_unit_test(test_live_vs_sysctl_tool),
 	    cmocka_unit_test(test_live_glob),

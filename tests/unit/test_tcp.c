@@ -200,9 +200,9 @@ static void gen_host(void)
 	sock(AF_INET, TCP_LISTEN, "127.0.0.1", 8080, "0.0.0.0", 0, 1, 4);
 	sock(AF_INET, TCP_LISTEN, "127.0.0.1", 8080, "0.0.0.0", 0, 2, 4);
 	listener6("::", 80, 0, 0, 4096);	      /* dual stack: ss prints "*" */
-	listener6("::", 443, 1, 5, 511);	      /* IPV6_V6ONLY: "[::]" */
-	listener6("::1", 9100, 1, 0, 64);	      /* "[::1]" */
-	listener6("::ffff:127.0.0.1", 9200, 0, 0, 8); /* "[::ffff:127.0.0.1]" */
+	listener6("::", 443, 1, 5, 511);	      /* IPV6_V6ONLY: "::" */
+	listener6("::1", 9100, 1, 0, 64);	      /* "::1" */
+	listener6("::ffff:127.0.0.1", 9200, 0, 0, 8); /* "::ffff:127.0.0.1" */
 
 	/* Server side of port 80 (v4 and v6), with queued bytes. */
 	sock(AF_INET, TCP_ESTABLISHED, "10.0.0.1", 80, "10.0.0.2", 40000, 100, 200);
@@ -298,11 +298,11 @@ static void test_host(void **state)
 	tu_assert_line(out.data, "netstack_tcp_listener_queue_max{family=\"ipv6\","
 				 "address=\"*\",port=\"80\"} 4096");
 	tu_assert_line(out.data, "netstack_tcp_listener_queue_length{family=\"ipv6\","
-				 "address=\"[::]\",port=\"443\"} 5");
+				 "address=\"::\",port=\"443\"} 5");
 	tu_assert_line(out.data, "netstack_tcp_listener_queue_max{family=\"ipv6\","
-				 "address=\"[::1]\",port=\"9100\"} 64");
+				 "address=\"::1\",port=\"9100\"} 64");
 	tu_assert_line(out.data, "netstack_tcp_listener_queue_max{family=\"ipv6\","
-				 "address=\"[::ffff:127.0.0.1]\",port=\"9200\"} 8");
+				 "address=\"::ffff:127.0.0.1\",port=\"9200\"} 8");
 	assert_int_equal(count_prefix(out.data, "netstack_tcp_listener_queue_length{"), 6);
 	tu_assert_line(out.data, "netstack_tcp_listening_ports 5");
 
@@ -354,7 +354,7 @@ static void test_host(void **state)
 	tu_assert_line(out.data, "netstack_tcp_ephemeral_ports_in_use{family=\"ipv4\","
 				 "destination=\"10.0.1.3\",port=\"443\"} 2");
 	tu_assert_line(out.data, "netstack_tcp_ephemeral_ports_in_use{family=\"ipv6\","
-				 "destination=\"[2001:db8::6379]\",port=\"6379\"} 1");
+				 "destination=\"2001:db8::6379\",port=\"6379\"} 1");
 	assert_int_equal(count_prefix(out.data, "netstack_tcp_ephemeral_ports_in_use{"), 3);
 	/* No tcp_info metrics unless asked for. */
 	tu_assert_no_line_prefix(out.data, "netstack_tcp_established_rtt_seconds");
@@ -530,7 +530,7 @@ static void test_port_cap(void **state)
 	tu_assert_line(out.data, "netstack_tcp_listener_queue_max{family=\"ipv6\","
 				 "address=\"overflow\",port=\"overflow\"} 112");
 	tu_assert_line(out.data, "netstack_tcp_listener_queue_max{family=\"ipv6\","
-				 "address=\"[::1]\",port=\"1002\"} 16");
+				 "address=\"::1\",port=\"1002\"} 16");
 }
 
 /*
@@ -562,7 +562,7 @@ static void test_ephemeral(void **state)
 				 "destination=\"192.0.2.1\",port=\"5432\"} 40");
 	/* Arrived after the table was full, never evicted: still exact. */
 	tu_assert_line(out.data, "netstack_tcp_ephemeral_ports_in_use{family=\"ipv6\","
-				 "destination=\"[2001:db8::53]\",port=\"53\"} 20");
+				 "destination=\"2001:db8::53\",port=\"53\"} 20");
 	assert_int_equal(count_prefix(out.data, "netstack_tcp_ephemeral_ports_in_use{"), 2);
 
 	/* Exact while the table has room: 3 destinations, top 2, tie broken by address. */
@@ -690,7 +690,7 @@ static void test_recorded(void **state)
 	tu_assert_line(r.data, "netstack_tcp_listener_queue_max{family=\"ipv6\","
 			       "address=\"*\",port=\"9090\"} 16");
 	tu_assert_line(r.data, "netstack_tcp_listener_queue_max{family=\"ipv6\","
-			       "address=\"[::]\",port=\"9091\"} 8");
+			       "address=\"::\",port=\"9091\"} 8");
 	tu_assert_line(r.data, "netstack_tcp_receive_queue_bytes{family=\"ipv4\","
 			       "state=\"close_wait\"} 6");
 	tu_assert_line(r.data, "netstack_tcp_close_wait_unread_bytes{family=\"ipv4\"} 5");
@@ -698,7 +698,7 @@ static void test_recorded(void **state)
 	tu_assert_line(r.data, "netstack_tcp_ephemeral_ports_in_use{family=\"ipv4\","
 			       "destination=\"127.0.0.1\",port=\"8080\"} 9");
 	tu_assert_line(r.data, "netstack_tcp_ephemeral_ports_in_use{family=\"ipv6\","
-			       "destination=\"[::1]\",port=\"9090\"} 1");
+			       "destination=\"::1\",port=\"9090\"} 1");
 	tu_assert_line(
 	    r.data, "netstack_tcp_local_port_connections{port=\"8080\",state=\"established\"} 7");
 	tu_assert_line(r.data,

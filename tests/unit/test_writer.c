@@ -436,6 +436,48 @@ static void test_counter(void **st)
 	ns_writer_free(w);
 }
 
+static bool keep_a(const char *family)
+{
+	return family[0] == 'a';
+}
+
+/* ns_writer_set_filter: families kept by name, a series budget, counted refusals. */
+static void test_filter(void **st)
+{
+	struct ns_writer *w = ns_writer_new();
+	struct ns_family *a = ns_family(w, "a_total", "A.", NS_COUNTER, NULL);
+	struct ns_family *b = ns_family(w, "b", "B.", NS_GAUGE, NULL);
+	struct ns_family *h = ns_family(w, "b_seconds", "H.", NS_HISTOGRAM, "seconds");
+	struct ns_sample_filter flt = {keep_a, 2, 0};
+	const double le[1] = {1};
+	const uint64_t bk[1] = {1};
+
+	assert_int_equal(ns_sample_u64(w, a, NS_LABELS({"x", "1"}), 1), 0);
+	ns_writer_set_filter(w, &flt);
+	assert_int_equal(ns_sample_u64(w, a, NS_LABELS({"x", "2"}), 2), 0);
+	assert_int_equal(ns_sample_u64(w, b, NS_NOLABELS, 3), 0);
+	assert_int_equal(ns_sample_histogram(w, h, NS_NOLABELS, le, bk, 1, 1, 0.5), 0);
+	assert_int_equal(ns_sample_u64(w, a, NS_LABELS({"x", "3"}), 3), 0);
+	assert_int_equal(ns_sample_u64(w, a, NS_LABELS({"x", "4"}), 4), 0);
+	assert_int_equal(flt.left, 0);
+	assert_int_equal(flt.refused, 1);
+	flt.keep = NULL;
+	flt.left = 1;
+	assert_int_equal(ns_sample_u64(w, b, NS_NOLABELS, 5), 0);
+	ns_writer_set_filter(w, NULL);
+	assert_int_equal(ns_sample_u64(w, a, NS_LABELS({"x", "5"}), 5), 0);
+	assert_string_equal(render(w, NS_FMT_TEXT), "# HELP a_total A.\n"
+						    "# TYPE a_total counter\n"
+						    "a_total{x=\"1\"} 1\n"
+						    "a_total{x=\"2\"} 2\n"
+						    "a_total{x=\"3\"} 3\n"
+						    "a_total{x=\"5\"} 5\n"
+						    "# HELP b B.\n"
+						    "# TYPE b gauge\n"
+						    "b 5\n");
+	ns_writer_free(w);
+}
+
 static void test_gauge_untyped(void **st)
 {
 	struct ns_writer *w = ns_writer_new();
@@ -662,6 +704,38 @@ static void test_duplicates(void **st)
 	assert_string_equal(render(w, NS_FMT_TEXT), "# HELP d D.\n"
 						    "# TYPE d gauge\n"
 						    "d{x=\"1\"} 9\n");
+	ns_writer_free(w);
+}
+
+/*
+ * Names that differ only in invalid UTF-8 ("x\xff", "x\xfe") give the same
+ * label text: the first sample is kept, the others are collisions, not
+ * duplicates (the scrape engine does not fail the collector for them).
+ */
+static void test_collisions(void **st)
+{
+	struct ns_writer *w = ns_writer_new();
+	struct ns_family *f = ns_family(w, "c", "C.", NS_GAUGE, NULL);
+	struct ns_labelset ls = {0};
+
+	assert_int_equal(ns_sample_u64(w, f, NS_LABELS({"device", "x\xff"}), 1), 0);
+	assert_int_equal(ns_sample_u64(w, f, NS_LABELS({"device", "x\xfe"}), 2), -EEXIST);
+	assert_int_equal(ns_sample_u64(w, f, NS_LABELS({"device", "x\xc3"}), 3), -EEXIST);
+	/* through a label set too */
+	assert_int_equal(ns_labelset_set(&ls, w, NS_LABELS({"device", "x\x80"})), 0);
+	assert_int_equal(ns_sample_u64_ls(w, f, &ls, 4), -EEXIST);
+	/* valid UTF-8 repeated is a duplicate, as before */
+	assert_int_equal(ns_sample_u64(w, f, NS_LABELS({"device", "y\xc3\xa9"}), 5), 0);
+	assert_int_equal(ns_sample_u64(w, f, NS_LABELS({"device", "y\xc3\xa9"}), 6), -EEXIST);
+	assert_int_equal(ns_writer_collisions(w), 3);
+	assert_int_equal(ns_writer_duplicates(w), 1);
+	assert_string_equal(render(w, NS_FMT_TEXT), "# HELP c C.\n"
+						    "# TYPE c gauge\n"
+						    "c{device=\"x\xef\xbf\xbd\"} 1\n"
+						    "c{device=\"y\xc3\xa9\"} 5\n");
+	ns_writer_reset(w);
+	assert_int_equal(ns_writer_collisions(w), 0);
+	ns_labelset_free(&ls);
 	ns_writer_free(w);
 }
 
@@ -1210,6 +1284,8 @@ int main(void)
 	    cmocka_unit_test(test_histogram),
 	    cmocka_unit_test(test_grouping),
 	    cmocka_unit_test(test_duplicates),
+	    cmocka_unit_test(test_filter),
+	    cmocka_unit_test(test_collisions),
 	    cmocka_unit_test(test_const_labels),
 	    cmocka_unit_test(test_invalid),
 	    cmocka_unit_test(test_labelset),
