@@ -42,7 +42,7 @@ local d = import '../lib/dashboard.libsonnet';
         d.ts('Conntrack table fill (top 10)', [
           ['topk(10, netstack_conntrack_entries{%(base)s,netns!=""} / on (instance, job, netns) (netstack_conntrack_entries_limit{%(base)s,netns!=""} > 0))', '{{instance}} {{netns}}'],
         ], 'percentunit',
-        'Conntrack entries of each namespace over its limit (nf_conntrack_max is global: one pod can exhaust it while the host looks idle). Needs conntrack in --netns.collectors. Above 90%: NetstackConntrackTableNearlyFull fires for that namespace.',
+        'Conntrack entries of each namespace over its limit (nf_conntrack_max is global: one pod can exhaust it while the host looks idle; conntrack is in the default --netns.collectors). Above 90%: NetstackConntrackTableNearlyFull fires for that namespace.',
         w=12, max_=1, thresholds=[[null, 'green'], [0.75, 'orange'], [0.9, 'red']]),
         d.ts('Conntrack drops (top 10)', [
           ['topk(10, sum by (instance, netns) (rate(netstack_conntrack_drop_total{%(base)s,netns!=""}[$__rate_interval])) + on (instance, netns) sum by (instance, netns) (rate(netstack_conntrack_early_drop_total{%(base)s,netns!=""}[$__rate_interval])))', '{{instance}} {{netns}}'],

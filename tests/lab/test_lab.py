@@ -711,8 +711,7 @@ def main():
              "--collector.qdisc", "--collector.ethtool",
              "--collector.conntrack.breakdown-interval=1", "--log.level=warn",
              # the PEER namespace too (netns="<PEER>"), for the namespaces dashboard
-             # (default --netns.collectors: conntrack there would make PEER's
-             # own table fill before SRV's)
+             # (default --netns.collectors; the fault checks select netns="")
              "--netns.sources=named", "--netns.include=^%s$" % PEER],
             stdout=dlog, stderr=subprocess.STDOUT)
         wait_for(lambda: http_ok("http://127.0.0.1:%d/-/healthy" % dport), 20, "the daemon")
