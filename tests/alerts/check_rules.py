@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Static checks of config/prometheus/netstack-{alerts,rules}.yml.
+"""Static checks of config/prometheus/netstack-{alerts,rules,tuning}.yml.
 
 Usage: check_rules.py [REPO_ROOT]   (default: two directories up)
 
@@ -88,6 +88,7 @@ def main():
                            os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
     alerts_file = os.path.join(root, "config/prometheus/netstack-alerts.yml")
     rules_file = os.path.join(root, "config/prometheus/netstack-rules.yml")
+    tuning_file = os.path.join(root, "config/prometheus/netstack-tuning.yml")
     errors = []
 
     def err(msg):
@@ -116,8 +117,12 @@ def main():
             err(f"recording rule {name}: metric {m} is not in docs/METRICS.md")
 
     alerts = {}
-    for group in yaml.safe_load(open(alerts_file))["groups"]:
+    tuning = set()
+    for group in (yaml.safe_load(open(alerts_file))["groups"] +
+                  [dict(g, tuning=True) for g in yaml.safe_load(open(tuning_file))["groups"]]):
         for rule in group["rules"]:
+            if group.get("tuning"):
+                tuning.add(rule.get("alert"))
             if "alert" not in rule:
                 err(f"netstack-alerts.yml: group {group['name']}: a rule that is not an alert")
                 continue
@@ -148,7 +153,7 @@ def main():
                         if sec not in text:
                             err(f"docs/runbooks/{rel}: no section '{sec}'")
                     block = re.search(r"```promql\n(.*?)\n```", text, re.S)
-                    if block and block.group(1).strip() != rule["expr"].strip():
+                    if block and block.group(1).split() != str(rule["expr"]).split():
                         err(f"docs/runbooks/{rel}: its promql block differs from the rule's expr")
             used = promql_metric_names(rule["expr"])
             for text in ann.values():
@@ -179,6 +184,8 @@ def main():
                 if name not in alerts:
                     err(f"{short}: alert_rule_test names unknown alert {name!r}")
                     continue
+                if name in tuning and os.path.normpath(tuning_file) not in loaded:
+                    err(f"{short}: tests {name} but does not load netstack-tuning.yml")
                 if a.get("exp_alerts"):
                     firing.add(name)
                     for e in a["exp_alerts"]:

@@ -67,7 +67,8 @@ def main():
 
     # Only the families the rules read.
     used = set()
-    for f in ("config/prometheus/netstack-rules.yml", "config/prometheus/netstack-alerts.yml"):
+    for f in ("config/prometheus/netstack-rules.yml", "config/prometheus/netstack-alerts.yml",
+              "config/prometheus/netstack-tuning.yml"):
         for g in yaml.safe_load(open(os.path.join(root, f)))["groups"]:
             for rule in g["rules"]:
                 used |= check_rules.promql_metric_names(rule["expr"])
@@ -140,8 +141,9 @@ def main():
     physical = {lab["device"] for lab, _ in get("netstack_netdev_info", kind="")}
     ether = {lab["device"] for lab, v in get("netstack_netdev_protocol_type") if v == 1}
     roots = [lab for lab, _ in get("netstack_qdisc_root_info")]
-    alerts = {rl["alert"]: rl for g in yaml.safe_load(open(os.path.join(
-        root, "config/prometheus/netstack-alerts.yml")))["groups"] for rl in g["rules"]}
+    alerts = {rl["alert"]: rl for f in ("netstack-alerts.yml", "netstack-tuning.yml")
+              for g in yaml.safe_load(open(os.path.join(root, "config/prometheus", f)))["groups"]
+              for rl in g["rules"]}
     if roots and physical & ether:
         exp = [{"labels": sel("netstack_qdisc_root_info", lab), "value": 1}
                for lab in roots if lab["kind"] in FIFO and lab["device"] in physical & ether]

@@ -37,6 +37,8 @@ step() { # name, command...
 cd "$root" || exit 1
 step "promtool check rules config/prometheus/netstack-rules.yml" \
 	"$promtool" check rules config/prometheus/netstack-rules.yml
+step "promtool check rules config/prometheus/netstack-tuning.yml" \
+	"$promtool" check rules config/prometheus/netstack-tuning.yml
 step "promtool check rules config/prometheus/netstack-alerts.yml" \
 	"$promtool" check rules config/prometheus/netstack-alerts.yml
 step "promtool check config config/prometheus/prometheus.yml" \

@@ -10,7 +10,7 @@ Usage: test_package.py SOURCE_DIR
 - `dpkg-deb -c`: the binary, both units, the man page, the configuration
   and web-config example, /etc/default/netstack_exporter, the rules
   (config/prometheus/*.yml) and every dashboard (dashboards/*.json but
-  allowed-empty.json) under /usr/share/netstack_exporter/;
+  tests/lab/allowed-empty.json) under /usr/share/netstack_exporter/;
 - `dpkg-deb -e`: exactly the three files under /etc are conffiles;
 - `dpkg-deb -x` into a temporary root: the installed unit reads the shipped
   /etc/default file and its ExecStart names a configuration file the
@@ -145,8 +145,7 @@ def main():
                                if p.startswith(share + "/prometheus/"))
         check("rules under %s/prometheus/ = config/prometheus/*.yml %s" % (share, rules),
               rules and shipped_rules == rules, shipped_rules)
-        dash = sorted(os.path.basename(p) for p in glob.glob(src + "/dashboards/*.json")
-                      if os.path.basename(p) != "allowed-empty.json")
+        dash = sorted(os.path.basename(p) for p in glob.glob(src + "/dashboards/*.json"))
         shipped_dash = sorted(os.path.basename(p) for p in files
                               if p.startswith(share + "/dashboards/") and p.endswith(".json"))
         check("dashboards under %s/dashboards/ = dashboards/*.json %s" % (share, dash),
