@@ -275,7 +275,7 @@ local u = import 'lib/utils.libsonnet';
                 |||),
         u.alert(c, "NetstackTCPAcceptQueueFilling",
                 "instance_listener:netstack_tcp_listener_queue:ratio > %(threshold)s",
-                "Accept queue of {{ $labels.address }}:{{ $labels.port }} on {{ $labels.instance }} {{ $value | humanizePercentage }} full",
+                "Accept queue of {{ $labels.address }} port {{ $labels.port }} on {{ $labels.instance }} {{ $value | humanizePercentage }} full",
                 |||
                   The TCP listener on {{ $labels.address }} port {{ $labels.port }}
                   ({{ $labels.family }}) of {{ $labels.instance }} has
@@ -315,7 +315,7 @@ local u = import 'lib/utils.libsonnet';
                 |||),
         u.alert(c, "NetstackTCPEphemeralPortsFilling",
                 "instance_destination:netstack_tcp_ephemeral_ports:ratio > %(threshold)s",
-                "{{ $value | humanizePercentage }} of ephemeral ports in use toward {{ $labels.destination }}:{{ $labels.port }} on {{ $labels.instance }}",
+                "{{ $value | humanizePercentage }} of ephemeral ports in use toward {{ $labels.destination }} port {{ $labels.port }} on {{ $labels.instance }}",
                 |||
                   {{ $labels.instance }} holds {{ $value | humanizePercentage }} of its
                   local port range in sockets toward {{ $labels.destination }} port
@@ -324,7 +324,7 @@ local u = import 'lib/utils.libsonnet';
                 |||),
         u.alert(c, "NetstackTCPEphemeralPortsExhausted",
                 "instance_destination:netstack_tcp_ephemeral_ports:ratio > %(threshold)s",
-                "Ephemeral ports toward {{ $labels.destination }}:{{ $labels.port }} nearly exhausted on {{ $labels.instance }}",
+                "Ephemeral ports toward {{ $labels.destination }} port {{ $labels.port }} nearly exhausted on {{ $labels.instance }}",
                 |||
                   {{ $labels.instance }} holds {{ $value | humanizePercentage }} of its
                   local port range in sockets toward {{ $labels.destination }} port
@@ -437,7 +437,7 @@ local u = import 'lib/utils.libsonnet';
                 |||),
         u.alert(c, "NetstackUDPPortDrops",
                 "rate(netstack_udp_drops_total{%(sel)s}[5m]) > %(threshold)s",
-                "UDP drops on {{ $labels.address }}:{{ $labels.port }} ({{ $labels.instance }})",
+                "UDP drops on {{ $labels.address }} port {{ $labels.port }} ({{ $labels.instance }})",
                 |||
                   UDP sockets bound to {{ $labels.address }} port {{ $labels.port }}
                   ({{ $labels.family }}) on {{ $labels.instance }} drop

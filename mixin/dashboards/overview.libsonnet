@@ -29,7 +29,7 @@ local d = import '../lib/dashboard.libsonnet';
         ], "percentunit", 
         "Fullest accept queue of any TCP listener: connections waiting for accept() over the queue's capacity (backlog capped by somaxconn, plus one). At 100% new SYNs are dropped. The application is not calling accept() fast enough: check it is alive and not blocked; raise its listen() backlog and net.core.somaxconn if bursts are legitimate. The TCP drill-down names the listener.", w=8, links=[d.link(c, "netstack-tcp")], max_=1, thresholds=[[null, "green"], [0.8, "orange"], [1, "red"]]),
         d.ts("UDP socket drops", [
-          ["sum by (instance, address, port) (rate(netstack_udp_drops_total{%(base)s}[$__rate_interval]))", "{{instance}} {{address}}:{{port}}"],
+          ["sum by (instance, address, port) (rate(netstack_udp_drops_total{%(base)s}[$__rate_interval]))", "{{instance}} {{address}} port {{port}}"],
         ], "pps", 
         "Datagrams dropped by UDP sockets (sk_drops: receive buffer full, memory limits, checksum or filter), per local address and port. Should be 0. The application reads too slowly or its SO_RCVBUF is too small: raise SO_RCVBUF (and net.core.rmem_max), add reader threads or SO_REUSEPORT sockets.", w=8, links=[d.link(c, "netstack-tcp")]),
         d.ts("Socket memory", [

@@ -13,7 +13,7 @@ local d = import '../lib/dashboard.libsonnet';
         ], "short", 
         "Every TCP listener (address and port) with its accept queue length (Value #A) and capacity (Value #B; it holds one more). Length above capacity means SYNs are dropped now: the application does not accept() fast enough. Check the process, raise its backlog and net.core.somaxconn.", w=12, h=9),
         d.ts("Accept queue fill per listener", [
-          ["netstack_tcp_listener_queue_length{%(base)s} / (netstack_tcp_listener_queue_max{%(base)s} + 1)", "{{instance}} {{address}}:{{port}}"],
+          ["netstack_tcp_listener_queue_length{%(base)s} / (netstack_tcp_listener_queue_max{%(base)s} + 1)", "{{instance}} {{address}} port {{port}}"],
         ], "percentunit", 
         "Accept queue length over capacity per listener. 100% = full, new connections are dropped (ListenOverflows). A listener that stays full has a stuck or overloaded application.", w=12, h=9, max_=1, thresholds=[[null, "green"], [0.8, "orange"], [1, "red"]]),
         d.ts("Listen overflows and drops", [
@@ -59,7 +59,7 @@ local d = import '../lib/dashboard.libsonnet';
         "Segments retransmitted, retransmission timeouts and SYN retransmits. SYN retransmits: the peer's listener drops or the path loses SYNs; RTOs: heavy loss.", w=8),
         d.row("Ephemeral ports (client side)"),
         d.ts("Ephemeral ports in use per destination", [
-          ["netstack_tcp_ephemeral_ports_in_use{%(base)s} / on(instance) group_left netstack_tcp_ephemeral_port_range_size{%(base)s}", "{{instance}} {{destination}}:{{port}}"],
+          ["netstack_tcp_ephemeral_ports_in_use{%(base)s} / on(instance) group_left netstack_tcp_ephemeral_port_range_size{%(base)s}", "{{instance}} {{destination}} port {{port}}"],
         ], "percentunit", 
         "Share of ip_local_port_range used toward each of the busiest destinations. Near 100% connect() fails (EADDRNOTAVAIL): pool connections, enable tcp_tw_reuse, widen the range or spread over more destination addresses.", w=12, max_=1, thresholds=[[null, "green"], [0.8, "red"]]),
         d.stat("Ephemeral port range", [
@@ -68,11 +68,11 @@ local d = import '../lib/dashboard.libsonnet';
         "Ports in net.ipv4.ip_local_port_range. The Linux default is 28232; a much smaller range runs out sooner.", [[null, "red"], [10000, "green"]], w=12, h=8),
         d.row("UDP sockets"),
         d.ts("UDP drops per socket", [
-          ["sum by (instance, address, port) (rate(netstack_udp_drops_total{%(base)s}[$__rate_interval]))", "{{instance}} {{address}}:{{port}}"],
+          ["sum by (instance, address, port) (rate(netstack_udp_drops_total{%(base)s}[$__rate_interval]))", "{{instance}} {{address}} port {{port}}"],
         ], "pps", 
         "Datagrams dropped per local address and port (receive buffer full, memory, checksum, filter). Should be 0: raise SO_RCVBUF and net.core.rmem_max, or read faster (more threads, SO_REUSEPORT).", w=12),
         d.ts("UDP receive buffer fill", [
-          ["netstack_udp_receive_queue_bytes{%(base)s} / netstack_udp_receive_buffer_bytes{%(base)s}", "{{instance}} {{address}}:{{port}}"],
+          ["netstack_udp_receive_queue_bytes{%(base)s} / netstack_udp_receive_buffer_bytes{%(base)s}", "{{instance}} {{address}} port {{port}}"],
         ], "percentunit", 
         "Receive memory in use over the receive buffer per socket. A socket near 100% is about to drop: the application is falling behind.", w=12, max_=1, thresholds=[[null, "green"], [0.8, "red"]]),
         d.ts("UDP datagrams", [
