@@ -9,11 +9,14 @@
  * array of 65536 counters); the zone-max largest are exposed one by one and
  * the others summed as zone="other".
  *
- * Top sources and destinations within a zone: one space-saving table
- * (Metwally et al. 2005) per direction over (zone, key) pairs, of
- * top-tracked pairs, the same bound as the collector's zone-less tables.
- * When the dump is over, each exposed zone gets the top-k pairs of the
- * table that carry its zone. No pair ever evicted: the counts are exact.
+ * Top sources and destinations within a zone: one space-saving table of
+ * src/topk.h per direction over (zone, key) pairs, of top-tracked pairs,
+ * with the same bound as the collector's zone-less tables: a pair's count
+ * is ns_topk_value(), the table's count minus what the pair inherited from
+ * an evicted one, a lower bound of its true count. When the dump is over,
+ * each exposed zone gets the top-k pairs of the table that carry its zone,
+ * ranked by that bound, ties by the bytewise smaller key (as ns_topk_top()
+ * ranks). No pair ever evicted (ns_topk_exact()): the counts are exact.
  *
  * Helpers: entries with a CTA_HELP name are counted by name (at most
  * CTZ_HELPERS names; more go to helper="other").
@@ -23,7 +26,6 @@
  * exposed whenever an entry has a helper.
  */
 #include <arpa/inet.h>
-#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,12 +35,13 @@
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 
 #include "conntrack_zone.h"
+#include "topk.h"
 
 #define CTZ_NZONES 65536
 #define CTZ_HELPERS 32
 #define CTZ_HELPER_LEN 32 /* NF_CT_HELPER_NAME_LEN 16; libnetfilter_conntrack keeps 30 */
 
-/* A (zone, address[, protocol, port]) key: 24 bytes, no padding, memcmp'd. */
+/* A (zone, address[, protocol, port]) key: 24 bytes, no padding (topk.h compares bytewise). */
 struct ctz_key {
 	uint16_t zone;
 	uint8_t family;
@@ -49,21 +52,9 @@ struct ctz_key {
 };
 _Static_assert(sizeof(struct ctz_key) == 24, "ctz_key has no padding");
 
-/* Space-saving over at most cap keys: hash index, min-heap on count. */
-struct ctz_ss {
-	size_t cap, n, mask;
-	struct ctz_key *keys;
-	uint32_t *hv;
-	uint64_t *count;
-	uint32_t *hpos;
-	uint32_t *heap;
-	int32_t *index; /* hash slot -> key slot, -1 empty */
-	uint64_t evictions;
-};
-
 struct ctz_top {
 	struct ctz_key key;
-	uint64_t count;
+	uint64_t count; /* ns_topk_value(): the lower bound */
 };
 
 struct ctz_helper {
@@ -86,8 +77,8 @@ struct ctz {
 	uint32_t *count; /* [65536] */
 	uint16_t *seen;	 /* zones with count > 0, in first-seen order */
 	size_t nseen;
-	bool nonzero; /* an entry outside zone 0 */
-	struct ctz_ss src, dst;
+	bool nonzero;		 /* an entry outside zone 0 */
+	struct ns_topk src, dst; /* of struct ctz_key */
 	struct ctz_helper helpers[CTZ_HELPERS];
 	size_t nhelpers;
 	uint64_t helper_other;
@@ -108,159 +99,6 @@ struct ctz {
 	bool r_helper_other_used;
 };
 
-/* ---- space-saving ---- */
-
-static uint32_t ctz_hash(const struct ctz_key *k)
-{
-	const unsigned char *p = (const unsigned char *)k;
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < sizeof(*k); i++) {
-		h ^= p[i];
-		h *= 16777619u;
-	}
-	return h ^ (h >> 15);
-}
-
-static void ctz_ss_free(struct ctz_ss *s)
-{
-	free(s->keys);
-	free(s->hv);
-	free(s->count);
-	free(s->hpos);
-	free(s->heap);
-	free(s->index);
-	memset(s, 0, sizeof(*s));
-}
-
-static int ctz_ss_init(struct ctz_ss *s, size_t cap)
-{
-	size_t hsize = 16;
-
-	while (hsize < cap * 2)
-		hsize <<= 1;
-	s->cap = cap;
-	s->mask = hsize - 1;
-	s->keys = calloc(cap, sizeof(*s->keys));
-	s->hv = calloc(cap, sizeof(*s->hv));
-	s->count = calloc(cap, sizeof(*s->count));
-	s->hpos = calloc(cap, sizeof(*s->hpos));
-	s->heap = calloc(cap, sizeof(*s->heap));
-	s->index = malloc(hsize * sizeof(*s->index));
-	if (!s->keys || !s->hv || !s->count || !s->hpos || !s->heap || !s->index)
-		return -ENOMEM;
-	memset(s->index, 0xff, hsize * sizeof(*s->index));
-	return 0;
-}
-
-static void ctz_ss_clear(struct ctz_ss *s)
-{
-	if (s->n)
-		memset(s->index, 0xff, (s->mask + 1) * sizeof(*s->index));
-	s->n = 0;
-	s->evictions = 0;
-}
-
-static void ctz_ss_swap(struct ctz_ss *s, size_t a, size_t b)
-{
-	uint32_t t = s->heap[a];
-
-	s->heap[a] = s->heap[b];
-	s->heap[b] = t;
-	s->hpos[s->heap[a]] = (uint32_t)a;
-	s->hpos[s->heap[b]] = (uint32_t)b;
-}
-
-static void ctz_ss_down(struct ctz_ss *s, size_t i)
-{
-	for (;;) {
-		size_t l = 2 * i + 1, r = l + 1, m = i;
-
-		if (l < s->n && s->count[s->heap[l]] < s->count[s->heap[m]])
-			m = l;
-		if (r < s->n && s->count[s->heap[r]] < s->count[s->heap[m]])
-			m = r;
-		if (m == i)
-			return;
-		ctz_ss_swap(s, i, m);
-		i = m;
-	}
-}
-
-static void ctz_ss_up(struct ctz_ss *s, size_t i)
-{
-	while (i > 0) {
-		size_t p = (i - 1) / 2;
-
-		if (s->count[s->heap[p]] <= s->count[s->heap[i]])
-			return;
-		ctz_ss_swap(s, i, p);
-		i = p;
-	}
-}
-
-/* Remove hash slot @i (linear probing, backward shift). */
-static void ctz_ss_unindex(struct ctz_ss *s, size_t i)
-{
-	size_t j = i;
-
-	for (;;) {
-		s->index[i] = -1;
-		for (;;) {
-			size_t k;
-
-			j = (j + 1) & s->mask;
-			if (s->index[j] < 0)
-				return;
-			k = s->hv[s->index[j]] & s->mask;
-			if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
-				continue;
-			break;
-		}
-		s->index[i] = s->index[j];
-		i = j;
-	}
-}
-
-static void ctz_ss_add(struct ctz_ss *s, const struct ctz_key *k)
-{
-	uint32_t h = ctz_hash(k), slot;
-	size_t i = h & s->mask;
-
-	for (; s->index[i] >= 0; i = (i + 1) & s->mask) {
-		slot = (uint32_t)s->index[i];
-		if (s->hv[slot] == h && memcmp(&s->keys[slot], k, sizeof(*k)) == 0) {
-			s->count[slot]++;
-			ctz_ss_down(s, s->hpos[slot]);
-			return;
-		}
-	}
-	if (s->n < s->cap) {
-		slot = (uint32_t)s->n++;
-		s->keys[slot] = *k;
-		s->hv[slot] = h;
-		s->count[slot] = 1;
-		s->index[i] = (int32_t)slot;
-		s->heap[slot] = slot;
-		s->hpos[slot] = slot;
-		ctz_ss_up(s, slot);
-		return;
-	}
-	/* Full: the pair with the smallest count makes room and its count + 1 is inherited. */
-	slot = s->heap[0];
-	for (i = s->hv[slot] & s->mask; s->index[i] != (int32_t)slot; i = (i + 1) & s->mask)
-		;
-	ctz_ss_unindex(s, i);
-	for (i = h & s->mask; s->index[i] >= 0; i = (i + 1) & s->mask)
-		;
-	s->index[i] = (int32_t)slot;
-	s->keys[slot] = *k;
-	s->hv[slot] = h;
-	s->count[slot]++;
-	ctz_ss_down(s, 0);
-	s->evictions++;
-}
-
 /* ---- lifecycle ---- */
 
 void ctz_free(struct ctz *z)
@@ -273,8 +111,8 @@ void ctz_free(struct ctz *z)
 	free(z->top_src);
 	free(z->top_dst);
 	free(z->slot_of);
-	ctz_ss_free(&z->src);
-	ctz_ss_free(&z->dst);
+	ns_topk_free(&z->src);
+	ns_topk_free(&z->dst);
 	free(z);
 }
 
@@ -294,8 +132,8 @@ struct ctz *ctz_new(size_t zone_max, size_t top_k, size_t tracked)
 	z->top_src = calloc(nt, sizeof(*z->top_src));
 	z->top_dst = calloc(nt, sizeof(*z->top_dst));
 	if (!z->count || !z->seen || !z->slot_of || !z->zones || !z->top_src || !z->top_dst ||
-	    ctz_ss_init(&z->src, tracked ? tracked : 1) ||
-	    ctz_ss_init(&z->dst, tracked ? tracked : 1)) {
+	    ns_topk_init(&z->src, tracked, sizeof(struct ctz_key)) ||
+	    ns_topk_init(&z->dst, tracked, sizeof(struct ctz_key))) {
 		ctz_free(z);
 		return NULL;
 	}
@@ -308,8 +146,8 @@ void ctz_reset(struct ctz *z)
 		z->count[z->seen[i]] = 0;
 	z->nseen = 0;
 	z->nonzero = false;
-	ctz_ss_clear(&z->src);
-	ctz_ss_clear(&z->dst);
+	ns_topk_clear(&z->src);
+	ns_topk_clear(&z->dst);
 	z->nhelpers = 0;
 	z->helper_other = 0;
 	z->helper_other_used = false;
@@ -392,9 +230,9 @@ void ctz_add(struct ctz *z, struct nf_conntrack *ct, uint8_t l3)
 		have_dst = false;
 	}
 	if (have_src)
-		ctz_ss_add(&z->src, &src);
+		ns_topk_add(&z->src, &src);
 	if (have_dst)
-		ctz_ss_add(&z->dst, &dst);
+		ns_topk_add(&z->dst, &dst);
 }
 
 /* ---- commit ---- */
@@ -428,15 +266,19 @@ static bool ctz_zone_before(const struct ctz *z, uint16_t a, uint16_t b)
 	return a < b;
 }
 
-static void ctz_split(struct ctz *z, const struct ctz_ss *s, bool dst)
+/* Rank every tracked pair of @s into the top-k of its zone, if exposed. */
+static void ctz_split(struct ctz *z, const struct ns_topk *s, bool dst)
 {
-	for (size_t i = 0; i < s->n; i++) {
-		struct ctz_top t = {s->keys[i], s->count[i]};
-		int16_t slot = z->slot_of[t.key.zone];
+	for (uint32_t i = 0; i < ns_topk_tracked(s); i++) {
+		struct ctz_top t;
+		int16_t slot;
 		struct ctz_zone *zz;
 
+		memcpy(&t.key, ns_topk_key(s, i), sizeof(t.key));
+		slot = z->slot_of[t.key.zone];
 		if (!slot)
 			continue;
+		t.count = ns_topk_value(s, i);
 		zz = &z->zones[slot - 1];
 		ctz_top_insert(dst ? zz->dst : zz->src, dst ? &zz->ndst : &zz->nsrc, z->top_k, &t);
 	}
@@ -486,8 +328,8 @@ void ctz_commit(struct ctz *z)
 
 	z->r_distinct = z->nseen;
 	z->r_nonzero = z->nonzero;
-	z->src_exact = z->src.evictions == 0;
-	z->dst_exact = z->dst.evictions == 0;
+	z->src_exact = ns_topk_exact(&z->src);
+	z->dst_exact = ns_topk_exact(&z->dst);
 	memcpy(z->r_helpers, z->helpers, z->nhelpers * sizeof(z->helpers[0]));
 	z->r_nhelpers = z->nhelpers;
 	z->r_helper_other = z->helper_other;
@@ -571,12 +413,12 @@ void ctz_emit(struct ns_emit *em, const struct ctz *z)
 			    NS_GAUGE, NULL);
 	fs = ns_emit_family(em, "netstack_conntrack_zone_top_source_entries",
 			    "Entries per original source address within a zone, the top-k of "
-			    "each exposed zone (space-saving upper bound; exact when "
+			    "each exposed zone (space-saving lower bound; exact when "
 			    "zone_top_exact is 1).",
 			    NS_GAUGE, NULL);
 	fd = ns_emit_family(em, "netstack_conntrack_zone_top_destination_entries",
 			    "Entries per original destination address, layer-4 protocol and port "
-			    "within a zone, the top-k of each exposed zone (space-saving upper "
+			    "within a zone, the top-k of each exposed zone (space-saving lower "
 			    "bound; exact when zone_top_exact is 1).",
 			    NS_GAUGE, NULL);
 	for (size_t i = 0; i < z->nzones; i++) {
@@ -609,7 +451,7 @@ void ctz_emit(struct ns_emit *em, const struct ctz *z)
 		ns_emit_u64(em, fe, NS_LABELS({"zone", "other"}), z->other);
 	fx = ns_emit_family(em, "netstack_conntrack_zone_top_exact",
 			    "1 if the per-zone top-k counts of the last breakdown are exact (no "
-			    "tracked pair was ever evicted), 0 if they are space-saving upper "
+			    "tracked pair was ever evicted), 0 if they are space-saving lower "
 			    "bounds.",
 			    NS_GAUGE, NULL);
 	ns_emit_u64(em, fx, NS_LABELS({"table", "source"}), z->src_exact);

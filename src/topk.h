@@ -51,6 +51,15 @@ static inline bool ns_topk_exact(const struct ns_topk *t)
 {
 	return t->evictions == 0;
 }
+/*
+ * How many keys the table tracks now. Key indices run from 0 to this - 1,
+ * in no particular order: a caller that ranks a subset (say the keys of one
+ * zone) iterates them with ns_topk_key() and ns_topk_value().
+ */
+static inline size_t ns_topk_tracked(const struct ns_topk *t)
+{
+	return t->n;
+}
 static inline const void *ns_topk_key(const struct ns_topk *t, uint32_t i)
 {
 	return t->keys + (size_t)i * t->ksize;

@@ -178,13 +178,43 @@ static void test_churn(void **unused)
 	ns_topk_free(&t);
 }
 
+/* ns_topk_tracked(): every tracked key exactly once, full table or not. */
+static void test_tracked(void **unused)
+{
+	struct ns_topk t;
+	unsigned seen[8] = {0};
+
+	assert_int_equal(ns_topk_init(&t, 4, sizeof(uint32_t)), 0);
+	assert_int_equal(ns_topk_tracked(&t), 0);
+	add_n(&t, key(1), 5);
+	add_n(&t, key(2), 1);
+	add_n(&t, key(3), 2);
+	assert_int_equal(ns_topk_tracked(&t), 3);
+	add_n(&t, key(4), 3);
+	add_n(&t, key(5), 1); /* full: takes 2's place, count 2, error 1 */
+	assert_int_equal(ns_topk_tracked(&t), 4);
+	for (uint32_t i = 0; i < ns_topk_tracked(&t); i++) {
+		uint32_t v;
+
+		memcpy(&v, ns_topk_key(&t, i), sizeof(v));
+		assert_true(v < 8);
+		seen[v]++;
+	}
+	assert_int_equal(seen[1] + seen[3] + seen[4] + seen[5], 4);
+	assert_int_equal(seen[1] * seen[3] * seen[4] * seen[5], 1);
+	assert_int_equal(seen[2], 0);
+	assert_int_equal(value_of(&t, 5), 1);
+	ns_topk_clear(&t);
+	assert_int_equal(ns_topk_tracked(&t), 0);
+	ns_topk_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_exact_and_ranked),
-	    cmocka_unit_test(test_lower_bound),
-	    cmocka_unit_test(test_adversarial),
-	    cmocka_unit_test(test_churn),
+	    cmocka_unit_test(test_exact_and_ranked), cmocka_unit_test(test_lower_bound),
+	    cmocka_unit_test(test_adversarial),	     cmocka_unit_test(test_churn),
+	    cmocka_unit_test(test_tracked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
