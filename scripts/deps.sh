@@ -6,12 +6,18 @@
 #   scripts/deps.sh --bench also the peer the benchmarks compare with
 set -eu
 BUILD="meson ninja-build gcc pkg-config libmicrohttpd-dev libmnl-dev libsystemd-dev zlib1g-dev libyaml-dev libnetfilter-conntrack-dev libnftnl-dev libgnutls28-dev libcap-dev libcrypt-dev"
-TEST="libcmocka-dev clang-format clang libclang-rt-14-dev prometheus python3-prometheus-client python3-yaml curl iproute2 nftables conntrack ethtool valgrind procps libcap2-bin apache2-utils openssl systemd help2man debhelper devscripts lintian dpkg-dev fakeroot man-db jsonnet nodejs npm"
+TEST="libcmocka-dev clang-format clang libclang-rt-14-dev prometheus python3-prometheus-client python3-yaml curl iproute2 nftables conntrack ethtool valgrind procps libcap2-bin apache2-utils openssl systemd help2man debhelper devscripts lintian dpkg-dev fakeroot man-db jsonnet"
 BENCH="prometheus-node-exporter"
 pkgs=$BUILD
 [ "${1:-}" = "--test" ] && pkgs="$BUILD $TEST"
 [ "${1:-}" = "--bench" ] && pkgs="$BUILD $TEST $BENCH"
 missing=""
+# npm for the dashboard schema test: Debian's nodejs and npm, unless a node
+# with its own npm is already installed (NodeSource's nodejs conflicts with
+# Debian's npm package).
+if [ "${1:-}" = "--test" ] || [ "${1:-}" = "--bench" ]; then
+	command -v npm >/dev/null 2>&1 || pkgs="$pkgs nodejs npm"
+fi
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
