@@ -3,10 +3,11 @@
  * nl.c - the shared netlink layer on libmnl (see nl.h for the contract).
  *
  * A request lives in a fixed send buffer inside struct ns_nl; replies are
- * read into one receive buffer that starts at 32 KiB and only grows: before
- * each recvmsg() the layer peeks (MSG_PEEK|MSG_TRUNC, zero-length buffer)
- * to learn the size of the next datagram, so a message larger than the
- * buffer is never truncated.
+ * read into one receive buffer that starts at 32 KiB and only grows. One
+ * recvmsg(MSG_TRUNC) per datagram, no peek: a datagram larger than the
+ * buffer comes back flagged MSG_TRUNC with its real size; the buffer grows
+ * to it and the dump restarts on a fresh socket (counted by
+ * ns_nl_restarts()), so a message is never parsed truncated.
  *
  * Messages are walked by hand rather than with mnl_cb_run() because the
  * layer needs to keep reading after an interrupted or aborted dump (the
@@ -15,13 +16,9 @@
  * and to treat a truncated message as an error instead of silently
  * stopping.
  *
- * Replay: the "socket" is a file "<dir>/<protocol>-<type>.nl" of
- * concatenated messages, processed as one datagram through the same code.
- * End of file ends the reply (an NLMSG_DONE is allowed but not required).
- * Sequence numbers and port ids are not checked in replay mode. When a
- * replayed dump is flagged NLM_F_DUMP_INTR, restart number N (1-based)
- * reads "<dir>/<protocol>-<type>.<N+1>.nl" if it exists, else the first
- * file again; so "0-18.nl" with DUMP_INTR plus a clean "0-18.2.nl" is one
+ * Replay (the contract is written once, in nl.h): the "socket" is a file
+ * of concatenated messages, processed as one datagram through the same
+ * code; e.g. "0-18.nl" with DUMP_INTR plus a clean "0-18.2.nl" is one
  * successful restart, and a single flagged file is a dump that stays
  * interrupted.
  */
