@@ -11,7 +11,7 @@ ephemeral toward one destination). For qdisc, ethtool and tcp: each
 build's tests/collect_loop (median seconds per collect()), ROUNDS rounds
 interleaved old/new and the median of the per-round ratio; then the
 instructions (callgrind Ir) of 20 collections plus start-up of each, the
-figure that is not noise on a shared machine. Prints one table.""")
+figure that is not noise on a shared machine. Prints one table."""
 import os, re, statistics, subprocess, sys, time, socket
 NS = "kit-bench"
 OLD, NEW = sys.argv[1], sys.argv[2]
