@@ -258,10 +258,10 @@ static void ct_scan_keys(struct ct_scan *sc, const struct nf_conntrack *ct, uint
 		uint32_t a = nfct_get_attr_u32(ct, ATTR_ORIG_IPV4_SRC);
 
 		memcpy(src.addr, &a, sizeof(a));
-		ns_topk_add(&sc->src, &src);
+		NS_TOPK_ADD(&sc->src, &src);
 	} else if (l3 == AF_INET6 && nfct_attr_is_set(ct, ATTR_ORIG_IPV6_SRC) > 0) {
 		memcpy(src.addr, nfct_get_attr(ct, ATTR_ORIG_IPV6_SRC), 16);
-		ns_topk_add(&sc->src, &src);
+		NS_TOPK_ADD(&sc->src, &src);
 	}
 	if (have_l4) {
 		bool ok = false;
@@ -279,7 +279,7 @@ static void ct_scan_keys(struct ct_scan *sc, const struct nf_conntrack *ct, uint
 			ok = true;
 		}
 		if (ok)
-			ns_topk_add(&sc->dst, &dst);
+			NS_TOPK_ADD(&sc->dst, &dst);
 	}
 }
 

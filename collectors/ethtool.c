@@ -712,7 +712,7 @@ static int et_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state,
 					e);
 	if (rc)
 		goto fail;
-	ns_links_init(&st->seen, sizeof(struct ns_link), &st->devices);
+	ns_links_init(&st->seen, sizeof(struct ns_link), &st->devices, false);
 	st->std_stats = opts ? ns_opt_bool(opts, "standard-stats") : true;
 	st->mode_names = calloc(ET_MODE_BITS, sizeof(*st->mode_names));
 	if (!st->mode_names) {

@@ -261,10 +261,10 @@ static void et_emit_link(struct ns_emit *em, struct ns_family *const *f, const s
 }
 
 /* A current/maximum pair per ring or channel type present. */
-static void et_emit_sizes(struct ns_emit *em, struct ns_family *fcur, struct ns_family *fmax,
-			  const char *label, const char *const *names, int n, unsigned have,
-			  unsigned maxhave, const uint32_t *cur, const uint32_t *max,
-			  const struct et_dev *d)
+static inline __attribute__((always_inline)) void
+et_emit_sizes(struct ns_emit *em, struct ns_family *fcur, struct ns_family *fmax, const char *label,
+	      const char *const *names, int n, unsigned have, unsigned maxhave, const uint32_t *cur,
+	      const uint32_t *max, const struct et_dev *d)
 {
 	for (int k = 0; k < n; k++) {
 		if (have & (1u << k))

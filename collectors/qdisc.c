@@ -430,7 +430,7 @@ static int qd_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state,
 		qd_fini(st);
 		return rc;
 	}
-	ns_links_init(&st->links, sizeof(struct qd_link), &st->filter);
+	ns_links_init(&st->links, sizeof(struct qd_link), &st->filter, true);
 	*state = st;
 	return 0;
 }

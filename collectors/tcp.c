@@ -279,7 +279,7 @@ static int tcp_sock_cb(const struct ns_sd_sock *s, void *data)
 		struct ns_sd_ep ep;
 
 		ns_sd_ep_of(s, true, 1, &ep);
-		ns_topk_add(&st->dests, &ep);
+		NS_TOPK_ADD(&st->dests, &ep);
 	}
 	if (st->tcp_info && state == TCP_ESTABLISHED)
 		tcp_info_sock(st, s, p);

@@ -78,8 +78,14 @@ static inline char *ns_u64_digits(char *end, uint64_t v)
  * 0 or -ENOMEM (the array and *@cap stay as they were).
  */
 int ns_array_grow(void *arrp, size_t *cap, size_t need, size_t elem, size_t first);
+static inline int ns_array_fits(size_t need, size_t cap)
+{
+	return need <= cap;
+}
 #define NS_ARRAY_GROW(arr, cap, need, first)                                                       \
-	ns_array_grow(&(arr), &(cap), (need), sizeof(*(arr)), (first))
+	(ns_array_fits((need), (cap))                                                              \
+	     ? 0                                                                                   \
+	     : ns_array_grow(&(arr), &(cap), (need), sizeof(*(arr)), (first)))
 
 /* Exact decimal representation of an unsigned / signed 64-bit integer. */
 int ns_buf_put_u64(struct ns_buf *b, uint64_t v);

@@ -9,11 +9,13 @@
 #include "buf.h"
 #include "links.h"
 
-void ns_links_init(struct ns_links *l, size_t stride, const struct ns_namefilter *filter)
+void ns_links_init(struct ns_links *l, size_t stride, const struct ns_namefilter *filter,
+		   bool indexed)
 {
 	memset(l, 0, sizeof(*l));
 	l->stride = stride;
 	l->filter = filter;
+	l->indexed = indexed;
 }
 
 void ns_links_free(struct ns_links *l)
@@ -44,7 +46,8 @@ static int links_cb(const struct nlmsghdr *nlh, void *data)
 	if (!k->name[0] || (l->filter && !ns_namefilter_wanted(l->filter, k->name)))
 		return MNL_CB_OK;
 	k->ifindex = ifm->ifi_index;
-	memset((unsigned char *)k + sizeof(*k), 0, l->stride - sizeof(*k));
+	if (l->stride > sizeof(*k))
+		memset((unsigned char *)k + sizeof(*k), 0, l->stride - sizeof(*k));
 	l->n++;
 	return MNL_CB_OK;
 }
@@ -61,7 +64,7 @@ int ns_links_dump(struct ns_links *l, struct ns_nl *nl, struct ns_err *e)
 	l->n = 0;
 	ns_nl_linkdump_req(nl, RTEXT_FILTER_SKIP_STATS);
 	rc = ns_nl_run(nl, links_cb, links_reset, l, e);
-	if (rc)
+	if (rc || !l->indexed)
 		return rc;
 	rc = ns_ifmap_build(&l->byindex, l->recs, l->n, l->stride,
 			    offsetof(struct ns_link, ifindex));

@@ -16,6 +16,7 @@
 #ifndef NS_LINKS_H
 #define NS_LINKS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <net/if.h>
 
@@ -33,11 +34,16 @@ struct ns_links {
 	unsigned char *recs; /* n records of stride bytes */
 	size_t stride, n, cap;
 	const struct ns_namefilter *filter; /* NULL: every device */
+	bool indexed;
 	struct ns_ifmap byindex;
 };
 
-/* Records of @stride (>= sizeof(struct ns_link)) bytes; @filter may be NULL. */
-void ns_links_init(struct ns_links *l, size_t stride, const struct ns_namefilter *filter);
+/*
+ * Records of @stride (>= sizeof(struct ns_link)) bytes; @filter may be NULL;
+ * @indexed: keep the ifindex index ns_links_find() needs (built per dump).
+ */
+void ns_links_init(struct ns_links *l, size_t stride, const struct ns_namefilter *filter,
+		   bool indexed);
 void ns_links_free(struct ns_links *l);
 
 /* Dump the devices of @nl's namespace (NETLINK_ROUTE). 0 or -errno with @e set. */
@@ -49,7 +55,7 @@ static inline void *ns_links_at(const struct ns_links *l, size_t i)
 	return l->recs + i * l->stride;
 }
 
-/* Position of the device @ifindex in the last dump, or -1. */
+/* Position of the device @ifindex in the last dump, or -1 (an indexed list only). */
 long ns_links_find(const struct ns_links *l, int ifindex);
 
 #endif

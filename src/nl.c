@@ -3,10 +3,11 @@
  * nl.c - the shared netlink layer on libmnl (see nl.h for the contract).
  *
  * A request lives in a fixed send buffer inside struct ns_nl; replies are
- * read into one receive buffer that starts at 32 KiB and only grows: before
- * each recvmsg() the layer peeks (MSG_PEEK|MSG_TRUNC, zero-length buffer)
- * to learn the size of the next datagram, so a message larger than the
- * buffer is never truncated.
+ * read into one receive buffer that starts at 32 KiB and only grows. One
+ * recvmsg(MSG_TRUNC) per datagram, no peek: a datagram larger than the
+ * buffer comes back flagged MSG_TRUNC with its real size; the buffer grows
+ * to it and the dump restarts on a fresh socket (counted by
+ * ns_nl_restarts()), so a message is never parsed truncated.
  *
  * Messages are walked by hand rather than with mnl_cb_run() because the
  * layer needs to keep reading after an interrupted or aborted dump (the
@@ -15,13 +16,9 @@
  * and to treat a truncated message as an error instead of silently
  * stopping.
  *
- * Replay: the "socket" is a file "<dir>/<protocol>-<type>.nl" of
- * concatenated messages, processed as one datagram through the same code.
- * End of file ends the reply (an NLMSG_DONE is allowed but not required).
- * Sequence numbers and port ids are not checked in replay mode. When a
- * replayed dump is flagged NLM_F_DUMP_INTR, restart number N (1-based)
- * reads "<dir>/<protocol>-<type>.<N+1>.nl" if it exists, else the first
- * file again; so "0-18.nl" with DUMP_INTR plus a clean "0-18.2.nl" is one
+ * Replay (the contract is written once, in nl.h): the "socket" is a file
+ * of concatenated messages, processed as one datagram through the same
+ * code; e.g. "0-18.nl" with DUMP_INTR plus a clean "0-18.2.nl" is one
  * successful restart, and a single flagged file is a dump that stays
  * interrupted.
  */
@@ -674,58 +671,5 @@ void ns_nl_parse_nested(const struct nlattr *nest, const struct nlattr **tb, uns
 
 		if (type <= max)
 			tb[type] = a;
-	}
-}
-
-bool ns_nl_get_u8(const struct nlattr *a, uint8_t *v)
-{
-	if (!a || mnl_attr_get_payload_len(a) < sizeof(*v))
-		return false;
-	memcpy(v, mnl_attr_get_payload(a), sizeof(*v));
-	return true;
-}
-
-bool ns_nl_get_u16(const struct nlattr *a, uint16_t *v)
-{
-	if (!a || mnl_attr_get_payload_len(a) < sizeof(*v))
-		return false;
-	memcpy(v, mnl_attr_get_payload(a), sizeof(*v));
-	return true;
-}
-
-bool ns_nl_get_u32(const struct nlattr *a, uint32_t *v)
-{
-	if (!a || mnl_attr_get_payload_len(a) < sizeof(*v))
-		return false;
-	memcpy(v, mnl_attr_get_payload(a), sizeof(*v));
-	return true;
-}
-
-bool ns_nl_get_u64(const struct nlattr *a, uint64_t *v)
-{
-	if (!a || mnl_attr_get_payload_len(a) < sizeof(*v))
-		return false;
-	memcpy(v, mnl_attr_get_payload(a), sizeof(*v));
-	return true;
-}
-
-bool ns_nl_get_be_uint(const struct nlattr *a, uint64_t *v)
-{
-	uint32_t v32;
-	uint64_t v64;
-
-	if (!a)
-		return false;
-	switch (mnl_attr_get_payload_len(a)) {
-	case sizeof(v32):
-		memcpy(&v32, mnl_attr_get_payload(a), sizeof(v32));
-		*v = be32toh(v32);
-		return true;
-	case sizeof(v64):
-		memcpy(&v64, mnl_attr_get_payload(a), sizeof(v64));
-		*v = be64toh(v64);
-		return true;
-	default:
-		return false;
 	}
 }

@@ -27,9 +27,11 @@
 #ifndef NS_NL_H
 #define NS_NL_H
 
+#include <endian.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <libmnl/libmnl.h>
 
@@ -119,11 +121,40 @@ size_t ns_nl_attr_copy(const struct nlattr *a, void *dst, size_t len);
  * start. ns_nl_get_be_uint reads a big-endian (network order) 32- or 64-bit
  * counter and is false for any other payload length (nfnetlink).
  */
-bool ns_nl_get_u8(const struct nlattr *a, uint8_t *v);
-bool ns_nl_get_u16(const struct nlattr *a, uint16_t *v);
-bool ns_nl_get_u32(const struct nlattr *a, uint32_t *v);
-bool ns_nl_get_u64(const struct nlattr *a, uint64_t *v);
-bool ns_nl_get_be_uint(const struct nlattr *a, uint64_t *v);
+#define NS_NL_GET(name, type)                                                                      \
+	static inline bool name(const struct nlattr *a, type *v)                                   \
+	{                                                                                          \
+		if (!a || mnl_attr_get_payload_len(a) < sizeof(*v))                                \
+			return false;                                                              \
+		memcpy(v, mnl_attr_get_payload(a), sizeof(*v));                                    \
+		return true;                                                                       \
+	}
+NS_NL_GET(ns_nl_get_u8, uint8_t)
+NS_NL_GET(ns_nl_get_u16, uint16_t)
+NS_NL_GET(ns_nl_get_u32, uint32_t)
+NS_NL_GET(ns_nl_get_u64, uint64_t)
+#undef NS_NL_GET
+
+static inline bool ns_nl_get_be_uint(const struct nlattr *a, uint64_t *v)
+{
+	uint32_t v32;
+	uint64_t v64;
+
+	if (!a)
+		return false;
+	switch (mnl_attr_get_payload_len(a)) {
+	case sizeof(v32):
+		memcpy(&v32, mnl_attr_get_payload(a), sizeof(v32));
+		*v = be32toh(v32);
+		return true;
+	case sizeof(v64):
+		memcpy(&v64, mnl_attr_get_payload(a), sizeof(v64));
+		*v = be64toh(v64);
+		return true;
+	default:
+		return false;
+	}
+}
 
 /*
  * Copy a string attribute into @dst of @size bytes (size >= 1): up to its

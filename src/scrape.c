@@ -53,6 +53,23 @@ struct ns_engine {
 	struct slot slots[];
 };
 
+/*
+ * The collector's one-line reason without a leading "<name>: " (most
+ * collector messages start with their name): only the engine names the
+ * collector in a log line or a configuration error. NULL if there is none.
+ */
+static const char *slot_msg(const struct slot *s)
+{
+	const char *m = s->err.msg;
+	size_t n = strlen(s->c->name);
+
+	if (!m[0])
+		return NULL;
+	if (strncmp(m, s->c->name, n) == 0 && m[n] == ':' && m[n + 1] == ' ' && m[n + 2])
+		m += n + 2;
+	return m;
+}
+
 /* Other network namespaces (netns_collect.h), for the enabled collectors in slot order. */
 static int netns_setup(struct ns_engine *eng, const struct ns_config *cfg, struct ns_err *e)
 {
@@ -111,7 +128,7 @@ int ns_engine_new(struct ns_engine **out, const struct ns_config *cfg, struct ns
 		if (rc == -EINVAL) {
 			/* A bad option value: a configuration error, not a runtime one. */
 			ns_err_set(e, rc, "collector %s: %s", s->c->name,
-				   s->err.msg[0] ? s->err.msg : "invalid configuration");
+				   slot_msg(s) ? slot_msg(s) : "invalid configuration");
 			ns_engine_free(eng);
 			return rc;
 		}
@@ -122,7 +139,7 @@ int ns_engine_new(struct ns_engine **out, const struct ns_config *cfg, struct ns
 			ns_log_kv(NS_LOG_WARN, "scrape",
 				  (struct ns_log_kv[]){
 				      {"collector", s->c->name},
-				      {"err", s->err.msg[0] ? s->err.msg : strerror(-rc)}},
+				      {"err", slot_msg(s) ? slot_msg(s) : strerror(-rc)}},
 				  2, "collector init failed");
 			ns_ratelimit_ok(&s->rl, 60, NULL);
 		}
@@ -243,7 +260,7 @@ done:
 		ns_log_kv(NS_LOG_ERROR, "scrape",
 			  (struct ns_log_kv[]){
 			      {"collector", s->c->name},
-			      {"err", s->err.msg[0] ? s->err.msg : strerror(rc < 0 ? -rc : rc)},
+			      {"err", slot_msg(s) ? slot_msg(s) : strerror(rc < 0 ? -rc : rc)},
 			      {"suppressed", suppressed ? nsup : NULL}},
 			  3, "collector failed");
 	}

@@ -9,17 +9,6 @@
 
 #include "topk.h"
 
-static uint32_t topk_hash(const unsigned char *p, size_t n)
-{
-	uint32_t h = 2166136261u; /* FNV-1a */
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= p[i];
-		h *= 16777619u;
-	}
-	return h ^ (h >> 15);
-}
-
 void ns_topk_free(struct ns_topk *t)
 {
 	free(t->keys);
@@ -137,19 +126,17 @@ static size_t topk_free_pos(const struct ns_topk *t, uint32_t h)
 	return i;
 }
 
-void ns_topk_add(struct ns_topk *t, const void *key)
+void ns_topk_bump(struct ns_topk *t, uint32_t i)
 {
-	uint32_t h = topk_hash(key, t->ksize), slot;
-	size_t i = h & t->hmask;
+	t->count[i]++;
+	topk_down(t, t->hpos[i]);
+}
 
-	for (; t->index[i]; i = (i + 1) & t->hmask) {
-		slot = t->index[i] - 1;
-		if (t->hv[slot] == h && memcmp(ns_topk_key(t, slot), key, t->ksize) == 0) {
-			t->count[slot]++;
-			topk_down(t, t->hpos[slot]);
-			return;
-		}
-	}
+/* @key is not in the table; @pos is the free index position its probe ended at. */
+void ns_topk_insert(struct ns_topk *t, const void *key, uint32_t h, size_t pos)
+{
+	uint32_t slot;
+
 	if (t->n < t->cap) {
 		slot = (uint32_t)t->n++;
 		t->count[slot] = 1;
@@ -158,6 +145,8 @@ void ns_topk_add(struct ns_topk *t, const void *key)
 		t->hpos[slot] = slot;
 		topk_up(t, slot);
 	} else {
+		size_t i;
+
 		/* Full: the key with the smallest count makes room. */
 		slot = t->heap[0];
 		for (i = t->hv[slot] & t->hmask; t->index[i] != slot + 1; i = (i + 1) & t->hmask)
@@ -167,11 +156,27 @@ void ns_topk_add(struct ns_topk *t, const void *key)
 		t->count[slot]++;
 		topk_down(t, 0);
 		t->evictions++;
-		i = topk_free_pos(t, h);
+		pos = topk_free_pos(t, h); /* the deletion may have moved the probe's end */
 	}
 	memcpy(t->keys + (size_t)slot * t->ksize, key, t->ksize);
 	t->hv[slot] = h;
-	t->index[i] = slot + 1;
+	t->index[pos] = slot + 1;
+}
+
+void ns_topk_add(struct ns_topk *t, const void *key)
+{
+	uint32_t h = ns_topk_hash(key, t->ksize);
+	size_t i = h & t->hmask;
+
+	for (; t->index[i]; i = (i + 1) & t->hmask) {
+		uint32_t slot = t->index[i] - 1;
+
+		if (t->hv[slot] == h && memcmp(ns_topk_key(t, slot), key, t->ksize) == 0) {
+			ns_topk_bump(t, slot);
+			return;
+		}
+	}
+	ns_topk_insert(t, key, h, i);
 }
 
 /* Does key a rank before key b? */

@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct ns_topk {
 	size_t cap, n, ksize;
@@ -46,6 +47,43 @@ void ns_topk_free(struct ns_topk *t);
 void ns_topk_clear(struct ns_topk *t);
 /* Count one occurrence of the @ksize bytes at @key. */
 void ns_topk_add(struct ns_topk *t, const void *key);
+
+/* Out-of-line halves of ns_topk_add_k() (internal). */
+void ns_topk_bump(struct ns_topk *t, uint32_t i);
+void ns_topk_insert(struct ns_topk *t, const void *key, uint32_t h, size_t pos);
+
+static inline uint32_t ns_topk_hash(const unsigned char *p, size_t n)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= 16777619u;
+	}
+	return h ^ (h >> 15);
+}
+
+/*
+ * ns_topk_add() for the hot path, with the key size a compile-time constant
+ * (@ksize must equal t->ksize): the hash and the comparison are then
+ * unrolled by the compiler. NS_TOPK_ADD(t, keyptr) passes sizeof(*keyptr).
+ */
+static inline void ns_topk_add_k(struct ns_topk *t, const void *key, size_t ksize)
+{
+	uint32_t h = ns_topk_hash(key, ksize);
+	size_t i = h & t->hmask;
+
+	for (; t->index[i]; i = (i + 1) & t->hmask) {
+		uint32_t slot = t->index[i] - 1;
+
+		if (t->hv[slot] == h && memcmp(t->keys + (size_t)slot * ksize, key, ksize) == 0) {
+			ns_topk_bump(t, slot);
+			return;
+		}
+	}
+	ns_topk_insert(t, key, h, i);
+}
+#define NS_TOPK_ADD(t, keyp) ns_topk_add_k((t), (keyp), sizeof(*(keyp)))
 /* True while no key was ever evicted: every value is exact. */
 static inline bool ns_topk_exact(const struct ns_topk *t)
 {

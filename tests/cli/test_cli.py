@@ -127,7 +127,7 @@ finally:
 # configuration errors: the daemon must not start half-configured.
 if "  tcp " in run("--help").stdout:
     for args, needle in [
-        (["--collector.tcp.remote-ports=abc"], "collector tcp: tcp: remote-ports: 'abc' is not a port"),
+        (["--collector.tcp.remote-ports=abc"], "collector tcp: remote-ports: 'abc' is not a port"),
         (["--collector.tcp.remote-ports=99999", "--check-config"], "is not a port"),
     ]:
         p = run(*args, "--once") if "--check-config" not in args else run(*args)
