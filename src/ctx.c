@@ -233,7 +233,7 @@ static int nl_open_here(void *p)
 {
 	struct nl_open_args *a = p;
 
-	struct ns_nl_rbuf *rb = a->ctx->nl_rbuf ? &a->ctx->nl_rbuf[a->protocol] : NULL;
+	struct ns_nl_bufs *rb = a->ctx->nl_bufs ? &a->ctx->nl_bufs[a->protocol] : NULL;
 
 	return ns_nl_open_shared(&a->ctx->nl[a->protocol], a->protocol, rb, a->e);
 }

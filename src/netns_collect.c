@@ -51,10 +51,10 @@ struct ns_netns_set {
 	size_t nent, capent;
 	struct ns_ctx **visit; /* scratch for ns_ctx_visit */
 	/*
-	 * Per netlink protocol, the receive buffer of every namespace's socket:
-	 * namespaces are visited one after another, under mu.
+	 * Per netlink protocol, the receive and send buffers of every
+	 * namespace's socket: namespaces are visited one after another, under mu.
 	 */
-	struct ns_nl_rbuf nl_rbuf[NS_CTX_MAX_NL];
+	struct ns_nl_bufs nl_bufs[NS_CTX_MAX_NL];
 	struct ns_ratelimit open_rl;
 };
 
@@ -207,7 +207,7 @@ void ns_netns_set_free(struct ns_netns_set *set)
 	free(set->ent);
 	free(set->visit);
 	for (size_t i = 0; i < NS_CTX_MAX_NL; i++)
-		ns_nl_rbuf_free(&set->nl_rbuf[i]);
+		ns_nl_bufs_free(&set->nl_bufs[i]);
 	ns_discovery_free(set->disc);
 	if (set->view >= 0)
 		close(set->view);
@@ -255,7 +255,7 @@ static void open_entry(struct ns_netns_set *set, struct entry *en, const struct 
 		close(fd);
 	}
 	if (!rc) {
-		en->ctx->nl_rbuf = set->nl_rbuf;
+		en->ctx->nl_bufs = set->nl_bufs;
 		return;
 	}
 	ns_discovery_count_failure(set->disc, ns->dev, ns->ino, true);

@@ -2,8 +2,9 @@
 /*
  * nl.c - the shared netlink layer on libmnl (see nl.h for the contract).
  *
- * A request lives in a fixed send buffer inside struct ns_nl; replies are
- * read into one receive buffer that starts at 32 KiB and only grows. One
+ * A request lives in a fixed 4 KiB send buffer; replies are read into one
+ * receive buffer that starts at 32 KiB and only grows (both the socket's
+ * own, or shared with sockets never used at the same time: nl.h). One
  * recvmsg(MSG_TRUNC) per datagram, no peek: a datagram larger than the
  * buffer comes back flagged MSG_TRUNC with its real size; the buffer grows
  * to it and the dump restarts on a fresh socket (counted by
@@ -64,12 +65,8 @@ struct ns_nl {
 	uint32_t portid;
 	uint32_t seq;
 	unsigned restarts;
-	struct ns_nl_rbuf own;
-	struct ns_nl_rbuf *rb; /* &own, or one shared with other sockets */
-	union {
-		struct nlmsghdr hdr; /* alignment */
-		char bytes[NL_SBUF_SIZE];
-	} sbuf;
+	struct ns_nl_bufs own;
+	struct ns_nl_bufs *rb; /* &own, or buffers shared with other sockets */
 };
 
 /* What one pass over a request's reply found. */
@@ -88,7 +85,7 @@ struct nl_pass {
 
 static int nl_grow(struct ns_nl *nl, size_t need)
 {
-	struct ns_nl_rbuf *rb = nl->rb;
+	struct ns_nl_bufs *rb = nl->rb;
 	size_t cap = rb->cap ? rb->cap : NL_RBUF_START;
 	char *p;
 
@@ -104,7 +101,7 @@ static int nl_grow(struct ns_nl *nl, size_t need)
 	return 0;
 }
 
-static struct ns_nl *nl_alloc(int protocol, struct ns_nl_rbuf *shared)
+static struct ns_nl *nl_alloc(int protocol, struct ns_nl_bufs *shared)
 {
 	struct ns_nl *nl = calloc(1, sizeof(*nl));
 
@@ -112,7 +109,12 @@ static struct ns_nl *nl_alloc(int protocol, struct ns_nl_rbuf *shared)
 		return NULL;
 	nl->protocol = protocol;
 	nl->rb = shared ? shared : &nl->own;
+	if (!nl->rb->req && !(nl->rb->req = calloc(1, NL_SBUF_SIZE))) {
+		free(nl);
+		return NULL;
+	}
 	if (nl_grow(nl, NL_RBUF_START)) {
+		ns_nl_bufs_free(&nl->own);
 		free(nl);
 		return NULL;
 	}
@@ -148,7 +150,7 @@ static int nl_socket(struct ns_nl *nl, struct ns_err *e)
 	return 0;
 }
 
-int ns_nl_open_shared(struct ns_nl **out, int protocol, struct ns_nl_rbuf *rb, struct ns_err *e)
+int ns_nl_open_shared(struct ns_nl **out, int protocol, struct ns_nl_bufs *rb, struct ns_err *e)
 {
 	struct ns_nl *nl = nl_alloc(protocol, rb);
 	int rc;
@@ -170,10 +172,12 @@ int ns_nl_open(struct ns_nl **out, int protocol, struct ns_err *e)
 	return ns_nl_open_shared(out, protocol, NULL, e);
 }
 
-void ns_nl_rbuf_free(struct ns_nl_rbuf *rb)
+void ns_nl_bufs_free(struct ns_nl_bufs *rb)
 {
 	free(rb->p);
+	free(rb->req);
 	rb->p = NULL;
+	rb->req = NULL;
 	rb->cap = 0;
 }
 
@@ -197,7 +201,7 @@ void ns_nl_close(struct ns_nl *nl)
 	if (nl->sock)
 		mnl_socket_close(nl->sock);
 	free(nl->replay_dir);
-	ns_nl_rbuf_free(&nl->own);
+	ns_nl_bufs_free(&nl->own);
 	free(nl);
 }
 
@@ -232,7 +236,7 @@ unsigned ns_nl_restarts(const struct ns_nl *nl)
 
 struct nlmsghdr *ns_nl_request(struct ns_nl *nl, uint16_t type, uint16_t flags)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(nl->sbuf.bytes);
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(nl->rb->req);
 
 	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
@@ -534,7 +538,7 @@ out:
 
 static int nl_pass(struct ns_nl *nl, struct nl_pass *p, unsigned attempt)
 {
-	struct nlmsghdr *req = &nl->sbuf.hdr;
+	struct nlmsghdr *req = nl->rb->req;
 	ssize_t n;
 
 	if (!nl->replay_dir) {
@@ -589,7 +593,7 @@ static int nl_pass(struct ns_nl *nl, struct nl_pass *p, unsigned attempt)
 
 int ns_nl_run(struct ns_nl *nl, ns_nl_msg_cb cb, ns_nl_reset_cb reset, void *data, struct ns_err *e)
 {
-	struct nlmsghdr *req = &nl->sbuf.hdr;
+	struct nlmsghdr *req = nl->rb->req;
 	bool dump = (req->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
 	unsigned attempt;
 	int rc;
