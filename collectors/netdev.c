@@ -237,7 +237,7 @@ static int nd_link_cb(const struct nlmsghdr *nlh, void *data)
 	if (!name[0] || !nd_wanted(st, name))
 		return MNL_CB_OK;
 
-	if (NS_ARRAY_GROW(st->devs, st->cap, st->ndevs + 1, 16))
+	if (NS_ARRAY_GROW(st->devs, st->cap, st->ndevs + 1, 4))
 		return -ENOMEM;
 	d = &st->devs[st->ndevs++];
 	memcpy(d->name, name, sizeof(name));

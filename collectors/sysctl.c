@@ -214,7 +214,7 @@ static int add_param(struct sysctl_state *st, const char *path, enum sysctl_orig
 	struct sysctl_param *p;
 	size_t len = strlen(path);
 
-	if (NS_ARRAY_GROW(st->p, st->cap, st->n + 1, 64))
+	if (NS_ARRAY_GROW(st->p, st->cap, st->n + 1, 8))
 		return -ENOMEM;
 	p = &st->p[st->n];
 	*p = (struct sysctl_param){.origin = origin, .file = NS_FILE_INIT};

@@ -233,7 +233,9 @@ static int nl_open_here(void *p)
 {
 	struct nl_open_args *a = p;
 
-	return ns_nl_open(&a->ctx->nl[a->protocol], a->protocol, a->e);
+	struct ns_nl_bufs *rb = a->ctx->nl_bufs ? &a->ctx->nl_bufs[a->protocol] : NULL;
+
+	return ns_nl_open_shared(&a->ctx->nl[a->protocol], a->protocol, rb, a->e);
 }
 
 /* A socket of another namespace is opened inside it, whichever thread asks. */

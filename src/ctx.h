@@ -33,6 +33,12 @@ struct ns_ctx {
 	int procfs_fd;	     /* O_PATH|O_DIRECTORY fd of procfs_path */
 	int sysfs_fd;
 	struct ns_nl *nl[NS_CTX_MAX_NL];
+	/*
+	 * NULL, or per protocol the buffers the context's netlink sockets
+	 * share with other contexts never used at the same time (nl.h); set
+	 * before the first ns_ctx_nl(), owned by whoever set it.
+	 */
+	struct ns_nl_bufs *nl_bufs;
 	const struct ns_label *labels; /* constant labels, may be NULL */
 	size_t nlabels;
 	/* Another network namespace (ns_ctx_open_netns); -1 / 0 for the daemon's own. */

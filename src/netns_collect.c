@@ -50,6 +50,11 @@ struct ns_netns_set {
 	struct entry **ent;
 	size_t nent, capent;
 	struct ns_ctx **visit; /* scratch for ns_ctx_visit */
+	/*
+	 * Per netlink protocol, the receive and send buffers of every
+	 * namespace's socket: namespaces are visited one after another, under mu.
+	 */
+	struct ns_nl_bufs nl_bufs[NS_CTX_MAX_NL];
 	struct ns_ratelimit open_rl;
 };
 
@@ -201,6 +206,8 @@ void ns_netns_set_free(struct ns_netns_set *set)
 		entry_free(set, set->ent[i]);
 	free(set->ent);
 	free(set->visit);
+	for (size_t i = 0; i < NS_CTX_MAX_NL; i++)
+		ns_nl_bufs_free(&set->nl_bufs[i]);
 	ns_discovery_free(set->disc);
 	if (set->view >= 0)
 		close(set->view);
@@ -247,8 +254,10 @@ static void open_entry(struct ns_netns_set *set, struct entry *en, const struct 
 		rc = ns_ctx_open_netns(&en->ctx, ns->label, fd, set->view, set->sysfs, &e);
 		close(fd);
 	}
-	if (!rc)
+	if (!rc) {
+		en->ctx->nl_bufs = set->nl_bufs;
 		return;
+	}
 	ns_discovery_count_failure(set->disc, ns->dev, ns->ino, true);
 	if (ns_ratelimit_ok(&set->open_rl, 60, &suppressed)) {
 		char nsup[16];

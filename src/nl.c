@@ -2,8 +2,9 @@
 /*
  * nl.c - the shared netlink layer on libmnl (see nl.h for the contract).
  *
- * A request lives in a fixed send buffer inside struct ns_nl; replies are
- * read into one receive buffer that starts at 32 KiB and only grows. One
+ * A request lives in a fixed 4 KiB send buffer; replies are read into one
+ * receive buffer that starts at 32 KiB and only grows (both the socket's
+ * own, or shared with sockets never used at the same time: nl.h). One
  * recvmsg(MSG_TRUNC) per datagram, no peek: a datagram larger than the
  * buffer comes back flagged MSG_TRUNC with its real size; the buffer grows
  * to it and the dump restarts on a fresh socket (counted by
@@ -64,12 +65,8 @@ struct ns_nl {
 	uint32_t portid;
 	uint32_t seq;
 	unsigned restarts;
-	char *rbuf;
-	size_t rcap;
-	union {
-		struct nlmsghdr hdr; /* alignment */
-		char bytes[NL_SBUF_SIZE];
-	} sbuf;
+	struct ns_nl_bufs own;
+	struct ns_nl_bufs *rb; /* &own, or buffers shared with other sockets */
 };
 
 /* What one pass over a request's reply found. */
@@ -88,29 +85,36 @@ struct nl_pass {
 
 static int nl_grow(struct ns_nl *nl, size_t need)
 {
-	size_t cap = nl->rcap ? nl->rcap : NL_RBUF_START;
+	struct ns_nl_bufs *rb = nl->rb;
+	size_t cap = rb->cap ? rb->cap : NL_RBUF_START;
 	char *p;
 
 	while (cap < need)
 		cap *= 2;
-	if (cap == nl->rcap)
+	if (cap == rb->cap)
 		return 0;
-	p = realloc(nl->rbuf, cap);
+	p = realloc(rb->p, cap);
 	if (!p)
 		return -ENOMEM;
-	nl->rbuf = p;
-	nl->rcap = cap;
+	rb->p = p;
+	rb->cap = cap;
 	return 0;
 }
 
-static struct ns_nl *nl_alloc(int protocol)
+static struct ns_nl *nl_alloc(int protocol, struct ns_nl_bufs *shared)
 {
 	struct ns_nl *nl = calloc(1, sizeof(*nl));
 
 	if (!nl)
 		return NULL;
 	nl->protocol = protocol;
+	nl->rb = shared ? shared : &nl->own;
+	if (!nl->rb->req && !(nl->rb->req = calloc(1, NL_SBUF_SIZE))) {
+		free(nl);
+		return NULL;
+	}
 	if (nl_grow(nl, NL_RBUF_START)) {
+		ns_nl_bufs_free(&nl->own);
 		free(nl);
 		return NULL;
 	}
@@ -146,9 +150,9 @@ static int nl_socket(struct ns_nl *nl, struct ns_err *e)
 	return 0;
 }
 
-int ns_nl_open(struct ns_nl **out, int protocol, struct ns_err *e)
+int ns_nl_open_shared(struct ns_nl **out, int protocol, struct ns_nl_bufs *rb, struct ns_err *e)
 {
-	struct ns_nl *nl = nl_alloc(protocol);
+	struct ns_nl *nl = nl_alloc(protocol, rb);
 	int rc;
 
 	*out = NULL;
@@ -163,9 +167,23 @@ int ns_nl_open(struct ns_nl **out, int protocol, struct ns_err *e)
 	return 0;
 }
 
+int ns_nl_open(struct ns_nl **out, int protocol, struct ns_err *e)
+{
+	return ns_nl_open_shared(out, protocol, NULL, e);
+}
+
+void ns_nl_bufs_free(struct ns_nl_bufs *rb)
+{
+	free(rb->p);
+	free(rb->req);
+	rb->p = NULL;
+	rb->req = NULL;
+	rb->cap = 0;
+}
+
 int ns_nl_open_replay(struct ns_nl **out, int protocol, const char *dir, struct ns_err *e)
 {
-	struct ns_nl *nl = nl_alloc(protocol);
+	struct ns_nl *nl = nl_alloc(protocol, NULL);
 
 	*out = NULL;
 	if (!nl || !(nl->replay_dir = strdup(dir))) {
@@ -183,7 +201,7 @@ void ns_nl_close(struct ns_nl *nl)
 	if (nl->sock)
 		mnl_socket_close(nl->sock);
 	free(nl->replay_dir);
-	free(nl->rbuf);
+	ns_nl_bufs_free(&nl->own);
 	free(nl);
 }
 
@@ -193,17 +211,17 @@ int ns_nl_set_recv_buffer(struct ns_nl *nl, size_t bytes)
 
 	if (bytes < 64)
 		bytes = 64;
-	p = realloc(nl->rbuf, bytes);
+	p = realloc(nl->rb->p, bytes);
 	if (!p)
 		return -ENOMEM;
-	nl->rbuf = p;
-	nl->rcap = bytes;
+	nl->rb->p = p;
+	nl->rb->cap = bytes;
 	return 0;
 }
 
 size_t ns_nl_recv_buffer(const struct ns_nl *nl)
 {
-	return nl->rcap;
+	return nl->rb->cap;
 }
 
 int ns_nl_protocol(const struct ns_nl *nl)
@@ -218,7 +236,7 @@ unsigned ns_nl_restarts(const struct ns_nl *nl)
 
 struct nlmsghdr *ns_nl_request(struct ns_nl *nl, uint16_t type, uint16_t flags)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(nl->sbuf.bytes);
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(nl->rb->req);
 
 	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
@@ -436,7 +454,7 @@ static ssize_t nl_recv(struct ns_nl *nl, struct nl_pass *p)
 
 	for (;;) {
 		struct sockaddr_nl sa;
-		struct iovec iov = {.iov_base = nl->rbuf, .iov_len = nl->rcap};
+		struct iovec iov = {.iov_base = nl->rb->p, .iov_len = nl->rb->cap};
 		struct msghdr msg = {
 		    .msg_name = &sa,
 		    .msg_namelen = sizeof(sa),
@@ -500,7 +518,7 @@ static ssize_t nl_replay_load(struct ns_nl *nl, struct nl_pass *p, unsigned atte
 		goto out;
 	}
 	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, nl->rbuf + got, (size_t)st.st_size - got);
+		ssize_t n = read(fd, nl->rb->p + got, (size_t)st.st_size - got);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -520,7 +538,7 @@ out:
 
 static int nl_pass(struct ns_nl *nl, struct nl_pass *p, unsigned attempt)
 {
-	struct nlmsghdr *req = &nl->sbuf.hdr;
+	struct nlmsghdr *req = nl->rb->req;
 	ssize_t n;
 
 	if (!nl->replay_dir) {
@@ -561,13 +579,13 @@ static int nl_pass(struct ns_nl *nl, struct nl_pass *p, unsigned attempt)
 			}
 			if (n < 0)
 				return (int)n;
-			nl_process(nl, p, nl->rbuf, (size_t)n);
+			nl_process(nl, p, nl->rb->p, (size_t)n);
 		}
 	} else {
 		n = nl_replay_load(nl, p, attempt);
 		if (n < 0)
 			return (int)n;
-		nl_process(nl, p, nl->rbuf, (size_t)n);
+		nl_process(nl, p, nl->rb->p, (size_t)n);
 		p->done = true; /* end of file ends the reply */
 	}
 	return p->rc;
@@ -575,7 +593,7 @@ static int nl_pass(struct ns_nl *nl, struct nl_pass *p, unsigned attempt)
 
 int ns_nl_run(struct ns_nl *nl, ns_nl_msg_cb cb, ns_nl_reset_cb reset, void *data, struct ns_err *e)
 {
-	struct nlmsghdr *req = &nl->sbuf.hdr;
+	struct nlmsghdr *req = nl->rb->req;
 	bool dump = (req->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
 	unsigned attempt;
 	int rc;

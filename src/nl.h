@@ -50,6 +50,22 @@ typedef int (*ns_nl_msg_cb)(const struct nlmsghdr *nlh, void *data);
 typedef void (*ns_nl_reset_cb)(void *data);
 
 int ns_nl_open(struct ns_nl **out, int protocol, struct ns_err *e);
+/*
+ * The receive and send buffers, which several sockets of one protocol may
+ * share when they are never used at the same time: the contexts of other
+ * network namespaces, visited one after another (src/netns_collect.c). A
+ * request is then built and run by one collector call, never kept in the
+ * send buffer for a later one. Zero-initialised by its owner, allocated by
+ * the first socket, the receive buffer grown (and kept) by whichever socket
+ * needs more, freed by ns_nl_bufs_free() after the last socket is closed.
+ */
+struct ns_nl_bufs {
+	char *p;	      /* receive buffer */
+	size_t cap;	      /* its size */
+	struct nlmsghdr *req; /* send buffer (4 KiB) */
+};
+int ns_nl_open_shared(struct ns_nl **out, int protocol, struct ns_nl_bufs *rb, struct ns_err *e);
+void ns_nl_bufs_free(struct ns_nl_bufs *rb);
 int ns_nl_open_replay(struct ns_nl **out, int protocol, const char *dir, struct ns_err *e);
 void ns_nl_close(struct ns_nl *nl);
 int ns_nl_protocol(const struct ns_nl *nl);

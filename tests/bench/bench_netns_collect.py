@@ -6,7 +6,8 @@
     sudo /usr/bin/python3 tests/bench/bench_netns_collect.py \
         --exporter build/netstack_exporter --floor build/sd_floor \
         [--node-exporter /usr/bin/prometheus-node-exporter] \
-        [--pods 100] [--conns 100000] [--ct 250000] [--rounds 15]
+        [--pods 100] [--conns 100000] [--ct 250000] [--rounds 15] \
+        [--exporter-old OLD_BUILD/netstack_exporter] [--skip-full]
 
 The world, built for the run and deleted in a finally block:
   * a "host" namespace (netns2b-PID-host) where every daemon runs: --conns
@@ -176,6 +177,9 @@ def main():
     ap.add_argument("--ct", type=int, default=250000)
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--floor-rounds", type=int, default=5)
+    ap.add_argument("--exporter-old", help="an older build: off-old and curated-old daemons "
+                    "too, side by side (before/after figures of a change)")
+    ap.add_argument("--skip-full", action="store_true", help="no full-profile daemon")
     a = ap.parse_args()
     if os.geteuid() != 0:
         print("SKIP: needs root")
@@ -244,6 +248,11 @@ def main():
             "full": [a.exporter] + base + nsopt + ["--netns.profile=full"],
             "node": [a.node_exporter],
         }
+        if a.exporter_old:
+            variants["off-old"] = [a.exporter_old] + base
+            variants["curated-old"] = [a.exporter_old] + base + nsopt
+        if a.skip_full:
+            del variants["full"]
         setns("/run/netns/" + HOST)
         ports = {}
         for i, (name, cmd) in enumerate(variants.items()):
@@ -277,16 +286,23 @@ def main():
                   (n, r["med"] * 1e3, r["p90"] * 1e3, r["cpu"] * 1e3, r["hwm"], r["rss"],
                    r["series"]))
         off = res["off"]
-        for n in ("curated", "full"):
-            r = res[n]
-            print("%s - off: wall %+.1f ms (target 50), VmHWM %+.1f MB (target 8), "
+        for n, o in (("curated", "off"), ("full", "off"), ("curated-old", "off-old")):
+            if n not in res:
+                continue
+            r, off = res[n], res[o]
+            print("%s - %s: wall %+.1f ms (target 50), VmHWM %+.1f MB (target 8), "
                   "series %+d (target 15000), %.0f series per pod" %
-                  (n, (r["med"] - off["med"]) * 1e3, r["hwm"] - off["hwm"],
+                  (n, o, (r["med"] - off["med"]) * 1e3, r["hwm"] - off["hwm"],
                    r["series"] - off["series"], (r["series"] - off["series"]) / a.pods))
+        off = res["off"]
         for n in ("curated", "full"):
+            if n not in res:
+                continue
             print("%s / node_exporter: wall %.2fx, cpu %.2fx" %
                   (n, res[n]["med"] / res["node"]["med"],
                    res[n]["cpu"] / res["node"]["cpu"] if res["node"]["cpu"] else float("nan")))
+        if "full" not in res:
+            return 0
         tcp_full = coll_dur(res["full"]["body"], "tcp") - coll_dur(off["body"], "tcp")
         tcp_cur = coll_dur(res["curated"]["body"], "tcp") - coll_dur(off["body"], "tcp")
         ct_full = coll_dur(res["full"]["body"], "conntrack") - coll_dur(off["body"],

@@ -858,6 +858,45 @@ static void test_live_truncated_datagram(void **state)
 	ns_nl_close(nl);
 }
 
+/*
+ * Two sockets sharing their buffers (as the contexts of other namespaces
+ * do): a receive buffer grown by one after a truncated datagram serves the
+ * other, and closing the sockets leaves the buffers to their owner.
+ */
+static void test_live_shared_buffers(void **state)
+{
+	struct ns_nl_bufs b = {0};
+	struct ns_err e = {{0}};
+	struct seen want = {0}, s = {0};
+	struct ns_nl *a, *c;
+	int rc;
+
+	assert_int_equal(ns_nl_open_shared(&a, NETLINK_ROUTE, &b, &e), 0);
+	assert_int_equal(ns_nl_open_shared(&c, NETLINK_ROUTE, &b, &e), 0);
+	assert_non_null(b.p);
+	assert_non_null(b.req);
+	live_getlink_dump(a, &want, &e, &rc);
+	assert_int_equal(rc, 0);
+	assert_int_equal(ns_nl_set_recv_buffer(c, 256), 0);
+	assert_int_equal(ns_nl_recv_buffer(a), 256);
+	live_getlink_dump(a, &s, &e, &rc);
+	assert_int_equal(rc, 0);
+	assert_true(ns_nl_restarts(a) >= 1);
+	assert_true(b.cap > 256);
+	assert_int_equal(ns_nl_recv_buffer(c), b.cap);
+	memset(&s, 0, sizeof(s));
+	live_getlink_dump(c, &s, &e, &rc);
+	assert_int_equal(rc, 0);
+	assert_int_equal(s.n, want.n);
+	assert_int_equal(ns_nl_restarts(c), 0);
+	ns_nl_close(a);
+	ns_nl_close(c);
+	assert_non_null(b.p);
+	ns_nl_bufs_free(&b);
+	assert_null(b.p);
+	assert_null(b.req);
+}
+
 /* The kernel's own extended ACK text for a rejected strict dump request. */
 static void test_live_extack(void **state)
 {
@@ -971,6 +1010,7 @@ int main(void)
 	    cmocka_unit_test(test_live_dump),
 	    cmocka_unit_test(test_live_extack),
 	    cmocka_unit_test(test_live_truncated_datagram),
+	    cmocka_unit_test(test_live_shared_buffers),
 	    cmocka_unit_test(test_live_many_devices),
 	};
 
