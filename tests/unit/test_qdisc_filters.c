@@ -399,17 +399,13 @@ static void test_recorded(void **unused)
 
 static int setup(void **unused)
 {
-	snprintf(dir, sizeof(dir), "/tmp/ns-test-qf-XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
+	return tu_tmpdir_make(dir, sizeof(dir), "ns-test-qf");
 }
 
 static int teardown(void **unused)
 {
-	char cmd[PATH_MAX + 16];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	ns_buf_free(&out);
-	return system(cmd) == 0 ? 0 : -1;
+	return tu_tmpdir_remove(dir);
 }
 
 int main(void)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* testutil.c - helpers for collector unit tests. */
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,4 +159,21 @@ void tu_nlgen_write(struct tu_nlgen *g, const char *dir, const char *file)
 	assert_int_equal(fclose(f), 0);
 	memset(g->buf, 0, g->len);
 	g->len = 0;
+}
+
+int tu_tmpdir_make(char *dir, size_t size, const char *prefix)
+{
+	if ((size_t)snprintf(dir, size, "/tmp/%s-XXXXXX", prefix) >= size)
+		return -1;
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int tu_remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+int tu_tmpdir_remove(const char *dir)
+{
+	return nftw(dir, tu_remove_one, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
 }

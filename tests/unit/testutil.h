@@ -58,6 +58,14 @@ struct nlmsghdr;
 void tu_nlgen_end(struct tu_nlgen *g, struct nlmsghdr *nlh);
 void tu_nlgen_write(struct tu_nlgen *g, const char *dir, const char *file);
 
+/*
+ * A fresh directory /tmp/<@prefix>-XXXXXX, its path written to @dir (@size
+ * bytes); for a test group's setup. Returns 0 or -1.
+ */
+int tu_tmpdir_make(char *dir, size_t size, const char *prefix);
+/* Remove @dir and everything below it (a tu_tmpdir_make() one). Returns 0 or -1. */
+int tu_tmpdir_remove(const char *dir);
+
 /* Compare @text with the file $NS_FIXTURES/<rel>; on mismatch print a diff-friendly dump. */
 void tu_assert_golden(const char *text, const char *rel);
 
