@@ -185,19 +185,9 @@ static void write_filters(int unknown)
 
 static int run(const char *const *kv)
 {
-	struct ns_opts *o = ns_opts_new(C.name, C.options);
-	struct ns_err e = {{0}};
-	int rc;
+	struct ns_opts *o = tu_opts_of(&C, kv);
+	int rc = tu_collect(&C, NULL, NULL, dir, o, NS_FMT_TEXT, &out);
 
-	for (; kv && *kv; kv++) {
-		char name[64];
-		const char *eq = strchr(*kv, '=');
-
-		snprintf(name, sizeof(name), "%.*s", (int)(eq - *kv), *kv);
-		if (ns_opts_set(o, name, eq + 1, &e))
-			fail_msg("option %s: %s", *kv, e.msg);
-	}
-	rc = tu_collect(&C, NULL, NULL, dir, o, NS_FMT_TEXT, &out);
 	if (getenv("TU_VERBOSE"))
 		fputs(out.data, stderr);
 	ns_opts_free(o);

@@ -177,3 +177,21 @@ int tu_tmpdir_remove(const char *dir)
 {
 	return nftw(dir, tu_remove_one, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
 }
+
+struct ns_opts *tu_opts_of(const struct ns_collector *c, const char *const *kv)
+{
+	struct ns_opts *o = ns_opts_new(c->name, c->options);
+	struct ns_err e = {{0}};
+
+	assert_non_null(o);
+	for (; kv && *kv; kv++) {
+		char name[64];
+		const char *eq = strchr(*kv, '=');
+
+		assert_non_null(eq);
+		snprintf(name, sizeof(name), "%.*s", (int)(eq - *kv), *kv);
+		if (ns_opts_set(o, name, eq + 1, &e))
+			fail_msg("option %s: %s", *kv, e.msg);
+	}
+	return o;
+}

@@ -28,6 +28,12 @@ int tu_collect(const struct ns_collector *c, const char *procfs, const char *sys
 	       const char *replay, const struct ns_opts *opts, enum ns_format fmt,
 	       struct ns_buf *out);
 
+/*
+ * Options of collector @c set from @kv, "name=value" strings ending in NULL
+ * (@kv NULL: the defaults); a bad one fails the test. ns_opts_free() it.
+ */
+struct ns_opts *tu_opts_of(const struct ns_collector *c, const char *const *kv);
+
 /* Does @text contain the line @line exactly? */
 int tu_has_line(const char *text, const char *line);
 /* Fail the test (printing @text) unless it has @line. */
