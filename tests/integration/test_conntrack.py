@@ -34,7 +34,6 @@ Traffic stays on the namespace's loopback; the namespace is deleted on exit.
 """
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -42,8 +41,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import nstest  # noqa: E402
 from nstest import (  # noqa: E402
-    check, skip_all, run, parse_exposition, series, sample, add_netns, del_netns,
-    enable_conntrack)
+    check, skip_all, exporter_as_root, run, parse_exposition, series, sample, add_netns,
+    del_netns, enable_conntrack)
 
 PID = os.getpid()
 NS = "nsct-%d" % PID
@@ -331,14 +330,8 @@ def test_table_full(exporter):
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit("usage: test_conntrack.py <path-to-netstack_exporter>")
-    exporter = os.path.abspath(sys.argv[1])
-    if os.geteuid() != 0:
-        skip_all("needs root (network namespaces, nftables, nf_conntrack_max)")
-    for tool in ("ip", "nft", "conntrack", "capsh"):
-        if not shutil.which(tool):
-            skip_all("%s not installed" % tool)
+    exporter = exporter_as_root("network namespaces, nftables, nf_conntrack_max",
+                                ("ip", "nft", "conntrack", "capsh"))
     if not os.path.exists(MAX_PATH):
         skip_all("nf_conntrack is not available on this kernel")
     add_netns(NS)

@@ -24,15 +24,14 @@ Exit status: 0 passed, 1 failed, 77 skipped (not root, no conntrack/nft).
 """
 import os
 import re
-import shutil
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import nstest  # noqa: E402
 from nstest import (  # noqa: E402
-    check, skip_all, run, parse_exposition, series, add_netns, del_netns,
-    enable_conntrack)
+    check, skip_all, exporter_as_root, run, parse_exposition, series, add_netns,
+    del_netns, enable_conntrack)
 
 NS = "deep13-ctz-%d" % os.getpid()
 
@@ -229,14 +228,8 @@ table inet ctz_helper {
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit("usage: test_conntrack_zone.py <path-to-netstack_exporter>")
-    exporter = os.path.abspath(sys.argv[1])
-    if os.geteuid() != 0:
-        skip_all("needs root (network namespaces, nftables, conntrack -I)")
-    for tool in ("ip", "nft", "conntrack"):
-        if not shutil.which(tool):
-            skip_all("%s not installed" % tool)
+    exporter = exporter_as_root("network namespaces, nftables, conntrack -I",
+                                ("ip", "nft", "conntrack"))
     if not os.path.exists("/proc/sys/net/netfilter/nf_conntrack_max"):
         skip_all("nf_conntrack is not available on this kernel")
     add_netns(NS)

@@ -29,13 +29,13 @@ Exit status: 0 passed, 1 failed, 77 skipped (not root, no tc/u32).
 """
 import os
 import re
-import shutil
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import nstest  # noqa: E402
 from nstest import (  # noqa: E402
-    check, skip_all, run, parse_exposition, series, add_netns, del_netns)
+    check, skip_all, exporter_as_root, run, parse_exposition, series, add_netns,
+    del_netns)
 
 NS = "deep13-tcf-%d" % os.getpid()
 A, B = "d13fa", "d13fb"
@@ -82,13 +82,7 @@ def snapshot():
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit("usage: test_qdisc_filters.py <path-to-netstack_exporter>")
-    exporter = os.path.abspath(sys.argv[1])
-    if os.geteuid() != 0:
-        skip_all("needs root (network namespaces, tc)")
-    if not shutil.which("tc"):
-        skip_all("tc not installed")
+    exporter = exporter_as_root("network namespaces, tc", ("tc",))
     add_netns(NS)
     try:
         run(["ip", "-n", NS, "link", "add", A, "type", "veth", "peer", "name", B])

@@ -40,7 +40,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import nstest  # noqa: E402
 from nstest import (  # noqa: E402
-    check, skip_all, run, parse_exposition, add_netns, del_netns)
+    check, exporter_as_root, run, parse_exposition, add_netns, del_netns)
 
 PID = os.getpid()
 NA, NB = "deep13-tia-%d" % PID, "deep13-tib-%d" % PID
@@ -186,13 +186,7 @@ def check_scope(s, socks, prefix, labels, what):
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit("usage: test_tcp_info_hist.py <path-to-netstack_exporter>")
-    exporter = os.path.abspath(sys.argv[1])
-    if os.geteuid() != 0:
-        skip_all("needs root (network namespaces, veth)")
-    if not shutil.which("ss"):
-        skip_all("ss not installed")
+    exporter = exporter_as_root("network namespaces, veth", ("ss",))
     procs = []
     try:
         add_netns(NA, NB)

@@ -12,12 +12,15 @@ The counters are module globals (nstest.passed, nstest.failed,
 nstest.skipped), so a script that adds results from elsewhere (a child
 process's RESULT line) adds to them.
 
-run() runs a command and raises on failure; add_netns()/del_netns() make and
+exporter_as_root() checks a test script's argument, root and tools; run()
+runs a command and raises on failure; add_netns()/del_netns() make and
 remove a network namespace (skipping the script when it cannot be made);
 enable_conntrack() turns connection tracking on in one; parse_exposition(),
 series() and sample() read an exporter's text exposition.
 """
+import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -58,6 +61,22 @@ def skip_all(reason):
     """Skip the whole script: print "SKIP: REASON" and exit 77 (meson's skip)."""
     skip(reason)
     sys.exit(77)
+
+
+def exporter_as_root(why, tools=()):
+    """The exporter path of a script run as `SCRIPT <path-to-netstack_exporter>`
+    (made absolute; exits with a usage message otherwise). Skips the whole
+    script unless it runs as root (WHY says what needs root) and every one of
+    TOOLS is installed."""
+    if len(sys.argv) != 2:
+        sys.exit("usage: %s <path-to-netstack_exporter>" % os.path.basename(sys.argv[0]))
+    exporter = os.path.abspath(sys.argv[1])
+    if os.geteuid() != 0:
+        skip_all("needs root (%s)" % why)
+    for tool in tools:
+        if not shutil.which(tool):
+            skip_all("%s not installed" % tool)
+    return exporter
 
 
 def summary():
