@@ -3,6 +3,10 @@
 daemon and a real Prometheus in network namespaces, evaluating the project's
 rule files with their time ranges shortened.
 
+    lab_args(doc, why, t)  (daemon, source dir) from argv, after the root,
+                           tools and python3-yaml checks (skip otherwise)
+    log(msg)               a line stamped with the seconds since the start
+    Timeout                raised by the scripts' alarm and signal handlers
     in_netns(name)         this thread in a named namespace for a block
     http_ok(ns, url)       GET url from inside ns answers 200
     wait_for(pred, s, w)   poll pred every 0.5 s, RuntimeError after s seconds
@@ -15,8 +19,10 @@ rule files with their time ranges shortened.
 import ctypes
 import os
 import re
+import shutil
 import signal
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -24,6 +30,37 @@ import urllib.request
 CLONE_NEWNET = 0x40000000
 DUR = r"(?:\d+(?:ms|[smhdwy]))+"
 _libc = ctypes.CDLL(None, use_errno=True)
+t0 = time.monotonic()
+
+
+def lab_args(doc, why, tools):
+    """(daemon, source dir), absolute, of a script run as `SCRIPT
+    <path-to-netstack_exporter> <source-dir>`; otherwise print DOC and exit 2.
+    Skips the whole script unless it runs as root (WHY says what needs root),
+    every one of TOOLS is installed and python3-yaml imports."""
+    from nstest import skip_all  # tests/lib, on sys.path in every lab script
+    if len(sys.argv) != 3:
+        print(doc)
+        sys.exit(2)
+    if os.geteuid() != 0:
+        skip_all("needs root (%s)" % why)
+    for tool in tools:
+        if not shutil.which(tool):
+            skip_all("%s not installed" % tool)
+    try:
+        import yaml  # noqa: F401
+    except ImportError:
+        skip_all("python3-yaml not installed")
+    return os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+
+
+def log(msg):
+    """Print MSG stamped with the seconds since this module was loaded."""
+    print("[%6.1fs] %s" % (time.monotonic() - t0, msg), flush=True)
+
+
+class Timeout(Exception):
+    """The run took too long or was told to stop (SIGALRM, SIGTERM)."""
 
 
 class in_netns:

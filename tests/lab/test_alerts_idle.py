@@ -32,26 +32,18 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_dashboards  # noqa: E402
 from labkit import (  # noqa: E402
-    in_netns, http_ok, wait_for, shorten_rules, start_prometheus, stop, print_log_tails)
+    Timeout, lab_args, log, in_netns, http_ok, wait_for, shorten_rules, start_prometheus, stop,
+    print_log_tails)
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import nstest  # noqa: E402
-from nstest import check, skip_all  # noqa: E402
+from nstest import check  # noqa: E402
 
 NS = "nsidle-%d" % os.getpid()
 JOB = "netstack-idle"
 RANGE = "20s"
 IDLE_SECONDS = 45
 ALARM = 150
-t0 = time.monotonic()
-
-
-def log(msg):
-    print("[%6.1fs] %s" % (time.monotonic() - t0, msg), flush=True)
-
-
-class Timeout(Exception):
-    pass
 
 
 def on_signal(signum, frame):
@@ -64,19 +56,7 @@ def get(base, path, params=None):
 
 
 def main():
-    if len(sys.argv) != 3:
-        print(__doc__)
-        return 2
-    daemon, src = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-    if os.geteuid() != 0:
-        skip_all("needs root (a network namespace)")
-    for tool in ("ip", "prometheus"):
-        if not shutil.which(tool):
-            skip_all("%s not installed" % tool)
-    try:
-        import yaml  # noqa: F401
-    except ImportError:
-        skip_all("python3-yaml not installed")
+    daemon, src = lab_args(__doc__, "a network namespace", ("ip", "prometheus"))
     helptext = subprocess.run([daemon, "--help"], capture_output=True, text=True).stdout
     collectors = [c for c in ("tcp", "udp", "conntrack", "qdisc", "ethtool")
                   if "--collector.%s" % c in helptext]

@@ -62,7 +62,8 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_dashboards  # noqa: E402
 from labkit import (  # noqa: E402
-    in_netns, http_ok, wait_for, shorten_rules, start_prometheus, stop, print_log_tails)
+    Timeout, lab_args, log, in_netns, http_ok, wait_for, shorten_rules, start_prometheus, stop,
+    print_log_tails)
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import nstest  # noqa: E402
@@ -156,16 +157,6 @@ NO_SERIES_IN_LAB = {
 }
 
 PY = "/usr/bin/python3"
-
-t0 = time.monotonic()
-
-
-def log(msg):
-    print("[%6.1fs] %s" % (time.monotonic() - t0, msg), flush=True)
-
-
-class Timeout(Exception):
-    pass
 
 
 def on_alarm(signum, frame):
@@ -572,19 +563,8 @@ def restore_max(state):
 # ---------------------------------------------------------------- main
 
 def main():
-    if len(sys.argv) != 3:
-        print(__doc__)
-        return 2
-    daemon, src = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-    if os.geteuid() != 0:
-        skip_all("needs root (network namespaces, tc, nftables, nf_conntrack_max)")
-    for tool in ("ip", "tc", "nft", "prometheus", "promtool"):
-        if not shutil.which(tool):
-            skip_all("%s not installed" % tool)
-    try:
-        import yaml  # noqa: F401
-    except ImportError:
-        skip_all("python3-yaml not installed")
+    daemon, src = lab_args(__doc__, "network namespaces, tc, nftables, nf_conntrack_max",
+                           ("ip", "tc", "nft", "prometheus", "promtool"))
     for f in ("netstack-alerts.yml", "netstack-rules.yml"):
         if not os.path.exists(os.path.join(src, "config", "prometheus", f)):
             skip_all("config/prometheus/%s does not exist" % f)
