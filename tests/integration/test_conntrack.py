@@ -34,14 +34,15 @@ Traffic stays on the namespace's loopback; the namespace is deleted on exit.
 """
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import nstest  # noqa: E402
-from nstest import check, skip_all  # noqa: E402
+from nstest import (  # noqa: E402
+    check, skip_all, exporter_as_root, run, parse_exposition, series, sample, add_netns,
+    del_netns, enable_conntrack)
 
 PID = os.getpid()
 NS = "nsct-%d" % PID
@@ -50,37 +51,12 @@ PY = "/usr/bin/python3"
 MAX_PATH = "/proc/sys/net/netfilter/nf_conntrack_max"
 
 
-def run(cmd, check_rc=True, timeout=60, input_text=None):
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, input=input_text)
-    if check_rc and p.returncode != 0:
-        raise RuntimeError("%s: rc=%d: %s" % (" ".join(cmd), p.returncode, p.stderr.strip()))
-    return p
-
 
 def nsx(*cmd, **kw):
     return run(["ip", "netns", "exec", NS] + list(cmd), **kw)
 
 
-def parse_exposition(text):
-    """{(name, frozenset(labels.items())): value} for every sample line."""
-    out = {}
-    for line in text.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        m = re.match(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$', line)
-        if not m:
-            raise ValueError("bad line %r" % line)
-        labels = dict(re.findall(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"', m.group(3) or ""))
-        out[(m.group(1), frozenset(labels.items()))] = float(m.group(4))
-    return out
 
-
-def get(samples, name, **labels):
-    return samples.get((name, frozenset(labels.items())))
-
-
-def series(samples, name):
-    return {k[1]: v for k, v in samples.items() if k[0] == name}
 
 
 def once(exporter, *opts, drop_cap=False):
@@ -179,14 +155,14 @@ def test_exact_table(exporter):
     lines = conntrack_L()
 
     check("conntrack -C == 34", count == 34, "got %d" % count)
-    check("enabled 1", get(s, "netstack_conntrack_enabled") == 1)
-    check("source netlink", get(s, "netstack_conntrack_source_info", source="netlink") == 1)
-    check("entries == conntrack -C", get(s, "netstack_conntrack_entries") == count,
-          "%r" % get(s, "netstack_conntrack_entries"))
+    check("enabled 1", sample(s, "netstack_conntrack_enabled") == 1)
+    check("source netlink", sample(s, "netstack_conntrack_source_info", source="netlink") == 1)
+    check("entries == conntrack -C", sample(s, "netstack_conntrack_entries") == count,
+          "%r" % sample(s, "netstack_conntrack_entries"))
     check("limit == nf_conntrack_max",
-          get(s, "netstack_conntrack_entries_limit") == int(open(MAX_PATH).read()))
-    check("breakdown scanned 34", get(s, "netstack_conntrack_breakdown_scanned_entries") == 34)
-    check("breakdown not truncated", get(s, "netstack_conntrack_breakdown_truncated") == 0)
+          sample(s, "netstack_conntrack_entries_limit") == int(open(MAX_PATH).read()))
+    check("breakdown scanned 34", sample(s, "netstack_conntrack_breakdown_scanned_entries") == 34)
+    check("breakdown not truncated", sample(s, "netstack_conntrack_breakdown_truncated") == 0)
     table = series(s, "netstack_conntrack_table_entries")
     check("breakdown sums to 34", sum(table.values()) == 34, "%r" % table)
 
@@ -217,22 +193,22 @@ def test_exact_table(exporter):
     check("top source 127.0.0.1 with 20", dict(best[0]).get("address") == "127.0.0.1"
           and best[1] == 20, "%r" % top)
     check("second source 10.1.0.1 with 6",
-          get(s, "netstack_conntrack_top_source_entries", family="ipv4",
+          sample(s, "netstack_conntrack_top_source_entries", family="ipv4",
               address="10.1.0.1") == 6)
     check("top destination 127.0.0.1 udp/9999 with 20",
-          get(s, "netstack_conntrack_top_destination_entries", family="ipv4", protocol="udp",
+          sample(s, "netstack_conntrack_top_destination_entries", family="ipv4", protocol="udp",
               address="127.0.0.1", port="9999") == 20)
     check("top destination 10.2.0.1 tcp/80 with 7",
-          get(s, "netstack_conntrack_top_destination_entries", family="ipv4", protocol="tcp",
+          sample(s, "netstack_conntrack_top_destination_entries", family="ipv4", protocol="tcp",
               address="10.2.0.1", port="80") == 7)
-    check("top counts exact", get(s, "netstack_conntrack_top_exact", table="source") == 1)
+    check("top counts exact", sample(s, "netstack_conntrack_top_exact", table="source") == 1)
     # Addresses as the tcp and udp collectors print them (docs/METRICS.md,
     # "Label conventions"): inet_ntop() text, no brackets.
     check("top source fd00::1 (ipv6, no brackets) with 2",
-          get(s, "netstack_conntrack_top_source_entries", family="ipv6",
+          sample(s, "netstack_conntrack_top_source_entries", family="ipv6",
               address="fd00::1") == 2, "%r" % top)
     check("top destination fd00::2 tcp/443 with 2",
-          get(s, "netstack_conntrack_top_destination_entries", family="ipv6", protocol="tcp",
+          sample(s, "netstack_conntrack_top_destination_entries", family="ipv6", protocol="tcp",
               address="fd00::2", port="443") == 2)
 
     fields = sorted(next(iter(before.values())).keys())
@@ -250,7 +226,7 @@ def test_exact_table(exporter):
 
     s2 = once(exporter, "per-cpu=false")
     check("per-cpu=false sums over CPUs",
-          get(s2, "netstack_conntrack_insert_total") == sum(c["insert"] for c in before.values())
+          sample(s2, "netstack_conntrack_insert_total") == sum(c["insert"] for c in before.values())
           and not [k for k in s2 if k[0] == "netstack_conntrack_insert_total" and k[1]])
     s2 = once(exporter, "breakdown=false")
     check("breakdown=false: no dump", not series(s2, "netstack_conntrack_breakdown_runs_total")
@@ -260,9 +236,9 @@ def test_exact_table(exporter):
     s3 = once(exporter, drop_cap=True)
     after2 = conntrack_S()
     check("no CAP_NET_ADMIN: source procfs",
-          get(s3, "netstack_conntrack_source_info", source="procfs") == 1)
-    check("no CAP_NET_ADMIN: entries 34", get(s3, "netstack_conntrack_entries") == 34)
-    check("no CAP_NET_ADMIN: limit", get(s3, "netstack_conntrack_entries_limit") ==
+          sample(s3, "netstack_conntrack_source_info", source="procfs") == 1)
+    check("no CAP_NET_ADMIN: entries 34", sample(s3, "netstack_conntrack_entries") == 34)
+    check("no CAP_NET_ADMIN: limit", sample(s3, "netstack_conntrack_entries_limit") ==
           int(open(MAX_PATH).read()))
     if os.path.exists("/proc/net/stat/nf_conntrack"):
         check("no CAP_NET_ADMIN: per-CPU counters == conntrack -S",
@@ -277,13 +253,13 @@ def test_exact_table(exporter):
 
 def test_breakdown_cap_and_interval(exporter, count):
     s = once(exporter, "breakdown-max-entries=10")
-    check("cap 10: scanned 10", get(s, "netstack_conntrack_breakdown_scanned_entries") == 10)
-    check("cap 10: truncated", get(s, "netstack_conntrack_breakdown_truncated") == 1)
+    check("cap 10: scanned 10", sample(s, "netstack_conntrack_breakdown_scanned_entries") == 10)
+    check("cap 10: truncated", sample(s, "netstack_conntrack_breakdown_truncated") == 1)
     check("cap 10: partial table sums to 10",
           sum(series(s, "netstack_conntrack_table_entries").values()) == 10)
     s = once(exporter, "breakdown-max-entries=%d" % count)
-    check("cap == entries: complete", get(s, "netstack_conntrack_breakdown_truncated") == 0
-          and get(s, "netstack_conntrack_breakdown_scanned_entries") == count)
+    check("cap == entries: complete", sample(s, "netstack_conntrack_breakdown_truncated") == 0
+          and sample(s, "netstack_conntrack_breakdown_scanned_entries") == count)
 
     for interval, want_runs in (("60", 1), ("0", 3)):
         port = PORT + (0 if interval == "60" else 1)
@@ -304,14 +280,14 @@ def test_breakdown_cap_and_interval(exporter, count):
             for _ in range(2):
                 time.sleep(0.05)
                 got.append(scrape_http(port))
-            runs = [get(g, "netstack_conntrack_breakdown_runs_total") for g in got]
-            ts = {get(g, "netstack_conntrack_breakdown_timestamp_seconds") for g in got}
+            runs = [sample(g, "netstack_conntrack_breakdown_runs_total") for g in got]
+            ts = {sample(g, "netstack_conntrack_breakdown_timestamp_seconds") for g in got}
             check("interval %s s: %d dump(s) in 3 scrapes" % (interval, want_runs),
                   runs[-1] == want_runs, "runs %r" % runs)
             check("interval %s s: %d distinct timestamp(s)" % (interval, want_runs),
                   len(ts) == want_runs, "%r" % ts)
             check("interval %s s: entries read every scrape" % interval,
-                  all(get(g, "netstack_conntrack_entries") is not None for g in got))
+                  all(sample(g, "netstack_conntrack_entries") is not None for g in got))
         finally:
             d.terminate()
             d.wait(timeout=10)
@@ -341,10 +317,10 @@ def test_table_full(exporter):
     early = total(after, "early_drop") - total(before, "early_drop")
     print("table full: sent %d refused %d, drop +%d early_drop +%d" % (sent, refused, dropped,
                                                                        early))
-    check("entries reached the limit", get(s, "netstack_conntrack_entries") == limit,
-          "%r" % get(s, "netstack_conntrack_entries"))
+    check("entries reached the limit", sample(s, "netstack_conntrack_entries") == limit,
+          "%r" % sample(s, "netstack_conntrack_entries"))
     check("entries_limit is the lowered value",
-          get(s, "netstack_conntrack_entries_limit") == limit)
+          sample(s, "netstack_conntrack_entries_limit") == limit)
     check("drop + early_drop rose by the flows that did not fit",
           dropped + early == flows - limit, "drop %d early_drop %d" % (dropped, early))
     scraped = scraped_cpu_stats(s, ["drop", "early_drop", "insert"])
@@ -354,35 +330,18 @@ def test_table_full(exporter):
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit("usage: test_conntrack.py <path-to-netstack_exporter>")
-    exporter = os.path.abspath(sys.argv[1])
-    if os.geteuid() != 0:
-        skip_all("needs root (network namespaces, nftables, nf_conntrack_max)")
-    for tool in ("ip", "nft", "conntrack", "capsh"):
-        if not shutil.which(tool):
-            skip_all("%s not installed" % tool)
+    exporter = exporter_as_root("network namespaces, nftables, nf_conntrack_max",
+                                ("ip", "nft", "conntrack", "capsh"))
     if not os.path.exists(MAX_PATH):
         skip_all("nf_conntrack is not available on this kernel")
+    add_netns(NS)
     try:
-        run(["ip", "netns", "add", NS])
-    except RuntimeError as e:
-        skip_all("cannot create a network namespace: %s" % e)
-    try:
-        nsx("ip", "link", "set", "lo", "up")
-        nsx("nft", "-f", "-", input_text="""
-table inet ct_test {
-    chain out {
-        type filter hook output priority 0; policy accept;
-        ct state new counter
-    }
-}
-""")
+        enable_conntrack(NS, "ct_test")
         count = test_exact_table(exporter)
         test_breakdown_cap_and_interval(exporter, count)
         test_table_full(exporter)
     finally:
-        run(["ip", "netns", "del", NS], check_rc=False)
+        del_netns(NS)
     sys.exit(nstest.summary())
 
 

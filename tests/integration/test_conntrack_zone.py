@@ -24,41 +24,23 @@ Exit status: 0 passed, 1 failed, 77 skipped (not root, no conntrack/nft).
 """
 import os
 import re
-import shutil
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import nstest  # noqa: E402
-from nstest import check, skip_all  # noqa: E402
+from nstest import (  # noqa: E402
+    check, skip_all, exporter_as_root, run, parse_exposition, series, add_netns,
+    del_netns, enable_conntrack)
 
 NS = "deep13-ctz-%d" % os.getpid()
 
-
-def run(cmd, check_rc=True, timeout=60, input_text=None):
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, input=input_text)
-    if check_rc and p.returncode != 0:
-        raise RuntimeError("%s: rc=%d: %s" % (" ".join(cmd), p.returncode, p.stderr.strip()))
-    return p
 
 
 def nsx(*cmd, **kw):
     return run(["ip", "netns", "exec", NS] + list(cmd), **kw)
 
 
-def parse_exposition(text):
-    out = {}
-    for line in text.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        m = re.match(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$', line)
-        labels = dict(re.findall(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"', m.group(3) or ""))
-        out[(m.group(1), frozenset(labels.items()))] = float(m.group(4))
-    return out
-
-
-def series(samples, name):
-    return {k[1]: v for k, v in samples.items() if k[0] == name}
 
 
 def once(exporter, *opts):
@@ -246,34 +228,17 @@ table inet ctz_helper {
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit("usage: test_conntrack_zone.py <path-to-netstack_exporter>")
-    exporter = os.path.abspath(sys.argv[1])
-    if os.geteuid() != 0:
-        skip_all("needs root (network namespaces, nftables, conntrack -I)")
-    for tool in ("ip", "nft", "conntrack"):
-        if not shutil.which(tool):
-            skip_all("%s not installed" % tool)
+    exporter = exporter_as_root("network namespaces, nftables, conntrack -I",
+                                ("ip", "nft", "conntrack"))
     if not os.path.exists("/proc/sys/net/netfilter/nf_conntrack_max"):
         skip_all("nf_conntrack is not available on this kernel")
+    add_netns(NS)
     try:
-        run(["ip", "netns", "add", NS])
-    except RuntimeError as e:
-        skip_all("cannot create a network namespace: %s" % e)
-    try:
-        nsx("ip", "link", "set", "lo", "up")
-        nsx("nft", "-f", "-", input_text="""
-table inet ctz_test {
-    chain out {
-        type filter hook output priority 0; policy accept;
-        ct state new counter
-    }
-}
-""")
+        enable_conntrack(NS, "ctz_test")
         test_zones(exporter)
         test_helpers_and_expectations(exporter)
     finally:
-        run(["ip", "netns", "del", NS], check_rc=False)
+        del_netns(NS)
     sys.exit(nstest.summary())
 
 

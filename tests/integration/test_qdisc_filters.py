@@ -29,42 +29,23 @@ Exit status: 0 passed, 1 failed, 77 skipped (not root, no tc/u32).
 """
 import os
 import re
-import shutil
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import nstest  # noqa: E402
-from nstest import check, skip_all  # noqa: E402
+from nstest import (  # noqa: E402
+    check, skip_all, exporter_as_root, run, parse_exposition, series, add_netns,
+    del_netns)
 
 NS = "deep13-tcf-%d" % os.getpid()
 A, B = "d13fa", "d13fb"
 
-
-def run(cmd, check_rc=True, timeout=60):
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    if check_rc and p.returncode != 0:
-        raise RuntimeError("%s: rc=%d: %s" % (" ".join(cmd), p.returncode, p.stderr.strip()))
-    return p
 
 
 def tc(*args, check_rc=True):
     return run(["tc", "-n", NS] + list(args), check_rc=check_rc)
 
 
-def parse_exposition(text):
-    out = {}
-    for line in text.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        m = re.match(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$', line)
-        labels = dict(re.findall(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"', m.group(3) or ""))
-        out[(m.group(1), frozenset(labels.items()))] = float(m.group(4))
-    return out
-
-
-def series(s, name):
-    return {k[1]: v for k, v in s.items() if k[0] == name}
 
 
 def once(exporter, *opts):
@@ -101,17 +82,8 @@ def snapshot():
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit("usage: test_qdisc_filters.py <path-to-netstack_exporter>")
-    exporter = os.path.abspath(sys.argv[1])
-    if os.geteuid() != 0:
-        skip_all("needs root (network namespaces, tc)")
-    if not shutil.which("tc"):
-        skip_all("tc not installed")
-    try:
-        run(["ip", "netns", "add", NS])
-    except RuntimeError as e:
-        skip_all("cannot create a network namespace: %s" % e)
+    exporter = exporter_as_root("network namespaces, tc", ("tc",))
+    add_netns(NS)
     try:
         run(["ip", "-n", NS, "link", "add", A, "type", "veth", "peer", "name", B])
         run(["ip", "-n", NS, "addr", "add", "10.213.9.1/24", "dev", A])
@@ -204,7 +176,7 @@ def main():
               got.get("ingress", 0) + got.get("egress", 0) == len(set(ing) | set(eg)) == 4,
               "%r" % got)
     finally:
-        run(["ip", "netns", "del", NS], check_rc=False)
+        del_netns(NS)
     sys.exit(nstest.summary())
 
 

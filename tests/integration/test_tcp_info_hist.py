@@ -39,7 +39,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import nstest  # noqa: E402
-from nstest import check, skip_all  # noqa: E402
+from nstest import (  # noqa: E402
+    check, exporter_as_root, run, parse_exposition, add_netns, del_netns)
 
 PID = os.getpid()
 NA, NB = "deep13-tia-%d" % PID, "deep13-tib-%d" % PID
@@ -94,22 +95,6 @@ time.sleep(600)
 """
 
 
-def run(cmd, check_rc=True, timeout=60):
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    if check_rc and p.returncode != 0:
-        raise RuntimeError("%s: rc=%d: %s" % (" ".join(cmd), p.returncode, p.stderr.strip()))
-    return p
-
-
-def parse_exposition(text):
-    out = {}
-    for line in text.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        m = re.match(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$', line)
-        labels = dict(re.findall(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"', m.group(3) or ""))
-        out[(m.group(1), frozenset(labels.items()))] = float(m.group(4))
-    return out
 
 
 def ss_sockets():
@@ -201,20 +186,10 @@ def check_scope(s, socks, prefix, labels, what):
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit("usage: test_tcp_info_hist.py <path-to-netstack_exporter>")
-    exporter = os.path.abspath(sys.argv[1])
-    if os.geteuid() != 0:
-        skip_all("needs root (network namespaces, veth)")
-    if not shutil.which("ss"):
-        skip_all("ss not installed")
+    exporter = exporter_as_root("network namespaces, veth", ("ss",))
     procs = []
     try:
-        try:
-            run(["ip", "netns", "add", NA])
-            run(["ip", "netns", "add", NB])
-        except RuntimeError as e:
-            skip_all("cannot create network namespaces: %s" % e)
+        add_netns(NA, NB)
         run(["ip", "link", "add", VA, "netns", NA, "type", "veth", "peer", "name", VB,
              "netns", NB])
         for ns, dev, addr in ((NA, VA, ADDR_A), (NB, VB, ADDR_B)):
@@ -273,8 +248,7 @@ def main():
         for pr in procs:
             pr.kill()
             pr.wait()
-        run(["ip", "netns", "del", NA], check_rc=False)
-        run(["ip", "netns", "del", NB], check_rc=False)
+        del_netns(NA, NB)
     sys.exit(nstest.summary())
 
 

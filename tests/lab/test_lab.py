@@ -47,10 +47,8 @@ must accept both the originals and the copy).
 Exit status: 0 passed, 1 failed, 77 skipped (not root, a tool or collector
 missing). The whole run is bounded by an alarm (270 s).
 """
-import ctypes
 import json
 import os
-import re
 import shutil
 import signal
 import socket
@@ -59,13 +57,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_dashboards  # noqa: E402
+from labkit import (  # noqa: E402
+    Timeout, lab_args, log, in_netns, http_ok, wait_for, shorten_rules, start_prometheus, stop,
+    print_log_tails)
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import nstest  # noqa: E402
@@ -159,18 +157,6 @@ NO_SERIES_IN_LAB = {
 }
 
 PY = "/usr/bin/python3"
-CLONE_NEWNET = 0x40000000
-_libc = ctypes.CDLL(None, use_errno=True)
-
-t0 = time.monotonic()
-
-
-def log(msg):
-    print("[%6.1fs] %s" % (time.monotonic() - t0, msg), flush=True)
-
-
-class Timeout(Exception):
-    pass
 
 
 def on_alarm(signum, frame):
@@ -195,61 +181,11 @@ def nsx(ns, *cmd, **kw):
     return run(["ip", "netns", "exec", ns] + list(cmd), **kw)
 
 
-class netns:
-    """Move this thread into a named network namespace for the block; sockets
-    created inside stay in that namespace."""
-
-    def __init__(self, name):
-        self.name = name
-
-    def __enter__(self):
-        self.orig = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
-        fd = os.open("/run/netns/" + self.name, os.O_RDONLY)
-        try:
-            if _libc.setns(fd, CLONE_NEWNET) != 0:
-                e = ctypes.get_errno()
-                raise OSError(e, "setns %s: %s" % (self.name, os.strerror(e)))
-        finally:
-            os.close(fd)
-        return self
-
-    def __exit__(self, *exc):
-        try:
-            if _libc.setns(self.orig, CLONE_NEWNET) != 0:
-                e = ctypes.get_errno()
-                raise OSError(e, "setns back: %s" % os.strerror(e))
-        finally:
-            os.close(self.orig)
-        return False
-
-
 # ---------------------------------------------------------------- rules
 
-DUR = r"(?:\d+(?:ms|[smhdwy]))+"
-
-
 def render_rules(src, out_dir):
-    import yaml
-    paths = {}
-    for name in ("netstack-rules.yml", "netstack-alerts.yml"):
-        with open(os.path.join(src, "config", "prometheus", name)) as fh:
-            doc = yaml.safe_load(fh)
-        for g in doc.get("groups", []):
-            g["interval"] = "1s"
-            for r in g.get("rules", []):
-                e = str(r["expr"])
-                e = re.sub(r"\[%s(:%s)?\]" % (DUR, DUR),
-                           lambda m: "[%s%s]" % (RANGE, ":1s" if m.group(1) else ""), e)
-                e = re.sub(r"\boffset\s+%s" % DUR, "offset " + RANGE, e)
-                r["expr"] = e
-                if "for" in r:
-                    r["for"] = FOR
-                r.pop("keep_firing_for", None)
-        p = os.path.join(out_dir, name)
-        with open(p, "w") as fh:
-            yaml.safe_dump(doc, fh, sort_keys=False)
-        paths[name] = p
-    return paths
+    return {name: shorten_rules(src, name, out_dir, RANGE, for_=FOR)[0]
+            for name in ("netstack-rules.yml", "netstack-alerts.yml")}
 
 
 def rule_names(src):
@@ -270,7 +206,7 @@ class Prom:
         self.base = "http://127.0.0.1:%d" % port
 
     def get(self, path, params=None, timeout=10):
-        with netns(SRV):
+        with in_netns(SRV):
             return test_dashboards.prom_get(self.base, path, params or {}, timeout=timeout)
 
     def query(self, expr):
@@ -289,38 +225,8 @@ class Prom:
 
 
 def free_port():
-    with netns(SRV):
+    with in_netns(SRV):
         return nstest.free_port()
-
-
-def http_ok(url):
-    with netns(SRV):
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                return r.status == 200
-        except (urllib.error.URLError, OSError):
-            return False
-
-
-def wait_for(pred, seconds, what):
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.5)
-    raise RuntimeError("timed out after %d s waiting for %s" % (seconds, what))
-
-
-def stop(proc, name):
-    if proc is None or proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        log("%s did not exit on SIGTERM, killing pid %d" % (name, proc.pid))
-        proc.kill()
-        proc.wait(timeout=10)
 
 
 # ---------------------------------------------------------------- lab
@@ -391,7 +297,7 @@ class Apps:
 
     def __init__(self):
         self.socks = []
-        with netns(SRV):
+        with in_netns(SRV):
             self.tcp_ok = self._sock(socket.SOCK_STREAM)
             self.tcp_ok.bind((IP_S, TCP_OK_PORT))
             self.tcp_ok.listen(128)
@@ -408,7 +314,7 @@ class Apps:
             self.raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP)
             self.raw.setblocking(False)
             self.socks.append(self.raw)
-        with netns(PEER):
+        with in_netns(PEER):
             self.ptx = self._sock(socket.SOCK_DGRAM)
             self.ptx.setblocking(False)
         self.fill = []
@@ -438,7 +344,7 @@ class Apps:
 
     def healthy_tick(self):
         clients = []
-        with netns(PEER):
+        with in_netns(PEER):
             for _ in range(3):
                 c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
                 c.settimeout(2)
@@ -482,14 +388,14 @@ class Apps:
             self._send(self.tx, b"f" * 200, (IP_P, FQ_PORT))
 
     def start_faults(self):
-        with netns(SRV):
+        with in_netns(SRV):
             self.tcp_aq = self._sock(socket.SOCK_STREAM)
             self.tcp_aq.bind((IP_S, TCP_AQ_PORT))
             self.tcp_aq.listen(1)
             self.udp_ov = self._sock(socket.SOCK_DGRAM)
             self.udp_ov.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
             self.udp_ov.bind((IP_S, UDP_OV_PORT))
-        with netns(PEER):
+        with in_netns(PEER):
             for _ in range(LIMIT + 150):
                 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
                 s.setblocking(False)
@@ -500,7 +406,7 @@ class Apps:
         for s in self.fill:
             self._send(s, b"fill", (IP_S, FILL_PORT))
         if len(self.aq_clients) < 200:
-            with netns(PEER):
+            with in_netns(PEER):
                 for _ in range(4):
                     c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
                     c.setblocking(False)
@@ -657,19 +563,8 @@ def restore_max(state):
 # ---------------------------------------------------------------- main
 
 def main():
-    if len(sys.argv) != 3:
-        print(__doc__)
-        return 2
-    daemon, src = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-    if os.geteuid() != 0:
-        skip_all("needs root (network namespaces, tc, nftables, nf_conntrack_max)")
-    for tool in ("ip", "tc", "nft", "prometheus", "promtool"):
-        if not shutil.which(tool):
-            skip_all("%s not installed" % tool)
-    try:
-        import yaml  # noqa: F401
-    except ImportError:
-        skip_all("python3-yaml not installed")
+    daemon, src = lab_args(__doc__, "network namespaces, tc, nftables, nf_conntrack_max",
+                           ("ip", "tc", "nft", "prometheus", "promtool"))
     for f in ("netstack-alerts.yml", "netstack-rules.yml"):
         if not os.path.exists(os.path.join(src, "config", "prometheus", f)):
             skip_all("config/prometheus/%s does not exist" % f)
@@ -714,29 +609,11 @@ def main():
              # (default --netns.collectors; the fault checks select netns="")
              "--netns.sources=named", "--netns.include=^%s$" % PEER],
             stdout=dlog, stderr=subprocess.STDOUT)
-        wait_for(lambda: http_ok("http://127.0.0.1:%d/-/healthy" % dport), 20, "the daemon")
-        with open(os.path.join(tmp, "prometheus.yml"), "w") as fh:
-            fh.write("""global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
-  evaluation_interval: 1s
-rule_files:
-  - %s
-  - %s
-scrape_configs:
-  - job_name: %s
-    static_configs:
-      - targets: ['127.0.0.1:%d']
-""" % (rendered["netstack-rules.yml"], rendered["netstack-alerts.yml"], JOB, dport))
-        plog = open(os.path.join(tmp, "prometheus.log"), "w")
-        prom_p = subprocess.Popen(
-            ["ip", "netns", "exec", SRV, "prometheus",
-             "--config.file=" + os.path.join(tmp, "prometheus.yml"),
-             "--storage.tsdb.path=" + os.path.join(tmp, "data"),
-             "--web.listen-address=127.0.0.1:%d" % pport, "--log.level=warn"],
-            stdout=plog, stderr=subprocess.STDOUT)
+        wait_for(lambda: http_ok(SRV, "http://127.0.0.1:%d/-/healthy" % dport), 20, "the daemon")
+        prom_p = start_prometheus(SRV, tmp, [rendered["netstack-rules.yml"],
+                                             rendered["netstack-alerts.yml"]], JOB, dport, pport)
         prom = Prom(pport)
-        wait_for(lambda: http_ok(prom.base + "/-/ready"), 30, "Prometheus")
+        wait_for(lambda: http_ok(SRV, prom.base + "/-/ready"), 30, "Prometheus")
         instance = "127.0.0.1:%d" % dport
         wait_for(lambda: prom.value('up{job="%s"}' % JOB) == 1, 20, "the first scrape")
         start = time.time()
@@ -749,7 +626,7 @@ scrape_configs:
         overview_shows_faults(src, prom, instance, state["fault_time"])
         log("dashboards: every panel query against this Prometheus")
         res = test_dashboards.Result()
-        with netns(SRV):
+        with in_netns(SRV):
             n = test_dashboards.live_check(src, prom.base, JOB, instance, start - 30,
                                            time.time(), res, log=log)
         check("dashboard queries (%d) parse and return data (%d checks failed)"
@@ -765,14 +642,10 @@ scrape_configs:
         finally:
             if apps:
                 apps.close()
-            stop(prom_p, "prometheus")
-            stop(daemon_p, "netstack_exporter")
-            if nstest.failed and os.path.exists(os.path.join(tmp, "daemon.log")):
-                for name in ("daemon.log", "prometheus.log"):
-                    with open(os.path.join(tmp, name)) as fh:
-                        tail = fh.read()[-2000:]
-                    if tail.strip():
-                        print("---- %s (tail)\n%s" % (name, tail))
+            stop(prom_p, "prometheus", log)
+            stop(daemon_p, "netstack_exporter", log)
+            if nstest.failed:
+                print_log_tails(tmp, ("daemon.log", "prometheus.log"), 2000)
             teardown_lab()
             shutil.rmtree(tmp, ignore_errors=True)
     log("lab done")

@@ -11,7 +11,16 @@ counts it; summary() prints "N passed, N failed" and gives the exit status.
 The counters are module globals (nstest.passed, nstest.failed,
 nstest.skipped), so a script that adds results from elsewhere (a child
 process's RESULT line) adds to them.
+
+exporter_as_root() checks a test script's argument, root and tools; run()
+runs a command and raises on failure; add_netns()/del_netns() make and
+remove a network namespace (skipping the script when it cannot be made);
+enable_conntrack() turns connection tracking on in one; parse_exposition(),
+series() and sample() read an exporter's text exposition.
 """
+import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -54,6 +63,22 @@ def skip_all(reason):
     sys.exit(77)
 
 
+def exporter_as_root(why, tools=()):
+    """The exporter path of a script run as `SCRIPT <path-to-netstack_exporter>`
+    (made absolute; exits with a usage message otherwise). Skips the whole
+    script unless it runs as root (WHY says what needs root) and every one of
+    TOOLS is installed."""
+    if len(sys.argv) != 2:
+        sys.exit("usage: %s <path-to-netstack_exporter>" % os.path.basename(sys.argv[0]))
+    exporter = os.path.abspath(sys.argv[1])
+    if os.geteuid() != 0:
+        skip_all("needs root (%s)" % why)
+    for tool in tools:
+        if not shutil.which(tool):
+            skip_all("%s not installed" % tool)
+    return exporter
+
+
 def summary():
     """Print "N passed, N failed" (", N skipped" when any); return the exit
     status: 1 if any check failed, else 0."""
@@ -82,3 +107,72 @@ def stop(p, sig=signal.SIGTERM):
             p.kill()
             p.wait(timeout=5)
     return p.returncode
+
+
+def run(cmd, check_rc=True, timeout=60, input_text=None):
+    """Run CMD (a list) with its output captured as text and INPUT_TEXT on its
+    standard input; raise RuntimeError naming the command, its exit status and
+    its stderr when it fails and CHECK_RC is set. Returns the CompletedProcess."""
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, input=input_text)
+    if check_rc and p.returncode != 0:
+        raise RuntimeError("%s: rc=%d: %s" % (" ".join(cmd), p.returncode, p.stderr.strip()))
+    return p
+
+
+def add_netns(*names):
+    """Create the network namespaces NAMES; skip the whole script (exit 77)
+    when the kernel or the tools refuse."""
+    try:
+        for name in names:
+            run(["ip", "netns", "add", name])
+    except RuntimeError as e:
+        skip_all("cannot create a network namespace: %s" % e)
+
+
+def del_netns(*names):
+    """Delete the network namespaces NAMES, ignoring ones already gone."""
+    for name in names:
+        run(["ip", "netns", "del", name], check_rc=False)
+
+
+def enable_conntrack(ns, table):
+    """Bring up NS's loopback and turn connection tracking on there with an
+    nftables table TABLE whose output chain matches on `ct state new`."""
+    run(["ip", "-n", ns, "link", "set", "lo", "up"])
+    run(["ip", "netns", "exec", ns, "nft", "-f", "-"], input_text="""
+table inet %s {
+    chain out {
+        type filter hook output priority 0; policy accept;
+        ct state new counter
+    }
+}
+""" % table)
+
+
+SAMPLE_RE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
+LABEL_RE = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def parse_exposition(text):
+    """{(name, frozenset(labels.items())): value} for every sample line of a
+    text exposition; ValueError on a line that is not a sample."""
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = SAMPLE_RE.match(line)
+        if not m:
+            raise ValueError("bad line %r" % line)
+        labels = dict(LABEL_RE.findall(m.group(3) or ""))
+        out[(m.group(1), frozenset(labels.items()))] = float(m.group(4))
+    return out
+
+
+def series(samples, name):
+    """{frozenset(labels.items()): value} of every sample of metric NAME."""
+    return {k[1]: v for k, v in samples.items() if k[0] == name}
+
+
+def sample(samples, name, **labels):
+    """The value of NAME{LABELS} (exactly those labels), or None."""
+    return samples.get((name, frozenset(labels.items())))

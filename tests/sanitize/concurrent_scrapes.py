@@ -12,7 +12,7 @@ threads scrape /metrics at once: all collectors, one collector, both
 formats. Checks every answer is 200 with samples, the daemon is still
 running, exits 0 on SIGTERM, and wrote no ThreadSanitizer or
 AddressSanitizer report. Run by the plain build (suite http) and by
-tests/sanitize/tsan.sh under ThreadSanitizer.
+tests/sanitize/run.sh --thread (ThreadSanitizer).
 """
 import http.client
 import os

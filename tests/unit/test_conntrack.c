@@ -25,28 +25,9 @@ extern const struct ns_collector ns_collector_conntrack;
 
 static struct ns_buf out = NS_BUF_INIT;
 
-/* Options "name=value" ..., NULL-terminated. */
-static struct ns_opts *opts_of(const char *const *kv)
-{
-	struct ns_opts *o = ns_opts_new(C.name, C.options);
-	struct ns_err e = {{0}};
-
-	assert_non_null(o);
-	for (; kv && *kv; kv++) {
-		char name[64];
-		const char *eq = strchr(*kv, '=');
-
-		assert_non_null(eq);
-		snprintf(name, sizeof(name), "%.*s", (int)(eq - *kv), *kv);
-		if (ns_opts_set(o, name, eq + 1, &e))
-			fail_msg("option %s: %s", *kv, e.msg);
-	}
-	return o;
-}
-
 static int run(const char *procfs, const char *sysfs, const char *replay, const char *const *kv)
 {
-	struct ns_opts *o = opts_of(kv);
+	struct ns_opts *o = tu_opts_of(&C, kv);
 	int rc = tu_collect(&C, procfs, sysfs, replay, o, NS_FMT_TEXT, &out);
 
 	if (getenv("TU_VERBOSE"))
@@ -530,7 +511,7 @@ static void test_space_saving_heavy_hitter(void **unused)
 static void collect_twice(const char *const *kv, unsigned sleep_ms, struct ns_buf *first,
 			  struct ns_buf *second)
 {
-	struct ns_opts *o = opts_of(kv);
+	struct ns_opts *o = tu_opts_of(&C, kv);
 	struct ns_err e = {{0}};
 	struct ns_ctx *ctx;
 	struct ns_writer *w = ns_writer_new();
@@ -613,11 +594,11 @@ static void test_bad_options(void **unused)
 	void *state = NULL;
 
 	assert_int_equal(ns_ctx_open(&ctx, "", "/", "/", NULL, &e), 0);
-	o = opts_of(OPTS("top-k=101"));
+	o = tu_opts_of(&C, OPTS("top-k=101"));
 	assert_int_equal(C.init(ctx, o, &state, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "top-k"));
 	ns_opts_free(o);
-	o = opts_of(OPTS("top-k=10", "top-tracked=5"));
+	o = tu_opts_of(&C, OPTS("top-k=10", "top-tracked=5"));
 	assert_int_equal(C.init(ctx, o, &state, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "top-tracked"));
 	ns_opts_free(o);

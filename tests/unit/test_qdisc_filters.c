@@ -185,19 +185,9 @@ static void write_filters(int unknown)
 
 static int run(const char *const *kv)
 {
-	struct ns_opts *o = ns_opts_new(C.name, C.options);
-	struct ns_err e = {{0}};
-	int rc;
+	struct ns_opts *o = tu_opts_of(&C, kv);
+	int rc = tu_collect(&C, NULL, NULL, dir, o, NS_FMT_TEXT, &out);
 
-	for (; kv && *kv; kv++) {
-		char name[64];
-		const char *eq = strchr(*kv, '=');
-
-		snprintf(name, sizeof(name), "%.*s", (int)(eq - *kv), *kv);
-		if (ns_opts_set(o, name, eq + 1, &e))
-			fail_msg("option %s: %s", *kv, e.msg);
-	}
-	rc = tu_collect(&C, NULL, NULL, dir, o, NS_FMT_TEXT, &out);
 	if (getenv("TU_VERBOSE"))
 		fputs(out.data, stderr);
 	ns_opts_free(o);
@@ -399,17 +389,13 @@ static void test_recorded(void **unused)
 
 static int setup(void **unused)
 {
-	snprintf(dir, sizeof(dir), "/tmp/ns-test-qf-XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
+	return tu_tmpdir_make(dir, sizeof(dir), "ns-test-qf");
 }
 
 static int teardown(void **unused)
 {
-	char cmd[PATH_MAX + 16];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	ns_buf_free(&out);
-	return system(cmd) == 0 ? 0 : -1;
+	return tu_tmpdir_remove(dir);
 }
 
 int main(void)

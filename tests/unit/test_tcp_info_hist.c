@@ -239,19 +239,13 @@ static void test_truncated(void **unused)
 
 static int setup(void **unused)
 {
-	snprintf(dir, sizeof(dir), "/tmp/ns-test-tih-XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
+	return tu_tmpdir_make(dir, sizeof(dir), "ns-test-tih");
 }
 
 static int teardown(void **unused)
 {
-	char path[PATH_MAX + 16];
-
-	snprintf(path, sizeof(path), "%s/4-18.nl", dir);
-	unlink(path);
-	rmdir(dir);
 	ns_buf_free(&out);
-	return 0;
+	return tu_tmpdir_remove(dir);
 }
 
 int main(void)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* testutil.c - helpers for collector unit tests. */
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,4 +159,39 @@ void tu_nlgen_write(struct tu_nlgen *g, const char *dir, const char *file)
 	assert_int_equal(fclose(f), 0);
 	memset(g->buf, 0, g->len);
 	g->len = 0;
+}
+
+int tu_tmpdir_make(char *dir, size_t size, const char *prefix)
+{
+	if ((size_t)snprintf(dir, size, "/tmp/%s-XXXXXX", prefix) >= size)
+		return -1;
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int tu_remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+int tu_tmpdir_remove(const char *dir)
+{
+	return nftw(dir, tu_remove_one, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
+}
+
+struct ns_opts *tu_opts_of(const struct ns_collector *c, const char *const *kv)
+{
+	struct ns_opts *o = ns_opts_new(c->name, c->options);
+	struct ns_err e = {{0}};
+
+	assert_non_null(o);
+	for (; kv && *kv; kv++) {
+		char name[64];
+		const char *eq = strchr(*kv, '=');
+
+		assert_non_null(eq);
+		snprintf(name, sizeof(name), "%.*s", (int)(eq - *kv), *kv);
+		if (ns_opts_set(o, name, eq + 1, &e))
+			fail_msg("option %s: %s", *kv, e.msg);
+	}
+	return o;
 }

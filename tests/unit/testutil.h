@@ -28,6 +28,12 @@ int tu_collect(const struct ns_collector *c, const char *procfs, const char *sys
 	       const char *replay, const struct ns_opts *opts, enum ns_format fmt,
 	       struct ns_buf *out);
 
+/*
+ * Options of collector @c set from @kv, "name=value" strings ending in NULL
+ * (@kv NULL: the defaults); a bad one fails the test. ns_opts_free() it.
+ */
+struct ns_opts *tu_opts_of(const struct ns_collector *c, const char *const *kv);
+
 /* Does @text contain the line @line exactly? */
 int tu_has_line(const char *text, const char *line);
 /* Fail the test (printing @text) unless it has @line. */
@@ -57,6 +63,14 @@ struct tu_nlgen {
 struct nlmsghdr;
 void tu_nlgen_end(struct tu_nlgen *g, struct nlmsghdr *nlh);
 void tu_nlgen_write(struct tu_nlgen *g, const char *dir, const char *file);
+
+/*
+ * A fresh directory /tmp/<@prefix>-XXXXXX, its path written to @dir (@size
+ * bytes); for a test group's setup. Returns 0 or -1.
+ */
+int tu_tmpdir_make(char *dir, size_t size, const char *prefix);
+/* Remove @dir and everything below it (a tu_tmpdir_make() one). Returns 0 or -1. */
+int tu_tmpdir_remove(const char *dir);
 
 /* Compare @text with the file $NS_FIXTURES/<rel>; on mismatch print a diff-friendly dump. */
 void tu_assert_golden(const char *text, const char *rel);
