@@ -703,7 +703,7 @@ static int et_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state,
 
 	*state = NULL;
 	if (!st)
-		return ns_err_set(e, -ENOMEM, "ethtool: out of memory");
+		return ns_err_set(e, -ENOMEM, "out of memory");
 	st->fd = -1;
 	rc = ns_namefilter_init(&st->devices, opts, "device-include", "device-exclude", "ethtool",
 				e);
@@ -716,14 +716,14 @@ static int et_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state,
 	st->std_stats = opts ? ns_opt_bool(opts, "standard-stats") : true;
 	st->mode_names = calloc(ET_MODE_BITS, sizeof(*st->mode_names));
 	if (!st->mode_names) {
-		rc = ns_err_set(e, -ENOMEM, "ethtool: out of memory");
+		rc = ns_err_set(e, -ENOMEM, "out of memory");
 		goto fail;
 	}
 	if (ctx->nl_replay_dir) {
 		st->replay = true;
 		st->replay_dir = strdup(ctx->nl_replay_dir);
 		if (!st->replay_dir) {
-			rc = ns_err_set(e, -ENOMEM, "ethtool: out of memory");
+			rc = ns_err_set(e, -ENOMEM, "out of memory");
 			goto fail;
 		}
 	} else {
@@ -731,7 +731,7 @@ static int et_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state,
 		if (st->fd < 0)
 			st->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 		if (st->fd < 0) {
-			rc = ns_err_set(e, -errno, "ethtool: socket: %s", strerror(errno));
+			rc = ns_err_set(e, -errno, "socket: %s", strerror(errno));
 			goto fail;
 		}
 	}
@@ -758,7 +758,8 @@ static int et_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, stru
 	};
 	struct et_state *st = state;
 	struct ns_nl *nl, *gnl;
-	int rc, first = 0;
+	struct ns_fail f = NS_FAIL_INIT(e);
+	int rc;
 
 	rc = ns_ctx_nl(ctx, NETLINK_ROUTE, &nl, e);
 	if (rc)
@@ -768,7 +769,7 @@ static int et_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, stru
 		return rc;
 	rc = et_reconcile(st);
 	if (rc)
-		return ns_err_set(e, rc, "ethtool: out of memory");
+		return ns_err_set(e, rc, "out of memory");
 
 	for (size_t i = 0; i < st->ndevs; i++) {
 		struct et_dev *d = &st->devs[i];
@@ -777,25 +778,21 @@ static int et_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, stru
 		memset(d->nl.std_have, 0, sizeof(d->nl.std_have));
 		d->nl.nhist[0] = d->nl.nhist[1] = 0;
 		rc = et_driver_stats(st, d);
-		if (rc && !first)
-			first = ns_err_set(e, rc, "ethtool: %s: ioctl: %s", d->name, strerror(-rc));
+		if (rc)
+			ns_fail_set(&f, rc, "%s: ioctl: %s", d->name, strerror(-rc));
 	}
 
-	rc = ns_ctx_nl(ctx, NETLINK_GENERIC, &gnl, first ? NULL : e);
+	rc = ns_ctx_nl(ctx, NETLINK_GENERIC, &gnl, ns_fail_err(&f));
 	if (!rc && st->family == 0)
-		rc = et_resolve_family(st, gnl, first ? NULL : e);
+		rc = et_resolve_family(st, gnl, ns_fail_err(&f));
+	ns_fail_note(&f, rc);
 	for (size_t i = 0; !rc && st->family > 0 && i < sizeof(reqs) / sizeof(reqs[0]); i++) {
 		if (reqs[i].cmd == ETHTOOL_MSG_STATS_GET && !st->std_stats)
 			continue;
-		rc = et_genl_dump(st, gnl, &reqs[i], first ? NULL : e);
-		if (rc && !first)
-			first = rc;
-		rc = 0;
+		ns_fail_note(&f, et_genl_dump(st, gnl, &reqs[i], ns_fail_err(&f)));
 	}
-	if (rc && !first)
-		first = rc;
-	rc = et_emit_all(st, w, first ? NULL : e);
-	return first ? first : rc;
+	ns_fail_note(&f, et_emit_all(st, w, ns_fail_err(&f)));
+	return ns_fail_rc(&f);
 }
 
 static const struct ns_option et_options[] = {

@@ -419,13 +419,13 @@ static int qd_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state,
 
 	*state = NULL;
 	if (!st)
-		return ns_err_set(e, -ENOMEM, "qdisc: out of memory");
+		return ns_err_set(e, -ENOMEM, "out of memory");
 	rc = ns_namefilter_init(&st->filter, opts, "device-include", "device-exclude", "qdisc", e);
 	if (!rc && ns_opt_uint(opts, "filter-max") > QF_FILTER_MAX)
-		rc = ns_err_set(e, -EINVAL, "qdisc: filter-max is above %d", QF_FILTER_MAX);
+		rc = ns_err_set(e, -EINVAL, "filter-max is above %d", QF_FILTER_MAX);
 	if (!rc && ns_opt_bool(opts, "filters") &&
 	    !(st->qf = qf_new(ns_opt_uint(opts, "filter-max"))))
-		rc = ns_err_set(e, -ENOMEM, "qdisc: out of memory");
+		rc = ns_err_set(e, -ENOMEM, "out of memory");
 	if (rc) {
 		qd_fini(st);
 		return rc;
@@ -439,7 +439,8 @@ static int qd_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, stru
 {
 	struct qd_state *st = state;
 	struct ns_nl *nl;
-	int rc, rc2;
+	struct ns_fail f = NS_FAIL_INIT(e);
+	int rc;
 
 	st->links.n = st->nqd = st->ncl = st->ncake = 0;
 	if (st->qf)
@@ -477,8 +478,9 @@ static int qd_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, stru
 		rc = i < st->nqd ? qf_qdisc(st->qf, nl, l->ifindex, l->name, r->kind, r->handle, e)
 				 : qf_class(st->qf, nl, l->ifindex, l->name, r->kind, r->handle, e);
 	}
-	rc2 = qd_emit_all(st, w, rc ? NULL : e);
-	return rc ? rc : rc2;
+	ns_fail_note(&f, rc);
+	ns_fail_note(&f, qd_emit_all(st, w, ns_fail_err(&f)));
+	return ns_fail_rc(&f);
 }
 
 static const struct ns_option qd_options[] = {

@@ -497,7 +497,7 @@ static void tcp_emit_info(struct tcp_state *st, struct ns_emit *em)
 static int tcp_emit_all(struct tcp_state *st, struct ns_writer *w, struct ns_err *e)
 {
 	struct ns_family *fc, *frq, *fwq, *fcw, *fcwb;
-	struct ns_emit em = NS_EMIT_INIT(w, "tcp");
+	struct ns_emit em = NS_EMIT_INIT(w);
 
 	fc = ns_emit_family(&em, "netstack_tcp_connections",
 			    "TCP sockets by address family and state (new_syn_recv requests "
@@ -609,19 +609,19 @@ static int tcp_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state
 
 	*state = NULL;
 	if (!st)
-		return ns_err_set(e, -ENOMEM, "tcp: out of memory");
+		return ns_err_set(e, -ENOMEM, "out of memory");
 	st->range_file = (struct ns_file)NS_FILE_INIT;
 	st->max_ports = ns_opt_uint(opts, "max-ports");
 	st->top_k = ns_opt_uint(opts, "ephemeral-top-k");
 	st->tcp_info = ns_opt_bool(opts, "tcp-info");
 	st->listen_only = ns_opt_bool(opts, "listen-only");
 	if (st->max_ports > TCP_MAX_PORTS) {
-		rc = ns_err_set(e, -EINVAL, "tcp: max-ports %zu is above %d", st->max_ports,
+		rc = ns_err_set(e, -EINVAL, "max-ports %zu is above %d", st->max_ports,
 				TCP_MAX_PORTS);
 		goto fail;
 	}
 	if (st->top_k > TCP_MAX_TOPK) {
-		rc = ns_err_set(e, -EINVAL, "tcp: ephemeral-top-k %zu is above %d", st->top_k,
+		rc = ns_err_set(e, -EINVAL, "ephemeral-top-k %zu is above %d", st->top_k,
 				TCP_MAX_TOPK);
 		goto fail;
 	}
@@ -648,14 +648,13 @@ static int tcp_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state
 		uint64_t p;
 
 		if (ns_parse_u64(items[i], &p) || p < 1 || p > 65535) {
-			rc = ns_err_set(e, -EINVAL, "tcp: remote-ports: '%s' is not a port",
-					items[i]);
+			rc = ns_err_set(e, -EINVAL, "remote-ports: '%s' is not a port", items[i]);
 			goto fail;
 		}
 		if (st->remote_idx[p])
 			continue;
 		if (st->nremote == TCP_MAX_REMOTE) {
-			rc = ns_err_set(e, -EINVAL, "tcp: remote-ports: more than %d ports",
+			rc = ns_err_set(e, -EINVAL, "remote-ports: more than %d ports",
 					TCP_MAX_REMOTE);
 			goto fail;
 		}
@@ -669,7 +668,7 @@ static int tcp_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state
 	*state = st;
 	return 0;
 nomem:
-	rc = ns_err_set(e, -ENOMEM, "tcp: out of memory");
+	rc = ns_err_set(e, -ENOMEM, "out of memory");
 fail:
 	tcp_fini(st);
 	return rc;
@@ -685,24 +684,20 @@ static int tcp_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, str
 	    .states = st->listen_only ? 1u << TCP_LISTEN : NS_SD_ALL_STATES,
 	};
 	struct ns_err range_err = {{0}};
-	int rc, rc_range, rc_emit;
+	struct ns_fail f = NS_FAIL_INIT(e);
+	int rc_range;
 
 	rc_range = st->listen_only ? 0 : tcp_read_range(st, ctx, &range_err);
 	tcp_reset(st);
-	rc = ns_sd_dump(&st->sd, ctx, &req, tcp_sock_cb, tcp_reset, st, e);
-	if (!rc && st->sd.bad)
-		rc =
-		    ns_err_set(e, -EBADMSG, "tcp: %" PRIu64 " malformed sock_diag messages skipped",
-			       st->sd.bad);
+	if (!ns_fail_note(&f, ns_sd_dump(&st->sd, ctx, &req, tcp_sock_cb, tcp_reset, st, e)) &&
+	    st->sd.bad)
+		ns_fail_set(&f, -EBADMSG, "%" PRIu64 " malformed sock_diag messages skipped",
+			    st->sd.bad);
 	/* Emit what was read even if the dump failed part way. */
-	rc_emit = tcp_emit_all(st, w, rc ? NULL : e);
-	if (rc)
-		return rc;
-	if (rc_emit)
-		return rc_emit;
-	if (rc_range && e)
-		*e = range_err;
-	return rc_range;
+	ns_fail_note(&f, tcp_emit_all(st, w, ns_fail_err(&f)));
+	/* The port range is reported last: the sockets were counted without it. */
+	ns_fail_set(&f, rc_range, "%s", range_err.msg);
+	return ns_fail_rc(&f);
 }
 
 static const struct ns_option tcp_options[] = {
