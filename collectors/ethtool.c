@@ -22,9 +22,8 @@
  *      The family id is resolved once per state (CTRL_CMD_GETFAMILY); a
  *      kernel without ethtool netlink simply yields no such series.
  *
- * The ioctl socket belongs to the network namespace the collector was
- * initialised in (the context's namespace when the engine opens contexts
- * from inside them).
+ * The ioctls go through the context's socket (ns_ctx_ioctl()), so they
+ * read the context's network namespace.
  *
  * Driver statistic names. Per-queue statistics are recognised from these
  * patterns (N = queue number, S = statistic, d = rx or tx):
@@ -45,10 +44,8 @@
  * stat-include / stat-exclude match the driver's own name (as ethtool -S
  * prints it), unanchored.
  *
- * Test seam: with a netlink replay directory, the ioctls are served from
- * the text file "<dir>/ethtool-ioctl-<device>" (no file = ENODEV): lines
- * "driver\tX", "version\tX", "firmware_version\tX", "bus_info\tX",
- * "errno\tN" (every ioctl fails with N), "stat\tNAME\tVALUE".
+ * Test seam: with a replay directory, the context answers the ioctls
+ * from recorded data (the format is in src/ctx.h).
  */
 #include "ethtool.h"
 
@@ -75,86 +72,17 @@ static void et_dev_free(struct et_dev *d)
 	free(d->sbuf);
 }
 
-/* ---- ioctls (live) and their replay ---- */
+/* ---- ioctls, through the context (which replays them in tests) ---- */
 
-static int et_replay_ioctl(struct et_state *st, struct et_dev *d, uint32_t cmd, void *arg)
-{
-	char path[4096], *cur, *line;
-	uint32_t n = 0;
-	int rc;
-
-	snprintf(path, sizeof(path), "%s/ethtool-ioctl-%s", st->replay_dir, d->name);
-	rc = ns_read_file_at(AT_FDCWD, path, &st->scratch);
-	if (rc == -ENOENT)
-		return -ENODEV;
-	if (rc)
-		return rc;
-	cur = st->scratch.data;
-	rc = 0;
-	while ((line = ns_next_line(&cur))) {
-		char *key = line, *v = strchr(line, '\t');
-
-		if (!v)
-			continue;
-		*v++ = '\0';
-		if (strcmp(key, "errno") == 0)
-			return -atoi(v);
-		if (cmd == ETHTOOL_GDRVINFO) {
-			struct ethtool_drvinfo *di = arg;
-
-			if (strcmp(key, "driver") == 0)
-				snprintf(di->driver, sizeof(di->driver), "%s", v);
-			else if (strcmp(key, "version") == 0)
-				snprintf(di->version, sizeof(di->version), "%s", v);
-			else if (strcmp(key, "firmware_version") == 0)
-				snprintf(di->fw_version, sizeof(di->fw_version), "%s", v);
-			else if (strcmp(key, "bus_info") == 0)
-				snprintf(di->bus_info, sizeof(di->bus_info), "%s", v);
-			else if (strcmp(key, "stat") == 0)
-				di->n_stats = ++n;
-		} else if (strcmp(key, "stat") == 0) {
-			char *val = strchr(v, '\t');
-
-			if (!val)
-				continue;
-			*val++ = '\0';
-			if (cmd == ETHTOOL_GSTRINGS) {
-				struct ethtool_gstrings *gs = arg;
-
-				if (n < gs->len)
-					strncpy((char *)gs->data + (size_t)n * ETH_GSTRING_LEN, v,
-						ETH_GSTRING_LEN);
-			} else if (cmd == ETHTOOL_GSTATS) {
-				struct ethtool_stats *sb = arg;
-				uint64_t x = 0;
-
-				ns_parse_u64(val, &x);
-				if (n < sb->n_stats)
-					sb->data[n] = x;
-			}
-			n++;
-		}
-	}
-	if (cmd == ETHTOOL_GSTRINGS)
-		((struct ethtool_gstrings *)arg)->len = n;
-	else if (cmd == ETHTOOL_GSTATS)
-		((struct ethtool_stats *)arg)->n_stats = n;
-	return rc;
-}
-
-static int et_ioctl(struct et_state *st, struct et_dev *d, void *arg)
+static int et_ioctl(struct ns_ctx *ctx, struct et_dev *d, void *arg)
 {
 	struct ifreq ifr;
 
-	if (st->replay)
-		return et_replay_ioctl(st, d, *(uint32_t *)arg, arg);
 	memset(&ifr, 0, sizeof(ifr));
 	/* only the name's bytes: the rest stays zeroed, nothing undefined */
 	memcpy(ifr.ifr_name, d->name, strnlen(d->name, sizeof(ifr.ifr_name) - 1));
 	ifr.ifr_data = arg;
-	if (ioctl(st->fd, SIOCETHTOOL, &ifr) < 0)
-		return -errno;
-	return 0;
+	return ns_ctx_ioctl(ctx, SIOCETHTOOL, &ifr);
 }
 
 /* Device gone or no such ioctl: not an error of the collector. */
@@ -164,7 +92,7 @@ static bool et_benign(int rc)
 	       rc == -EINVAL || rc == -EPERM || rc == -EACCES;
 }
 
-static int et_driver_stats(struct et_state *st, struct et_dev *d)
+static int et_driver_stats(struct ns_ctx *ctx, struct et_state *st, struct et_dev *d)
 {
 	uint32_t n;
 	int rc;
@@ -172,7 +100,7 @@ static int et_driver_stats(struct et_state *st, struct et_dev *d)
 	d->have_info = d->have_stats = d->gone = false;
 	memset(&d->info, 0, sizeof(d->info));
 	d->info.cmd = ETHTOOL_GDRVINFO;
-	rc = et_ioctl(st, d, &d->info);
+	rc = et_ioctl(ctx, d, &d->info);
 	if (rc == -ENODEV) {
 		d->gone = true;
 		return 0;
@@ -204,7 +132,7 @@ static int et_driver_stats(struct et_state *st, struct et_dev *d)
 		gs->cmd = ETHTOOL_GSTRINGS;
 		gs->string_set = ETH_SS_STATS;
 		gs->len = n;
-		rc = et_ioctl(st, d, gs);
+		rc = et_ioctl(ctx, d, gs);
 		if (rc == 0 && gs->len != n)
 			rc = -EAGAIN; /* changed under us: try again next scrape */
 		if (rc == 0)
@@ -226,7 +154,7 @@ static int et_driver_stats(struct et_state *st, struct et_dev *d)
 	memset(d->sbuf, 0, sizeof(*d->sbuf) + (size_t)n * sizeof(uint64_t));
 	d->sbuf->cmd = ETHTOOL_GSTATS;
 	d->sbuf->n_stats = n;
-	rc = et_ioctl(st, d, d->sbuf);
+	rc = et_ioctl(ctx, d, d->sbuf);
 	if (rc == -ENODEV) {
 		d->gone = true;
 		return 0;
@@ -681,16 +609,12 @@ static void et_fini(void *state)
 		return;
 	ns_namefilter_fini(&st->devices);
 	ns_namefilter_fini(&st->stats);
-	if (st->fd >= 0)
-		close(st->fd);
 	for (size_t i = 0; i < st->ndevs; i++)
 		et_dev_free(&st->devs[i]);
 	free(st->devs);
 	ns_ifmap_free(&st->byindex);
 	ns_links_free(&st->seen);
 	free(st->mode_names);
-	free(st->replay_dir);
-	ns_buf_free(&st->scratch);
 	ns_labelset_free(&st->dev_ls);
 	ns_labelset_free(&st->queue_ls);
 	free(st);
@@ -704,7 +628,6 @@ static int et_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state,
 	*state = NULL;
 	if (!st)
 		return ns_err_set(e, -ENOMEM, "out of memory");
-	st->fd = -1;
 	rc = ns_namefilter_init(&st->devices, opts, "device-include", "device-exclude", "ethtool",
 				e);
 	if (!rc)
@@ -718,22 +641,6 @@ static int et_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state,
 	if (!st->mode_names) {
 		rc = ns_err_set(e, -ENOMEM, "out of memory");
 		goto fail;
-	}
-	if (ctx->nl_replay_dir) {
-		st->replay = true;
-		st->replay_dir = strdup(ctx->nl_replay_dir);
-		if (!st->replay_dir) {
-			rc = ns_err_set(e, -ENOMEM, "out of memory");
-			goto fail;
-		}
-	} else {
-		st->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		if (st->fd < 0)
-			st->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		if (st->fd < 0) {
-			rc = ns_err_set(e, -errno, "socket: %s", strerror(errno));
-			goto fail;
-		}
 	}
 	*state = st;
 	return 0;
@@ -777,7 +684,7 @@ static int et_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, stru
 		memset(&d->nl, 0, offsetof(struct et_nlres, std));
 		memset(d->nl.std_have, 0, sizeof(d->nl.std_have));
 		d->nl.nhist[0] = d->nl.nhist[1] = 0;
-		rc = et_driver_stats(st, d);
+		rc = et_driver_stats(ctx, st, d);
 		if (rc)
 			ns_fail_set(&f, rc, "%s: ioctl: %s", d->name, strerror(-rc));
 	}

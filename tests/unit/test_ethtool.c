@@ -6,7 +6,7 @@
  * controller's answer naming the ethtool family id, here 29) and "16-29.nl"
  * (the replies to every ethtool request in one file: each dump keeps the
  * replies of its own command) are built here with libmnl; the ioctls are
- * served from "ethtool-ioctl-<device>" text files (see collectors/ethtool.c).
+ * served by the context from "ethtool-ioctl-<device>" text files (see ns_ctx_ioctl() in src/ctx.h).
  * Driver names follow real drivers (virtio_net, i40e, mlx5, ena, bnxt,
  * hns3) to check the per-queue patterns and the collision rule.
  *
@@ -24,11 +24,14 @@
 #include <unistd.h>
 #include <sys/socket.h>
 
+#include <net/if.h>
 #include <linux/ethtool.h>
 #include <linux/ethtool_netlink.h>
 #include <linux/genetlink.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
+#include <linux/sockios.h>
+#include "ctx.h"
 
 #include "testutil.h"
 
@@ -328,6 +331,36 @@ static int run(const struct ns_opts *opts, struct ns_buf *out)
 
 #define Q(dev, q, d) "{device=\"" dev "\",queue=\"" q "\",direction=\"" d "\"}"
 
+/* The context's ioctl seam answers SIOCETHTOOL from the recorded file. */
+static void test_ioctl_seam(void **state)
+{
+	struct {
+		struct ethtool_stats s;
+		uint64_t v[2];
+	} sb = {.s = {.cmd = ETHTOOL_GSTATS, .n_stats = 2}};
+	struct ethtool_drvinfo di = {.cmd = ETHTOOL_GDRVINFO};
+	struct ns_err e = {{0}};
+	struct ns_ctx *ctx;
+	struct ifreq ifr;
+
+	write_text("ethtool-ioctl-lo", "driver\tveth\nstat\ta\t7\nstat\tb\t9\n");
+	assert_int_equal(ns_ctx_open(&ctx, "", "/proc", "/sys", replay_dir, &e), 0);
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "lo");
+	ifr.ifr_data = (void *)&di;
+	assert_int_equal(ns_ctx_ioctl(ctx, SIOCETHTOOL, &ifr), 0);
+	assert_string_equal(di.driver, "veth");
+	assert_int_equal(di.n_stats, 2);
+	ifr.ifr_data = (void *)&sb;
+	assert_int_equal(ns_ctx_ioctl(ctx, SIOCETHTOOL, &ifr), 0);
+	assert_int_equal(sb.v[0], 7);
+	assert_int_equal(sb.v[1], 9);
+	assert_int_equal(ns_ctx_ioctl(ctx, SIOCGIFFLAGS, &ifr), -EOPNOTSUPP);
+	strcpy(ifr.ifr_name, "none0"); /* no recorded file: the device is gone */
+	assert_int_equal(ns_ctx_ioctl(ctx, SIOCETHTOOL, &ifr), -ENODEV);
+	ns_ctx_close(ctx);
+}
+
 static void test_driver_stats(void **state)
 {
 	struct ns_buf out = NS_BUF_INIT;
@@ -614,6 +647,7 @@ static void test_live_veth(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_teardown(test_ioctl_seam, cleanup_files),
 	    cmocka_unit_test_teardown(test_driver_stats, cleanup_files),
 	    cmocka_unit_test_teardown(test_netlink, cleanup_files),
 	    cmocka_unit_test_teardown(test_filters, cleanup_files),
