@@ -377,35 +377,52 @@ static void ct_emit_stats(struct ns_emit *em, const struct ct_state *st)
 	}
 }
 
+/* The table-level families, each emitted only when its value was read. */
+enum { CF_ENABLED, CF_SOURCE, CF_ENTRIES, CF_LIMIT, CF_EXP_LIMIT, CF_N };
+static const struct ns_family_decl ct_fams[CF_N] = {
+    [CF_ENABLED] = {"netstack_conntrack_enabled",
+		    "1 if connection tracking is loaded in this network namespace, else 0.",
+		    NS_GAUGE, NULL},
+    [CF_SOURCE] = {"netstack_conntrack_source_info",
+		   "Where the conntrack numbers were read: netlink (ctnetlink) or procfs "
+		   "(fallback without CAP_NET_ADMIN or without ctnetlink).",
+		   NS_INFO, NULL},
+    [CF_ENTRIES] = {"netstack_conntrack_entries",
+		    "Entries in the connection tracking table of this network namespace.", NS_GAUGE,
+		    NULL},
+    [CF_LIMIT] = {"netstack_conntrack_entries_limit",
+		  "Maximum number of entries (nf_conntrack_max); new connections are dropped "
+		  "when entries reach it and nothing can be evicted.",
+		  NS_GAUGE, NULL},
+    [CF_EXP_LIMIT] = {"netstack_conntrack_expect_entries_limit",
+		      "Maximum number of expectations (nf_conntrack_expect_max).", NS_GAUGE, NULL},
+};
+
+/* One sample of ct_fams[@i], the family resolved here. */
+static void ct_emit_one(struct ns_emit *em, size_t i, const struct ns_label *l, size_t n,
+			uint64_t v)
+{
+	struct ns_family *f;
+
+	ns_emit_families(em, &ct_fams[i], 1, &f);
+	ns_emit_u64(em, f, l, n, v);
+}
+
 static int ct_emit_all(const struct ct_state *st, struct ns_writer *w, struct ns_err *e)
 {
 	struct ns_emit em = NS_EMIT_INIT(w);
 
-	ct_gauge(&em, "netstack_conntrack_enabled",
-		 "1 if connection tracking is loaded in this network namespace, else 0.",
-		 st->source != CT_SRC_NONE);
+	ct_emit_one(&em, CF_ENABLED, NS_NOLABELS, st->source != CT_SRC_NONE);
 	if (st->source == CT_SRC_NONE)
 		return ns_emit_done(&em, e);
-	ns_emit_u64(
-	    &em,
-	    ns_emit_family(&em, "netstack_conntrack_source_info",
-			   "Where the conntrack numbers were read: netlink (ctnetlink) or procfs "
-			   "(fallback without CAP_NET_ADMIN or without ctnetlink).",
-			   NS_INFO, NULL),
-	    NS_LABELS({"source", st->source == CT_SRC_NETLINK ? "netlink" : "procfs"}), 1);
+	ct_emit_one(&em, CF_SOURCE,
+		    NS_LABELS({"source", st->source == CT_SRC_NETLINK ? "netlink" : "procfs"}), 1);
 	if (st->have_entries)
-		ct_gauge(&em, "netstack_conntrack_entries",
-			 "Entries in the connection tracking table of this network namespace.",
-			 st->entries);
+		ct_emit_one(&em, CF_ENTRIES, NS_NOLABELS, st->entries);
 	if (st->have_limit)
-		ct_gauge(&em, "netstack_conntrack_entries_limit",
-			 "Maximum number of entries (nf_conntrack_max); new connections are "
-			 "dropped when entries reach it and nothing can be evicted.",
-			 st->limit);
+		ct_emit_one(&em, CF_LIMIT, NS_NOLABELS, st->limit);
 	if (st->have_exp_limit)
-		ct_gauge(&em, "netstack_conntrack_expect_entries_limit",
-			 "Maximum number of expectations (nf_conntrack_expect_max).",
-			 st->exp_limit);
+		ct_emit_one(&em, CF_EXP_LIMIT, NS_NOLABELS, st->exp_limit);
 	if (st->have_exp_count)
 		ct_exp_emit(&em, st->exp_count);
 	ct_emit_stats(&em, st);

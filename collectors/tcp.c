@@ -494,50 +494,52 @@ static void tcp_emit_info(struct tcp_state *st, struct ns_emit *em)
 	tcp_ihist_put(em, &ihf, NS_NOLABELS, &st->ihist);
 }
 
+/* The families of every scrape, in emission order (only the first with listen-only). */
+enum { TF_CONN, TF_RQ, TF_WQ, TF_CW, TF_CWB, TF_N };
+static const struct ns_family_decl tcp_main_fams[TF_N] = {
+    [TF_CONN] = {"netstack_tcp_connections",
+		 "TCP sockets by address family and state (new_syn_recv requests counted as "
+		 "syn_recv).",
+		 NS_GAUGE, NULL},
+    [TF_RQ] = {"netstack_tcp_receive_queue_bytes",
+	       "Received and not yet read (ss Recv-Q: a received FIN not yet read counts one), "
+	       "summed per family and state (listeners excluded).",
+	       NS_GAUGE, "bytes"},
+    [TF_WQ] = {"netstack_tcp_send_queue_bytes",
+	       "Bytes sent and not yet acknowledged (or not yet sent), summed per family and "
+	       "state (listeners excluded).",
+	       NS_GAUGE, "bytes"},
+    [TF_CW] = {"netstack_tcp_close_wait_unread_sockets",
+	       "CLOSE_WAIT sockets whose application has not read up to the peer's FIN "
+	       "(Recv-Q > 0): the peer closed, the application stopped reading.",
+	       NS_GAUGE, NULL},
+    [TF_CWB] = {"netstack_tcp_close_wait_unread_bytes",
+		"Data bytes never read in those CLOSE_WAIT sockets (Recv-Q minus the FIN).",
+		NS_GAUGE, "bytes"},
+};
+
 static int tcp_emit_all(struct tcp_state *st, struct ns_writer *w, struct ns_err *e)
 {
-	struct ns_family *fc, *frq, *fwq, *fcw, *fcwb;
+	struct ns_family *f[TF_N];
 	struct ns_emit em = NS_EMIT_INIT(w);
 
-	fc = ns_emit_family(&em, "netstack_tcp_connections",
-			    "TCP sockets by address family and state (new_syn_recv requests "
-			    "counted as syn_recv).",
-			    NS_GAUGE, NULL);
+	ns_emit_families(&em, tcp_main_fams, 1, f);
 	if (st->listen_only)
-		return tcp_emit_listen_only(st, &em, fc, e);
-	frq = ns_emit_family(&em, "netstack_tcp_receive_queue_bytes",
-			     "Received and not yet read (ss Recv-Q: a received FIN not yet read "
-			     "counts one), summed per family and state (listeners excluded).",
-			     NS_GAUGE, "bytes");
-	fwq = ns_emit_family(&em, "netstack_tcp_send_queue_bytes",
-			     "Bytes sent and not yet acknowledged (or not yet sent), summed per "
-			     "family and state (listeners excluded).",
-			     NS_GAUGE, "bytes");
-	fcw =
-	    ns_emit_family(&em, "netstack_tcp_close_wait_unread_sockets",
-			   "CLOSE_WAIT sockets whose application has not read up to the peer's FIN "
-			   "(Recv-Q > 0): the peer closed, the application stopped reading.",
-			   NS_GAUGE, NULL);
-	fcwb = ns_emit_family(
-	    &em, "netstack_tcp_close_wait_unread_bytes",
-	    "Data bytes never read in those CLOSE_WAIT sockets (Recv-Q minus the FIN).", NS_GAUGE,
-	    "bytes");
+		return tcp_emit_listen_only(st, &em, f[TF_CONN], e);
+	ns_emit_families(&em, tcp_main_fams + 1, TF_N - 1, f + 1);
 	for (unsigned fi = 0; fi < 2; fi++) {
 		for (unsigned s = 1; s < TCP_NSTATES; s++) {
-			ns_emit_u64(&em, fc,
-				    NS_LABELS({"family", tcp_fams[fi]}, {"state", tcp_states[s]}),
-				    st->conn[fi][s]);
+			const struct ns_label l[] = {{"family", tcp_fams[fi]},
+						     {"state", tcp_states[s]}};
+
+			ns_emit_u64(&em, f[TF_CONN], l, 2, st->conn[fi][s]);
 			if (s == TCP_LISTEN)
 				continue;
-			ns_emit_u64(&em, frq,
-				    NS_LABELS({"family", tcp_fams[fi]}, {"state", tcp_states[s]}),
-				    st->rq[fi][s]);
-			ns_emit_u64(&em, fwq,
-				    NS_LABELS({"family", tcp_fams[fi]}, {"state", tcp_states[s]}),
-				    st->wq[fi][s]);
+			ns_emit_u64(&em, f[TF_RQ], l, 2, st->rq[fi][s]);
+			ns_emit_u64(&em, f[TF_WQ], l, 2, st->wq[fi][s]);
 		}
-		ns_emit_u64(&em, fcw, NS_LABELS({"family", tcp_fams[fi]}), st->cw_unread[fi]);
-		ns_emit_u64(&em, fcwb, NS_LABELS({"family", tcp_fams[fi]}),
+		ns_emit_u64(&em, f[TF_CW], NS_LABELS({"family", tcp_fams[fi]}), st->cw_unread[fi]);
+		ns_emit_u64(&em, f[TF_CWB], NS_LABELS({"family", tcp_fams[fi]}),
 			    st->cw_unread_bytes[fi]);
 	}
 	tcp_emit_listening_ports(st, &em);
