@@ -315,8 +315,6 @@ static bool qd_parse_tc(struct qd_state *st, const struct nlmsghdr *nlh, struct 
 	l = qd_link_find(st, tcm->tcm_ifindex, &li);
 	if (!l)
 		return false; /* filtered out, or created after the link dump */
-	if (is_class && tcm->tcm_ifindex != st->cl_ifindex)
-		return false;
 	ns_nl_parse(nlh, sizeof(*tcm), tb, TCA_MAX);
 	if (!tb[TCA_KIND])
 		return false;
@@ -460,8 +458,7 @@ static int qd_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, stru
 		if (!qd_link(st, i)->classful)
 			continue;
 		st->cl_mark = st->ncl;
-		st->cl_ifindex = qd_link(st, i)->link.ifindex;
-		ns_nl_tcdump_req(nl, RTM_GETTCLASS, st->cl_ifindex);
+		ns_nl_tcdump_req(nl, RTM_GETTCLASS, qd_link(st, i)->link.ifindex);
 		rc = ns_nl_run(nl, qd_class_cb, qd_class_reset, st, e);
 		/* A device deleted since the qdisc dump has no classes: not an error. */
 		if (rc == -ENODEV) {
