@@ -502,9 +502,6 @@ static int et_genl_cb(const struct nlmsghdr *nlh, void *data)
 	if (mnl_nlmsg_get_payload_len(nlh) < GENL_HDRLEN)
 		return MNL_CB_OK;
 	g = mnl_nlmsg_get_payload(nlh);
-	/* In replay one file holds the replies of every request: pick ours. */
-	if (g->cmd != st->cur_cmd)
-		return MNL_CB_OK;
 	switch (g->cmd) {
 	case ETHTOOL_MSG_LINKMODES_GET_REPLY:
 		et_parse_linkmodes(st, nlh);

@@ -491,15 +491,24 @@ static ssize_t nl_replay_load(struct ns_nl *nl, struct nl_pass *p, unsigned atte
 	size_t got = 0;
 	int fd = -1, rc;
 
-	if (attempt > 0) {
-		snprintf(path, sizeof(path), "%s/%d-%u.%u.nl", nl->replay_dir, nl->protocol,
-			 p->req->nlmsg_type, attempt + 1);
+	if (nl->protocol == NETLINK_GENERIC && p->req->nlmsg_type != GENL_ID_CTRL &&
+	    mnl_nlmsg_get_payload_len(p->req) >= GENL_HDRLEN) {
+		/* keyed by the request's cmd (nl.h) */
+		snprintf(path, sizeof(path), "%s/%d-%u-%u.nl", nl->replay_dir, nl->protocol,
+			 p->req->nlmsg_type,
+			 ((const struct genlmsghdr *)mnl_nlmsg_get_payload(p->req))->cmd);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
-	}
-	if (fd < 0) {
-		snprintf(path, sizeof(path), "%s/%d-%u.nl", nl->replay_dir, nl->protocol,
-			 p->req->nlmsg_type);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
+	} else {
+		if (attempt > 0) {
+			snprintf(path, sizeof(path), "%s/%d-%u.%u.nl", nl->replay_dir, nl->protocol,
+				 p->req->nlmsg_type, attempt + 1);
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+		}
+		if (fd < 0) {
+			snprintf(path, sizeof(path), "%s/%d-%u.nl", nl->replay_dir, nl->protocol,
+				 p->req->nlmsg_type);
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+		}
 	}
 	if (fd < 0) {
 		rc = -errno;
