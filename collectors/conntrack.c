@@ -291,13 +291,13 @@ static int ct_proc_cpu(struct ns_ctx *ctx, struct ct_state *st, struct ns_err *e
 	cur = st->f_stat.buf.data;
 	line = ns_next_line(&cur);
 	if (!line)
-		return ns_err_set(e, -EBADMSG, "conntrack: %s: empty", REL_STAT);
+		return ns_err_set(e, -EBADMSG, "%s: empty", REL_STAT);
 	while ((tok = ns_next_token(&line))) {
 		int idx = -1;
 
 		if (ncols == sizeof(colidx) / sizeof(colidx[0]))
-			return ns_err_set(e, -EBADMSG, "conntrack: %s: more than %zu columns",
-					  REL_STAT, ncols);
+			return ns_err_set(e, -EBADMSG, "%s: more than %zu columns", REL_STAT,
+					  ncols);
 		if (strcmp(tok, "clashres") == 0)
 			clashres = true;
 		for (size_t i = 0; i < CT_NSTATS; i++)
@@ -319,21 +319,20 @@ static int ct_proc_cpu(struct ns_ctx *ctx, struct ct_state *st, struct ns_err *e
 
 		while ((tok = ns_next_token(&line))) {
 			if (n == ncols || ns_parse_hex_u64(tok, &vals[n]))
-				return ns_err_set(
-				    e, -EBADMSG, "conntrack: %s: row %zu does not match the header",
-				    REL_STAT, row + 1);
+				return ns_err_set(e, -EBADMSG,
+						  "%s: row %zu does not match the header", REL_STAT,
+						  row + 1);
 			n++;
 		}
 		if (n == 0)
 			continue;
 		if (n != ncols)
-			return ns_err_set(e, -EBADMSG,
-					  "conntrack: %s: row %zu has %zu of %zu columns", REL_STAT,
-					  row + 1, n, ncols);
+			return ns_err_set(e, -EBADMSG, "%s: row %zu has %zu of %zu columns",
+					  REL_STAT, row + 1, n, ncols);
 		c = ct_cpu_get(st, by_possible && row < st->npossible ? st->possible[row]
 								      : (unsigned)row);
 		if (!c)
-			return ns_err_set(e, -ENOMEM, "conntrack: out of memory");
+			return ns_err_set(e, -ENOMEM, "out of memory");
 		for (size_t k = 0; k < ncols; k++)
 			if (colidx[k] >= 0) {
 				c->v[colidx[k]] = vals[k];
@@ -378,35 +377,52 @@ static void ct_emit_stats(struct ns_emit *em, const struct ct_state *st)
 	}
 }
 
+/* The table-level families, each emitted only when its value was read. */
+enum { CF_ENABLED, CF_SOURCE, CF_ENTRIES, CF_LIMIT, CF_EXP_LIMIT, CF_N };
+static const struct ns_family_decl ct_fams[CF_N] = {
+    [CF_ENABLED] = {"netstack_conntrack_enabled",
+		    "1 if connection tracking is loaded in this network namespace, else 0.",
+		    NS_GAUGE, NULL},
+    [CF_SOURCE] = {"netstack_conntrack_source_info",
+		   "Where the conntrack numbers were read: netlink (ctnetlink) or procfs "
+		   "(fallback without CAP_NET_ADMIN or without ctnetlink).",
+		   NS_INFO, NULL},
+    [CF_ENTRIES] = {"netstack_conntrack_entries",
+		    "Entries in the connection tracking table of this network namespace.", NS_GAUGE,
+		    NULL},
+    [CF_LIMIT] = {"netstack_conntrack_entries_limit",
+		  "Maximum number of entries (nf_conntrack_max); new connections are dropped "
+		  "when entries reach it and nothing can be evicted.",
+		  NS_GAUGE, NULL},
+    [CF_EXP_LIMIT] = {"netstack_conntrack_expect_entries_limit",
+		      "Maximum number of expectations (nf_conntrack_expect_max).", NS_GAUGE, NULL},
+};
+
+/* One sample of ct_fams[@i], the family resolved here. */
+static void ct_emit_one(struct ns_emit *em, size_t i, const struct ns_label *l, size_t n,
+			uint64_t v)
+{
+	struct ns_family *f;
+
+	ns_emit_families(em, &ct_fams[i], 1, &f);
+	ns_emit_u64(em, f, l, n, v);
+}
+
 static int ct_emit_all(const struct ct_state *st, struct ns_writer *w, struct ns_err *e)
 {
-	struct ns_emit em = NS_EMIT_INIT(w, "conntrack");
+	struct ns_emit em = NS_EMIT_INIT(w);
 
-	ct_gauge(&em, "netstack_conntrack_enabled",
-		 "1 if connection tracking is loaded in this network namespace, else 0.",
-		 st->source != CT_SRC_NONE);
+	ct_emit_one(&em, CF_ENABLED, NS_NOLABELS, st->source != CT_SRC_NONE);
 	if (st->source == CT_SRC_NONE)
 		return ns_emit_done(&em, e);
-	ns_emit_u64(
-	    &em,
-	    ns_emit_family(&em, "netstack_conntrack_source_info",
-			   "Where the conntrack numbers were read: netlink (ctnetlink) or procfs "
-			   "(fallback without CAP_NET_ADMIN or without ctnetlink).",
-			   NS_INFO, NULL),
-	    NS_LABELS({"source", st->source == CT_SRC_NETLINK ? "netlink" : "procfs"}), 1);
+	ct_emit_one(&em, CF_SOURCE,
+		    NS_LABELS({"source", st->source == CT_SRC_NETLINK ? "netlink" : "procfs"}), 1);
 	if (st->have_entries)
-		ct_gauge(&em, "netstack_conntrack_entries",
-			 "Entries in the connection tracking table of this network namespace.",
-			 st->entries);
+		ct_emit_one(&em, CF_ENTRIES, NS_NOLABELS, st->entries);
 	if (st->have_limit)
-		ct_gauge(&em, "netstack_conntrack_entries_limit",
-			 "Maximum number of entries (nf_conntrack_max); new connections are "
-			 "dropped when entries reach it and nothing can be evicted.",
-			 st->limit);
+		ct_emit_one(&em, CF_LIMIT, NS_NOLABELS, st->limit);
 	if (st->have_exp_limit)
-		ct_gauge(&em, "netstack_conntrack_expect_entries_limit",
-			 "Maximum number of expectations (nf_conntrack_expect_max).",
-			 st->exp_limit);
+		ct_emit_one(&em, CF_EXP_LIMIT, NS_NOLABELS, st->exp_limit);
 	if (st->have_exp_count)
 		ct_exp_emit(&em, st->exp_count);
 	ct_emit_stats(&em, st);
@@ -439,7 +455,8 @@ static int ct_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, stru
 	struct ns_err nlerr = {{0}};
 	struct ns_nl *nl = NULL;
 	uint64_t count = 0;
-	int rc, nlrc, countrc, rc2 = 0;
+	struct ns_fail f = NS_FAIL_INIT(e);
+	int rc, nlrc, countrc;
 
 	st->source = CT_SRC_NONE;
 	st->have_entries = st->have_limit = st->have_exp_limit = st->have_exp_count = false;
@@ -468,13 +485,12 @@ static int ct_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, stru
 		rc = ct_nl_cpu(nl, st, false, e);
 		if (!rc)
 			rc = ct_nl_cpu(nl, st, true, e);
-		if (rc)
+		if (ns_fail_note(&f, rc))
 			st->ncpus = 0; /* never half a snapshot */
-		rc2 = rc;
-		rc = ct_exp_count(nl, &st->exp_count, rc2 ? NULL : e);
+		rc = ct_exp_count(nl, &st->exp_count, ns_fail_err(&f));
 		st->have_exp_count = rc == 0;
-		if (rc && !ct_exp_absent(rc) && !rc2)
-			rc2 = rc;
+		if (!ct_exp_absent(rc))
+			ns_fail_note(&f, rc);
 	} else {
 		st->source = CT_SRC_PROCFS;
 		st->have_entries = st->have_limit = false;
@@ -482,18 +498,16 @@ static int ct_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, stru
 			st->entries = count;
 			st->have_entries = true;
 		} else {
-			rc2 = ns_err_set(e, countrc, "conntrack: %s: %s", REL_COUNT,
-					 strerror(-countrc));
+			ns_fail_set(&f, countrc, "%s: %s", REL_COUNT, strerror(-countrc));
 		}
-		rc = ct_proc_cpu(ctx, st, rc2 ? NULL : e);
+		rc = ct_proc_cpu(ctx, st, ns_fail_err(&f));
 		if (rc && rc != -ENOENT) {
 			st->ncpus = 0;
-			if (!rc2)
-				rc2 = rc;
+			ns_fail_note(&f, rc);
 		}
 		/* An unexpected netlink failure is reported even though /proc answered. */
-		if (!ct_nl_fallback(nlrc) && !rc2)
-			rc2 = ns_err_set(e, nlrc, "conntrack: %s", nlerr.msg);
+		if (!ct_nl_fallback(nlrc))
+			ns_fail_set(&f, nlrc, "%s", nlerr.msg);
 	}
 	if (!st->have_limit) {
 		rc = ct_read_u64(&st->f_max, ctx->procfs_fd, REL_MAX, &st->limit);
@@ -504,12 +518,10 @@ static int ct_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, stru
 
 	if (st->breakdown && st->source == CT_SRC_NETLINK &&
 	    (!st->ran || (uint64_t)ns_mono_ns() - st->last_run_ns >= st->interval_ns)) {
-		rc = ct_breakdown(ctx, st, rc2 ? NULL : e);
-		if (rc && !rc2)
-			rc2 = rc;
+		ns_fail_note(&f, ct_breakdown(ctx, st, ns_fail_err(&f)));
 	}
-	rc = ct_emit_all(st, w, rc2 ? NULL : e);
-	return rc2 ? rc2 : rc;
+	ns_fail_note(&f, ct_emit_all(st, w, ns_fail_err(&f)));
+	return ns_fail_rc(&f);
 }
 
 static void ct_fini(void *state)
@@ -544,7 +556,7 @@ static int ct_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state,
 
 	*state = NULL;
 	if (!st)
-		return ns_err_set(e, -ENOMEM, "conntrack: out of memory");
+		return ns_err_set(e, -ENOMEM, "out of memory");
 	st->f_count = (struct ns_file)NS_FILE_INIT;
 	st->f_max = (struct ns_file)NS_FILE_INIT;
 	st->f_exp_max = (struct ns_file)NS_FILE_INIT;
@@ -566,14 +578,13 @@ static int ct_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state,
 		interval = UINT64_MAX / 1000000000ull;
 	st->interval_ns = interval * 1000000000ull;
 	if (k > CT_TOPK_MAX)
-		rc = ns_err_set(e, -EINVAL, "conntrack: top-k %llu is more than %d",
-				(unsigned long long)k, CT_TOPK_MAX);
+		rc = ns_err_set(e, -EINVAL, "top-k %llu is more than %d", (unsigned long long)k,
+				CT_TOPK_MAX);
 	else if (tracked < k || tracked < 1 || tracked > CT_TRACKED_MAX)
-		rc = ns_err_set(e, -EINVAL,
-				"conntrack: top-tracked %llu must be between max(1, top-k) and %u",
+		rc = ns_err_set(e, -EINVAL, "top-tracked %llu must be between max(1, top-k) and %u",
 				(unsigned long long)tracked, CT_TRACKED_MAX);
 	else if (zone_max > CTZ_ZONE_MAX)
-		rc = ns_err_set(e, -EINVAL, "conntrack: zone-max %llu is more than %d",
+		rc = ns_err_set(e, -EINVAL, "zone-max %llu is more than %d",
 				(unsigned long long)zone_max, CTZ_ZONE_MAX);
 	if (rc) {
 		ct_fini(st);
@@ -590,7 +601,7 @@ static int ct_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state,
 		    ns_topk_init(&st->scan.dst, st->tracked, sizeof(struct ct_key)) ||
 		    !(st->scan.zones = ctz_new(zone_max, st->top_k, st->tracked))) {
 			ct_fini(st);
-			return ns_err_set(e, -ENOMEM, "conntrack: out of memory");
+			return ns_err_set(e, -ENOMEM, "out of memory");
 		}
 	}
 	*state = st;

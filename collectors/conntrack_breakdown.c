@@ -355,14 +355,14 @@ int ct_breakdown(struct ns_ctx *ctx, struct ct_state *st, struct ns_err *e)
 	if (rc)
 		return rc;
 	if (!sc->ct && !(sc->ct = nfct_new()))
-		return ns_err_set(e, -ENOMEM, "conntrack: out of memory");
+		return ns_err_set(e, -ENOMEM, "out of memory");
 	ct_scan_reset(sc);
 	sc->max_entries = st->max_entries;
 	sc->rc = 0;
 	ns_nl_nfgen_req(nl, CT_TYPE_GET, NLM_F_DUMP, AF_UNSPEC);
 	rc = ns_nl_run(nl, ct_dump_cb, ct_scan_reset, sc, e);
 	if (sc->rc)
-		return ns_err_set(e, sc->rc, "conntrack: table dump: out of memory");
+		return ns_err_set(e, sc->rc, "table dump: out of memory");
 	if (rc)
 		return rc;
 	t1 = (uint64_t)ns_mono_ns();

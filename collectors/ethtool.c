@@ -22,9 +22,8 @@
  *      The family id is resolved once per state (CTRL_CMD_GETFAMILY); a
  *      kernel without ethtool netlink simply yields no such series.
  *
- * The ioctl socket belongs to the network namespace the collector was
- * initialised in (the context's namespace when the engine opens contexts
- * from inside them).
+ * The ioctls go through the context's socket (ns_ctx_ioctl()), so they
+ * read the context's network namespace.
  *
  * Driver statistic names. Per-queue statistics are recognised from these
  * patterns (N = queue number, S = statistic, d = rx or tx):
@@ -45,10 +44,8 @@
  * stat-include / stat-exclude match the driver's own name (as ethtool -S
  * prints it), unanchored.
  *
- * Test seam: with a netlink replay directory, the ioctls are served from
- * the text file "<dir>/ethtool-ioctl-<device>" (no file = ENODEV): lines
- * "driver\tX", "version\tX", "firmware_version\tX", "bus_info\tX",
- * "errno\tN" (every ioctl fails with N), "stat\tNAME\tVALUE".
+ * Test seam: with a replay directory, the context answers the ioctls
+ * from recorded data (the format is in src/ctx.h).
  */
 #include "ethtool.h"
 
@@ -75,86 +72,17 @@ static void et_dev_free(struct et_dev *d)
 	free(d->sbuf);
 }
 
-/* ---- ioctls (live) and their replay ---- */
+/* ---- ioctls, through the context (which replays them in tests) ---- */
 
-static int et_replay_ioctl(struct et_state *st, struct et_dev *d, uint32_t cmd, void *arg)
-{
-	char path[4096], *cur, *line;
-	uint32_t n = 0;
-	int rc;
-
-	snprintf(path, sizeof(path), "%s/ethtool-ioctl-%s", st->replay_dir, d->name);
-	rc = ns_read_file_at(AT_FDCWD, path, &st->scratch);
-	if (rc == -ENOENT)
-		return -ENODEV;
-	if (rc)
-		return rc;
-	cur = st->scratch.data;
-	rc = 0;
-	while ((line = ns_next_line(&cur))) {
-		char *key = line, *v = strchr(line, '\t');
-
-		if (!v)
-			continue;
-		*v++ = '\0';
-		if (strcmp(key, "errno") == 0)
-			return -atoi(v);
-		if (cmd == ETHTOOL_GDRVINFO) {
-			struct ethtool_drvinfo *di = arg;
-
-			if (strcmp(key, "driver") == 0)
-				snprintf(di->driver, sizeof(di->driver), "%s", v);
-			else if (strcmp(key, "version") == 0)
-				snprintf(di->version, sizeof(di->version), "%s", v);
-			else if (strcmp(key, "firmware_version") == 0)
-				snprintf(di->fw_version, sizeof(di->fw_version), "%s", v);
-			else if (strcmp(key, "bus_info") == 0)
-				snprintf(di->bus_info, sizeof(di->bus_info), "%s", v);
-			else if (strcmp(key, "stat") == 0)
-				di->n_stats = ++n;
-		} else if (strcmp(key, "stat") == 0) {
-			char *val = strchr(v, '\t');
-
-			if (!val)
-				continue;
-			*val++ = '\0';
-			if (cmd == ETHTOOL_GSTRINGS) {
-				struct ethtool_gstrings *gs = arg;
-
-				if (n < gs->len)
-					strncpy((char *)gs->data + (size_t)n * ETH_GSTRING_LEN, v,
-						ETH_GSTRING_LEN);
-			} else if (cmd == ETHTOOL_GSTATS) {
-				struct ethtool_stats *sb = arg;
-				uint64_t x = 0;
-
-				ns_parse_u64(val, &x);
-				if (n < sb->n_stats)
-					sb->data[n] = x;
-			}
-			n++;
-		}
-	}
-	if (cmd == ETHTOOL_GSTRINGS)
-		((struct ethtool_gstrings *)arg)->len = n;
-	else if (cmd == ETHTOOL_GSTATS)
-		((struct ethtool_stats *)arg)->n_stats = n;
-	return rc;
-}
-
-static int et_ioctl(struct et_state *st, struct et_dev *d, void *arg)
+static int et_ioctl(struct ns_ctx *ctx, struct et_dev *d, void *arg)
 {
 	struct ifreq ifr;
 
-	if (st->replay)
-		return et_replay_ioctl(st, d, *(uint32_t *)arg, arg);
 	memset(&ifr, 0, sizeof(ifr));
 	/* only the name's bytes: the rest stays zeroed, nothing undefined */
 	memcpy(ifr.ifr_name, d->name, strnlen(d->name, sizeof(ifr.ifr_name) - 1));
 	ifr.ifr_data = arg;
-	if (ioctl(st->fd, SIOCETHTOOL, &ifr) < 0)
-		return -errno;
-	return 0;
+	return ns_ctx_ioctl(ctx, SIOCETHTOOL, &ifr);
 }
 
 /* Device gone or no such ioctl: not an error of the collector. */
@@ -164,7 +92,7 @@ static bool et_benign(int rc)
 	       rc == -EINVAL || rc == -EPERM || rc == -EACCES;
 }
 
-static int et_driver_stats(struct et_state *st, struct et_dev *d)
+static int et_driver_stats(struct ns_ctx *ctx, struct et_state *st, struct et_dev *d)
 {
 	uint32_t n;
 	int rc;
@@ -172,7 +100,7 @@ static int et_driver_stats(struct et_state *st, struct et_dev *d)
 	d->have_info = d->have_stats = d->gone = false;
 	memset(&d->info, 0, sizeof(d->info));
 	d->info.cmd = ETHTOOL_GDRVINFO;
-	rc = et_ioctl(st, d, &d->info);
+	rc = et_ioctl(ctx, d, &d->info);
 	if (rc == -ENODEV) {
 		d->gone = true;
 		return 0;
@@ -204,7 +132,7 @@ static int et_driver_stats(struct et_state *st, struct et_dev *d)
 		gs->cmd = ETHTOOL_GSTRINGS;
 		gs->string_set = ETH_SS_STATS;
 		gs->len = n;
-		rc = et_ioctl(st, d, gs);
+		rc = et_ioctl(ctx, d, gs);
 		if (rc == 0 && gs->len != n)
 			rc = -EAGAIN; /* changed under us: try again next scrape */
 		if (rc == 0)
@@ -226,7 +154,7 @@ static int et_driver_stats(struct et_state *st, struct et_dev *d)
 	memset(d->sbuf, 0, sizeof(*d->sbuf) + (size_t)n * sizeof(uint64_t));
 	d->sbuf->cmd = ETHTOOL_GSTATS;
 	d->sbuf->n_stats = n;
-	rc = et_ioctl(st, d, d->sbuf);
+	rc = et_ioctl(ctx, d, d->sbuf);
 	if (rc == -ENODEV) {
 		d->gone = true;
 		return 0;
@@ -574,9 +502,6 @@ static int et_genl_cb(const struct nlmsghdr *nlh, void *data)
 	if (mnl_nlmsg_get_payload_len(nlh) < GENL_HDRLEN)
 		return MNL_CB_OK;
 	g = mnl_nlmsg_get_payload(nlh);
-	/* In replay one file holds the replies of every request: pick ours. */
-	if (g->cmd != st->cur_cmd)
-		return MNL_CB_OK;
 	switch (g->cmd) {
 	case ETHTOOL_MSG_LINKMODES_GET_REPLY:
 		et_parse_linkmodes(st, nlh);
@@ -681,16 +606,12 @@ static void et_fini(void *state)
 		return;
 	ns_namefilter_fini(&st->devices);
 	ns_namefilter_fini(&st->stats);
-	if (st->fd >= 0)
-		close(st->fd);
 	for (size_t i = 0; i < st->ndevs; i++)
 		et_dev_free(&st->devs[i]);
 	free(st->devs);
 	ns_ifmap_free(&st->byindex);
 	ns_links_free(&st->seen);
 	free(st->mode_names);
-	free(st->replay_dir);
-	ns_buf_free(&st->scratch);
 	ns_labelset_free(&st->dev_ls);
 	ns_labelset_free(&st->queue_ls);
 	free(st);
@@ -703,8 +624,7 @@ static int et_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state,
 
 	*state = NULL;
 	if (!st)
-		return ns_err_set(e, -ENOMEM, "ethtool: out of memory");
-	st->fd = -1;
+		return ns_err_set(e, -ENOMEM, "out of memory");
 	rc = ns_namefilter_init(&st->devices, opts, "device-include", "device-exclude", "ethtool",
 				e);
 	if (!rc)
@@ -716,24 +636,8 @@ static int et_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state,
 	st->std_stats = opts ? ns_opt_bool(opts, "standard-stats") : true;
 	st->mode_names = calloc(ET_MODE_BITS, sizeof(*st->mode_names));
 	if (!st->mode_names) {
-		rc = ns_err_set(e, -ENOMEM, "ethtool: out of memory");
+		rc = ns_err_set(e, -ENOMEM, "out of memory");
 		goto fail;
-	}
-	if (ctx->nl_replay_dir) {
-		st->replay = true;
-		st->replay_dir = strdup(ctx->nl_replay_dir);
-		if (!st->replay_dir) {
-			rc = ns_err_set(e, -ENOMEM, "ethtool: out of memory");
-			goto fail;
-		}
-	} else {
-		st->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		if (st->fd < 0)
-			st->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		if (st->fd < 0) {
-			rc = ns_err_set(e, -errno, "ethtool: socket: %s", strerror(errno));
-			goto fail;
-		}
 	}
 	*state = st;
 	return 0;
@@ -758,7 +662,8 @@ static int et_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, stru
 	};
 	struct et_state *st = state;
 	struct ns_nl *nl, *gnl;
-	int rc, first = 0;
+	struct ns_fail f = NS_FAIL_INIT(e);
+	int rc;
 
 	rc = ns_ctx_nl(ctx, NETLINK_ROUTE, &nl, e);
 	if (rc)
@@ -768,7 +673,7 @@ static int et_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, stru
 		return rc;
 	rc = et_reconcile(st);
 	if (rc)
-		return ns_err_set(e, rc, "ethtool: out of memory");
+		return ns_err_set(e, rc, "out of memory");
 
 	for (size_t i = 0; i < st->ndevs; i++) {
 		struct et_dev *d = &st->devs[i];
@@ -776,26 +681,22 @@ static int et_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, stru
 		memset(&d->nl, 0, offsetof(struct et_nlres, std));
 		memset(d->nl.std_have, 0, sizeof(d->nl.std_have));
 		d->nl.nhist[0] = d->nl.nhist[1] = 0;
-		rc = et_driver_stats(st, d);
-		if (rc && !first)
-			first = ns_err_set(e, rc, "ethtool: %s: ioctl: %s", d->name, strerror(-rc));
+		rc = et_driver_stats(ctx, st, d);
+		if (rc)
+			ns_fail_set(&f, rc, "%s: ioctl: %s", d->name, strerror(-rc));
 	}
 
-	rc = ns_ctx_nl(ctx, NETLINK_GENERIC, &gnl, first ? NULL : e);
+	rc = ns_ctx_nl(ctx, NETLINK_GENERIC, &gnl, ns_fail_err(&f));
 	if (!rc && st->family == 0)
-		rc = et_resolve_family(st, gnl, first ? NULL : e);
+		rc = et_resolve_family(st, gnl, ns_fail_err(&f));
+	ns_fail_note(&f, rc);
 	for (size_t i = 0; !rc && st->family > 0 && i < sizeof(reqs) / sizeof(reqs[0]); i++) {
 		if (reqs[i].cmd == ETHTOOL_MSG_STATS_GET && !st->std_stats)
 			continue;
-		rc = et_genl_dump(st, gnl, &reqs[i], first ? NULL : e);
-		if (rc && !first)
-			first = rc;
-		rc = 0;
+		ns_fail_note(&f, et_genl_dump(st, gnl, &reqs[i], ns_fail_err(&f)));
 	}
-	if (rc && !first)
-		first = rc;
-	rc = et_emit_all(st, w, first ? NULL : e);
-	return first ? first : rc;
+	ns_fail_note(&f, et_emit_all(st, w, ns_fail_err(&f)));
+	return ns_fail_rc(&f);
 }
 
 static const struct ns_option et_options[] = {

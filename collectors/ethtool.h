@@ -119,9 +119,6 @@ struct et_dev {
 struct et_state {
 	struct ns_namefilter devices, stats;
 	bool std_stats;
-	bool replay;
-	char *replay_dir;
-	int fd;	    /* SIOCETHTOOL socket, -1 in replay mode */
 	int family; /* ethtool genl family id, 0 = unresolved, -1 = unavailable */
 	unsigned gen;
 	struct et_dev *devs;
@@ -131,8 +128,6 @@ struct et_state {
 	/* link mode names by bit, filled from verbose bitsets */
 	char (*mode_names)[ETH_GSTRING_LEN];
 	uint8_t cur_cmd; /* reply cmd expected by the running genl dump */
-	int replay_errno;
-	struct ns_buf scratch;
 	/* label sets of the device and of the queue being emitted, reused */
 	struct ns_labelset dev_ls, queue_ls;
 };

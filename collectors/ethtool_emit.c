@@ -305,7 +305,7 @@ static void et_emit_pause_fec(struct ns_emit *em, struct ns_family *const *f,
 
 int et_emit_all(struct et_state *st, struct ns_writer *w, struct ns_err *e)
 {
-	struct ns_emit em = NS_EMIT_INIT(w, "ethtool");
+	struct ns_emit em = NS_EMIT_INIT(w);
 	struct ns_family *f[EF_N];
 
 	ns_emit_families(&em, et_fams, EF_N, f);

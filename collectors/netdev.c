@@ -287,7 +287,7 @@ static int nd_emit_all(const struct nd_state *st, struct ns_writer *w, struct ns
 {
 	struct ns_family *fstat[ND_NSTATS], *fup, *foper, *fcarrier, *fcc, *fcup, *fcdown, *fmtu,
 	    *ftxq, *ftype, *finfo;
-	struct ns_emit em = NS_EMIT_INIT(w, "netdev");
+	struct ns_emit em = NS_EMIT_INIT(w);
 
 	for (size_t i = 0; i < ND_NSTATS; i++)
 		fstat[i] = ns_emit_family(&em, nd_stats[i].name, nd_stats[i].help, NS_COUNTER,
@@ -380,7 +380,7 @@ static int nd_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state,
 
 	*state = NULL;
 	if (!st)
-		return ns_err_set(e, -ENOMEM, "netdev: out of memory");
+		return ns_err_set(e, -ENOMEM, "out of memory");
 	rc = ns_namefilter_init(&st->filter, opts, "device-include", "device-exclude", "netdev", e);
 	if (rc) {
 		nd_fini(st);
@@ -394,17 +394,18 @@ static int nd_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, stru
 {
 	struct nd_state *st = state;
 	struct ns_nl *nl;
-	int rc, rc2;
+	struct ns_fail f = NS_FAIL_INIT(e);
+	int rc;
 
 	rc = ns_ctx_nl(ctx, NETLINK_ROUTE, &nl, e);
 	if (rc)
 		return rc;
 	ns_nl_linkdump_req(nl, 0); /* with the link statistics */
 	st->ndevs = 0;
-	rc = ns_nl_run(nl, nd_link_cb, nd_reset, st, e);
+	ns_fail_note(&f, ns_nl_run(nl, nd_link_cb, nd_reset, st, e));
 	/* Emit what was read even if the dump failed part way. */
-	rc2 = nd_emit_all(st, w, rc ? NULL : e);
-	return rc ? rc : rc2;
+	ns_fail_note(&f, nd_emit_all(st, w, ns_fail_err(&f)));
+	return ns_fail_rc(&f);
 }
 
 static const struct ns_option nd_options[] = {

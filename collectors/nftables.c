@@ -754,7 +754,7 @@ static int nft_read(struct ns_nl *nl, struct nft_state *st, struct ns_err *e)
 	if (!rc)
 		rc = nft_dump(nl, NFT_MSG_GETCHAIN, nft_chain_cb, nft_chain_reset, st, e);
 	if (!rc && nft_chain_index(st))
-		rc = ns_err_set(e, -ENOMEM, "nftables: out of memory");
+		rc = ns_err_set(e, -ENOMEM, "out of memory");
 	if (!rc && st->filtered)
 		rc = nft_read_rules_by_table(nl, st, e);
 	else if (!rc)
@@ -801,7 +801,7 @@ static int nft_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state
 
 	*state = NULL;
 	if (!st)
-		return ns_err_set(e, -ENOMEM, "nftables: out of memory");
+		return ns_err_set(e, -ENOMEM, "out of memory");
 	rc = ns_namefilter_init(&st->filter, opts, "table-include", "table-exclude", "nftables", e);
 	if (rc) {
 		free(st);
@@ -820,7 +820,8 @@ static int nft_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, str
 	struct nft_state *st = state;
 	struct ns_nl *nl;
 	uint32_t gen0;
-	int rc, rc2;
+	struct ns_fail f = NS_FAIL_INIT(e);
+	int rc;
 
 	st->tables.n = st->chains.n = st->rules.n = st->sets.n = st->objs.n = 0;
 	st->have_gen = false;
@@ -838,8 +839,7 @@ static int nft_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, str
 			return nft_emit(st, w, false, e);
 		}
 		if (rc == -EPERM)
-			return ns_err_set(e, rc,
-					  "nftables: reading the ruleset needs CAP_NET_ADMIN");
+			return ns_err_set(e, rc, "reading the ruleset needs CAP_NET_ADMIN");
 		if (rc)
 			return rc;
 		gen0 = st->gen;
@@ -849,8 +849,9 @@ static int nft_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, str
 		if (rc || st->gen == gen0)
 			break;
 	}
-	rc2 = nft_emit(st, w, true, rc ? NULL : e);
-	return rc ? rc : rc2;
+	ns_fail_note(&f, rc);
+	ns_fail_note(&f, nft_emit(st, w, true, ns_fail_err(&f)));
+	return ns_fail_rc(&f);
 }
 
 static const struct ns_option nft_options[] = {

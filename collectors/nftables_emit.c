@@ -252,7 +252,7 @@ static void nft_emit_rules(struct nft_state *st, struct ns_emit *em)
 
 int nft_emit(struct nft_state *st, struct ns_writer *w, bool enabled, struct ns_err *e)
 {
-	struct ns_emit em = NS_EMIT_INIT(w, "nftables");
+	struct ns_emit em = NS_EMIT_INIT(w);
 	struct ns_family *f;
 
 	f = ns_emit_family(&em, "netstack_nftables_enabled",

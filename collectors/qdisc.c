@@ -315,8 +315,6 @@ static bool qd_parse_tc(struct qd_state *st, const struct nlmsghdr *nlh, struct 
 	l = qd_link_find(st, tcm->tcm_ifindex, &li);
 	if (!l)
 		return false; /* filtered out, or created after the link dump */
-	if (is_class && tcm->tcm_ifindex != st->cl_ifindex)
-		return false;
 	ns_nl_parse(nlh, sizeof(*tcm), tb, TCA_MAX);
 	if (!tb[TCA_KIND])
 		return false;
@@ -419,13 +417,13 @@ static int qd_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state,
 
 	*state = NULL;
 	if (!st)
-		return ns_err_set(e, -ENOMEM, "qdisc: out of memory");
+		return ns_err_set(e, -ENOMEM, "out of memory");
 	rc = ns_namefilter_init(&st->filter, opts, "device-include", "device-exclude", "qdisc", e);
 	if (!rc && ns_opt_uint(opts, "filter-max") > QF_FILTER_MAX)
-		rc = ns_err_set(e, -EINVAL, "qdisc: filter-max is above %d", QF_FILTER_MAX);
+		rc = ns_err_set(e, -EINVAL, "filter-max is above %d", QF_FILTER_MAX);
 	if (!rc && ns_opt_bool(opts, "filters") &&
 	    !(st->qf = qf_new(ns_opt_uint(opts, "filter-max"))))
-		rc = ns_err_set(e, -ENOMEM, "qdisc: out of memory");
+		rc = ns_err_set(e, -ENOMEM, "out of memory");
 	if (rc) {
 		qd_fini(st);
 		return rc;
@@ -439,7 +437,8 @@ static int qd_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, stru
 {
 	struct qd_state *st = state;
 	struct ns_nl *nl;
-	int rc, rc2;
+	struct ns_fail f = NS_FAIL_INIT(e);
+	int rc;
 
 	st->links.n = st->nqd = st->ncl = st->ncake = 0;
 	if (st->qf)
@@ -459,8 +458,7 @@ static int qd_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, stru
 		if (!qd_link(st, i)->classful)
 			continue;
 		st->cl_mark = st->ncl;
-		st->cl_ifindex = qd_link(st, i)->link.ifindex;
-		ns_nl_tcdump_req(nl, RTM_GETTCLASS, st->cl_ifindex);
+		ns_nl_tcdump_req(nl, RTM_GETTCLASS, qd_link(st, i)->link.ifindex);
 		rc = ns_nl_run(nl, qd_class_cb, qd_class_reset, st, e);
 		/* A device deleted since the qdisc dump has no classes: not an error. */
 		if (rc == -ENODEV) {
@@ -477,8 +475,9 @@ static int qd_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, stru
 		rc = i < st->nqd ? qf_qdisc(st->qf, nl, l->ifindex, l->name, r->kind, r->handle, e)
 				 : qf_class(st->qf, nl, l->ifindex, l->name, r->kind, r->handle, e);
 	}
-	rc2 = qd_emit_all(st, w, rc ? NULL : e);
-	return rc ? rc : rc2;
+	ns_fail_note(&f, rc);
+	ns_fail_note(&f, qd_emit_all(st, w, ns_fail_err(&f)));
+	return ns_fail_rc(&f);
 }
 
 static const struct ns_option qd_options[] = {

@@ -146,8 +146,7 @@ struct qd_state {
 	size_t ncl, capc;
 	struct qd_cake *cakes; /* decoded cake statistics, for qdiscs of kind cake */
 	size_t ncake, capk;
-	size_t cl_mark; /* first class of the device being dumped */
-	int cl_ifindex;
+	size_t cl_mark;	       /* first class of the device being dumped */
 	struct ns_labelset ls; /* the record being emitted: formatted once for all its families */
 	struct qf_state *qf;   /* tc filters (qdisc_filters.c); NULL with filters=false */
 };

@@ -466,7 +466,7 @@ static void qd_emit_class(struct qd_emit *em, struct qd_state *st, const struct 
 
 int qd_emit_all(struct qd_state *st, struct ns_writer *w, struct ns_err *e)
 {
-	struct qd_emit em = {.out = NS_EMIT_INIT(w, "qdisc")};
+	struct qd_emit em = {.out = NS_EMIT_INIT(w)};
 	struct ns_labelset *ls = &st->ls;
 	struct ns_family *froot;
 

@@ -100,9 +100,8 @@ struct snmp_state {
 	struct ns_file netstat;
 	struct ns_file snmp6;
 	struct name_set names;
-	int rc; /* first error of this scrape */
-	struct ns_err *e;
-	const char *root; /* the context's procfs root (absolute), for messages */
+	struct ns_fail fail; /* first error of this scrape */
+	const char *root;    /* the context's procfs root (absolute), for messages */
 };
 
 static uint64_t hash_str(const char *s)
@@ -240,8 +239,7 @@ static void emit(struct snmp_state *st, struct ns_writer *w, const char *file, c
 		rc = names_add(&st->names, uniq);
 	}
 	if (rc < 0) {
-		ns_err_first(st->e, &st->rc, rc, "%s/%s: %s: %s", st->root, file, what,
-			     strerror(-rc));
+		ns_fail_set(&st->fail, rc, "%s/%s: %s: %s", st->root, file, what, strerror(-rc));
 		return;
 	}
 	snprintf(name, sizeof(name), "%s%s", uniq, gauge ? "" : "_total");
@@ -256,8 +254,8 @@ static void emit(struct snmp_state *st, struct ns_writer *w, const char *file, c
 	f = ns_family(w, name, help, gauge ? NS_GAUGE : NS_COUNTER,
 		      sc ? scaled[sc - 1].unit : NULL);
 	if (!f) {
-		ns_err_first(st->e, &st->rc, -EINVAL, "%s/%s: %s: cannot create metric %s",
-			     st->root, file, what, name);
+		ns_fail_set(&st->fail, -EINVAL, "%s/%s: %s: cannot create metric %s", st->root,
+			    file, what, name);
 		return;
 	}
 	if (sc && ns_parse_i64(val, &i) == 0) {
@@ -267,13 +265,12 @@ static void emit(struct snmp_state *st, struct ns_writer *w, const char *file, c
 	} else if (ns_parse_u64(val, &u) == 0) {
 		rc = ns_sample_u64(w, f, NS_NOLABELS, u);
 	} else {
-		ns_err_first(st->e, &st->rc, -EINVAL, "%s/%s: %s: bad value '%s'", st->root, file,
-			     what, val);
+		ns_fail_set(&st->fail, -EINVAL, "%s/%s: %s: bad value '%s'", st->root, file, what,
+			    val);
 		return;
 	}
 	if (rc)
-		ns_err_first(st->e, &st->rc, rc, "%s/%s: %s: %s", st->root, file, what,
-			     strerror(-rc));
+		ns_fail_set(&st->fail, rc, "%s/%s: %s: %s", st->root, file, what, strerror(-rc));
 }
 
 /* "Tcp:" -> "Tcp" in place; NULL if @tok is not a section prefix. */
@@ -387,22 +384,21 @@ static int snmp_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, st
 	struct ns_family *fm;
 	int rc;
 
-	st->rc = 0;
-	st->e = e;
+	ns_fail_init(&st->fail, e);
 	st->root = ctx->procfs_path;
 	names_reset(&st->names);
 	/* Reserved first: a kernel field "File:Missing" would get _2. */
 	rc = names_add(&st->names, MISSING_NAME);
 	if (rc < 0)
-		ns_err_first(st->e, &st->rc, rc, "%s", strerror(-rc));
+		ns_fail_set(&st->fail, rc, "%s", strerror(-rc));
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		rc = ns_file_read(nf[i], ctx->procfs_fd, files[i].rel);
 		missing[i] = rc == -ENOENT ? 1 : rc ? -1 : 0;
 		if (rc == -ENOENT && files[i].optional)
 			continue;
 		if (rc) {
-			ns_err_first(st->e, &st->rc, rc, "%s/%s: %s", st->root, files[i].rel,
-				     strerror(-rc));
+			ns_fail_set(&st->fail, rc, "%s/%s: %s", st->root, files[i].rel,
+				    strerror(-rc));
 			continue;
 		}
 		if (files[i].pairs)
@@ -420,12 +416,12 @@ static int snmp_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, st
 		rc =
 		    ns_sample_u64(w, fm, NS_LABELS({"file", files[i].label}), (uint64_t)missing[i]);
 		if (rc)
-			ns_err_first(st->e, &st->rc, rc, "%s: %s", MISSING_NAME, strerror(-rc));
+			ns_fail_set(&st->fail, rc, "%s: %s", MISSING_NAME, strerror(-rc));
 	}
 	if (!fm)
-		ns_err_first(st->e, &st->rc, -EINVAL, "cannot create metric %s", MISSING_NAME);
-	st->e = NULL;
-	return st->rc;
+		ns_fail_set(&st->fail, -EINVAL, "cannot create metric %s", MISSING_NAME);
+	st->fail.e = NULL;
+	return ns_fail_rc(&st->fail);
 }
 
 static void snmp_fini(void *state)

@@ -70,8 +70,7 @@ struct sockstat_state {
 	struct ns_file v4;
 	struct ns_file v6;
 	int64_t page_size;
-	int rc;
-	struct ns_err *e;
+	struct ns_fail fail; /* first error of this scrape */
 };
 
 static enum sockstat_unit unit_of(const char *proto, const char *key)
@@ -96,7 +95,7 @@ static void emit(struct sockstat_state *st, struct ns_writer *w, const char *fil
 	int rc;
 
 	if (!f) {
-		ns_err_first(st->e, &st->rc, -EINVAL, "%s: cannot create metric %s", file, name);
+		ns_fail_set(&st->fail, -EINVAL, "%s: cannot create metric %s", file, name);
 		return;
 	}
 	if (v->is_u)
@@ -104,7 +103,7 @@ static void emit(struct sockstat_state *st, struct ns_writer *w, const char *fil
 	else
 		rc = ns_sample_i64(w, f, NS_NOLABELS, v->i);
 	if (rc)
-		ns_err_first(st->e, &st->rc, rc, "%s: %s: %s", file, name, strerror(-rc));
+		ns_fail_set(&st->fail, rc, "%s: %s: %s", file, name, strerror(-rc));
 }
 
 /* @v times the page size, or -ERANGE. */
@@ -140,8 +139,8 @@ static void parse_line(struct sockstat_state *st, struct ns_writer *w, const cha
 			rc = 0;
 		}
 		if (rc) {
-			ns_err_first(st->e, &st->rc, -EINVAL, "%s: %s %s: bad value '%s'", file,
-				     proto, key, val);
+			ns_fail_set(&st->fail, -EINVAL, "%s: %s %s: bad value '%s'", file, proto,
+				    key, val);
 			continue;
 		}
 		ns_snake_case(key, key_sc, sizeof(key_sc));
@@ -161,8 +160,8 @@ static void parse_line(struct sockstat_state *st, struct ns_writer *w, const cha
 		emit(st, w, file, name, help, NULL, &v);
 		if (unit == UNIT_PAGES) {
 			if (to_bytes(&v, st->page_size, &b)) {
-				ns_err_first(st->e, &st->rc, -ERANGE,
-					     "%s: %s %s: %s pages overflow", file, proto, key, val);
+				ns_fail_set(&st->fail, -ERANGE, "%s: %s %s: %s pages overflow",
+					    file, proto, key, val);
 				continue;
 			}
 			snprintf(name, sizeof(name), "netstack_sockstat_%s_%s_bytes", proto_lc,
@@ -199,8 +198,7 @@ static int sockstat_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w
 	char *cur, *line;
 	int rc;
 
-	st->rc = 0;
-	st->e = e;
+	ns_fail_init(&st->fail, e);
 	for (size_t i = 0; i < 2; i++) {
 		rc = ns_file_read(files[i], ctx->procfs_fd, rels[i]);
 		if (rc == -ENOENT && i == 1)
@@ -208,17 +206,17 @@ static int sockstat_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w
 		if (rc) {
 			char path[PATH_MAX];
 
-			ns_err_first(st->e, &st->rc, rc, "%s: %s",
-				     ns_ctx_procfs_file(ctx, rels[i], path, sizeof(path)),
-				     strerror(-rc));
+			ns_fail_set(&st->fail, rc, "%s: %s",
+				    ns_ctx_procfs_file(ctx, rels[i], path, sizeof(path)),
+				    strerror(-rc));
 			continue;
 		}
 		cur = files[i]->buf.data;
 		while ((line = ns_next_line(&cur)))
 			parse_line(st, w, rels[i], line);
 	}
-	st->e = NULL;
-	return st->rc;
+	st->fail.e = NULL;
+	return ns_fail_rc(&st->fail);
 }
 
 static void sockstat_fini(void *state)

@@ -81,8 +81,7 @@ struct softnet_state {
 	struct ns_file online;
 	unsigned *cpus; /* the first cpus_cap online CPU ids */
 	size_t cpus_cap;
-	int rc;
-	struct ns_err *e;
+	struct ns_fail fail; /* first error of this scrape */
 };
 
 /* The first @want ids of the CPU list @s into st->cpus; the number listed or -errno. */
@@ -128,17 +127,16 @@ static int map_by_online(struct ns_ctx *ctx, struct softnet_state *st, size_t nl
 		return 0;
 	n = softnet_cpus(st, st->online.buf.data, nlines);
 	if (n == -ENOMEM) {
-		ns_err_first(st->e, &st->rc, -ENOMEM, "%s: out of memory", rel);
+		ns_fail_set(&st->fail, -ENOMEM, "%s: out of memory", rel);
 		return -1;
 	}
 	if (n < 0) {
-		ns_err_first(st->e, &st->rc, -EINVAL, "%s: malformed CPU list", rel);
+		ns_fail_set(&st->fail, -EINVAL, "%s: malformed CPU list", rel);
 		return -1;
 	}
 	if ((size_t)n != nlines) {
-		ns_err_first(st->e, &st->rc, -EAGAIN,
-			     "net/softnet_stat has %zu lines but %s lists %ld CPUs", nlines, rel,
-			     n);
+		ns_fail_set(&st->fail, -EAGAIN,
+			    "net/softnet_stat has %zu lines but %s lists %ld CPUs", nlines, rel, n);
 		return -1;
 	}
 	return 1;
@@ -166,13 +164,12 @@ static int softnet_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w,
 	int mapping = -2; /* not decided yet */
 	int rc;
 
-	st->rc = 0;
-	st->e = e;
+	ns_fail_init(&st->fail, e);
 	rc = ns_file_read(&st->stat, ctx->procfs_fd, "net/softnet_stat");
 	if (rc) {
 		char path[PATH_MAX];
 
-		st->e = NULL;
+		st->fail.e = NULL;
 		return ns_err_set(e, rc, "%s: %s",
 				  ns_ctx_procfs_file(ctx, "net/softnet_stat", path, sizeof(path)),
 				  strerror(-rc));
@@ -192,8 +189,8 @@ static int softnet_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w,
 			continue;
 		lineno++;
 		if (bad) {
-			ns_err_first(st->e, &st->rc, -EINVAL,
-				     "net/softnet_stat: line %zu: malformed column", lineno);
+			ns_fail_set(&st->fail, -EINVAL,
+				    "net/softnet_stat: line %zu: malformed column", lineno);
 			continue;
 		}
 		if (ncols > SOFTNET_COL_INDEX) {
@@ -214,18 +211,18 @@ static int softnet_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w,
 				fam[m] = ns_family(w, metrics[m].name, metrics[m].help,
 						   metrics[m].type, NULL);
 			if (!fam[m]) {
-				ns_err_first(st->e, &st->rc, -EINVAL, "cannot create metric %s",
-					     metrics[m].name);
+				ns_fail_set(&st->fail, -EINVAL, "cannot create metric %s",
+					    metrics[m].name);
 				continue;
 			}
 			rc = ns_sample_u64(w, fam[m], NS_LABELS({"cpu", cpu}), col[metrics[m].col]);
 			if (rc)
-				ns_err_first(st->e, &st->rc, rc, "%s{cpu=\"%s\"}: %s",
-					     metrics[m].name, cpu, strerror(-rc));
+				ns_fail_set(&st->fail, rc, "%s{cpu=\"%s\"}: %s", metrics[m].name,
+					    cpu, strerror(-rc));
 		}
 	}
-	st->e = NULL;
-	return st->rc;
+	st->fail.e = NULL;
+	return ns_fail_rc(&st->fail);
 }
 
 static void softnet_fini(void *state)

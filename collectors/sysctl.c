@@ -193,7 +193,7 @@ static int user_to_path(const char *in, char **out, struct ns_err *e)
 	sysctl_swap_sep(s, true);
 	if (!path_ok(s)) {
 		free(s);
-		return ns_err_set(e, -EINVAL, "sysctl: invalid sysctl name \"%s\"", in);
+		return ns_err_set(e, -EINVAL, "invalid sysctl name \"%s\"", in);
 	}
 	*out = s;
 	return 0;
@@ -339,14 +339,14 @@ static int expand_glob(struct sysctl_state *st, const struct ns_ctx *ctx, const 
 		rc = errno;
 		if (rc == ENOENT || rc == ENOTDIR)
 			return 0; /* nothing to match */
-		return ns_err_set(e, -rc, "sysctl: cannot open %s/%s: %s", ctx->procfs_path, path,
+		return ns_err_set(e, -rc, "cannot open %s/%s: %s", ctx->procfs_path, path,
 				  strerror(rc));
 	}
 	memcpy(path, gpath, len);
 	path[len] = '\0';
 	rc = walk(st, fd, path, len, dotted, 0);
 	if (rc)
-		return ns_err_set(e, rc, "sysctl: expanding \"%s\": %s", dotted, strerror(-rc));
+		return ns_err_set(e, rc, "expanding \"%s\": %s", dotted, strerror(-rc));
 	return 0;
 }
 
@@ -530,14 +530,14 @@ static int sysctl_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **st
 		drop_secrets(st);
 	if (rc) {
 		if (rc == -ENOMEM)
-			ns_err_set(e, rc, "sysctl: out of memory");
+			ns_err_set(e, rc, "out of memory");
 		sysctl_fini(st);
 		return rc;
 	}
 	sysctl_dedup(st);
 	rc = st->n ? mark_collisions(st) : 0;
 	if (rc) {
-		ns_err_set(e, rc, "sysctl: out of memory");
+		ns_err_set(e, rc, "out of memory");
 		sysctl_fini(st);
 		return rc;
 	}
@@ -675,7 +675,7 @@ static int sysctl_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, 
 		}
 		if (r == -ENOMEM) {
 			if (!rc) {
-				rc = ns_err_set(e, r, "sysctl: reading %s: out of memory", p->name);
+				rc = ns_err_set(e, r, "reading %s: out of memory", p->name);
 				msg_set = true;
 			}
 			continue;
@@ -716,7 +716,7 @@ static int sysctl_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, 
 	if (r && !rc)
 		rc = r;
 	if (rc && !msg_set)
-		ns_err_set(e, rc, "sysctl: emitting %s: %s", first_err, strerror(-rc));
+		ns_err_set(e, rc, "emitting %s: %s", first_err, strerror(-rc));
 	return rc;
 }
 

@@ -494,50 +494,52 @@ static void tcp_emit_info(struct tcp_state *st, struct ns_emit *em)
 	tcp_ihist_put(em, &ihf, NS_NOLABELS, &st->ihist);
 }
 
+/* The families of every scrape, in emission order (only the first with listen-only). */
+enum { TF_CONN, TF_RQ, TF_WQ, TF_CW, TF_CWB, TF_N };
+static const struct ns_family_decl tcp_main_fams[TF_N] = {
+    [TF_CONN] = {"netstack_tcp_connections",
+		 "TCP sockets by address family and state (new_syn_recv requests counted as "
+		 "syn_recv).",
+		 NS_GAUGE, NULL},
+    [TF_RQ] = {"netstack_tcp_receive_queue_bytes",
+	       "Received and not yet read (ss Recv-Q: a received FIN not yet read counts one), "
+	       "summed per family and state (listeners excluded).",
+	       NS_GAUGE, "bytes"},
+    [TF_WQ] = {"netstack_tcp_send_queue_bytes",
+	       "Bytes sent and not yet acknowledged (or not yet sent), summed per family and "
+	       "state (listeners excluded).",
+	       NS_GAUGE, "bytes"},
+    [TF_CW] = {"netstack_tcp_close_wait_unread_sockets",
+	       "CLOSE_WAIT sockets whose application has not read up to the peer's FIN "
+	       "(Recv-Q > 0): the peer closed, the application stopped reading.",
+	       NS_GAUGE, NULL},
+    [TF_CWB] = {"netstack_tcp_close_wait_unread_bytes",
+		"Data bytes never read in those CLOSE_WAIT sockets (Recv-Q minus the FIN).",
+		NS_GAUGE, "bytes"},
+};
+
 static int tcp_emit_all(struct tcp_state *st, struct ns_writer *w, struct ns_err *e)
 {
-	struct ns_family *fc, *frq, *fwq, *fcw, *fcwb;
-	struct ns_emit em = NS_EMIT_INIT(w, "tcp");
+	struct ns_family *f[TF_N];
+	struct ns_emit em = NS_EMIT_INIT(w);
 
-	fc = ns_emit_family(&em, "netstack_tcp_connections",
-			    "TCP sockets by address family and state (new_syn_recv requests "
-			    "counted as syn_recv).",
-			    NS_GAUGE, NULL);
+	ns_emit_families(&em, tcp_main_fams, 1, f);
 	if (st->listen_only)
-		return tcp_emit_listen_only(st, &em, fc, e);
-	frq = ns_emit_family(&em, "netstack_tcp_receive_queue_bytes",
-			     "Received and not yet read (ss Recv-Q: a received FIN not yet read "
-			     "counts one), summed per family and state (listeners excluded).",
-			     NS_GAUGE, "bytes");
-	fwq = ns_emit_family(&em, "netstack_tcp_send_queue_bytes",
-			     "Bytes sent and not yet acknowledged (or not yet sent), summed per "
-			     "family and state (listeners excluded).",
-			     NS_GAUGE, "bytes");
-	fcw =
-	    ns_emit_family(&em, "netstack_tcp_close_wait_unread_sockets",
-			   "CLOSE_WAIT sockets whose application has not read up to the peer's FIN "
-			   "(Recv-Q > 0): the peer closed, the application stopped reading.",
-			   NS_GAUGE, NULL);
-	fcwb = ns_emit_family(
-	    &em, "netstack_tcp_close_wait_unread_bytes",
-	    "Data bytes never read in those CLOSE_WAIT sockets (Recv-Q minus the FIN).", NS_GAUGE,
-	    "bytes");
+		return tcp_emit_listen_only(st, &em, f[TF_CONN], e);
+	ns_emit_families(&em, tcp_main_fams + 1, TF_N - 1, f + 1);
 	for (unsigned fi = 0; fi < 2; fi++) {
 		for (unsigned s = 1; s < TCP_NSTATES; s++) {
-			ns_emit_u64(&em, fc,
-				    NS_LABELS({"family", tcp_fams[fi]}, {"state", tcp_states[s]}),
-				    st->conn[fi][s]);
+			const struct ns_label l[] = {{"family", tcp_fams[fi]},
+						     {"state", tcp_states[s]}};
+
+			ns_emit_u64(&em, f[TF_CONN], l, 2, st->conn[fi][s]);
 			if (s == TCP_LISTEN)
 				continue;
-			ns_emit_u64(&em, frq,
-				    NS_LABELS({"family", tcp_fams[fi]}, {"state", tcp_states[s]}),
-				    st->rq[fi][s]);
-			ns_emit_u64(&em, fwq,
-				    NS_LABELS({"family", tcp_fams[fi]}, {"state", tcp_states[s]}),
-				    st->wq[fi][s]);
+			ns_emit_u64(&em, f[TF_RQ], l, 2, st->rq[fi][s]);
+			ns_emit_u64(&em, f[TF_WQ], l, 2, st->wq[fi][s]);
 		}
-		ns_emit_u64(&em, fcw, NS_LABELS({"family", tcp_fams[fi]}), st->cw_unread[fi]);
-		ns_emit_u64(&em, fcwb, NS_LABELS({"family", tcp_fams[fi]}),
+		ns_emit_u64(&em, f[TF_CW], NS_LABELS({"family", tcp_fams[fi]}), st->cw_unread[fi]);
+		ns_emit_u64(&em, f[TF_CWB], NS_LABELS({"family", tcp_fams[fi]}),
 			    st->cw_unread_bytes[fi]);
 	}
 	tcp_emit_listening_ports(st, &em);
@@ -609,19 +611,19 @@ static int tcp_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state
 
 	*state = NULL;
 	if (!st)
-		return ns_err_set(e, -ENOMEM, "tcp: out of memory");
+		return ns_err_set(e, -ENOMEM, "out of memory");
 	st->range_file = (struct ns_file)NS_FILE_INIT;
 	st->max_ports = ns_opt_uint(opts, "max-ports");
 	st->top_k = ns_opt_uint(opts, "ephemeral-top-k");
 	st->tcp_info = ns_opt_bool(opts, "tcp-info");
 	st->listen_only = ns_opt_bool(opts, "listen-only");
 	if (st->max_ports > TCP_MAX_PORTS) {
-		rc = ns_err_set(e, -EINVAL, "tcp: max-ports %zu is above %d", st->max_ports,
+		rc = ns_err_set(e, -EINVAL, "max-ports %zu is above %d", st->max_ports,
 				TCP_MAX_PORTS);
 		goto fail;
 	}
 	if (st->top_k > TCP_MAX_TOPK) {
-		rc = ns_err_set(e, -EINVAL, "tcp: ephemeral-top-k %zu is above %d", st->top_k,
+		rc = ns_err_set(e, -EINVAL, "ephemeral-top-k %zu is above %d", st->top_k,
 				TCP_MAX_TOPK);
 		goto fail;
 	}
@@ -648,14 +650,13 @@ static int tcp_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state
 		uint64_t p;
 
 		if (ns_parse_u64(items[i], &p) || p < 1 || p > 65535) {
-			rc = ns_err_set(e, -EINVAL, "tcp: remote-ports: '%s' is not a port",
-					items[i]);
+			rc = ns_err_set(e, -EINVAL, "remote-ports: '%s' is not a port", items[i]);
 			goto fail;
 		}
 		if (st->remote_idx[p])
 			continue;
 		if (st->nremote == TCP_MAX_REMOTE) {
-			rc = ns_err_set(e, -EINVAL, "tcp: remote-ports: more than %d ports",
+			rc = ns_err_set(e, -EINVAL, "remote-ports: more than %d ports",
 					TCP_MAX_REMOTE);
 			goto fail;
 		}
@@ -669,7 +670,7 @@ static int tcp_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state
 	*state = st;
 	return 0;
 nomem:
-	rc = ns_err_set(e, -ENOMEM, "tcp: out of memory");
+	rc = ns_err_set(e, -ENOMEM, "out of memory");
 fail:
 	tcp_fini(st);
 	return rc;
@@ -685,24 +686,20 @@ static int tcp_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, str
 	    .states = st->listen_only ? 1u << TCP_LISTEN : NS_SD_ALL_STATES,
 	};
 	struct ns_err range_err = {{0}};
-	int rc, rc_range, rc_emit;
+	struct ns_fail f = NS_FAIL_INIT(e);
+	int rc_range;
 
 	rc_range = st->listen_only ? 0 : tcp_read_range(st, ctx, &range_err);
 	tcp_reset(st);
-	rc = ns_sd_dump(&st->sd, ctx, &req, tcp_sock_cb, tcp_reset, st, e);
-	if (!rc && st->sd.bad)
-		rc =
-		    ns_err_set(e, -EBADMSG, "tcp: %" PRIu64 " malformed sock_diag messages skipped",
-			       st->sd.bad);
+	if (!ns_fail_note(&f, ns_sd_dump(&st->sd, ctx, &req, tcp_sock_cb, tcp_reset, st, e)) &&
+	    st->sd.bad)
+		ns_fail_set(&f, -EBADMSG, "%" PRIu64 " malformed sock_diag messages skipped",
+			    st->sd.bad);
 	/* Emit what was read even if the dump failed part way. */
-	rc_emit = tcp_emit_all(st, w, rc ? NULL : e);
-	if (rc)
-		return rc;
-	if (rc_emit)
-		return rc_emit;
-	if (rc_range && e)
-		*e = range_err;
-	return rc_range;
+	ns_fail_note(&f, tcp_emit_all(st, w, ns_fail_err(&f)));
+	/* The port range is reported last: the sockets were counted without it. */
+	ns_fail_set(&f, rc_range, "%s", range_err.msg);
+	return ns_fail_rc(&f);
 }
 
 static const struct ns_option tcp_options[] = {

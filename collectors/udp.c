@@ -153,7 +153,7 @@ static int udp_emit_all(struct udp_state *st, struct ns_writer *w, struct ns_err
 {
 	static const char *const fams[2] = {"ipv4", "ipv6"};
 	static const char *const buckets[UDP_NBUCKETS] = {"overflow", "ephemeral"};
-	struct udp_emit em = {.out = NS_EMIT_INIT(w, "udp")};
+	struct udp_emit em = {.out = NS_EMIT_INIT(w)};
 	char addr[NS_SD_ADDRSTRLEN], port[16];
 
 	for (unsigned i = 0; i < NS_SD_MAX_VALS; i++)
@@ -200,16 +200,16 @@ static int udp_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **state
 
 	*state = NULL;
 	if (!st)
-		return ns_err_set(e, -ENOMEM, "udp: out of memory");
+		return ns_err_set(e, -ENOMEM, "out of memory");
 	st->range_file = (struct ns_file)NS_FILE_INIT;
 	st->max_ports = ns_opt_uint(opts, "max-ports");
 	if (st->max_ports > UDP_MAX_PORTS) {
 		udp_fini(st);
-		return ns_err_set(e, -EINVAL, "udp: max-ports is above %d", UDP_MAX_PORTS);
+		return ns_err_set(e, -EINVAL, "max-ports is above %d", UDP_MAX_PORTS);
 	}
 	if (ns_sd_eptab_init(&st->ports, st->max_ports)) {
 		udp_fini(st);
-		return ns_err_set(e, -ENOMEM, "udp: out of memory");
+		return ns_err_set(e, -ENOMEM, "out of memory");
 	}
 	*state = st;
 	return 0;
@@ -220,14 +220,15 @@ static int udp_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, str
 	static const uint8_t families[2] = {AF_INET, AF_INET6};
 	struct udp_state *st = state;
 	struct ns_err range_err = {{0}};
-	int rc = 0, rc_range, rc_emit;
+	struct ns_fail f = NS_FAIL_INIT(e);
+	int rc_range;
 
 	rc_range = udp_read_range(st, ctx, &range_err);
 	ns_sd_eptab_clear(&st->ports);
 	memset(st->bucket, 0, sizeof(st->bucket));
 	memset(st->bucket_used, 0, sizeof(st->bucket_used));
 	st->bad = 0;
-	for (unsigned fi = 0; fi < 2 && !rc; fi++) {
+	for (unsigned fi = 0; fi < 2 && !ns_fail_rc(&f); fi++) {
 		struct ns_sd_req req = {
 		    .family = families[fi],
 		    .protocol = IPPROTO_UDP,
@@ -236,20 +237,17 @@ static int udp_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, str
 		};
 
 		st->fi = fi;
-		rc = ns_sd_dump(&st->sd, ctx, &req, udp_sock_cb, udp_reset_family, st, e);
+		ns_fail_note(&f,
+			     ns_sd_dump(&st->sd, ctx, &req, udp_sock_cb, udp_reset_family, st, e));
 		st->bad += st->sd.bad;
 	}
-	if (!rc && st->bad)
-		rc = ns_err_set(e, -EBADMSG,
-				"udp: %" PRIu64 " malformed sock_diag messages skipped", st->bad);
-	rc_emit = udp_emit_all(st, w, rc ? NULL : e);
-	if (rc)
-		return rc;
-	if (rc_emit)
-		return rc_emit;
-	if (rc_range && e)
-		*e = range_err;
-	return rc_range;
+	if (st->bad)
+		ns_fail_set(&f, -EBADMSG, "%" PRIu64 " malformed sock_diag messages skipped",
+			    st->bad);
+	ns_fail_note(&f, udp_emit_all(st, w, ns_fail_err(&f)));
+	/* The port range is reported last: the sockets were counted without it. */
+	ns_fail_set(&f, rc_range, "%s", range_err.msg);
+	return ns_fail_rc(&f);
 }
 
 static const struct ns_option udp_options[] = {

@@ -8,7 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,7 +37,7 @@ int ns_ctx_open(struct ns_ctx **out, const char *name, const char *procfs, const
 
 	if (!ctx)
 		return ns_err_set(e, -ENOMEM, "out of memory");
-	ctx->procfs_fd = ctx->sysfs_fd = ctx->netns_fd = -1;
+	ctx->procfs_fd = ctx->sysfs_fd = ctx->netns_fd = ctx->ioctl_fd = -1;
 	ctx->name = strdup(name ? name : "");
 	/* Absolute, so that error messages name the file wherever we started. */
 	ctx->procfs_path = ns_path_abs(procfs);
@@ -71,6 +76,9 @@ void ns_ctx_close(struct ns_ctx *ctx)
 		close(ctx->sysfs_fd);
 	if (ctx->netns_fd >= 0)
 		close(ctx->netns_fd);
+	if (ctx->ioctl_fd >= 0)
+		close(ctx->ioctl_fd);
+	ns_buf_free(&ctx->ioctl_rec);
 	free(ctx->name);
 	free(ctx->procfs_path);
 	free(ctx->sysfs_path);
@@ -98,6 +106,103 @@ int ns_ctx_nl(struct ns_ctx *ctx, int protocol, struct ns_nl **out, struct ns_er
 	}
 	*out = ctx->nl[protocol];
 	return 0;
+}
+
+/* ---- device ioctls ---- */
+
+/* SIOCETHTOOL from "<dir>/ethtool-ioctl-<device>" (the format is in ctx.h). */
+static int ethtool_replay(struct ns_ctx *ctx, const char *dev, void *arg)
+{
+	char path[4096], *cur, *line;
+	uint32_t cmd = *(uint32_t *)arg, n = 0;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/ethtool-ioctl-%s", ctx->nl_replay_dir, dev);
+	rc = ns_read_file_at(AT_FDCWD, path, &ctx->ioctl_rec);
+	if (rc == -ENOENT)
+		return -ENODEV;
+	if (rc)
+		return rc;
+	cur = ctx->ioctl_rec.data;
+	rc = 0;
+	while ((line = ns_next_line(&cur))) {
+		char *key = line, *v = strchr(line, '\t');
+
+		if (!v)
+			continue;
+		*v++ = '\0';
+		if (strcmp(key, "errno") == 0)
+			return -atoi(v);
+		if (cmd == ETHTOOL_GDRVINFO) {
+			struct ethtool_drvinfo *di = arg;
+
+			if (strcmp(key, "driver") == 0)
+				snprintf(di->driver, sizeof(di->driver), "%s", v);
+			else if (strcmp(key, "version") == 0)
+				snprintf(di->version, sizeof(di->version), "%s", v);
+			else if (strcmp(key, "firmware_version") == 0)
+				snprintf(di->fw_version, sizeof(di->fw_version), "%s", v);
+			else if (strcmp(key, "bus_info") == 0)
+				snprintf(di->bus_info, sizeof(di->bus_info), "%s", v);
+			else if (strcmp(key, "stat") == 0)
+				di->n_stats = ++n;
+		} else if (strcmp(key, "stat") == 0) {
+			char *val = strchr(v, '\t');
+
+			if (!val)
+				continue;
+			*val++ = '\0';
+			if (cmd == ETHTOOL_GSTRINGS) {
+				struct ethtool_gstrings *gs = arg;
+
+				if (n < gs->len)
+					strncpy((char *)gs->data + (size_t)n * ETH_GSTRING_LEN, v,
+						ETH_GSTRING_LEN);
+			} else if (cmd == ETHTOOL_GSTATS) {
+				struct ethtool_stats *sb = arg;
+				uint64_t x = 0;
+
+				ns_parse_u64(val, &x);
+				if (n < sb->n_stats)
+					sb->data[n] = x;
+			}
+			n++;
+		}
+	}
+	if (cmd == ETHTOOL_GSTRINGS)
+		((struct ethtool_gstrings *)arg)->len = n;
+	else if (cmd == ETHTOOL_GSTATS)
+		((struct ethtool_stats *)arg)->n_stats = n;
+	return rc;
+}
+
+static int ioctl_socket(void *p)
+{
+	struct ns_ctx *ctx = p;
+
+	ctx->ioctl_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (ctx->ioctl_fd < 0)
+		ctx->ioctl_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	return ctx->ioctl_fd < 0 ? -errno : 0;
+}
+
+static int call_inside(int nsfd, int (*fn)(void *arg), void *arg);
+
+int ns_ctx_ioctl(struct ns_ctx *ctx, unsigned long req, struct ifreq *ifr)
+{
+	int rc;
+
+	if (ctx->nl_replay_dir)
+		return req == SIOCETHTOOL ? ethtool_replay(ctx, ifr->ifr_name, ifr->ifr_data)
+					  : -EOPNOTSUPP;
+	if (ctx->ioctl_fd < 0) {
+		/* A socket of another namespace is opened inside it, whichever thread asks. */
+		rc = ctx->netns_fd >= 0 ? call_inside(ctx->netns_fd, ioctl_socket, ctx)
+					: ioctl_socket(ctx);
+		if (rc)
+			return rc;
+	}
+	return ioctl(ctx->ioctl_fd, req, ifr) < 0 ? -errno : 0;
 }
 
 /* ---- contexts of other network namespaces ---- */
@@ -183,7 +288,7 @@ int ns_ctx_open_netns(struct ns_ctx **out, const char *name, int nsfd, int viewf
 
 	if (!ctx)
 		return ns_err_set(e, -ENOMEM, "out of memory");
-	ctx->procfs_fd = ctx->sysfs_fd = -1;
+	ctx->procfs_fd = ctx->sysfs_fd = ctx->ioctl_fd = -1;
 	ctx->netns_fd = fcntl(nsfd, F_DUPFD_CLOEXEC, 3);
 	ctx->name = strdup(name);
 	ctx->procfs_path = strdup("(netns view)");

@@ -19,9 +19,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "err.h"
 #include "nl.h"
 #include "writer.h"
+
+struct ifreq;
 
 #define NS_CTX_MAX_NL 32 /* netlink protocol numbers are < 32 */
 
@@ -39,6 +42,8 @@ struct ns_ctx {
 	 * before the first ns_ctx_nl(), owned by whoever set it.
 	 */
 	struct ns_nl_bufs *nl_bufs;
+	int ioctl_fd;		       /* device ioctl socket, opened on first use; -1 */
+	struct ns_buf ioctl_rec;       /* replay: the recorded file being answered from */
 	const struct ns_label *labels; /* constant labels, may be NULL */
 	size_t nlabels;
 	/* Another network namespace (ns_ctx_open_netns); -1 / 0 for the daemon's own. */
@@ -63,6 +68,19 @@ const char *ns_ctx_procfs_file(const struct ns_ctx *ctx, const char *rel, char *
 
 /* The context's netlink socket for @protocol (NETLINK_ROUTE, ...), opened on first use. */
 int ns_ctx_nl(struct ns_ctx *ctx, int protocol, struct ns_nl **out, struct ns_err *e);
+
+/*
+ * A device ioctl (SIOCETHTOOL, ...) on the context's socket, opened on first
+ * use in the context's namespace and kept. 0 or -errno.
+ *
+ * Replay (a context with a replay directory): SIOCETHTOOL is answered from
+ * the text file "<dir>/ethtool-ioctl-<ifr_name>" (no file: -ENODEV), one
+ * "key<TAB>value" a line: "driver", "version", "firmware_version",
+ * "bus_info" (ETHTOOL_GDRVINFO), "errno<TAB>N" (every ioctl fails with
+ * -N), "stat<TAB>NAME<TAB>VALUE" in driver order (n_stats of GDRVINFO,
+ * GSTRINGS of ETH_SS_STATS, GSTATS). Other requests: -EOPNOTSUPP.
+ */
+int ns_ctx_ioctl(struct ns_ctx *ctx, unsigned long req, struct ifreq *ifr);
 
 /*
  * Contexts of other network namespaces (docs/ARCHITECTURE.md, "Network

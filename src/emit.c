@@ -60,9 +60,8 @@ void ns_emit_f64_ls(struct ns_emit *em, struct ns_family *f, const struct ns_lab
 int ns_emit_done(const struct ns_emit *em, struct ns_err *e)
 {
 	if (em->rc && em->bad)
-		return ns_err_set(e, em->rc, "%s: metric family %s rejected by the writer", em->who,
-				  em->bad);
+		return ns_err_set(e, em->rc, "metric family %s rejected by the writer", em->bad);
 	if (em->rc)
-		return ns_err_set(e, em->rc, "%s: adding a sample: %s", em->who, strerror(-em->rc));
+		return ns_err_set(e, em->rc, "adding a sample: %s", strerror(-em->rc));
 	return 0;
 }

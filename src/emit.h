@@ -16,14 +16,13 @@
 
 struct ns_emit {
 	struct ns_writer *w;
-	const char *who; /* collector name, for the message */
 	int rc;		 /* first failure, 0 if none */
 	const char *bad; /* the family name the writer refused, if that was it */
 };
 
-#define NS_EMIT_INIT(writer, name)                                                                 \
+#define NS_EMIT_INIT(writer)                                                                       \
 	{                                                                                          \
-		.w = (writer), .who = (name)                                                       \
+		.w = (writer)                                                                      \
 	}
 
 /* ns_family(); a refusal is recorded and NULL returned (samples to NULL are skipped). */
@@ -50,7 +49,7 @@ void ns_emit_u64_ls(struct ns_emit *em, struct ns_family *f, const struct ns_lab
 		    uint64_t v);
 void ns_emit_f64_ls(struct ns_emit *em, struct ns_family *f, const struct ns_labelset *ls,
 		    double v);
-/* 0, or the first failure with a one-line message in @e. */
+/* 0, or the first failure with a one-line message in @e (the engine names the collector). */
 int ns_emit_done(const struct ns_emit *em, struct ns_err *e);
 
 #endif

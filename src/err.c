@@ -17,16 +17,17 @@ int ns_err_set(struct ns_err *e, int rc, const char *fmt, ...)
 	return rc;
 }
 
-void ns_err_first(struct ns_err *e, int *first, int rc, const char *fmt, ...)
+int ns_fail_set(struct ns_fail *f, int rc, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (*first)
-		return;
-	*first = rc;
-	if (!e)
-		return;
+	if (!rc || f->rc)
+		return rc;
+	f->rc = rc;
+	if (!f->e)
+		return rc;
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	vsnprintf(f->e->msg, sizeof(f->e->msg), fmt, ap);
 	va_end(ap);
+	return rc;
 }

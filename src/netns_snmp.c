@@ -170,7 +170,7 @@ static int lite_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **stat
 	struct snmp_lite *st = calloc(1, sizeof(*st));
 
 	if (!st)
-		return ns_err_set(e, -ENOMEM, "snmp: out of memory");
+		return ns_err_set(e, -ENOMEM, "out of memory");
 	for (unsigned i = 0; i < F_N; i++)
 		st->f[i] = (struct ns_file)NS_FILE_INIT;
 	*state = st;
@@ -180,7 +180,7 @@ static int lite_init(struct ns_ctx *ctx, const struct ns_opts *opts, void **stat
 static int lite_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, struct ns_err *e)
 {
 	struct snmp_lite *st = state;
-	struct ns_emit em = NS_EMIT_INIT(w, "snmp");
+	struct ns_emit em = NS_EMIT_INIT(w);
 	int rc = 0;
 
 	pthread_mutex_lock(&shared_mu);
@@ -196,8 +196,7 @@ static int lite_collect(struct ns_ctx *ctx, void *state, struct ns_writer *w, st
 		if (r) {
 			/* snmp must exist; netstat and snmp6 (IPv6 off) may not. */
 			if (i == F_SNMP || r != -ENOENT)
-				rc = rc ? rc
-					: ns_err_set(e, r, "snmp: %s: %s", files[i], strerror(-r));
+				rc = rc ? rc : ns_err_set(e, r, "%s: %s", files[i], strerror(-r));
 			continue;
 		}
 		if (i == F_SNMP6)

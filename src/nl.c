@@ -377,11 +377,27 @@ static void nl_handle_done(struct ns_nl *nl, struct nl_pass *p, const struct nlm
 		nl_pass_fail(nl, p, nl_errno(err), nl_extack_msg(nlh, sizeof(int)));
 }
 
+/* Replay: is @nlh part of the kernel's answer to @req (see nl.h)? */
+static bool nl_replay_selects(const struct ns_nl *nl, const struct nlmsghdr *req,
+			      const struct nlmsghdr *nlh)
+{
+	const struct tcmsg *q = mnl_nlmsg_get_payload(req), *m = mnl_nlmsg_get_payload(nlh);
+
+	if (nl->protocol != NETLINK_ROUTE ||
+	    (req->nlmsg_type != RTM_GETTCLASS && req->nlmsg_type != RTM_GETTFILTER) ||
+	    mnl_nlmsg_get_payload_len(req) < sizeof(*q) ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*m))
+		return true;
+	return !q->tcm_ifindex || m->tcm_ifindex == q->tcm_ifindex;
+}
+
 static void nl_deliver(struct ns_nl *nl, struct nl_pass *p, const struct nlmsghdr *nlh)
 {
 	int r;
 
 	if (p->stopped || p->intr || p->rc)
+		return;
+	if (!nl->sock && !nl_replay_selects(nl, p->req, nlh))
 		return;
 	r = p->cb ? p->cb(nlh, p->data) : MNL_CB_OK;
 	if (r == MNL_CB_STOP) {
@@ -493,15 +509,24 @@ static ssize_t nl_replay_load(struct ns_nl *nl, struct nl_pass *p, unsigned atte
 	size_t got = 0;
 	int fd = -1, rc;
 
-	if (attempt > 0) {
-		snprintf(path, sizeof(path), "%s/%d-%u.%u.nl", nl->replay_dir, nl->protocol,
-			 p->req->nlmsg_type, attempt + 1);
+	if (nl->protocol == NETLINK_GENERIC && p->req->nlmsg_type != GENL_ID_CTRL &&
+	    mnl_nlmsg_get_payload_len(p->req) >= GENL_HDRLEN) {
+		/* keyed by the request's cmd (nl.h) */
+		snprintf(path, sizeof(path), "%s/%d-%u-%u.nl", nl->replay_dir, nl->protocol,
+			 p->req->nlmsg_type,
+			 ((const struct genlmsghdr *)mnl_nlmsg_get_payload(p->req))->cmd);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
-	}
-	if (fd < 0) {
-		snprintf(path, sizeof(path), "%s/%d-%u.nl", nl->replay_dir, nl->protocol,
-			 p->req->nlmsg_type);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
+	} else {
+		if (attempt > 0) {
+			snprintf(path, sizeof(path), "%s/%d-%u.%u.nl", nl->replay_dir, nl->protocol,
+				 p->req->nlmsg_type, attempt + 1);
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+		}
+		if (fd < 0) {
+			snprintf(path, sizeof(path), "%s/%d-%u.nl", nl->replay_dir, nl->protocol,
+				 p->req->nlmsg_type);
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+		}
 	}
 	if (fd < 0) {
 		rc = -errno;

@@ -22,7 +22,14 @@
  * sequence numbers and port ids are not checked in replay. When a replayed
  * dump is flagged NLM_F_DUMP_INTR, restart N (1-based) reads
  * "<dir>/<P>-<T>.<N+1>.nl" if it exists, else "<dir>/<P>-<T>.nl" again.
+ * A generic netlink request of a family F other than the controller is
+ * keyed by its cmd C as well: it reads "<dir>/<P>-<F>-<C>.nl" (the replies
+ * to that request only, as the kernel sends them; no restart variants).
  * A missing file is -ENOENT ("netlink dump type T: no replay file <path>").
+ * The replay answers the request as the kernel would where the request
+ * selects: a tc class or filter dump for one device (RTM_GETTCLASS,
+ * RTM_GETTFILTER with tcm_ifindex set) gets only the recorded messages of
+ * that device, so one file can hold the classes of every device.
  */
 #ifndef NS_NL_H
 #define NS_NL_H

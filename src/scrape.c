@@ -54,20 +54,13 @@ struct ns_engine {
 };
 
 /*
- * The collector's one-line reason without a leading "<name>: " (most
- * collector messages start with their name): only the engine names the
- * collector in a log line or a configuration error. NULL if there is none.
+ * The collector's one-line reason, NULL if there is none. Collectors do
+ * not name themselves in it: only the engine names the collector in a log
+ * line or a configuration error.
  */
 static const char *slot_msg(const struct slot *s)
 {
-	const char *m = s->err.msg;
-	size_t n = strlen(s->c->name);
-
-	if (!m[0])
-		return NULL;
-	if (strncmp(m, s->c->name, n) == 0 && m[n] == ':' && m[n + 1] == ' ' && m[n + 2])
-		m += n + 2;
-	return m;
+	return s->err.msg[0] ? s->err.msg : NULL;
 }
 
 /* Other network namespaces (netns_collect.h), for the enabled collectors in slot order. */

@@ -3,12 +3,11 @@
  * test_ethtool.c - the ethtool collector.
  *
  * Replay: "0-18.nl" (RTM_GETLINK), "16-16.nl" (the generic netlink
- * controller's answer naming the ethtool family id, here 29) and "16-29.nl"
- * (the replies to every ethtool request in one file: each dump keeps the
- * replies of its own command) are built here with libmnl; the ioctls are
- * served from "ethtool-ioctl-<device>" text files (see collectors/ethtool.c).
- * Driver names follow real drivers (virtio_net, i40e, mlx5, ena, bnxt,
- * hns3) to check the per-queue patterns and the collision rule.
+ * controller's answer naming the ethtool family id, here 29) and
+ * "16-29-<cmd>.nl" (the replies to each ethtool request, keyed by its cmd) are built here with
+ * libmnl; the ioctls are served by the context from "ethtool-ioctl-<device>" text files (see
+ * ns_ctx_ioctl() in src/ctx.h). Driver names follow real drivers (virtio_net, i40e, mlx5, ena,
+ * bnxt, hns3) to check the per-queue patterns and the collision rule.
  *
  * The live test moves into a new network namespace, sends traffic over a
  * veth pair with GRO on (so veth counts per-queue packets) and compares
@@ -24,11 +23,14 @@
 #include <unistd.h>
 #include <sys/socket.h>
 
+#include <net/if.h>
 #include <linux/ethtool.h>
 #include <linux/ethtool_netlink.h>
 #include <linux/genetlink.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
+#include <linux/sockios.h>
+#include "ctx.h"
 
 #include "testutil.h"
 
@@ -142,6 +144,15 @@ static void put_hist(struct nlmsghdr *nlh, uint16_t attr, uint32_t lo, uint32_t 
 }
 
 /* Replies for eth0 (2) and mlx0 (3), one for an unknown device (77). */
+/* The replies to request @cmd, in the file the replay reads for it ("16-29-<cmd>.nl"). */
+static void write_replies(unsigned cmd)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "16-%d-%u.nl", FAMILY, cmd);
+	tu_nlgen_write(&gen, replay_dir, name);
+}
+
 static void write_ethtool_replies(void)
 {
 	static const struct bit ours[] = {
@@ -175,6 +186,7 @@ static void write_ethtool_replies(void)
 	mnl_attr_put_u32(nlh, ETHTOOL_A_LINKMODES_SPEED, 100);
 	tu_nlgen_end(&gen, nlh);
 
+	write_replies(ETHTOOL_MSG_LINKMODES_GET);
 	nlh = genl_msg(FAMILY, ETHTOOL_MSG_RINGS_GET_REPLY);
 	put_header(nlh, ETHTOOL_A_RINGS_HEADER, 2, "eth0");
 	mnl_attr_put_u32(nlh, ETHTOOL_A_RINGS_RX_MAX, 4096);
@@ -184,6 +196,7 @@ static void write_ethtool_replies(void)
 	mnl_attr_put_u32(nlh, ETHTOOL_A_RINGS_RX_BUF_LEN, 2048); /* not exported */
 	tu_nlgen_end(&gen, nlh);
 
+	write_replies(ETHTOOL_MSG_RINGS_GET);
 	nlh = genl_msg(FAMILY, ETHTOOL_MSG_CHANNELS_GET_REPLY);
 	put_header(nlh, ETHTOOL_A_CHANNELS_HEADER, 3, "mlx0");
 	mnl_attr_put_u32(nlh, ETHTOOL_A_CHANNELS_COMBINED_MAX, 63);
@@ -192,6 +205,7 @@ static void write_ethtool_replies(void)
 	mnl_attr_put_u32(nlh, ETHTOOL_A_CHANNELS_OTHER_COUNT, 1);
 	tu_nlgen_end(&gen, nlh);
 
+	write_replies(ETHTOOL_MSG_CHANNELS_GET);
 	nlh = genl_msg(FAMILY, ETHTOOL_MSG_PAUSE_GET_REPLY);
 	put_header(nlh, ETHTOOL_A_PAUSE_HEADER, 2, "eth0");
 	mnl_attr_put_u8(nlh, ETHTOOL_A_PAUSE_AUTONEG, 1);
@@ -203,6 +217,7 @@ static void write_ethtool_replies(void)
 	mnl_attr_nest_end(nlh, n);
 	tu_nlgen_end(&gen, nlh);
 
+	write_replies(ETHTOOL_MSG_PAUSE_GET);
 	nlh = genl_msg(FAMILY, ETHTOOL_MSG_FEC_GET_REPLY);
 	put_header(nlh, ETHTOOL_A_FEC_HEADER, 3, "mlx0");
 	mnl_attr_put_u32(nlh, ETHTOOL_A_FEC_ACTIVE, 2);
@@ -212,6 +227,7 @@ static void write_ethtool_replies(void)
 	mnl_attr_nest_end(nlh, n);
 	tu_nlgen_end(&gen, nlh);
 
+	write_replies(ETHTOOL_MSG_FEC_GET);
 	nlh = genl_msg(FAMILY, ETHTOOL_MSG_STATS_GET_REPLY);
 	put_header(nlh, ETHTOOL_A_STATS_HEADER, 3, "mlx0");
 	g = mnl_attr_nest_start(nlh, ETHTOOL_A_STATS_GRP);
@@ -240,7 +256,7 @@ static void write_ethtool_replies(void)
 	put_grp_stat(nlh, ETHTOOL_A_STATS_ETH_PHY_5_SYM_ERR, 5);
 	mnl_attr_nest_end(nlh, g);
 	tu_nlgen_end(&gen, nlh);
-	tu_nlgen_write(&gen, replay_dir, "16-29.nl");
+	write_replies(ETHTOOL_MSG_STATS_GET);
 }
 
 static void write_world(void)
@@ -300,9 +316,9 @@ static int setup(void **state)
 static int cleanup_files(void **state)
 {
 	static const char *const names[] = {
-	    "0-18.nl",		"16-16.nl",	      "16-29.nl",
-	    "ethtool-ioctl-lo", "ethtool-ioctl-eth0", "ethtool-ioctl-mlx0",
-	    "ip_ethtool.sh"};
+	    "0-18.nl",		"16-16.nl",	      "16-29-4.nl",	    "16-29-15.nl",
+	    "16-29-17.nl",	"16-29-21.nl",	      "16-29-29.nl",	    "16-29-32.nl",
+	    "ethtool-ioctl-lo", "ethtool-ioctl-eth0", "ethtool-ioctl-mlx0", "ip_ethtool.sh"};
 	char path[PATH_MAX + 64];
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -327,6 +343,36 @@ static int run(const struct ns_opts *opts, struct ns_buf *out)
 }
 
 #define Q(dev, q, d) "{device=\"" dev "\",queue=\"" q "\",direction=\"" d "\"}"
+
+/* The context's ioctl seam answers SIOCETHTOOL from the recorded file. */
+static void test_ioctl_seam(void **state)
+{
+	struct {
+		struct ethtool_stats s;
+		uint64_t v[2];
+	} sb = {.s = {.cmd = ETHTOOL_GSTATS, .n_stats = 2}};
+	struct ethtool_drvinfo di = {.cmd = ETHTOOL_GDRVINFO};
+	struct ns_err e = {{0}};
+	struct ns_ctx *ctx;
+	struct ifreq ifr;
+
+	write_text("ethtool-ioctl-lo", "driver\tveth\nstat\ta\t7\nstat\tb\t9\n");
+	assert_int_equal(ns_ctx_open(&ctx, "", "/proc", "/sys", replay_dir, &e), 0);
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "lo");
+	ifr.ifr_data = (void *)&di;
+	assert_int_equal(ns_ctx_ioctl(ctx, SIOCETHTOOL, &ifr), 0);
+	assert_string_equal(di.driver, "veth");
+	assert_int_equal(di.n_stats, 2);
+	ifr.ifr_data = (void *)&sb;
+	assert_int_equal(ns_ctx_ioctl(ctx, SIOCETHTOOL, &ifr), 0);
+	assert_int_equal(sb.v[0], 7);
+	assert_int_equal(sb.v[1], 9);
+	assert_int_equal(ns_ctx_ioctl(ctx, SIOCGIFFLAGS, &ifr), -EOPNOTSUPP);
+	strcpy(ifr.ifr_name, "none0"); /* no recorded file: the device is gone */
+	assert_int_equal(ns_ctx_ioctl(ctx, SIOCETHTOOL, &ifr), -ENODEV);
+	ns_ctx_close(ctx);
+}
 
 static void test_driver_stats(void **state)
 {
@@ -614,6 +660,7 @@ static void test_live_veth(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_teardown(test_ioctl_seam, cleanup_files),
 	    cmocka_unit_test_teardown(test_driver_stats, cleanup_files),
 	    cmocka_unit_test_teardown(test_netlink, cleanup_files),
 	    cmocka_unit_test_teardown(test_filters, cleanup_files),
