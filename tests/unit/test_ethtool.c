@@ -347,10 +347,10 @@ static int run(const struct ns_opts *opts, struct ns_buf *out)
 /* The context's ioctl seam answers SIOCETHTOOL from the recorded file. */
 static void test_ioctl_seam(void **state)
 {
-	struct {
-		struct ethtool_stats s;
-		uint64_t v[2];
-	} sb = {.s = {.cmd = ETHTOOL_GSTATS, .n_stats = 2}};
+	/* struct ethtool_stats and its two u64 (a flexible array member) */
+	uint64_t sbuf[(sizeof(struct ethtool_stats) + 2 * sizeof(uint64_t)) / sizeof(uint64_t) +
+		      1] = {0};
+	struct ethtool_stats *sb = (struct ethtool_stats *)sbuf;
 	struct ethtool_drvinfo di = {.cmd = ETHTOOL_GDRVINFO};
 	struct ns_err e = {{0}};
 	struct ns_ctx *ctx;
@@ -364,10 +364,12 @@ static void test_ioctl_seam(void **state)
 	assert_int_equal(ns_ctx_ioctl(ctx, SIOCETHTOOL, &ifr), 0);
 	assert_string_equal(di.driver, "veth");
 	assert_int_equal(di.n_stats, 2);
-	ifr.ifr_data = (void *)&sb;
+	sb->cmd = ETHTOOL_GSTATS;
+	sb->n_stats = 2;
+	ifr.ifr_data = (void *)sb;
 	assert_int_equal(ns_ctx_ioctl(ctx, SIOCETHTOOL, &ifr), 0);
-	assert_int_equal(sb.v[0], 7);
-	assert_int_equal(sb.v[1], 9);
+	assert_int_equal(sb->data[0], 7);
+	assert_int_equal(sb->data[1], 9);
 	assert_int_equal(ns_ctx_ioctl(ctx, SIOCGIFFLAGS, &ifr), -EOPNOTSUPP);
 	strcpy(ifr.ifr_name, "none0"); /* no recorded file: the device is gone */
 	assert_int_equal(ns_ctx_ioctl(ctx, SIOCETHTOOL, &ifr), -ENODEV);
