@@ -16,7 +16,6 @@ import struct
 import subprocess
 import sys
 import time
-import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import nstest  # noqa: E402
@@ -111,22 +110,12 @@ def value(body, name, **labels):
     return None
 
 
-def get(url, timeout=10):
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as r:
-            return r.status, r.read().decode(errors="replace")
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode(errors="replace")
-    except OSError as e:
-        return None, repr(e)
-
-
 def wait_served(port, p, limit=15.0):
     """Until /-/healthy answers 200 (or the process exits); returns the status."""
     end = time.monotonic() + limit
     st = None
     while time.monotonic() < end and p.poll() is None:
-        st, _ = get("http://127.0.0.1:%d/-/healthy" % port, timeout=2)
+        st, _ = nstest.http_get("http://127.0.0.1:%d/-/healthy" % port, timeout=2)
         if st == 200:
             return st
         time.sleep(0.05)

@@ -293,7 +293,7 @@ def run_pod(exporter, args, caps, ns, late=False):
         if st != 200 and p.poll() is not None:
             st = "exited %s: %s" % (p.returncode, p.stderr.read()[-400:])
         if st == 200:
-            _, body = dl.get("http://127.0.0.1:%d/metrics" % port)
+            _, body = nstest.http_get("http://127.0.0.1:%d/metrics" % port)
             # unshare, python3 and setpriv each exec the next: the same pid.
             if os.path.realpath("/proc/%d/exe" % p.pid) == exporter:
                 status = dl.proc_caps(p.pid)
@@ -303,7 +303,7 @@ def run_pod(exporter, args, caps, ns, late=False):
                 later = {}
                 while time.monotonic() < end and ns.late not in later:
                     time.sleep(0.5)
-                    s2, b2 = dl.get("http://127.0.0.1:%d/metrics" % port)
+                    s2, b2 = nstest.http_get("http://127.0.0.1:%d/metrics" % port)
                     later = dl.info_labels(b2) if s2 == 200 else {}
     finally:
         nstest.stop(p)

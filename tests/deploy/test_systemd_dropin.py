@@ -139,7 +139,7 @@ def run_as_unit(exporter, src, s, namespaces, late=False):
     body, status, later = None, None, None
     try:
         if dl.wait_served(port, p) == 200:
-            st, body = dl.get("http://127.0.0.1:%d/metrics" % port)
+            st, body = nstest.http_get("http://127.0.0.1:%d/metrics" % port)
             if os.path.realpath("/proc/%d/exe" % p.pid) == exporter:
                 status = dl.proc_caps(p.pid)
                 status["fds"] = len(os.listdir("/proc/%d/fd" % p.pid))
@@ -150,7 +150,7 @@ def run_as_unit(exporter, src, s, namespaces, late=False):
                 later = {}
                 while time.monotonic() < end and namespaces.late not in later:
                     time.sleep(0.5)
-                    st, b = dl.get("http://127.0.0.1:%d/metrics" % port)
+                    st, b = nstest.http_get("http://127.0.0.1:%d/metrics" % port)
                     later = dl.info_labels(b) if st == 200 else {}
     finally:
         nstest.stop(p)

@@ -25,6 +25,8 @@ import signal
 import socket
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 
 DETAIL_MAX = 500
 
@@ -94,6 +96,18 @@ def free_port(family=socket.AF_INET, host="127.0.0.1"):
     with socket.socket(family, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
         return s.getsockname()[1]
+
+
+def http_get(url, timeout=10):
+    """GET url: (status, body text); an HTTP error gives its status and body,
+    a connection failure (None, the error)."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status, r.read().decode(errors="replace")
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode(errors="replace")
+    except OSError as e:
+        return None, repr(e)
 
 
 def stop(p, sig=signal.SIGTERM):

@@ -92,13 +92,7 @@ def wait_port(port, p, limit=10.0):
 
 
 def get(url, timeout=TIMEOUT):
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as r:
-            return r.status, r.read().decode(errors="replace")
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode(errors="replace")
-    except OSError as e:
-        return None, repr(e)
+    return nstest.http_get(url, timeout)
 
 
 def read_file(path):
