@@ -8,24 +8,32 @@
  * thread each. A worker only does I/O: a scrape is rendered by one of
  * HTTP_SCRAPE_THREADS threads (shared by the daemons) while its connection
  * is suspended, so connections that landed on the same worker do not wait
- * for each other's collectors. Hostile clients are bounded by
+ * for each other's collectors.
+ *
+ * Plaintext sockets are accepted by the request gate (http_gate.c), which
+ * hands MHD only connections whose whole request header has arrived and
+ * passed the strict check (http_request.c), and answers the others
+ * itself; every plaintext response says Connection: close, so that each
+ * request passes the gate. TLS sockets are MHD's own. Hostile clients are
+ * bounded by
  *  - a connection limit per socket (--web.max-connections) and per client
- *    address (--web.max-connections-per-ip), enforced by MHD at accept;
+ *    address (--web.max-connections-per-ip), at accept (the gate, or MHD);
  *  - a deadline for a TLS handshake (--web.tls-handshake-timeout, from
  *    accept to the client's Finished message, which a GnuTLS hook reports)
  *    and one for the whole request header (--web.header-timeout, from
  *    accept or the end of the handshake; for a later request on a
- *    kept-alive connection, --web.connection-timeout from the previous
- *    response): a reaper thread shut()s down the socket of a connection
- *    past either, and MHD closes it;
+ *    kept-alive TLS connection, --web.connection-timeout from the previous
+ *    response): the gate closes a plaintext connection at its deadline; for
+ *    TLS a reaper thread shut()s down the socket, and MHD closes it;
  *  - bcrypt checks (basic auth) run in their own low-priority threads, at
  *    most --web.max-auth-checks at once, the connection suspended
  *    meanwhile; a check over the limit is answered 429 at once, so a flood
  *    of wrong passwords holds no worker;
- *  - strict request checks before any work: a NUL (%00) in the target, too
- *    many query parameters or a too long target, conflicting
- *    Content-Length headers, Transfer-Encoding with Content-Length, and a
- *    body on GET/HEAD are refused with a one-line 4xx of our own.
+ *  - strict request checks before any work (all of http_request.c in the
+ *    gate; over TLS, in the callbacks: a NUL (%00) in the target, too many
+ *    query parameters or a too long target, conflicting Content-Length
+ *    headers, Transfer-Encoding with Content-Length, a missing or repeated
+ *    Host, and a body on GET/HEAD), refused with a one-line 4xx of our own.
  * Per-connection state lives in a table allocated at start (one slot per
  * possible connection), so accepting allocates nothing of ours.
  *
@@ -78,6 +86,8 @@
 #include "buf.h"
 #include "collector.h"
 #include "http.h"
+#include "http_gate.h"
+#include "http_request.h"
 #include "log.h"
 #include "scrape.h"
 #include "sdnotify.h"
@@ -89,6 +99,7 @@
 #define HTTP_SCRAPE_THREADS 4 /* threads that render scrapes (shared) */
 #define HTTP_MAX_TARGET 8192  /* request target bytes; longer: 414 */
 #define HTTP_MAX_QUERY 128    /* query parameters; more: 400 */
+#define HTTP_MAX_FIELDS 128   /* request header fields; more: 431 */
 #define HTTP_REAP_MS 200      /* how often the reaper looks at deadlines */
 #define HTTP_POOL_MAX 8	      /* idle bodies kept for reuse */
 #define HTTP_MAX_PARAMS 64    /* collect[] or exclude[] values per request */
@@ -108,13 +119,6 @@ struct http_body {
 	struct ns_buf gz;
 	z_stream zs;
 	bool zs_ready;
-};
-
-/* What the request line showed (raw, before MHD unescapes it). */
-enum {
-	TGT_NUL = 1,  /* %00 */
-	TGT_LONG = 2, /* longer than HTTP_MAX_TARGET */
-	TGT_MANY = 4, /* more than HTTP_MAX_QUERY parameters */
 };
 
 enum req_state {
@@ -137,7 +141,8 @@ struct http_conn {
 	int64_t deadline;    /* CLOCK_MONOTONIC ns, for the request header */
 	int64_t hs_deadline; /* for the TLS handshake */
 	/* the current request */
-	unsigned target;
+	unsigned target_status; /* ns_http_target_check() of the raw target */
+	const char *target_why;
 	enum req_state state;
 	bool get_or_head;
 	bool auth_ok;
@@ -183,7 +188,9 @@ struct ns_http {
 	unsigned max_connections;
 	unsigned max_conns_per_ip;
 	unsigned max_auth_checks;
+	struct ns_http_limits req_limits;
 	atomic_uint inflight;
+	struct ns_gate *gate; /* plaintext: accepts and checks before MHD */
 
 	/* connections, the reaper */
 	pthread_mutex_t conn_lock;
@@ -354,7 +361,8 @@ static const struct {
 };
 
 /* The defaults, each replaced by the web config's header of the same name; then its others. */
-static void add_common_headers(struct MHD_Response *r, const struct ns_webconfig *web)
+static void common_headers(const struct ns_webconfig *web,
+			   void (*put)(void *arg, const char *name, const char *value), void *arg)
 {
 	size_t nd = sizeof(default_headers) / sizeof(default_headers[0]);
 
@@ -364,7 +372,7 @@ static void add_common_headers(struct MHD_Response *r, const struct ns_webconfig
 		for (size_t j = 0; web && j < web->nheaders; j++)
 			if (strcasecmp(web->headers[j].name, default_headers[i].name) == 0)
 				v = web->headers[j].value;
-		MHD_add_response_header(r, default_headers[i].name, v);
+		put(arg, default_headers[i].name, v);
 	}
 	for (size_t j = 0; web && j < web->nheaders; j++) {
 		bool dflt = false;
@@ -372,18 +380,66 @@ static void add_common_headers(struct MHD_Response *r, const struct ns_webconfig
 		for (size_t i = 0; i < nd; i++)
 			dflt |= strcasecmp(web->headers[j].name, default_headers[i].name) == 0;
 		if (!dflt)
-			MHD_add_response_header(r, web->headers[j].name, web->headers[j].value);
+			put(arg, web->headers[j].name, web->headers[j].value);
 	}
+}
+
+static void put_response_header(void *arg, const char *name, const char *value)
+{
+	MHD_add_response_header(arg, name, value);
+}
+
+static void add_common_headers(struct MHD_Response *r, const struct ns_webconfig *web)
+{
+	common_headers(web, put_response_header, r);
+}
+
+/* The same headers as text, for the gate's own refusals ("Name: value\r\n" lines). */
+struct header_text {
+	char *out;
+	size_t cap, len;
+	bool full;
+};
+
+static void put_header_text(void *arg, const char *name, const char *value)
+{
+	struct header_text *t = arg;
+	int n;
+
+	if (t->full)
+		return;
+	n = snprintf(t->out + t->len, t->cap - t->len, "%s: %s\r\n", name, value);
+	if (n < 0 || (size_t)n >= t->cap - t->len)
+		t->full = true;
+	else
+		t->len += (size_t)n;
+}
+
+static size_t gate_headers(void *arg, char *out, size_t cap)
+{
+	struct header_text t = {.out = out, .cap = cap, .len = 0, .full = !cap};
+	struct http_gen *g = gen_get(arg);
+
+	common_headers(g->web, put_header_text, &t);
+	gen_put(g);
+	return t.full ? 0 : t.len;
 }
 
 static enum MHD_Result queue(struct MHD_Connection *c, const struct ns_webconfig *web,
 			     unsigned status, struct MHD_Response *r)
 {
+	const union MHD_ConnectionInfo *ci;
+	struct http_conn *hc;
 	enum MHD_Result ret;
 
 	if (!r)
 		return MHD_NO;
 	add_common_headers(r, web);
+	/* Behind the gate, one request per connection: the next one passes the gate too. */
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	hc = ci ? ci->socket_context : NULL;
+	if (!hc || !hc->h->tls)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 	ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -511,6 +567,7 @@ static int render_web(struct ns_http *h, enum ns_format fmt, struct ns_buf *out)
 	struct ns_writer *w = h->self_w;
 	struct ns_family *f;
 	bool om = fmt == NS_FMT_OPENMETRICS, last_ok;
+	struct ns_gate_stats gs;
 	uint64_t tls_fail;
 	unsigned open;
 	int rc = 0;
@@ -525,6 +582,8 @@ static int render_web(struct ns_http *h, enum ns_format fmt, struct ns_buf *out)
 	pthread_mutex_lock(&h->conn_lock);
 	open = h->open_conns;
 	pthread_mutex_unlock(&h->conn_lock);
+	ns_gate_stats(h->gate, &gs);
+	open += gs.waiting;
 	pthread_mutex_lock(&h->self_lock);
 	ns_writer_reset(w);
 	f = ns_family(w, "netstack_web_open_connections",
@@ -534,7 +593,14 @@ static int render_web(struct ns_http *h, enum ns_format fmt, struct ns_buf *out)
 		      "Connections closed because their request header was not complete by the "
 		      "deadline.",
 		      NS_COUNTER, NULL);
-	rc |= ns_sample_u64(w, f, NS_NOLABELS, atomic_load(&h->reaped));
+	rc |= ns_sample_u64(w, f, NS_NOLABELS, atomic_load(&h->reaped) + gs.header_timeouts);
+	if (h->gate) {
+		f = ns_family(w, "netstack_web_connections_refused_total",
+			      "Connections closed at accept: --web.max-connections or "
+			      "--web.max-connections-per-ip reached.",
+			      NS_COUNTER, NULL);
+		rc |= ns_sample_u64(w, f, NS_NOLABELS, gs.over_limit);
+	}
 	if (h->tls) {
 		f = ns_family(w, "netstack_web_tls_handshake_timeouts_total",
 			      "TLS connections closed because their handshake was not complete by "
@@ -548,9 +614,9 @@ static int render_web(struct ns_http *h, enum ns_format fmt, struct ns_buf *out)
 		      NS_COUNTER, NULL);
 	rc |= ns_sample_u64(w, f, NS_NOLABELS, atomic_load(&h->auth_throttled));
 	f = ns_family(w, "netstack_web_requests_refused_total",
-		      "Requests refused by the strict request checks (400, 413, 414).", NS_COUNTER,
-		      NULL);
-	rc |= ns_sample_u64(w, f, NS_NOLABELS, atomic_load(&h->refused));
+		      "Requests refused by the strict request checks (400, 413, 414, 431, 505).",
+		      NS_COUNTER, NULL);
+	rc |= ns_sample_u64(w, f, NS_NOLABELS, atomic_load(&h->refused) + gs.refused);
 	if (h->tls) {
 		ns_webconfig_tls_stats(&tls_fail, &last_ok);
 		f = ns_family(w, "netstack_web_tls_reload_failures_total",
@@ -830,7 +896,7 @@ static void conn_arm(struct http_conn *hc, unsigned s)
 }
 
 struct hdr_scan {
-	unsigned ncl;
+	unsigned ncl, nhost;
 	const char *cl;
 	bool cl_conflict, cl_bad, te;
 };
@@ -846,34 +912,28 @@ static enum MHD_Result hdr_iter(void *cls, enum MHD_ValueKind kind, const char *
 	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
 		const char *v = value ? value : "";
 
-		if (!*v || strspn(v, "0123456789") != strlen(v) || strlen(v) > 19)
+		if (!ns_http_content_length_ok(v, strlen(v)))
 			hs->cl_bad = true;
 		if (hs->ncl++ && strcmp(hs->cl, v) != 0)
 			hs->cl_conflict = true;
 		hs->cl = v;
 	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
 		hs->te = true;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0) {
+		hs->nhost++;
 	}
 	return MHD_YES;
 }
 
 /* The strict checks: 0, or the status to refuse with and why. */
 static unsigned check_request(const struct http_conn *hc, struct MHD_Connection *c,
-			      bool get_or_head, const char **why)
+			      const char *version, bool get_or_head, const char **why)
 {
 	struct hdr_scan hs = {.ncl = 0};
 
-	if (hc->target & TGT_LONG) {
-		*why = "request target too long";
-		return MHD_HTTP_URI_TOO_LONG;
-	}
-	if (hc->target & TGT_NUL) {
-		*why = "NUL byte (%00) in the request target";
-		return MHD_HTTP_BAD_REQUEST;
-	}
-	if (hc->target & TGT_MANY) {
-		*why = "too many query parameters";
-		return MHD_HTTP_BAD_REQUEST;
+	if (hc->target_status) {
+		*why = hc->target_why;
+		return hc->target_status;
 	}
 	MHD_get_connection_values(c, MHD_HEADER_KIND, hdr_iter, &hs);
 	if (hs.cl_conflict) {
@@ -888,7 +948,16 @@ static unsigned check_request(const struct http_conn *hc, struct MHD_Connection 
 		*why = "Transfer-Encoding together with Content-Length";
 		return MHD_HTTP_BAD_REQUEST;
 	}
-	if (get_or_head && (hs.te || (hs.cl && strspn(hs.cl, "0") != strlen(hs.cl)))) {
+	if (hs.nhost > 1) {
+		*why = "more than one Host header";
+		return MHD_HTTP_BAD_REQUEST;
+	}
+	if (!hs.nhost && strcmp(version, MHD_HTTP_VERSION_1_1) == 0) {
+		*why = "no Host header (HTTP/1.1 needs one)";
+		return MHD_HTTP_BAD_REQUEST;
+	}
+	if (get_or_head &&
+	    (hs.te || (hs.cl && !ns_http_content_length_zero(hs.cl, strlen(hs.cl))))) {
 		*why = "GET and HEAD requests take no body";
 		return MHD_HTTP_CONTENT_TOO_LARGE;
 	}
@@ -934,7 +1003,6 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 	unsigned status;
 	int rc;
 
-	(void)version;
 	(void)upload_data;
 
 	if (!hc) {
@@ -962,7 +1030,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 				  strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
 		/* Held until the request completes (an auth check may suspend it). */
 		hc->gen = gen_get(h);
-		status = check_request(hc, c, hc->get_or_head, &why);
+		status = check_request(hc, c, version, hc->get_or_head, &why);
 		if (status) {
 			atomic_fetch_add(&h->refused, 1);
 			return reply_text(c, hc->gen->web, status, why, NULL, NULL);
@@ -1013,13 +1081,11 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 /* MHD_OPTION_URI_LOG_CALLBACK: the raw request target, before MHD parses it. */
 static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *c)
 {
+	struct ns_http *h = cls;
 	const union MHD_ConnectionInfo *ci;
 	struct http_conn *hc;
-	const char *p;
-	unsigned nparams = 0;
-	size_t len;
+	size_t len = strlen(uri);
 
-	(void)cls;
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	hc = ci ? ci->socket_context : NULL;
 	if (!hc)
@@ -1027,24 +1093,15 @@ static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *c)
 	hc->state = REQ_NEW;
 	hc->auth_ok = false;
 	hc->authz = NULL;
-	hc->target = 0;
-	len = strlen(uri);
-	if (len > HTTP_MAX_TARGET)
-		hc->target |= TGT_LONG;
-	for (p = uri; (p = strchr(p, '%')); p++)
-		if (p[1] == '0' && p[2] == '0')
-			hc->target |= TGT_NUL;
-	p = strchr(uri, '?');
-	for (; p && *p; p++)
-		nparams += *p == '&' || *p == ';' || *p == '?';
-	if (nparams > HTTP_MAX_QUERY)
-		hc->target |= TGT_MANY;
+	hc->target_status = ns_http_target_check(uri, len, &h->req_limits, &hc->target_why);
 	/*
-	 * Far more than that would fill the connection's memory while MHD
-	 * parses them, before any callback could answer, and stall there:
-	 * close it now instead (docs/SECURITY.md).
+	 * Far more parameters than that would fill the connection's memory
+	 * while MHD parses them, before any callback could answer, and stall
+	 * there: close it now instead (TLS only: the plaintext gate answers
+	 * them before MHD sees them; docs/SECURITY.md).
 	 */
-	if (nparams > 4 * HTTP_MAX_QUERY && hc->fd >= 0)
+	if (hc->target_status && hc->fd >= 0 &&
+	    ns_http_query_params(uri, len) > 4 * h->req_limits.max_query)
 		shutdown(hc->fd, SHUT_RD);
 	return hc;
 }
@@ -1370,36 +1427,84 @@ static int add_fd(struct ns_http *h, int fd, const char *what, struct ns_err *e)
 	return 0;
 }
 
+/*
+ * TLS: MHD accepts on the socket itself. Plaintext: the gate accepts and
+ * hands over connections whose header it checked (MHD_add_connection), so
+ * MHD has no listening socket; it gets memory enough to parse any header
+ * the gate let through (--web.max-header-bytes) with room to spare.
+ */
 static int start_daemon(struct ns_http *h, size_t i, struct ns_err *e)
 {
 	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
-			 MHD_USE_ERROR_LOG | (h->tls ? MHD_USE_TLS : 0);
+			 MHD_USE_ERROR_LOG | MHD_USE_ITC |
+			 (h->tls ? MHD_USE_TLS : MHD_USE_NO_LISTEN_SOCKET);
 	struct MHD_OptionItem tls_opts[] = {
+	    {MHD_OPTION_LISTEN_SOCKET, h->fds[i], NULL},
 	    {MHD_OPTION_HTTPS_CERT_CALLBACK, 0, ns_webconfig_cert_callback()},
 	    {MHD_OPTION_HTTPS_PRIORITIES, 0, h->priorities},
 	    {MHD_OPTION_END, 0, NULL},
 	};
+	size_t mem = h->tls ? h->conn_memory_limit : 2 * h->conn_memory_limit + 16384;
 	struct MHD_Daemon *d;
-	int fd = h->fds[i];
 
 	d = MHD_start_daemon(flags, 0, NULL, NULL, handler, h, MHD_OPTION_EXTERNAL_LOGGER,
-			     mhd_logger, h, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-			     MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)HTTP_THREADS,
+			     mhd_logger, h, MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)HTTP_THREADS,
 			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)h->conn_timeout_s,
-			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, h->conn_memory_limit,
-			     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)h->max_connections,
-			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)h->max_conns_per_ip,
-			     MHD_OPTION_NOTIFY_CONNECTION, conn_cb, h, MHD_OPTION_NOTIFY_COMPLETED,
-			     completed_cb, h, MHD_OPTION_URI_LOG_CALLBACK, uri_cb, h,
-			     MHD_OPTION_ARRAY, h->tls ? tls_opts : tls_opts + 2, MHD_OPTION_END);
+			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem, MHD_OPTION_CONNECTION_LIMIT,
+			     (unsigned int)h->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+			     (unsigned int)h->max_conns_per_ip, MHD_OPTION_NOTIFY_CONNECTION,
+			     conn_cb, h, MHD_OPTION_NOTIFY_COMPLETED, completed_cb, h,
+			     MHD_OPTION_URI_LOG_CALLBACK, uri_cb, h, MHD_OPTION_ARRAY,
+			     h->tls ? tls_opts : tls_opts + 3, MHD_OPTION_END);
 	if (!d)
 		return ns_err_set(e, -EIO, "listen on %s: cannot start the %s server",
 				  h->fd_names[i], h->tls ? "HTTPS" : "HTTP");
-	h->fds[i] = -1; /* MHD owns it now and closes it when stopped */
+	if (h->tls)
+		h->fds[i] = -1; /* MHD owns it now and closes it when stopped */
 	h->daemons[h->ndaemons++] = d;
 	ns_log(NS_LOG_INFO, "http", "listening on %s%s%s", h->fd_names[i], h->tls ? " (TLS)" : "",
 	       h->from_systemd ? " (from systemd)" : "");
 	return 0;
+}
+
+/* The gate checked a plaintext connection's header: MHD serves it. */
+static void gate_pass(void *arg, size_t idx, int fd, const struct sockaddr *sa, socklen_t salen)
+{
+	struct ns_http *h = arg;
+	unsigned suppressed = 0;
+	int ok;
+
+	if (MHD_add_connection(h->daemons[idx], fd, sa, salen) == MHD_YES)
+		return;
+	/* MHD closed it (over its connection limits, or out of memory) */
+	pthread_mutex_lock(&h->log_lock);
+	ok = ns_ratelimit_ok(&h->log_rl, 1, &suppressed);
+	pthread_mutex_unlock(&h->log_lock);
+	if (ok)
+		ns_log_err(NS_LOG_WARN, "http", strerror(errno),
+			   "connection refused by the server after the gate "
+			   "(%u similar messages suppressed)",
+			   suppressed);
+}
+
+static int start_gate(struct ns_http *h, struct ns_err *e)
+{
+	struct ns_gate_limits lim = {
+	    .req = h->req_limits,
+	    /* an idle new connection is closed by the connection timeout, as MHD would */
+	    .header_timeout_s = h->conn_timeout_s && h->conn_timeout_s < h->header_timeout_s
+				    ? h->conn_timeout_s
+				    : h->header_timeout_s,
+	    .max_waiting = h->max_connections * (unsigned)h->nfds,
+	    .max_per_addr = h->max_conns_per_ip,
+	};
+	struct ns_gate_ops ops = {.pass = gate_pass, .headers = gate_headers, .arg = h};
+	int rc;
+
+	rc = ns_gate_start(&h->gate, h->fds, h->nfds, &lim, &ops, e);
+	for (size_t i = 0; i < h->nfds; i++)
+		h->fds[i] = -1; /* the gate owns them, even on failure */
+	return rc;
 }
 
 /* ":PORT": dual-stack [::], or 0.0.0.0 when IPv6 is unavailable. */
@@ -1575,6 +1680,12 @@ int ns_http_listen(struct ns_http **out, const struct ns_config *cfg, struct ns_
 	h->max_connections = cfg->max_connections ? cfg->max_connections : 1024;
 	h->max_conns_per_ip = cfg->max_conns_per_ip;
 	h->max_auth_checks = cfg->max_auth_checks ? cfg->max_auth_checks : 2;
+	h->req_limits = (struct ns_http_limits){
+	    .max_header = h->conn_memory_limit,
+	    .max_target = HTTP_MAX_TARGET,
+	    .max_query = HTTP_MAX_QUERY,
+	    .max_fields = HTTP_MAX_FIELDS,
+	};
 	atomic_init(&h->inflight, 0);
 	pthread_mutex_init(&h->conn_lock, NULL);
 	pthread_cond_init(&h->reaper_cv, NULL);
@@ -1692,7 +1803,7 @@ int ns_http_serve(struct ns_http *h, struct ns_config *cfg, struct ns_engine *en
 		if (rc)
 			return rc;
 	}
-	return 0;
+	return h->tls ? 0 : start_gate(h, e);
 }
 
 int ns_http_reload(struct ns_http *h, struct ns_config *cfg, struct ns_engine *eng,
@@ -1765,6 +1876,9 @@ void ns_http_stop(struct ns_http *h)
 	 */
 	jobq_stop(&h->authq);
 	jobq_stop(&h->scrapeq);
+	/* After the scrape threads (they read its counters), before the daemons it feeds. */
+	ns_gate_stop(h->gate);
+	h->gate = NULL;
 	pthread_mutex_lock(&h->conn_lock);
 	h->stopping = true;
 	pthread_cond_broadcast(&h->reaper_cv);

@@ -7,9 +7,10 @@
 # a temporary directory (the whole core instrumented for coverage) and runs
 # them: fuzz_collectors, seeded from the test fixtures (plus, as root,
 # rtnetlink dumps of a small namespace this script creates: veth, htb with
-# classes, a u32 filter, mq), then fuzz_config, seeded from config/. Without SECONDS (and
+# classes, a u32 filter, mq), then fuzz_config, seeded from config/, then
+# fuzz_http_request (the request gate's header check). Without SECONDS (and
 # without $FUZZ_SECONDS) the run is deterministic, as a test must be: a
-# fixed seed and a fixed number of inputs (40,000 and 15,000, about a
+# fixed seed and a fixed number of inputs (40,000, 15,000 and 30,000, about a
 # minute and a half in all). With SECONDS, a random seed for SECONDS and a
 # third of that. Fails on any crash,
 # sanitizer report, leak or timeout; the input that did it is kept in
@@ -57,7 +58,7 @@ if ! CC=clang meson setup "$BUILD/b" "$SRC" -Dfuzz=true -Db_sanitize=address,und
 	echo "FAIL: meson setup failed"
 	exit 1
 fi
-if ! ninja -C "$BUILD/b" tests/fuzz_collectors tests/fuzz_config >"$BUILD/ninja.log" 2>&1; then
+if ! ninja -C "$BUILD/b" tests/fuzz_collectors tests/fuzz_config tests/fuzz_http_request >"$BUILD/ninja.log" 2>&1; then
 	grep -E 'error|Error' "$BUILD/ninja.log" | head -n 40
 	echo "FAIL: fuzz build failed"
 	exit 1
@@ -132,5 +133,15 @@ if [ -n "$SECS" ]; then
 	fuzz fuzz_config "$BUILD/corpus-config" -max_total_time=$((SECS / 3 > 0 ? SECS / 3 : 1))
 else
 	fuzz fuzz_config "$BUILD/corpus-config" -seed=1 -runs=15000
+fi
+mkdir -p "$BUILD/corpus-http"
+printf 'GET /metrics?collect[]=snmp HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n\r\n' >"$BUILD/corpus-http/get"
+printf 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n' \
+	>"$BUILD/corpus-http/post"
+printf 'HEAD /%%00 HTTP/1.0\r\nX: a\r\n b\r\n\r\n' >"$BUILD/corpus-http/head"
+if [ -n "$SECS" ]; then
+	fuzz fuzz_http_request "$BUILD/corpus-http" -max_total_time=$((SECS / 3 > 0 ? SECS / 3 : 1))
+else
+	fuzz fuzz_http_request "$BUILD/corpus-http" -seed=1 -runs=30000
 fi
 echo "ok: no crash, sanitizer report or leak"

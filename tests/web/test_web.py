@@ -16,6 +16,7 @@ Prints one line per check and "N passed, N failed"; exit 1 on failure,
 
 import base64
 import hashlib
+import http.client
 import os
 import re
 import shutil
@@ -167,6 +168,24 @@ def test_tls_basic(exe, fixtures, d):
         host = socket.gethostname()
         check("404 over TLS: one line, no host information",
               st == 404 and body == "not found\n" and "server" not in h and host not in body, (st, h, body))
+
+        # TLS connections keep alive (plaintext ones answer one request each).
+        ctx = ssl.create_default_context(cafile=ca)
+        conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=TIMEOUT)
+        socks, sts, closes = [], [], []
+        try:
+            for path in ("/metrics", "/-/healthy", "/nope"):
+                conn.request("GET", path)
+                r = conn.getresponse()
+                r.read()
+                socks.append(id(conn.sock))
+                sts.append(r.status)
+                closes.append(r.getheader("Connection"))
+        finally:
+            conn.close()
+        check("keep-alive over TLS: 3 requests on one connection, none closed",
+              sts == [200, 200, 404] and len(set(socks)) == 1 and "close" not in closes,
+              (sts, closes, len(set(socks))))
 
         # Certificate replaced on disk: picked up without a restart.
         old = served_sha256(port)
