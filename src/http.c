@@ -898,7 +898,7 @@ static void conn_arm(struct http_conn *hc, unsigned s)
 struct hdr_scan {
 	unsigned ncl, nhost;
 	const char *cl;
-	bool cl_conflict, cl_bad, te;
+	bool cl_conflict, cl_bad, te, expect;
 };
 
 static enum MHD_Result hdr_iter(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -921,6 +921,8 @@ static enum MHD_Result hdr_iter(void *cls, enum MHD_ValueKind kind, const char *
 		hs->te = true;
 	} else if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0) {
 		hs->nhost++;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_EXPECT) == 0) {
+		hs->expect = true;
 	}
 	return MHD_YES;
 }
@@ -947,6 +949,10 @@ static unsigned check_request(const struct http_conn *hc, struct MHD_Connection 
 	if (hs.te && hs.ncl) {
 		*why = "Transfer-Encoding together with Content-Length";
 		return MHD_HTTP_BAD_REQUEST;
+	}
+	if (hs.expect) {
+		*why = "Expect is not supported (requests here have no body)";
+		return MHD_HTTP_EXPECTATION_FAILED;
 	}
 	if (hs.nhost > 1) {
 		*why = "more than one Host header";

@@ -46,7 +46,8 @@
 #define GATE_ACCEPT_BATCH 64
 #define GATE_EVENTS 64
 #define GATE_PEEK_BUDGET(max) (16 * (max))
-#define GATE_OUT 16384
+#define GATE_OUT 16384		     /* a refusal: status line, headers, one line */
+#define GATE_DRAIN_MAX (1024 * 1024) /* dropped per event while lingering */
 
 #define TAG_STOP UINT64_MAX
 #define TAG_LISTEN (1ULL << 62)
@@ -153,15 +154,18 @@ static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_st
 	return false;
 }
 
+/* Waiting and lingering connections both hold a slot: both count. */
 static bool over_addr_limit(struct ns_gate *g, const struct sockaddr_storage *sa)
 {
+	struct gate_list *lists[] = {&g->waiting, &g->closing};
 	unsigned n = 0;
 
 	if (!g->lim.max_per_addr)
 		return false;
-	for (struct gate_conn *c = g->waiting.head; c; c = c->next)
-		if (same_addr(&c->sa, sa) && ++n >= g->lim.max_per_addr)
-			return true;
+	for (size_t i = 0; i < 2; i++)
+		for (struct gate_conn *c = lists[i]->head; c; c = c->next)
+			if (same_addr(&c->sa, sa) && ++n >= g->lim.max_per_addr)
+				return true;
 	return false;
 }
 
@@ -225,16 +229,27 @@ static void accept_some(struct ns_gate *g, size_t idx)
 	}
 }
 
-/* Read and drop what a refused client still sends; close at its end. */
+/*
+ * Read and drop what a refused client still sends, until the socket is
+ * empty (edge-triggered: no event would come for what is left); close at
+ * its end, or at once if it keeps sending more than GATE_DRAIN_MAX.
+ */
 static void drain(struct ns_gate *g, struct gate_conn *c)
 {
-	for (int k = 0; k < 16; k++) {
+	size_t total = 0;
+
+	for (;;) {
 		ssize_t n = recv(c->fd, g->buf, g->bufcap, 0);
 
-		if (n > 0)
+		if (n > 0) {
+			total += (size_t)n;
+			if (total <= GATE_DRAIN_MAX)
+				continue;
+		} else if (n < 0 && errno == EINTR) {
 			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		} else if (n < 0 && errno == EAGAIN) {
 			return;
+		}
 		conn_close(g, c);
 		return;
 	}
@@ -256,6 +271,11 @@ static void refuse(struct ns_gate *g, struct gate_conn *c, unsigned status, cons
 			     "Content-Type: text/plain; charset=utf-8\r\nContent-Length: %zu\r\n",
 			     status, reason && *reason ? reason : "Error", date, blen);
 	hn = g->ops.headers(g->ops.arg, g->out + n, sizeof(g->out) - n - blen - 3);
+	if (!hn) {
+		/* cannot happen (header values are bounded): never answer without them */
+		conn_close(g, c);
+		return;
+	}
 	n += hn;
 	memcpy(g->out + n, "\r\n", 2);
 	n += 2;
@@ -264,8 +284,8 @@ static void refuse(struct ns_gate *g, struct gate_conn *c, unsigned status, cons
 		g->out[n + blen - 1] = '\n';
 		n += blen;
 	}
-	/* A few hundred bytes into an empty send buffer: it is written whole. */
-	if (send(c->fd, g->out, n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+	/* Under GATE_OUT into an empty send buffer: written whole, or given up. */
+	if (send(c->fd, g->out, n, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)n) {
 		conn_close(g, c);
 		return;
 	}

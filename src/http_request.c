@@ -12,6 +12,7 @@
 #define ST_BODY 413
 #define ST_TARGET 414
 #define ST_FIELDS 431
+#define ST_EXPECT 417
 #define ST_VERSION 505
 #define METHOD_MAX 32
 
@@ -90,7 +91,7 @@ unsigned ns_http_target_check(const char *t, size_t len, const struct ns_http_li
 
 struct req_state {
 	bool get_or_head, head, http11;
-	unsigned nhost, nfields, ncl;
+	unsigned nhost, nfields, ncl; /* nfields: fields and Cookie pairs */
 	bool te;
 	const char *cl; /* the first Content-Length value */
 	size_t cl_len;
@@ -196,6 +197,16 @@ static int check_field(const char *l, size_t n, const struct ns_http_limits *lim
 		st->te = true;
 	} else if (ieq(l, nlen, "host")) {
 		st->nhost++;
+	} else if (ieq(l, nlen, "expect")) {
+		*why = "Expect is not supported (requests here have no body)";
+		return ST_EXPECT;
+	} else if (ieq(l, nlen, "cookie")) {
+		/* a server keeps a record per cookie pair, as per field: count them alike */
+		for (const char *p = v; p < ve; p++)
+			if (*p == ';' && ++st->nfields > lim->max_fields) {
+				*why = "too many header fields";
+				return ST_FIELDS;
+			}
 	}
 	return 0;
 }
@@ -232,7 +243,8 @@ int ns_http_request_check(const char *buf, size_t len, const struct ns_http_limi
 	int rc;
 
 	info->hdr_len = 0;
-	info->head = false;
+	/* known before the request line is complete: a refused HEAD has no body */
+	info->head = len >= 5 && memcmp(buf, "HEAD ", 5) == 0;
 	for (size_t i = 0; i < scan; i++) {
 		char c = buf[i];
 
@@ -260,7 +272,6 @@ int ns_http_request_check(const char *buf, size_t len, const struct ns_http_limi
 			rc = check_end(&st, why);
 		else
 			rc = check_field(buf + ls, i - 1 - ls, lim, &st, why);
-		info->head = st.head;
 		if (rc)
 			return rc;
 		if (nline && i - 1 == ls) {

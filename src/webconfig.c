@@ -29,10 +29,11 @@
 #include "log.h"
 #include "webconfig.h"
 
-#define WC_MAX_FILE (1 << 20) /* certificate, key and CA files */
-#define WC_MAX_CHAIN 16	      /* certificates in a chain (ours or a client's) */
-#define WC_AUTH_CACHE 16      /* remembered successful logins */
-#define WC_MAX_CRED 1024      /* user:password bytes */
+#define WC_MAX_FILE (1 << 20)	 /* certificate, key and CA files */
+#define WC_MAX_CHAIN 16		 /* certificates in a chain (ours or a client's) */
+#define WC_AUTH_CACHE 16	 /* remembered successful logins */
+#define WC_MAX_CRED 1024	 /* user:password bytes */
+#define WC_MAX_HEADER_VALUE 1024 /* http_server_config.headers values (all fit a refusal) */
 
 /* ---- small helpers ---- */
 
@@ -985,6 +986,12 @@ static int load_http(struct ns_webconfig *wc, const char *file, yaml_document_t 
 						  "%s: http_server_config.headers.%s must be a "
 						  "one-line string",
 						  file, canon);
+			if (strlen(hv) > WC_MAX_HEADER_VALUE)
+				return ns_err_set(
+				    e, -EINVAL,
+				    "%s: http_server_config.headers.%s is longer than "
+				    "%d bytes",
+				    file, canon, WC_MAX_HEADER_VALUE);
 			for (size_t i = 0; i < wc->nheaders; i++)
 				if (strcmp(wc->headers[i].name, canon) == 0)
 					return ns_err_set(e, -EINVAL, "%s: header %s given twice",

@@ -41,6 +41,7 @@ static int verdict(const char *buf, size_t len, struct ns_http_request_info *inf
 	case 400:
 	case 413:
 	case 414:
+	case 417:
 	case 431:
 	case 505:
 		if (!why || !*why || strchr(why, '\n') || strchr(why, '\r'))

@@ -254,6 +254,30 @@ def case_trickle(exe, fixtures, d):
             s.close()
         check("trickle: --web.max-connections-per-ip (64) closes the 65th..80th at once",
               refused == 16, refused)
+        # Refused connections linger (up to 2 s, their input dropped) and still
+        # count for their address: 80 refused-and-held from one address take 64
+        # slots at most, and another address is served meanwhile.
+        socks, answered = [], 0
+        for _ in range(80):
+            s = socket.socket()
+            s.bind(("127.0.0.98", 0))
+            s.settimeout(2)
+            try:
+                s.connect(("127.0.0.1", port))
+                s.sendall(b"GARBAGE\r\n\r\n")
+                answered += s.recv(100).startswith(b"HTTP/1.1 400 ")
+            except OSError:
+                pass
+            socks.append(s)
+        st, _, body = scrape(port)
+        text = body.decode(errors="replace")
+        for s in socks:
+            s.close()
+        check("trickle: refused connections still count for --web.max-connections-per-ip "
+              "(64 of 80 answered 400, the rest closed at accept)",
+              answered == 64 and (metric(text, "netstack_web_connections_refused_total") or 0) >= 32,
+              (answered, metric(text, "netstack_web_connections_refused_total")))
+        check("trickle: another address is served meanwhile", st == 200, st)
     finally:
         stop(p)
 
@@ -485,6 +509,8 @@ def case_malformed(exe, fixtures, d):
         ("obsolete line folding", G + b"X-A: b\r\n c\r\n\r\n", 400),
         ("NUL in a header value", G + b"X-A: b\x00c\r\n\r\n", 400),
         ("control character in a header value", G + b"X-A: b\x01c\r\n\r\n", 400),
+        ("1200 cookie pairs in 4.8 kB", G + b"Cookie: " + b";".join([b"a=b"] * 1200) + b"\r\n\r\n", 431),
+        ("Expect: 100-continue on GET", G + b"Expect: 100-continue\r\n\r\n", 417),
     ]
     try:
         for name, req, want in ours:
@@ -494,6 +520,11 @@ def case_malformed(exe, fixtures, d):
         dt, data = raw(port, b"HEAD /metrics%00 HTTP/1.1\r\n" + H + b"\r\n")
         check("malformed: a refused HEAD gets the headers and no body",
               our_reply(data, dt, 400, head=True), "%.2fs %r" % (dt, data[:300]))
+        dt, data = raw(port, b"HEAD /" + b"a" * 40000 + b" HTTP/1.1\r\n" + H + b"\r\n")
+        check("malformed: a HEAD refused before its request line ends gets no body",
+              our_reply(data, dt, 414, head=True), "%.2fs %r" % (dt, data[:300]))
+        dt, data = raw(port, G + b"Cookie: " + b";".join([b"a=b"] * 100) + b"\r\n\r\n")
+        check("malformed: 100 cookie pairs are served", data.startswith(b"HTTP/1.1 200 "), data[:80])
         dt, data = raw(port, G + b"X-A: " + b"a" * 30000 + b"\r\n\r\n")
         check("malformed: a 30 kB header (under --web.max-header-bytes) is served",
               data.startswith(b"HTTP/1.1 200 "), data[:100])
@@ -542,6 +573,7 @@ def case_malformed_tls(exe, fixtures, d):
                 ("two conflicting Content-Length", G + b"Content-Length: 0\r\nContent-Length: 5\r\n\r\n", 400),
                 ("Content-Length 10 on GET", G + b"Content-Length: 10\r\n\r\n", 413),
                 ("HTTP/1.1 without Host", b"GET /metrics HTTP/1.1\r\n\r\n", 400),
+                ("Expect: 100-continue on GET", G + b"Expect: 100-continue\r\n\r\n", 417),
                 ("two Host headers", G + b"Host: y\r\n\r\n", 400)]:
             dt, data = raw(port, req, ctx=ctx)
             check("malformed over TLS: %s: our own %d" % (name, want), our_reply(data, dt, want),

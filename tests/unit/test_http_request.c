@@ -39,6 +39,7 @@ static void test_good(void **unused)
 	    "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello",
 	    "POST /metrics HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
 	    "GET / HTTP/1.1\r\nHost: x\r\nX-Obs-Text: caf\xc3\xa9\r\n\r\n",
+	    "GET / HTTP/1.1\r\nHost: x\r\nCookie: a=1; b=2; c=3; d=4; e=5; f=6; g=7\r\n\r\n",
 	};
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
@@ -90,6 +91,10 @@ static void test_refused(void **unused)
 	    {"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n", 413},
 	    {"HEAD / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n", 413},
 	    {"GET /%00 HTTP/1.1\r\nHost: x\r\n\r\n", 400},
+	    {"GET / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n", 417},
+	    {"GET / HTTP/1.1\r\nHost: x\r\nCookie: a=1;b=2;c=3;d=4;e=5;f=6;g=7;h=8;i=9;j=10;"
+	     "k=11;l=12;m=13;n=14;o=15;p=16\r\n\r\n",
+	     431},
 	    {"GET /?a&b&c&d&e&f&g&h&i HTTP/1.1\r\nHost: x\r\n\r\n", 400},
 	};
 
@@ -132,9 +137,13 @@ static void test_nul_and_sizes(void **unused)
 	memcpy(buf + n, "\r\n", 2);
 	assert_int_equal(ns_http_request_check(buf, n + 2, &lim, &info, &why), 431);
 
-	/* HEAD is reported, so that a refusal carries no body */
+	/* HEAD is reported, so that a refusal carries no body; also before its line ends */
 	strcpy(buf, "HEAD /%00 HTTP/1.1\r\nHost: x\r\n\r\n");
 	assert_int_equal(ns_http_request_check(buf, strlen(buf), &lim, &info, &why), 400);
+	assert_true(info.head);
+	memset(buf, 'a', lim.max_header);
+	memcpy(buf, "HEAD /", 6);
+	assert_int_equal(ns_http_request_check(buf, lim.max_header, &lim, &info, &why), 414);
 	assert_true(info.head);
 	free(buf);
 }

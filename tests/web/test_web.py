@@ -333,6 +333,34 @@ def test_basic_auth(exe, fixtures, d):
         stop(p)
 
 
+def test_gate_headers(exe, fixtures, d):
+    """Plaintext with a web config: the request gate's own refusals carry the
+    configured headers too, as every other response does."""
+    web = os.path.join(d, "plainhdr.yml")
+    write(web, "http_server_config:\n  headers:\n    X-Frame-Options: SAMEORIGIN\n"
+               "    Strict-Transport-Security: max-age=1\n")
+    port = free_port()
+    p = start(exe, fixtures, web, port, os.path.join(d, "plainhdr.err"))
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+        s.sendall(b"GET /metrics%00 HTTP/1.1\r\nHost: x\r\n\r\n")
+        data = b""
+        while True:
+            b = s.recv(4096)
+            if not b:
+                break
+            data += b
+        s.close()
+        head = data.partition(b"\r\n\r\n")[0].decode(errors="replace").lower()
+        check("request gate refusal: 400 with the configured headers",
+              head.startswith("http/1.1 400 ") and "x-frame-options: sameorigin" in head
+              and "strict-transport-security: max-age=1" in head
+              and "x-frame-options: deny" not in head and "x-content-type-options: nosniff" in head,
+              head)
+    finally:
+        stop(p)
+
+
 def test_bad_files(exe, fixtures, d):
     ok_hash = htpasswd("x", "y")
     cases = [
@@ -345,6 +373,9 @@ def test_bad_files(exe, fixtures, d):
         ("unknown http key", "http_server_config:\n  header: {}\n", "unknown key http_server_config.header"),
         ("header that may not be set", "http_server_config:\n  headers:\n    Set-Cookie: a=b\n",
          "header 'Set-Cookie' can not be customized"),
+        ("header value over 1024 bytes",
+         "http_server_config:\n  headers:\n    Content-Security-Policy: \"" + "a" * 1025 + "\"\n",
+         "http_server_config.headers.Content-Security-Policy is longer than 1024 bytes"),
         ("not a bcrypt hash", "basic_auth_users:\n  alice: plaintext\n", "basic_auth_users.alice: not a bcrypt hash"),
         ("bcrypt cost above htpasswd's 17",
          "basic_auth_users:\n  alice: $2y$18$" + "A" * 53 + "\n",
@@ -425,6 +456,7 @@ def main():
         test_min_version(exe, fixtures, d)
         test_client_certs(exe, fixtures, d)
         test_basic_auth(exe, fixtures, d)
+        test_gate_headers(exe, fixtures, d)
         test_bad_files(exe, fixtures, d)
         test_example(exe, fixtures, d, src)
     except Exception as e:  # report, never hang
