@@ -205,7 +205,7 @@ void ns_config_usage(FILE *out)
 		"                                 Default 30.\n"
 		"      --web.max-header-bytes=N   Largest request header (request line and\n"
 		"                                 fields); larger ones are refused (414, 431).\n"
-		"                                 Default 32768.\n"
+		"                                 Default 8192.\n"
 		"      --web.header-timeout=SECONDS\n"
 		"                                 A client must send its whole request header\n"
 		"                                 within this long of connecting (on a\n"
@@ -798,7 +798,7 @@ int ns_config_load(struct ns_config *cfg, int argc, char **argv, struct ns_err *
 		return ns_err_set(e, -ENOMEM, "out of memory");
 	cfg->max_requests = 40;
 	cfg->conn_timeout_s = 30;
-	cfg->conn_memory_limit = 32 * 1024;
+	cfg->conn_memory_limit = 8 * 1024;
 	cfg->header_timeout_s = 5;
 	cfg->tls_handshake_timeout_s = 5;
 	cfg->max_connections = 1024;

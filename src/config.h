@@ -33,7 +33,7 @@ struct ns_config {
 	char *telemetry_path;		  /* default /metrics */
 	unsigned max_requests;		  /* concurrent scrapes, 0 = unlimited; default 40 */
 	unsigned conn_timeout_s;	  /* idle/slow connection timeout; default 30 */
-	size_t conn_memory_limit;	  /* per-connection header memory; default 32 KiB */
+	size_t conn_memory_limit;	  /* largest request header; default 8 KiB */
 	unsigned header_timeout_s;	  /* whole request header within; default 5 */
 	unsigned tls_handshake_timeout_s; /* TLS handshake within (added to the above); default 5 */
 	unsigned max_connections;	  /* open connections per listen socket; default 1024 */

@@ -95,14 +95,15 @@
 #include "writer.h"
 
 #define HTTP_BACKLOG 512
-#define HTTP_THREADS 4	      /* MHD workers per listening socket */
-#define HTTP_SCRAPE_THREADS 4 /* threads that render scrapes (shared) */
-#define HTTP_MAX_TARGET 8192  /* request target bytes; longer: 414 */
-#define HTTP_MAX_QUERY 128    /* query parameters; more: 400 */
-#define HTTP_MAX_FIELDS 128   /* request header fields; more: 431 */
-#define HTTP_REAP_MS 200      /* how often the reaper looks at deadlines */
-#define HTTP_POOL_MAX 8	      /* idle bodies kept for reuse */
-#define HTTP_MAX_PARAMS 64    /* collect[] or exclude[] values per request */
+#define HTTP_THREADS 4	       /* MHD workers per listening socket */
+#define HTTP_SCRAPE_THREADS 4  /* threads that render scrapes (shared) */
+#define HTTP_MAX_TARGET 8192   /* request target bytes; longer: 414 */
+#define HTTP_MAX_QUERY 128     /* query parameters; more: 400 */
+#define HTTP_MAX_FIELDS 128    /* request header fields and cookie pairs; more: 431 */
+#define HTTP_MHD_RECORDS 24576 /* MHD memory for them, the parameters, the response header */
+#define HTTP_REAP_MS 200       /* how often the reaper looks at deadlines */
+#define HTTP_POOL_MAX 8	       /* idle bodies kept for reuse */
+#define HTTP_MAX_PARAMS 64     /* collect[] or exclude[] values per request */
 #define HTTP_ADDRSTR (INET6_ADDRSTRLEN + 16)
 #define HTTP_REALM "Basic realm=\"netstack_exporter\", charset=\"UTF-8\""
 
@@ -1436,8 +1437,13 @@ static int add_fd(struct ns_http *h, int fd, const char *what, struct ns_err *e)
 /*
  * TLS: MHD accepts on the socket itself. Plaintext: the gate accepts and
  * hands over connections whose header it checked (MHD_add_connection), so
- * MHD has no listening socket; it gets memory enough to parse any header
- * the gate let through (--web.max-header-bytes) with room to spare.
+ * MHD has no listening socket. Either way MHD's memory per connection is
+ * --web.max-header-bytes + HTTP_MHD_RECORDS (at least twice the former):
+ * the header, a record for each field, cookie pair and query parameter (at
+ * most HTTP_MAX_FIELDS + HTTP_MAX_QUERY, by the gate's limits) and the
+ * response header. At the default, 32 KiB: libmicrohttpd takes pools up to
+ * that from malloc, and mmap()s larger ones (one plaintext connection a
+ * request: that cost 40 % of the scrapes/s of the http-load benchmark).
  */
 static int start_daemon(struct ns_http *h, size_t i, struct ns_err *e)
 {
@@ -1450,7 +1456,10 @@ static int start_daemon(struct ns_http *h, size_t i, struct ns_err *e)
 	    {MHD_OPTION_HTTPS_PRIORITIES, 0, h->priorities},
 	    {MHD_OPTION_END, 0, NULL},
 	};
-	size_t mem = h->tls ? h->conn_memory_limit : 2 * h->conn_memory_limit + 16384;
+	size_t mem = h->conn_memory_limit + HTTP_MHD_RECORDS;
+
+	if (mem < 2 * h->conn_memory_limit)
+		mem = 2 * h->conn_memory_limit;
 	struct MHD_Daemon *d;
 
 	d = MHD_start_daemon(flags, 0, NULL, NULL, handler, h, MHD_OPTION_EXTERNAL_LOGGER,
