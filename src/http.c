@@ -8,14 +8,17 @@
  * thread each. A worker only does I/O: a scrape is rendered by one of
  * HTTP_SCRAPE_THREADS threads (shared by the daemons) while its connection
  * is suspended, so connections that landed on the same worker do not wait
- * for each other's collectors.
+ * for each other's collectors. Scrapes that run at the same time share the
+ * collectors' work (scrape.h), so more of them at once costs little: 8
+ * scrape threads served 1.2x the scrapes/s of 4 in the http-load benchmark
+ * (docs/PERFORMANCE.md).
  *
  * Plaintext sockets are accepted by the request gate (http_gate.c), which
- * hands MHD only connections whose whole request header has arrived and
- * passed the strict check (http_request.c), and answers the others
- * itself; every plaintext response says Connection: close, so that each
- * request passes the gate. TLS sockets are MHD's own. Hostile clients are
- * bounded by
+ * hands MHD only connections whose whole first request header has arrived
+ * and passed the strict check (http_request.c), and answers the others
+ * itself. Later requests on a kept-alive connection, and TLS connections
+ * (MHD's own sockets), get the checks made in the callbacks. Hostile
+ * clients are bounded by
  *  - a connection limit per socket (--web.max-connections) and per client
  *    address (--web.max-connections-per-ip), at accept (the gate, or MHD);
  *  - a deadline for a TLS handshake (--web.tls-handshake-timeout, from
@@ -96,7 +99,7 @@
 
 #define HTTP_BACKLOG 512
 #define HTTP_THREADS 4	       /* MHD workers per listening socket */
-#define HTTP_SCRAPE_THREADS 4  /* threads that render scrapes (shared) */
+#define HTTP_SCRAPE_THREADS 8  /* threads that render scrapes (shared; see above) */
 #define HTTP_MAX_TARGET 8192   /* request target bytes; longer: 414 */
 #define HTTP_MAX_QUERY 128     /* query parameters; more: 400 */
 #define HTTP_MAX_FIELDS 128    /* request header fields and cookie pairs; more: 431 */
@@ -429,18 +432,11 @@ static size_t gate_headers(void *arg, char *out, size_t cap)
 static enum MHD_Result queue(struct MHD_Connection *c, const struct ns_webconfig *web,
 			     unsigned status, struct MHD_Response *r)
 {
-	const union MHD_ConnectionInfo *ci;
-	struct http_conn *hc;
 	enum MHD_Result ret;
 
 	if (!r)
 		return MHD_NO;
 	add_common_headers(r, web);
-	/* Behind the gate, one request per connection: the next one passes the gate too. */
-	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	hc = ci ? ci->socket_context : NULL;
-	if (!hc || !hc->h->tls)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 	ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;

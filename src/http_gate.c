@@ -179,6 +179,8 @@ static void set_listening(struct ns_gate *g, bool on)
 	g->listening = on;
 }
 
+static void conn_event(struct ns_gate *g, struct gate_conn *c, uint32_t events);
+
 static void accept_some(struct ns_gate *g, size_t idx)
 {
 	for (int k = 0; k < GATE_ACCEPT_BATCH; k++) {
@@ -221,11 +223,19 @@ static void accept_some(struct ns_gate *g, size_t idx)
 		c->deadline = now_ns() + (int64_t)g->lim.header_timeout_s * 1000000000;
 		list_add(&g->waiting, c);
 		atomic_fetch_add(&g->held, 1);
-		/* Data already there is reported at once: epoll looks when a fd is added. */
+		/*
+		 * Registered first: data already there is reported at once (epoll
+		 * looks when a fd is added), so nothing that arrives while the
+		 * request is looked at below can be missed.
+		 */
 		ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
 		ev.data.u64 = (uint64_t)(c - g->conns);
-		if (epoll_ctl(g->ep, EPOLL_CTL_ADD, fd, &ev) < 0)
+		if (epoll_ctl(g->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
 			conn_close(g, c);
+			continue;
+		}
+		/* The request often came with the handshake: look now, not at the next wakeup. */
+		conn_event(g, c, 0);
 	}
 }
 

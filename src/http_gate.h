@@ -7,10 +7,9 @@
  * its bytes still unread, to the HTTP server; or answers the refusal
  * itself (one line of text, the server's headers) and closes. A header
  * not complete by the deadline closes the connection; so do connections
- * over the per-address and total limits, at accept.
- *
- * The server answers one request per connection behind the gate
- * (Connection: close), so that every request passes it.
+ * over the per-address and total limits, at accept. The gate sees the
+ * first request of a connection; the server reads the later ones of a
+ * kept-alive connection itself.
  */
 #ifndef NS_HTTP_GATE_H
 #define NS_HTTP_GATE_H

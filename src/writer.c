@@ -1133,22 +1133,40 @@ static const char *type_name(enum ns_mtype t, enum ns_format fmt)
 	}
 }
 
+/* "<what><name> " and, with @value, "<value>\n" */
+static int put_meta(struct ns_buf *out, const char *what, const char *name, const char *value)
+{
+	int rc = ns_buf_puts(out, what);
+
+	if (!rc)
+		rc = ns_buf_puts(out, name);
+	if (!rc)
+		rc = ns_buf_putc(out, ' ');
+	if (!rc && value) {
+		rc = ns_buf_puts(out, value);
+		if (!rc)
+			rc = ns_buf_putc(out, '\n');
+	}
+	return rc;
+}
+
 static int render_family(const struct ns_family *f, enum ns_format fmt, struct ns_buf *out)
 {
 	const char *hn = fmt == NS_FMT_OPENMETRICS ? f->base : f->name;
 	int rc = 0;
 
+	/* Concatenated, not printf'd: this runs for every family of every scrape. */
 	if (f->help && *f->help) {
-		rc = ns_buf_printf(out, "# HELP %s ", hn);
+		rc = put_meta(out, "# HELP ", hn, NULL);
 		if (!rc)
 			rc = ns_fmt_help(out, f->help, fmt);
 		if (!rc)
 			rc = ns_buf_putc(out, '\n');
 	}
 	if (!rc)
-		rc = ns_buf_printf(out, "# TYPE %s %s\n", hn, type_name(f->type, fmt));
+		rc = put_meta(out, "# TYPE ", hn, type_name(f->type, fmt));
 	if (!rc && f->unit && fmt == NS_FMT_OPENMETRICS)
-		rc = ns_buf_printf(out, "# UNIT %s %s\n", hn, f->unit);
+		rc = put_meta(out, "# UNIT ", hn, f->unit);
 	if (!rc)
 		rc = ns_buf_append(out, f->lines.data, f->lines.len);
 	return rc;

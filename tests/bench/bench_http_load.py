@@ -1,8 +1,11 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""HTTP load: N clients scraping as fast as they can for S seconds, each on
-its own keep-alive connection (one process each, so the client is not the
-bottleneck), against one or more daemon builds side by side.
+"""HTTP load: N clients scraping as fast as they can for S seconds, each with
+its own http.client connection (one process each, so the client is not the
+bottleneck), against one or more daemon builds side by side. The client
+keeps the connection alive when the server allows it; since the request
+gate, the daemon answers one request per plaintext connection
+(Connection: close) and the client reconnects, which the figures include.
 
 Usage: bench_http_load.py [--clients 16] [--seconds 120] [--idle 5]
                           NAME=DAEMON [NAME=DAEMON ...]
@@ -39,8 +42,9 @@ def proc_stat(pid):
 
 
 def client(port, start, end, q):
-    """One client process (no shared GIL): scrape on a keep-alive connection
-    from @start to @end (CLOCK_MONOTONIC, shared by the processes)."""
+    """One client process (no shared GIL): scrape on one connection object
+    (kept alive if the server allows) from @start to @end (CLOCK_MONOTONIC,
+    shared by the processes)."""
     lat, errors = [], 0
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     time.sleep(max(0.0, start - time.monotonic()))
@@ -136,7 +140,8 @@ def main():
         res[name]["errors"] = sum(x["errors"] for x in rs)
     names = list(res)
     print(f"\n{a.clients} clients x {a.seconds:.0f} s ({a.rounds} interleaved rounds; scrapes/s, "
-          f"p50, p99: median of the rounds), fixtures (snmp, sockstat), gzip, keep-alive")
+          f"p50, p99: median of the rounds), fixtures (snmp, sockstat), gzip, "
+          f"keep-alive client")
     print("| | " + " | ".join(names) + (" | ratio |" if len(names) == 2 else " |"))
     print("|---" * (len(names) + 1 + (len(names) == 2)) + "|")
     for k in res[names[0]]:

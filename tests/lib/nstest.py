@@ -25,6 +25,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 
@@ -108,6 +109,29 @@ def http_get(url, timeout=10):
         return e.code, e.read().decode(errors="replace")
     except OSError as e:
         return None, repr(e)
+
+
+def raw_request(port, req, timeout=3, ctx=None, host="127.0.0.1"):
+    """Send the bytes REQ on a new connection (TLS with the ssl context CTX)
+    and read until the server closes: (seconds, bytes). A reset or a timeout
+    ends the read; what came before is returned."""
+    s = socket.create_connection((host, port), timeout=timeout)
+    if ctx:
+        s = ctx.wrap_socket(s, server_hostname=host)
+    t0 = time.monotonic()
+    data = b""
+    try:
+        s.sendall(req)
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            data += b
+    except OSError:
+        pass
+    finally:
+        s.close()
+    return time.monotonic() - t0, data
 
 
 def stop(p, sig=signal.SIGTERM):

@@ -169,7 +169,7 @@ def test_tls_basic(exe, fixtures, d):
         check("404 over TLS: one line, no host information",
               st == 404 and body == "not found\n" and "server" not in h and host not in body, (st, h, body))
 
-        # TLS connections keep alive (plaintext ones answer one request each).
+        # TLS connections keep alive.
         ctx = ssl.create_default_context(cafile=ca)
         conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=TIMEOUT)
         socks, sts, closes = [], [], []
@@ -342,15 +342,7 @@ def test_gate_headers(exe, fixtures, d):
     port = free_port()
     p = start(exe, fixtures, web, port, os.path.join(d, "plainhdr.err"))
     try:
-        s = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
-        s.sendall(b"GET /metrics%00 HTTP/1.1\r\nHost: x\r\n\r\n")
-        data = b""
-        while True:
-            b = s.recv(4096)
-            if not b:
-                break
-            data += b
-        s.close()
+        _, data = nstest.raw_request(port, b"GET /metrics%00 HTTP/1.1\r\nHost: x\r\n\r\n", TIMEOUT)
         head = data.partition(b"\r\n\r\n")[0].decode(errors="replace").lower()
         check("request gate refusal: 400 with the configured headers",
               head.startswith("http/1.1 400 ") and "x-frame-options: sameorigin" in head
