@@ -551,18 +551,7 @@ def case_malformed(exe, fixtures, d):
                 if not b:
                     break
                 first += b
-            t0 = time.monotonic()
-            s.sendall(second)
-            data = b""
-            try:
-                while True:
-                    b = s.recv(65536)
-                    if not b:
-                        break
-                    data += b
-            except OSError:
-                pass
-            dt = time.monotonic() - t0
+            dt, data = nstest.send_and_read(s, second)
             s.close()
             if want:
                 ok = first.startswith(b"HTTP/1.1 200 ") and our_reply(data, dt, want)

@@ -118,6 +118,15 @@ def raw_request(port, req, timeout=3, ctx=None, host="127.0.0.1"):
     s = socket.create_connection((host, port), timeout=timeout)
     if ctx:
         s = ctx.wrap_socket(s, server_hostname=host)
+    try:
+        return send_and_read(s, req)
+    finally:
+        s.close()
+
+
+def send_and_read(s, req):
+    """Send REQ on the connected socket S and read until the server closes (or
+    a reset or timeout ends it): (seconds, bytes)."""
     t0 = time.monotonic()
     data = b""
     try:
@@ -129,8 +138,6 @@ def raw_request(port, req, timeout=3, ctx=None, host="127.0.0.1"):
             data += b
     except OSError:
         pass
-    finally:
-        s.close()
     return time.monotonic() - t0, data
 
 
