@@ -9,9 +9,9 @@
  * HTTP_SCRAPE_THREADS threads (shared by the daemons) while its connection
  * is suspended, so connections that landed on the same worker do not wait
  * for each other's collectors. Scrapes that run at the same time share the
- * collectors' work (scrape.h), so more of them at once costs little: 8
- * scrape threads served 1.2x the scrapes/s of 4 in the http-load benchmark
- * (docs/PERFORMANCE.md).
+ * collectors' work (scrape.h), so more of them at once costs little: with 8
+ * scrape threads (and the gate) the http-load benchmark served 1.19x the
+ * scrapes/s of the build with 4 (docs/PERFORMANCE.md).
  *
  * Plaintext sockets are accepted by the request gate (http_gate.c), which
  * hands MHD only connections whose whole first request header has arrived
@@ -25,18 +25,21 @@
  *    accept to the client's Finished message, which a GnuTLS hook reports)
  *    and one for the whole request header (--web.header-timeout, from
  *    accept or the end of the handshake; for a later request on a
- *    kept-alive TLS connection, --web.connection-timeout from the previous
- *    response): the gate closes a plaintext connection at its deadline; for
- *    TLS a reaper thread shut()s down the socket, and MHD closes it;
+ *    kept-alive connection, --web.connection-timeout from the previous
+ *    response): the gate closes a plaintext connection waiting for its
+ *    first request at its deadline; otherwise a reaper thread shut()s down
+ *    the socket, and MHD closes it;
  *  - bcrypt checks (basic auth) run in their own low-priority threads, at
  *    most --web.max-auth-checks at once, the connection suspended
  *    meanwhile; a check over the limit is answered 429 at once, so a flood
  *    of wrong passwords holds no worker;
  *  - strict request checks before any work (all of http_request.c in the
- *    gate; over TLS, in the callbacks: a NUL (%00) in the target, too many
- *    query parameters or a too long target, conflicting Content-Length
- *    headers, Transfer-Encoding with Content-Length, a missing or repeated
- *    Host, and a body on GET/HEAD), refused with a one-line 4xx of our own.
+ *    gate; over TLS and for later requests on a kept-alive connection, in
+ *    the callbacks: a NUL (%00) in the target, too many query parameters
+ *    or a too long target, conflicting Content-Length headers,
+ *    Transfer-Encoding with Content-Length, a missing or repeated Host,
+ *    Expect, and a body on GET/HEAD), refused with a one-line 4xx (or the
+ *    gate's 505) of our own.
  * Per-connection state lives in a table allocated at start (one slot per
  * possible connection), so accepting allocates nothing of ours.
  *
@@ -210,6 +213,7 @@ struct ns_http {
 	atomic_ullong hs_reaped;      /* TLS connections closed at the handshake deadline */
 	atomic_ullong auth_throttled; /* 429: too many bcrypt checks at once */
 	atomic_ullong refused;	      /* requests refused by the strict checks */
+	atomic_ullong pass_refused;   /* checked by the gate, refused by MHD (its limits) */
 
 	struct jobq authq;   /* bcrypt checks */
 	struct jobq scrapeq; /* scrapes */
@@ -593,10 +597,12 @@ static int render_web(struct ns_http *h, enum ns_format fmt, struct ns_buf *out)
 	rc |= ns_sample_u64(w, f, NS_NOLABELS, atomic_load(&h->reaped) + gs.header_timeouts);
 	if (h->gate) {
 		f = ns_family(w, "netstack_web_connections_refused_total",
-			      "Connections closed at accept: --web.max-connections or "
-			      "--web.max-connections-per-ip reached.",
+			      "Plaintext connections closed because --web.max-connections or "
+			      "--web.max-connections-per-ip was reached (at accept, or when the "
+			      "gate passed them on).",
 			      NS_COUNTER, NULL);
-		rc |= ns_sample_u64(w, f, NS_NOLABELS, gs.over_limit);
+		rc |=
+		    ns_sample_u64(w, f, NS_NOLABELS, gs.over_limit + atomic_load(&h->pass_refused));
 	}
 	if (h->tls) {
 		f = ns_family(w, "netstack_web_tls_handshake_timeouts_total",
@@ -1100,8 +1106,9 @@ static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *c)
 	/*
 	 * Far more parameters than that would fill the connection's memory
 	 * while MHD parses them, before any callback could answer, and stall
-	 * there: close it now instead (TLS only: the plaintext gate answers
-	 * them before MHD sees them; docs/SECURITY.md).
+	 * there: close it now instead (TLS, and later requests on a kept-alive
+	 * connection: the gate answers a first plaintext request before MHD
+	 * sees it; docs/SECURITY.md).
 	 */
 	if (hc->target_status && hc->fd >= 0 &&
 	    ns_http_query_params(uri, len) > 4 * h->req_limits.max_query)
@@ -1436,10 +1443,10 @@ static int add_fd(struct ns_http *h, int fd, const char *what, struct ns_err *e)
  * MHD has no listening socket. Either way MHD's memory per connection is
  * --web.max-header-bytes + HTTP_MHD_RECORDS (at least twice the former):
  * the header, a record for each field, cookie pair and query parameter (at
- * most HTTP_MAX_FIELDS + HTTP_MAX_QUERY, by the gate's limits) and the
- * response header. At the default, 32 KiB: libmicrohttpd takes pools up to
- * that from malloc, and mmap()s larger ones (one plaintext connection a
- * request: that cost 40 % of the scrapes/s of the http-load benchmark).
+ * most HTTP_MAX_FIELDS + HTTP_MAX_QUERY in a first plaintext request, by
+ * the gate's limits) and the response header. At the default, 32 KiB:
+ * libmicrohttpd takes pools up to that from malloc, and mmap()s larger
+ * ones, a cost per connection (docs/PERFORMANCE.md).
  */
 static int start_daemon(struct ns_http *h, size_t i, struct ns_err *e)
 {
@@ -1453,10 +1460,10 @@ static int start_daemon(struct ns_http *h, size_t i, struct ns_err *e)
 	    {MHD_OPTION_END, 0, NULL},
 	};
 	size_t mem = h->conn_memory_limit + HTTP_MHD_RECORDS;
+	struct MHD_Daemon *d;
 
 	if (mem < 2 * h->conn_memory_limit)
 		mem = 2 * h->conn_memory_limit;
-	struct MHD_Daemon *d;
 
 	d = MHD_start_daemon(flags, 0, NULL, NULL, handler, h, MHD_OPTION_EXTERNAL_LOGGER,
 			     mhd_logger, h, MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)HTTP_THREADS,
@@ -1483,16 +1490,18 @@ static void gate_pass(void *arg, size_t idx, int fd, const struct sockaddr *sa, 
 {
 	struct ns_http *h = arg;
 	unsigned suppressed = 0;
-	int ok;
+	int ok, err;
 
 	if (MHD_add_connection(h->daemons[idx], fd, sa, salen) == MHD_YES)
 		return;
 	/* MHD closed it (over its connection limits, or out of memory) */
+	err = errno;
+	atomic_fetch_add(&h->pass_refused, 1);
 	pthread_mutex_lock(&h->log_lock);
 	ok = ns_ratelimit_ok(&h->log_rl, 1, &suppressed);
 	pthread_mutex_unlock(&h->log_lock);
 	if (ok)
-		ns_log_err(NS_LOG_WARN, "http", strerror(errno),
+		ns_log_err(NS_LOG_WARN, "http", strerror(err),
 			   "connection refused by the server after the gate "
 			   "(%u similar messages suppressed)",
 			   suppressed);
@@ -1792,7 +1801,8 @@ int ns_http_serve(struct ns_http *h, struct ns_config *cfg, struct ns_engine *en
 	}
 	h->self_w = ns_writer_new();
 	h->nconns = (size_t)h->max_connections * h->nfds;
-	raise_nofile(h->nconns + 256);
+	/* the gate's table holds as many again, before MHD has them */
+	raise_nofile((h->tls ? 1 : 2) * h->nconns + 256);
 	h->conns = calloc(h->nconns, sizeof(*h->conns));
 	h->daemons = calloc(h->nfds, sizeof(*h->daemons));
 	if (!h->self_w || !h->conns || !h->daemons)

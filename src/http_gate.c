@@ -349,7 +349,7 @@ static void conn_event(struct ns_gate *g, struct gate_conn *c, uint32_t events)
 	} else if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
 		conn_close(g, c); /* the client stopped sending: the header cannot complete */
 	} else if (c->peeked > GATE_PEEK_BUDGET(g->lim.req.max_header)) {
-		refuse(g, c, 400, "request header sent in too many pieces", false);
+		refuse(g, c, 400, "request header sent in too many pieces", info.head);
 	}
 }
 

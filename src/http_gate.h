@@ -37,7 +37,7 @@ struct ns_gate_ops {
 struct ns_gate_limits {
 	struct ns_http_limits req;
 	unsigned header_timeout_s; /* from accept to the blank line */
-	unsigned max_waiting;	   /* connections waiting for their header, in all */
+	unsigned max_waiting;	   /* connections held (waiting, or lingering after a refusal) */
 	unsigned max_per_addr;	   /* of them from one client address; 0: no limit */
 };
 

@@ -201,9 +201,12 @@ static int check_field(const char *l, size_t n, const struct ns_http_limits *lim
 		*why = "Expect is not supported (requests here have no body)";
 		return ST_EXPECT;
 	} else if (ieq(l, nlen, "cookie")) {
-		/* a server keeps a record per cookie pair, as per field: count them alike */
+		/*
+		 * A server keeps a record per cookie pair, as per field: count them
+		 * alike (libmicrohttpd splits pairs at ',' as well as ';').
+		 */
 		for (const char *p = v; p < ve; p++)
-			if (*p == ';' && ++st->nfields > lim->max_fields) {
+			if ((*p == ';' || *p == ',') && ++st->nfields > lim->max_fields) {
 				*why = "too many header fields";
 				return ST_FIELDS;
 			}

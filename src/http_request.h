@@ -29,7 +29,9 @@ struct ns_http_request_info {
 /*
  * Look at the first @len bytes of a connection. Returns 0 when they start
  * with a complete request header that passes every check; -EAGAIN when the
- * header is not complete yet and nothing in it is wrong so far; else the
+ * header is not complete yet, no complete line of it is wrong and it has
+ * no NUL and no bare CR or LF (a partial last line is judged once it ends);
+ * else the
  * HTTP status to refuse it with (400, 413, 414, 417, 431, 505) and *why, one
  * line of text. The checks: a request line of a token method, an
  * origin-form target (ns_http_target_check) and HTTP/1.0 or HTTP/1.1;
@@ -38,8 +40,9 @@ struct ns_http_request_info {
  * characters in values; one Host on HTTP/1.1; Content-Length
  * (ns_http_content_length_ok) not repeated with another value and not
  * with Transfer-Encoding; no body on GET or HEAD; no Expect (417); the
- * sizes in @lim, where each pair of a Cookie value counts as a field
- * (libmicrohttpd keeps a record for each, in the connection's memory).
+ * sizes in @lim, where each pair of a Cookie value (split at ';' or ',')
+ * counts as a field (libmicrohttpd keeps a record for each, in the
+ * connection's memory).
  */
 int ns_http_request_check(const char *buf, size_t len, const struct ns_http_limits *lim,
 			  struct ns_http_request_info *info, const char **why);

@@ -18,8 +18,9 @@
 
 #include "http_request.h"
 
+/* small, so that the size limits are reached by the inputs libFuzzer makes */
 static const struct ns_http_limits lim = {
-    .max_header = 2048, .max_target = 512, .max_query = 16, .max_fields = 32};
+    .max_header = 256, .max_target = 64, .max_query = 4, .max_fields = 6};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -367,17 +367,20 @@ def test_basic(host, port, collectors_expected):
     # keep-alive: several requests over one connection (the first passed the
     # request gate, libmicrohttpd reads the others)
     conn = http.client.HTTPConnection(host, port, timeout=TIMEOUT)
+    rs, socks = [], set()
     try:
-        rs = [request(host, port, p, conn=conn) for p in ("/metrics", "/-/healthy", "/nope", "/metrics")]
-        socks = {id(conn.sock)}
+        for p in ("/metrics", "/-/healthy", "/nope", "/metrics"):
+            rs.append(request(host, port, p, conn=conn))
+            socks.add(conn.sock.getsockname() if conn.sock else None)
     finally:
         conn.close()
     st = [r.status for r in rs]
     closes = [r.h("connection") for r in rs]
     check(
         "keep-alive: 4 requests on one connection, none closed",
-        st == [200, 200, 404, 200] and "close" not in closes and len(socks) == 1,
-        f"{st} {closes}",
+        st == [200, 200, 404, 200] and "close" not in closes and len(socks) == 1
+        and None not in socks,
+        f"{st} {closes} {socks}",
     )
     return plain_fams
 

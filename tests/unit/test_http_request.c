@@ -92,6 +92,7 @@ static void test_refused(void **unused)
 	    {"HEAD / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n", 413},
 	    {"GET /%00 HTTP/1.1\r\nHost: x\r\n\r\n", 400},
 	    {"GET / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n", 417},
+	    {"GET / HTTP/1.1\r\nHost: x\r\nCookie: a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p\r\n\r\n", 431},
 	    {"GET / HTTP/1.1\r\nHost: x\r\nCookie: a=1;b=2;c=3;d=4;e=5;f=6;g=7;h=8;i=9;j=10;"
 	     "k=11;l=12;m=13;n=14;o=15;p=16\r\n\r\n",
 	     431},
