@@ -616,9 +616,10 @@ static int render_web(struct ns_http *h, enum ns_format fmt, struct ns_buf *out)
 		      "running.",
 		      NS_COUNTER, NULL);
 	rc |= ns_sample_u64(w, f, NS_NOLABELS, atomic_load(&h->auth_throttled));
-	f = ns_family(w, "netstack_web_requests_refused_total",
-		      "Requests refused by the strict request checks (400, 413, 414, 431, 505).",
-		      NS_COUNTER, NULL);
+	f = ns_family(
+	    w, "netstack_web_requests_refused_total",
+	    "Requests refused by the strict request checks (400, 413, 414, 417, 431, 505).",
+	    NS_COUNTER, NULL);
 	rc |= ns_sample_u64(w, f, NS_NOLABELS, atomic_load(&h->refused) + gs.refused);
 	if (h->tls) {
 		ns_webconfig_tls_stats(&tls_fail, &last_ok);
@@ -898,79 +899,44 @@ static void conn_arm(struct http_conn *hc, unsigned s)
 	hc->deadline = mono_ns() + (int64_t)s * 1000000000;
 }
 
+/* The fields MHD parsed, through the rules the gate applies (http_request.h). */
 struct hdr_scan {
-	unsigned ncl, nhost;
-	const char *cl;
-	bool cl_conflict, cl_bad, te, expect;
+	struct ns_http_fields f;
+	int status; /* the first field's refusal */
+	const char *why;
 };
 
 static enum MHD_Result hdr_iter(void *cls, enum MHD_ValueKind kind, const char *key,
 				const char *value)
 {
 	struct hdr_scan *hs = cls;
+	const char *v = value ? value : "";
 
 	(void)kind;
 	if (!key)
 		return MHD_YES;
-	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
-		const char *v = value ? value : "";
-
-		if (!ns_http_content_length_ok(v, strlen(v)))
-			hs->cl_bad = true;
-		if (hs->ncl++ && strcmp(hs->cl, v) != 0)
-			hs->cl_conflict = true;
-		hs->cl = v;
-	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
-		hs->te = true;
-	} else if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0) {
-		hs->nhost++;
-	} else if (strcasecmp(key, MHD_HTTP_HEADER_EXPECT) == 0) {
-		hs->expect = true;
-	}
-	return MHD_YES;
+	hs->status = ns_http_field(&hs->f, key, strlen(key), v, strlen(v), &hs->why);
+	return hs->status ? MHD_NO : MHD_YES;
 }
 
 /* The strict checks: 0, or the status to refuse with and why. */
 static unsigned check_request(const struct http_conn *hc, struct MHD_Connection *c,
 			      const char *version, bool get_or_head, const char **why)
 {
-	struct hdr_scan hs = {.ncl = 0};
+	struct hdr_scan hs = {
+	    .f = {.get_or_head = get_or_head, .http11 = strcmp(version, MHD_HTTP_VERSION_1_1) == 0},
+	};
 
 	if (hc->target_status) {
 		*why = hc->target_why;
 		return hc->target_status;
 	}
 	MHD_get_connection_values(c, MHD_HEADER_KIND, hdr_iter, &hs);
-	if (hs.cl_conflict) {
-		*why = "conflicting Content-Length headers";
-		return MHD_HTTP_BAD_REQUEST;
+	if (hs.status) {
+		*why = hs.why;
+		return (unsigned)hs.status;
 	}
-	if (hs.cl_bad) {
-		*why = "invalid Content-Length";
-		return MHD_HTTP_BAD_REQUEST;
-	}
-	if (hs.te && hs.ncl) {
-		*why = "Transfer-Encoding together with Content-Length";
-		return MHD_HTTP_BAD_REQUEST;
-	}
-	if (hs.expect) {
-		*why = "Expect is not supported (requests here have no body)";
-		return MHD_HTTP_EXPECTATION_FAILED;
-	}
-	if (hs.nhost > 1) {
-		*why = "more than one Host header";
-		return MHD_HTTP_BAD_REQUEST;
-	}
-	if (!hs.nhost && strcmp(version, MHD_HTTP_VERSION_1_1) == 0) {
-		*why = "no Host header (HTTP/1.1 needs one)";
-		return MHD_HTTP_BAD_REQUEST;
-	}
-	if (get_or_head &&
-	    (hs.te || (hs.cl && !ns_http_content_length_zero(hs.cl, strlen(hs.cl))))) {
-		*why = "GET and HEAD requests take no body";
-		return MHD_HTTP_CONTENT_TOO_LARGE;
-	}
-	return 0;
+	return (unsigned)ns_http_fields_end(&hs.f, why);
 }
 
 /* Hand a bcrypt check to the auth threads; false when --web.max-auth-checks are running. */

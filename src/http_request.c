@@ -90,11 +90,9 @@ unsigned ns_http_target_check(const char *t, size_t len, const struct ns_http_li
 }
 
 struct req_state {
-	bool get_or_head, head, http11;
-	unsigned nhost, nfields, ncl; /* nfields: fields and Cookie pairs */
-	bool te;
-	const char *cl; /* the first Content-Length value */
-	size_t cl_len;
+	struct ns_http_fields f;
+	bool head;
+	unsigned nfields; /* fields and Cookie pairs */
 };
 
 /* "METHOD SP origin-form SP HTTP/1.x" */
@@ -126,13 +124,13 @@ static int check_request_line(const char *l, size_t n, const struct ns_http_limi
 			return ST_BAD;
 	}
 	st->head = mlen == 4 && memcmp(l, "HEAD", 4) == 0;
-	st->get_or_head = st->head || (mlen == 3 && memcmp(l, "GET", 3) == 0);
+	st->f.get_or_head = st->head || (mlen == 3 && memcmp(l, "GET", 3) == 0);
 	v = sp2 + 1;
 	vlen = n - (size_t)(v - l);
 	if (vlen == 8 && memcmp(v, "HTTP/1.1", 8) == 0) {
-		st->http11 = true;
+		st->f.http11 = true;
 	} else if (vlen == 8 && memcmp(v, "HTTP/1.0", 8) == 0) {
-		st->http11 = false;
+		st->f.http11 = false;
 	} else if (vlen == 8 && memcmp(v, "HTTP/", 5) == 0 && v[5] >= '0' && v[5] <= '9' &&
 		   v[6] == '.' && v[7] >= '0' && v[7] <= '9') {
 		*why = "HTTP version not supported (1.0 and 1.1 are)";
@@ -181,26 +179,7 @@ static int check_field(const char *l, size_t n, const struct ns_http_limits *lim
 		v++;
 	while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
 		ve--;
-	if (ieq(l, nlen, "content-length")) {
-		if (!ns_http_content_length_ok(v, (size_t)(ve - v))) {
-			*why = "invalid Content-Length";
-			return ST_BAD;
-		}
-		if (st->ncl++ &&
-		    (st->cl_len != (size_t)(ve - v) || memcmp(st->cl, v, st->cl_len) != 0)) {
-			*why = "conflicting Content-Length headers";
-			return ST_BAD;
-		}
-		st->cl = v;
-		st->cl_len = (size_t)(ve - v);
-	} else if (ieq(l, nlen, "transfer-encoding")) {
-		st->te = true;
-	} else if (ieq(l, nlen, "host")) {
-		st->nhost++;
-	} else if (ieq(l, nlen, "expect")) {
-		*why = "Expect is not supported (requests here have no body)";
-		return ST_EXPECT;
-	} else if (ieq(l, nlen, "cookie")) {
+	if (ieq(l, nlen, "cookie")) {
 		/*
 		 * A server keeps a record per cookie pair, as per field: count them
 		 * alike (libmicrohttpd splits pairs at ',' as well as ';').
@@ -211,26 +190,50 @@ static int check_field(const char *l, size_t n, const struct ns_http_limits *lim
 				return ST_FIELDS;
 			}
 	}
+	return ns_http_field(&st->f, l, nlen, v, (size_t)(ve - v), why);
+}
+
+int ns_http_field(struct ns_http_fields *f, const char *name, size_t nlen, const char *v,
+		  size_t vlen, const char **why)
+{
+	if (ieq(name, nlen, "content-length")) {
+		if (!ns_http_content_length_ok(v, vlen)) {
+			*why = "invalid Content-Length";
+			return ST_BAD;
+		}
+		if (f->ncl++ && (f->cl_len != vlen || memcmp(f->cl, v, vlen) != 0)) {
+			*why = "conflicting Content-Length headers";
+			return ST_BAD;
+		}
+		f->cl = v;
+		f->cl_len = vlen;
+	} else if (ieq(name, nlen, "transfer-encoding")) {
+		f->te = true;
+	} else if (ieq(name, nlen, "host")) {
+		f->nhost++;
+	} else if (ieq(name, nlen, "expect")) {
+		*why = "Expect is not supported (requests here have no body)";
+		return ST_EXPECT;
+	}
 	return 0;
 }
 
-/* The blank line is in: what can only be judged on the whole header. */
-static int check_end(const struct req_state *st, const char **why)
+int ns_http_fields_end(const struct ns_http_fields *f, const char **why)
 {
-	if (st->te && st->ncl) {
+	if (f->te && f->ncl) {
 		*why = "Transfer-Encoding together with Content-Length";
 		return ST_BAD;
 	}
-	if (st->nhost > 1) {
+	if (f->nhost > 1) {
 		*why = "more than one Host header";
 		return ST_BAD;
 	}
-	if (st->http11 && !st->nhost) {
+	if (f->http11 && !f->nhost) {
 		*why = "no Host header (HTTP/1.1 needs one)";
 		return ST_BAD;
 	}
-	if (st->get_or_head &&
-	    (st->te || (st->ncl && !ns_http_content_length_zero(st->cl, st->cl_len)))) {
+	if (f->get_or_head &&
+	    (f->te || (f->ncl && !ns_http_content_length_zero(f->cl, f->cl_len)))) {
 		*why = "GET and HEAD requests take no body";
 		return ST_BODY;
 	}
@@ -240,7 +243,7 @@ static int check_end(const struct req_state *st, const char **why)
 int ns_http_request_check(const char *buf, size_t len, const struct ns_http_limits *lim,
 			  struct ns_http_request_info *info, const char **why)
 {
-	struct req_state st = {.get_or_head = false};
+	struct req_state st = {.head = false};
 	size_t scan = len < lim->max_header ? len : lim->max_header;
 	size_t ls = 0, nline = 0;
 	int rc;
@@ -272,7 +275,7 @@ int ns_http_request_check(const char *buf, size_t len, const struct ns_http_limi
 		if (nline == 0)
 			rc = check_request_line(buf + ls, i - 1 - ls, lim, &st, why);
 		else if (i - 1 == ls)
-			rc = check_end(&st, why);
+			rc = ns_http_fields_end(&st.f, why);
 		else
 			rc = check_field(buf + ls, i - 1 - ls, lim, &st, why);
 		if (rc)

@@ -48,6 +48,28 @@ int ns_http_request_check(const char *buf, size_t len, const struct ns_http_limi
 			  struct ns_http_request_info *info, const char **why);
 
 /*
+ * The rules on header fields' meaning, for a raw header (above) and for
+ * fields a server parsed alike: fill get_or_head and http11 from the
+ * request line, zero the rest, pass each field to ns_http_field() (its
+ * value without surrounding whitespace; @v must stay valid until the end),
+ * then call ns_http_fields_end(). Each returns 0 or the status to refuse
+ * with: 400 for an invalid or conflicting Content-Length, 417 for Expect;
+ * at the end 400 for Transfer-Encoding with Content-Length or a missing
+ * (HTTP/1.1) or repeated Host, 413 for a body on GET or HEAD.
+ */
+struct ns_http_fields {
+	bool get_or_head, http11;
+	unsigned nhost, ncl;
+	bool te;
+	const char *cl; /* the first Content-Length value */
+	size_t cl_len;
+};
+
+int ns_http_field(struct ns_http_fields *f, const char *name, size_t nlen, const char *v,
+		  size_t vlen, const char **why);
+int ns_http_fields_end(const struct ns_http_fields *f, const char **why);
+
+/*
  * A request target (raw, still %-escaped): 0, or 414 when longer than
  * lim->max_target, 400 for a %00 or more than lim->max_query parameters.
  */
